@@ -1,7 +1,8 @@
-"""A real Neo4j Community server on loopback, fetched from Maven Central and run for development and tests."""
+"""A real Neo4j Community server on loopback, fetched from Maven Central, for dev and tests."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -58,8 +59,14 @@ def ensure_installed(cache_dir: Path, version: str = NEO4J_VERSION) -> Path:
     started = time.monotonic()
     proc = subprocess.run(
         [
-            mvn, "-B", "-q", "-f", str(_POM), f"-Dneo4j.version={version}",
-            "dependency:copy-dependencies", "-DincludeScope=runtime",
+            mvn,
+            "-B",
+            "-q",
+            "-f",
+            str(_POM),
+            f"-Dneo4j.version={version}",
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
             f"-DoutputDirectory={staging}",
         ],
         capture_output=True,
@@ -142,11 +149,16 @@ class LocalNeo4j:
     def _java(self) -> list[str]:
         java_home = os.environ.get("JAVA_HOME")
         java = str(Path(java_home) / "bin" / "java") if java_home else "java"
-        return [java, f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
-                "--add-opens=java.base/java.nio=ALL-UNNAMED",
-                "--add-opens=java.base/java.lang=ALL-UNNAMED",
-                "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-                "-Dfile.encoding=UTF-8"]
+        return [
+            java,
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
+            "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+            "-Dfile.encoding=UTF-8",
+        ]
 
     def start(self) -> str:
         """Fetch if needed, start the server, wait until Bolt answers; return the password."""
@@ -159,12 +171,24 @@ class LocalNeo4j:
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(conf)}
         if not (self.home / "data" / "dbms" / "auth.ini").exists():
             proc = subprocess.run(
-                [*self._java()[:1], "-cp", classpath, _ADMIN_TOOL,
-                 "dbms", "set-initial-password", password],
-                env=env, capture_output=True, text=True, check=False,
+                [
+                    *self._java()[:1],
+                    "-cp",
+                    classpath,
+                    _ADMIN_TOOL,
+                    "dbms",
+                    "set-initial-password",
+                    password,
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if proc.returncode != 0:
-                raise LocalNeo4jError(f"setting the initial password failed:\n{proc.stderr[-2000:]}")
+                raise LocalNeo4jError(
+                    f"setting the initial password failed:\n{proc.stderr[-2000:]}"
+                )
         if _port_open(self.port):
             raise LocalNeo4jError(
                 f"port {self.port} on 127.0.0.1 is already in use; set NEO4J_PORT to another port, "
@@ -173,9 +197,18 @@ class LocalNeo4j:
         console = open(self.home / "logs" / "console.log", "ab")  # noqa: SIM115 - owned by the child
         _say(f"starting Neo4j {self.version} on {self.uri} (home {self.home})")
         self._process = subprocess.Popen(
-            [*self._java(), "-cp", classpath, _ENTRY_POINT,
-             f"--home-dir={self.home}", f"--config-dir={conf}"],
-            env=env, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                *self._java(),
+                "-cp",
+                classpath,
+                _ENTRY_POINT,
+                f"--home-dir={self.home}",
+                f"--config-dir={conf}",
+            ],
+            env=env,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
         console.close()
@@ -235,10 +268,8 @@ class LocalNeo4j:
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _port_open(port: int) -> bool:
@@ -257,5 +288,3 @@ def _bolt_answers(uri: str, password: str) -> bool:
             return True
     except (ServiceUnavailable, Neo4jError, OSError):
         return False
-
-

@@ -1,0 +1,293 @@
+"""The ROPA document: a whole register as YAML, modelled with pydantic v2.
+
+Field names are snake_case in YAML. Every entity has a short stable `id` (a slug) that other
+entities refer to. Cross-references are checked by `schema.validation`, not here, so that one
+pass can report every broken reference with its path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+DOCUMENT_VERSION = "ropa/v1"
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", min_length=1, max_length=80),
+    Field(description="A short stable id: lower-case letters, digits and hyphens"),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Url = Annotated[str, StringConstraints(pattern=r"^(https?://|mailto:|urn:|file:|/)\S+$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class _Dated(_Model):
+    """Something valid over an interval of dates; `valid_until` is the last day it applies."""
+
+    valid_from: dt.date | None = Field(default=None, description="First day it applies")
+    valid_until: dt.date | None = Field(default=None, description="Last day it applies")
+
+    @model_validator(mode="after")
+    def _interval(self) -> _Dated:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError(
+                f"valid_until {self.valid_until} is before valid_from {self.valid_from}"
+            )
+        return self
+
+
+class OrganisationKind(StrEnum):
+    SCHOOL = "school"
+    LOCAL_AUTHORITY = "local-authority"
+    GOVERNMENT = "government"
+    POLICE = "police"
+    HEALTH = "health"
+    SOCIAL_CARE = "social-care"
+    EDUCATION_PROVIDER = "education-provider"
+    COMPANY = "company"
+    CHARITY = "charity"
+    OTHER = "other"
+
+
+class Contact(_Model):
+    name: Text | None = None
+    role: Text | None = None
+    email: Text | None = None
+    phone: Text | None = None
+    address: Text | None = None
+
+
+class Organisation(_Model):
+    id: Slug
+    name: Text
+    kind: OrganisationKind = OrganisationKind.OTHER
+    description: Text | None = None
+    address: Text | None = None
+    country: Text | None = Field(default=None, description="ISO 3166 alpha-2 code or name")
+    registration: Text | None = Field(default=None, description="Company or charity number")
+    ico_registration: Text | None = None
+    website: Url | None = None
+    contact: Contact | None = None
+    dpo: Contact | None = Field(default=None, description="Data Protection Officer")
+    representative: Contact | None = Field(default=None, description="UK/EU representative")
+    group: bool = Field(
+        default=False,
+        description="Stands for a class of recipients (e.g. 'approved third parties')",
+    )
+    assumptions: list[Text] = Field(default_factory=list)
+
+
+class DataSubjectCategory(_Model):
+    id: Slug
+    name: Text
+    description: Text | None = None
+    parent: Slug | None = None
+    assumptions: list[Text] = Field(default_factory=list)
+
+
+class DataCategory(_Model):
+    id: Slug
+    name: Text
+    description: Text | None = None
+    examples: list[Text] = Field(default_factory=list)
+    parent: Slug | None = Field(default=None, description="The broader category (PART_OF)")
+    special: bool = Field(default=False, description="Special category data (Article 9)")
+    criminal_offence: bool = Field(default=False, description="Criminal offence data (Article 10)")
+    assumptions: list[Text] = Field(default_factory=list)
+
+
+class LegalBasisKind(StrEnum):
+    ARTICLE_6 = "article-6"
+    ARTICLE_9 = "article-9"
+    ARTICLE_10 = "article-10"
+    DPA_SCHEDULE_1 = "dpa-2018-schedule-1"
+    STATUTE = "statute"
+
+
+class LegalBasis(_Model):
+    """An Article 6 basis, an Article 9 condition, a DPA 2018 Schedule 1 condition or a statute."""
+
+    id: Slug
+    kind: LegalBasisKind
+    title: Text
+    article: Text | None = Field(
+        default=None, description="e.g. 6(1)(e), 9(2)(g), Sch 1 Pt 2 para 18"
+    )
+    description: Text | None = None
+    rests_on: list[Slug] = Field(
+        default_factory=list, description="Ids of the statutes (kind: statute) this basis rests on"
+    )
+    url: Url | None = None
+
+
+class System(_Model):
+    id: Slug
+    name: Text
+    description: Text | None = None
+    operator: Slug | None = Field(default=None, description="Organisation that runs it")
+    location: Text | None = Field(default=None, description="Where the data is hosted")
+
+
+class ThirdCountryTransfer(_Model):
+    country: Text
+    recipient: Slug | None = None
+    safeguard: Text | None = Field(
+        default=None, description="Adequacy regulations, IDTA, Addendum to EU SCCs, ..."
+    )
+    documentation: Url | None = None
+
+
+class DpiaStatus(StrEnum):
+    NOT_REQUIRED = "not-required"
+    REQUIRED = "required"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+
+
+class Dpia(_Model):
+    status: DpiaStatus = DpiaStatus.NOT_REQUIRED
+    link: Url | None = None
+    completed_on: dt.date | None = None
+
+
+class ProcessorAppointment(_Model):
+    """A processor acting for the controller in this activity (Article 28 contract)."""
+
+    organisation: Slug
+    contract: Url | None = Field(default=None, description="Link to the processor contract")
+    notice_period_days: int | None = Field(
+        default=None, ge=0, description="Advance notice of sub-processor changes the contract gives"
+    )
+    objection_window_days: int | None = Field(default=None, ge=0)
+
+
+class ProcessingActivity(_Dated):
+    id: Slug
+    name: Text
+    description: Text | None = None
+    controller: Slug
+    joint_controllers: list[Slug] = Field(default_factory=list)
+    processors: list[ProcessorAppointment] = Field(default_factory=list)
+    purposes: list[Text] = Field(default_factory=list)
+    data_subjects: list[Slug] = Field(default_factory=list)
+    data_categories: list[Slug] = Field(default_factory=list)
+    recipient_categories: list[Text] = Field(
+        default_factory=list, description="Article 30(1)(d) categories of recipients, in words"
+    )
+    legal_bases: list[Slug] = Field(
+        default_factory=list,
+        description="Article 6 bases, Article 9/10 conditions and DPA 2018 Schedule 1 conditions",
+    )
+    legitimate_interests: Text | None = None
+    legitimate_interests_assessment: Url | None = None
+    consent_record: Text | None = Field(default=None, description="Where consent is recorded")
+    rights: Text | None = Field(
+        default=None, description="Rights available to individuals, and how they are met"
+    )
+    automated_decision_making: Text | None = Field(
+        default=None, description="Whether decisions are automated, including profiling"
+    )
+    source: Text | None = Field(default=None, description="Where the personal data comes from")
+    location: Text | None = Field(default=None, description="Where the data is held")
+    systems: list[Slug] = Field(default_factory=list)
+    retention: Text | None = None
+    retention_schedule: Url | None = None
+    security_measures: list[Text] = Field(default_factory=list)
+    third_country_transfers: list[ThirdCountryTransfer] = Field(default_factory=list)
+    dpia: Dpia | None = None
+    assumptions: list[Text] = Field(default_factory=list)
+
+
+class FlowKind(StrEnum):
+    DISCLOSURE = "disclosure"
+    ONWARD_DISCLOSURE = "onward-disclosure"
+
+
+class RecipientRole(StrEnum):
+    CONTROLLER = "controller"
+    JOINT_CONTROLLER = "joint-controller"
+    PROCESSOR = "processor"
+
+
+class Flow(_Dated):
+    """A disclosure of data from one organisation to another, within an activity."""
+
+    id: Slug
+    activity: Slug
+    source: Slug = Field(alias="from", description="The organisation that discloses")
+    recipient: Slug = Field(alias="to", description="The organisation that receives")
+    kind: FlowKind = FlowKind.DISCLOSURE
+    recipient_role: RecipientRole = RecipientRole.CONTROLLER
+    data_categories: list[Slug] = Field(min_length=1)
+    legal_bases: list[Slug] = Field(default_factory=list)
+    purpose: Text | None = None
+    condition: Text | None = Field(default=None, description="e.g. once enrolment is confirmed")
+    system: Slug | None = Field(default=None, description="The system the data moves through")
+    method: Text | None = Field(default=None, description="How it is transferred")
+    frequency: Text | None = None
+    contract: Url | None = Field(
+        default=None, description="Processor contract or sharing agreement"
+    )
+    assumptions: list[Text] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class EngagementStatus(StrEnum):
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class Engagement(_Model):
+    """A processor's engagement of a sub-processor."""
+
+    id: Slug
+    processor: Slug
+    sub_processor: Slug
+    purpose: Text | None = None
+    data_categories: list[Slug] = Field(default_factory=list)
+    location: Text | None = None
+    since: dt.date | None = Field(default=None, description="Effective date")
+    until: dt.date | None = Field(default=None, description="Last day of the engagement")
+    status: EngagementStatus = EngagementStatus.ACTIVE
+    notice_date: dt.date | None = Field(default=None, description="When controllers were told")
+    activity: Slug | None = None
+    assumptions: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _interval(self) -> Engagement:
+        if self.since and self.until and self.until < self.since:
+            raise ValueError(f"until {self.until} is before since {self.since}")
+        return self
+
+
+class RegisterInfo(_Model):
+    id: Slug
+    name: Text
+    owner: Slug = Field(description="The organisation that keeps this register")
+    description: Text | None = None
+
+
+class RopaDocument(_Model):
+    """A whole register: what `ropa apply` makes the graph match."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    version: Annotated[str, StringConstraints(pattern=r"^ropa/v1$")] = DOCUMENT_VERSION
+    register_info: RegisterInfo = Field(alias="register")
+    organisations: list[Organisation] = Field(default_factory=list)
+    data_subjects: list[DataSubjectCategory] = Field(default_factory=list)
+    data_categories: list[DataCategory] = Field(default_factory=list)
+    legal_bases: list[LegalBasis] = Field(default_factory=list)
+    systems: list[System] = Field(default_factory=list)
+    activities: list[ProcessingActivity] = Field(default_factory=list)
+    flows: list[Flow] = Field(default_factory=list)
+    engagements: list[Engagement] = Field(default_factory=list)

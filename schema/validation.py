@@ -1,0 +1,241 @@
+"""Load and check a ROPA document: YAML syntax, field types, then references between entities."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from schema.document import LegalBasisKind, RopaDocument
+from schema.errors import DocumentInvalid, DocumentProblem
+
+Loc = tuple[str | int, ...]
+
+
+def format_path(loc: Iterable[str | int]) -> str:
+    """('activities', 3, 'controller') -> 'activities[3].controller'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out or "(document)"
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The parsed YAML tree, kept to find the line of any path."""
+
+    tree: Any
+
+    def line_of(self, loc: Loc) -> int | None:
+        node = self.tree
+        line: int | None = None
+        for part in loc:
+            lc = getattr(node, "lc", None)
+            try:
+                if isinstance(part, int) and isinstance(node, list):
+                    if lc is not None:
+                        line = lc.item(part)[0] + 1
+                    node = node[part]
+                elif isinstance(node, dict) and part in node:
+                    if lc is not None:
+                        line = lc.key(part)[0] + 1
+                    node = node[part]
+                else:
+                    break
+            except (KeyError, IndexError, TypeError):
+                break
+        return line
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def parse_document(text: str, source: str = "<document>") -> RopaDocument:
+    """Parse and fully validate a YAML document; raise DocumentInvalid with every problem."""
+    yaml = YAML(typ="rt")
+    try:
+        tree = yaml.load(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise DocumentInvalid(
+            source, [DocumentProblem("(document)", f"not valid YAML: {exc.problem}", line)]
+        ) from exc
+    if not isinstance(tree, dict):
+        raise DocumentInvalid(
+            source, [DocumentProblem("(document)", "expected a mapping at the top level", 1)]
+        )
+    located = _Source(tree)
+    try:
+        document = RopaDocument.model_validate(_plain(tree))
+    except ValidationError as exc:
+        problems = [
+            DocumentProblem(
+                format_path(err["loc"]), _reason(err), located.line_of(tuple(err["loc"]))
+            )
+            for err in exc.errors(include_url=False)
+        ]
+        raise DocumentInvalid(source, problems) from exc
+    problems = [
+        DocumentProblem(format_path(loc), reason, located.line_of(loc))
+        for loc, reason in check_references(document)
+    ]
+    if problems:
+        raise DocumentInvalid(source, problems)
+    return document
+
+
+def load_document(path: Path) -> RopaDocument:
+    """Read and validate a document file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DocumentInvalid(
+            str(path), [DocumentProblem("(document)", f"cannot read: {exc.strerror}", None)]
+        ) from exc
+    return parse_document(text, str(path))
+
+
+def _reason(err: Any) -> str:
+    message = str(err["msg"])
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        return "unknown field"
+    return message
+
+
+def check_references(doc: RopaDocument) -> list[tuple[Loc, str]]:
+    """Every duplicate id and unknown reference in a type-valid document, with its location."""
+    problems: list[tuple[Loc, str]] = []
+    collections: dict[str, Sequence[Any]] = {
+        "organisations": doc.organisations,
+        "data_subjects": doc.data_subjects,
+        "data_categories": doc.data_categories,
+        "legal_bases": doc.legal_bases,
+        "systems": doc.systems,
+        "activities": doc.activities,
+        "flows": doc.flows,
+        "engagements": doc.engagements,
+    }
+    ids: dict[str, set[str]] = {}
+    for name, items in collections.items():
+        counts = Counter(item.id for item in items)
+        ids[name] = set(counts)
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if counts[item.id] > 1 and item.id in seen:
+                problems.append(((name, i, "id"), f"duplicate id '{item.id}' in {name}"))
+            seen.add(item.id)
+
+    def ref(loc: Loc, value: str | None, collection: str, what: str) -> None:
+        if value is not None and value not in ids[collection]:
+            problems.append((loc, f"unknown {what} '{value}' (not defined in {collection})"))
+
+    def refs(loc: Loc, values: Iterable[str], collection: str, what: str) -> None:
+        for j, value in enumerate(values):
+            ref((*loc, j), value, collection, what)
+
+    ref(("register", "owner"), doc.register_info.owner, "organisations", "organisation")
+    for i, subject in enumerate(doc.data_subjects):
+        ref(
+            ("data_subjects", i, "parent"), subject.parent, "data_subjects", "data subject category"
+        )
+    for i, category in enumerate(doc.data_categories):
+        ref(("data_categories", i, "parent"), category.parent, "data_categories", "data category")
+    problems.extend(_cycles(doc))
+    kinds = {basis.id: basis.kind for basis in doc.legal_bases}
+    for i, basis in enumerate(doc.legal_bases):
+        for j, statute in enumerate(basis.rests_on):
+            loc: Loc = ("legal_bases", i, "rests_on", j)
+            if statute not in kinds:
+                problems.append(
+                    (loc, f"unknown legal basis '{statute}' (not defined in legal_bases)")
+                )
+            elif kinds[statute] is not LegalBasisKind.STATUTE:
+                problems.append((loc, f"'{statute}' is a {kinds[statute].value}, not a statute"))
+    for i, system in enumerate(doc.systems):
+        ref(("systems", i, "operator"), system.operator, "organisations", "organisation")
+    for i, act in enumerate(doc.activities):
+        at: Loc = ("activities", i)
+        ref((*at, "controller"), act.controller, "organisations", "organisation")
+        refs((*at, "joint_controllers"), act.joint_controllers, "organisations", "organisation")
+        for j, appointment in enumerate(act.processors):
+            ref(
+                (*at, "processors", j, "organisation"),
+                appointment.organisation,
+                "organisations",
+                "organisation",
+            )
+        refs((*at, "data_subjects"), act.data_subjects, "data_subjects", "data subject category")
+        refs((*at, "data_categories"), act.data_categories, "data_categories", "data category")
+        refs((*at, "legal_bases"), act.legal_bases, "legal_bases", "legal basis")
+        refs((*at, "systems"), act.systems, "systems", "system")
+        for j, transfer in enumerate(act.third_country_transfers):
+            ref(
+                (*at, "third_country_transfers", j, "recipient"),
+                transfer.recipient,
+                "organisations",
+                "organisation",
+            )
+    activity_dates = {a.id: a for a in doc.activities}
+    for i, flow in enumerate(doc.flows):
+        at = ("flows", i)
+        ref((*at, "activity"), flow.activity, "activities", "activity")
+        ref((*at, "from"), flow.source, "organisations", "organisation")
+        ref((*at, "to"), flow.recipient, "organisations", "organisation")
+        refs((*at, "data_categories"), flow.data_categories, "data_categories", "data category")
+        refs((*at, "legal_bases"), flow.legal_bases, "legal_bases", "legal basis")
+        ref((*at, "system"), flow.system, "systems", "system")
+        if flow.source == flow.recipient:
+            problems.append(((*at, "to"), f"a flow cannot go from '{flow.source}' to itself"))
+        owner = activity_dates.get(flow.activity)
+        if owner and owner.valid_from and flow.valid_from and flow.valid_from < owner.valid_from:
+            problems.append(
+                (
+                    (*at, "valid_from"),
+                    f"{flow.valid_from} is before its activity starts ({owner.valid_from})",
+                )
+            )
+    for i, eng in enumerate(doc.engagements):
+        at = ("engagements", i)
+        ref((*at, "processor"), eng.processor, "organisations", "organisation")
+        ref((*at, "sub_processor"), eng.sub_processor, "organisations", "organisation")
+        refs((*at, "data_categories"), eng.data_categories, "data_categories", "data category")
+        ref((*at, "activity"), eng.activity, "activities", "activity")
+        if eng.processor == eng.sub_processor:
+            problems.append(
+                ((*at, "sub_processor"), f"'{eng.processor}' cannot be its own sub-processor")
+            )
+    return problems
+
+
+def _cycles(doc: RopaDocument) -> Iterator[tuple[Loc, str]]:
+    parents = {c.id: c.parent for c in doc.data_categories}
+    for i, category in enumerate(doc.data_categories):
+        seen = {category.id}
+        current = category.parent
+        while current is not None and current in parents:
+            if current in seen:
+                yield (
+                    ("data_categories", i, "parent"),
+                    f"'{category.id}' is part of itself through its parents",
+                )
+                break
+            seen.add(current)
+            current = parents[current]

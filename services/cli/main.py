@@ -1,0 +1,172 @@
+"""The `ropa` command: validate, plan and apply ROPA documents; migrate; run the local stack."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from graph import from_document, migrate, register
+from graph.database import Database, open_database
+from schema.errors import DatabaseUnavailable, DocumentInvalid
+from schema.validation import load_document
+from services.cli.settings import CliSettings
+
+T = TypeVar("T")
+
+EXIT_INVALID = 1
+EXIT_UNAVAILABLE = 3
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _run_db(settings: CliSettings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def main() -> T:
+        async with open_database(settings.neo4j()) as db:
+            return await work(db)
+
+    try:
+        return asyncio.run(main())
+    except DatabaseUnavailable as exc:
+        _err(f"error: {exc} (NEO4J_URI={settings.neo4j_uri})")
+        sys.exit(EXIT_UNAVAILABLE)
+
+
+def _load(path: Path) -> Any:
+    try:
+        return load_document(path)
+    except DocumentInvalid as exc:
+        for line in exc.render():
+            _err(line)
+        _err(f"{path}: invalid, {len(exc.problems)} problem(s); nothing was written")
+        sys.exit(EXIT_INVALID)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Records of Processing Activities (UK GDPR Article 30) in Neo4j."""
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def validate(file: Path) -> None:
+    """Check a ROPA document; print every problem as FILE:LINE: path: reason."""
+    doc = _load(file)
+    click.echo(
+        f"{file}: valid ({len(doc.activities)} activities, {len(doc.flows)} flows, "
+        f"{len(doc.engagements)} engagements)"
+    )
+
+
+def _describe(change: register.Change) -> str:
+    entity = change.entity
+    if change.op == "CREATED":
+        return f"+ create {entity.kind} {entity.id}"
+    if change.op == "DELETED":
+        return f"- remove {entity.kind} {entity.id}"
+    return f"~ change {entity.kind} {entity.id} ({', '.join(change.fields_changed())})"
+
+
+def _summary(plan: register.Plan) -> str:
+    return (
+        f"{len(plan.by_op('CREATED'))} to create, {len(plan.by_op('UPDATED'))} to change, "
+        f"{len(plan.by_op('DELETED'))} to remove"
+    )
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def plan(file: Path) -> None:
+    """Show what applying FILE would create, change and remove."""
+    settings = CliSettings()
+    doc = _load(file)
+    entities = from_document.entities(doc)
+    result = _run_db(settings, lambda db: register.plan(db, doc.register_info.id, entities))
+    for change in result.changes:
+        click.echo(_describe(change))
+    click.echo(
+        f"register {doc.register_info.id}: " + ("no changes" if result.empty else _summary(result))
+    )
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--actor", default=None, help="Who makes the change (default: $ROPA_ACTOR or $USER)")
+def apply(file: Path, actor: str | None) -> None:
+    """Make the graph match FILE in one transaction, recording a change event per change."""
+    settings = CliSettings()
+    doc = _load(file)
+    entities = from_document.entities(doc)
+    who = actor or settings.actor
+
+    async def work(db: Database) -> register.Plan:
+        return await register.apply(db, doc.register_info.id, entities, who, progress=_err)
+
+    result = _run_db(settings, work)
+    if result.empty:
+        click.echo(f"register {doc.register_info.id}: already up to date; nothing written")
+        return
+    for change in result.changes:
+        click.echo(_describe(change))
+    click.echo(
+        f"register {doc.register_info.id}: applied: {_summary(result).replace('to ', '')}; "
+        f"{len(result.changes)} change events recorded as {who}"
+    )
+
+
+@cli.command(name="migrate")
+def migrate_command() -> None:
+    """Apply pending database migrations (constraints, indexes). Safe to rerun."""
+    settings = CliSettings()
+    applied = _run_db(settings, lambda db: migrate.migrate(db, report=_err))
+    click.echo(f"applied {len(applied)} migration(s)" if applied else "migrations up to date")
+
+
+@cli.group()
+def schema() -> None:
+    """The exported contracts in schema/."""
+
+
+@schema.command(name="export")
+@click.option("--check", is_flag=True, help="Exit 1 if an exported file is stale")
+def schema_export(check: bool) -> None:
+    """Write the document JSON Schema (and the GraphQL SDL, once served) into schema/."""
+    from schema.exports import exports
+
+    stale = []
+    for path, content in exports().items():
+        if path.exists() and path.read_text(encoding="utf-8") == content:
+            continue
+        stale.append(path)
+        if not check:
+            path.write_text(content, encoding="utf-8")
+            click.echo(f"wrote {path}")
+    if check and stale:
+        _err("stale: " + ", ".join(str(p) for p in stale) + "; run `ropa schema export`")
+        sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--example",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="ROPA document to apply once the database is up",
+)
+@click.option("--fresh", is_flag=True, help="Start from an empty local database")
+def dev(example: Path | None, fresh: bool) -> None:
+    """Start the local stack (Neo4j, migrations, the example, the services) in the foreground."""
+    from services.cli.devstack import run_dev
+
+    sys.exit(run_dev(CliSettings(), example, fresh))
+
+
+def main() -> None:
+    """Console entry point."""
+    cli()
