@@ -167,6 +167,28 @@ def dev(example: Path | None, fresh: bool) -> None:
     sys.exit(run_dev(CliSettings(), example, fresh))
 
 
+@cli.command()
+@click.argument("service", type=click.Choice(["registry", "notifier"]))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=None, help="Default: 8000 registry, 8001 notifier")
+@click.option("--workers", type=int, default=1, show_default=True)
+def serve(service: str, host: str, port: int | None, workers: int) -> None:
+    """Serve the registry (GraphQL, feeds) or the notifier (webhook delivery) with uvicorn."""
+    import uvicorn
+
+    # By import string, so that the CLI never imports another service's code.
+    uvicorn.run(
+        f"services.{service}.app:create_app",
+        factory=True,
+        host=host,
+        port=port or (8000 if service == "registry" else 8001),
+        workers=workers,
+        proxy_headers=True,
+        ws="websockets",
+        lifespan="on",
+    )
+
+
 def main() -> None:
     """Console entry point."""
     cli()
