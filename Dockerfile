@@ -1,0 +1,66 @@
+# syntax=docker/dockerfile:1
+#
+# One image for the registry, the notifier and the `ropa` CLI; the command picks which:
+#
+#   docker run IMAGE                                               # the registry (the default CMD)
+#   docker run IMAGE serve notifier --host 0.0.0.0 --port 8001     # the webhook notifier
+#   docker run IMAGE migrate                                       # apply database migrations
+#   docker run -v $PWD/ropa.yaml:/ropa.yaml IMAGE apply /ropa.yaml --actor ci
+#
+# Build: docker build -t ropa-registry:0.1.0 .
+# The final stage holds the Python runtime and a virtualenv, nothing else: no compiler, no pip
+# cache, no sources. It runs as an unprivileged numeric user, so Kubernetes can verify
+# runAsNonRoot, and writes nothing outside /tmp (mount an emptyDir there with a read-only root).
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# ---- build: resolve and install the distribution into a self-contained virtualenv ----
+FROM ${PYTHON_IMAGE} AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+WORKDIR /src
+RUN python -m venv /opt/ropa
+
+# Metadata first, sources after: the layers above stay cached while the code changes.
+COPY pyproject.toml README.md ./
+COPY schema ./schema
+COPY graph ./graph
+COPY services ./services
+
+# A regular (non-editable) install: the virtualenv carries the packages, not a link to /src.
+RUN /opt/ropa/bin/pip install --no-cache-dir . \
+    && /opt/ropa/bin/pip uninstall --yes pip setuptools wheel \
+    && /opt/ropa/bin/ropa --help >/dev/null \
+    && /opt/ropa/bin/ropa serve --help >/dev/null \
+    && /opt/ropa/bin/ropa migrate --help >/dev/null \
+    && /opt/ropa/bin/ropa apply --help >/dev/null
+
+# ---- runtime: the slim base, the virtualenv, an unprivileged user ----
+FROM ${PYTHON_IMAGE} AS runtime
+
+LABEL org.opencontainers.image.title="ropa-registry" \
+      org.opencontainers.image.description="Registry of Records of Processing Activities (UK GDPR Article 30) on Neo4j, with a GraphQL API" \
+      org.opencontainers.image.licenses="Apache-2.0"
+
+RUN groupadd --system --gid 10001 ropa \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home \
+       --home-dir /nonexistent --shell /usr/sbin/nologin ropa
+
+COPY --from=build /opt/ropa /opt/ropa
+
+ENV PATH=/opt/ropa/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    ROPA_ENV=production
+
+WORKDIR /tmp
+USER 10001:10001
+
+# 8000: registry (GraphQL, WebSocket subscriptions, Atom feeds); 8001: notifier health.
+EXPOSE 8000 8001
+
+ENTRYPOINT ["ropa"]
+CMD ["serve", "registry", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,194 @@
+{{/*
+Names, labels and the shared pieces of the pod specs.
+*/}}
+
+{{- define "ropa.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Full name, at most 52 characters so that "<fullname>-<component>-<suffix>" stays under 63. */}}
+{{- define "ropa.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 52 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ropa.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Selector labels of one component: call with (dict "ctx" $ "component" "registry"). */}}
+{{- define "ropa.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "ropa.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "ropa.labels" -}}
+helm.sh/chart: {{ include "ropa.chart" .ctx }}
+{{ include "ropa.selectorLabels" . }}
+app.kubernetes.io/part-of: ropa
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- end -}}
+
+{{/* The label the Neo4j NetworkPolicy admits: only pods of this release's services carry it. */}}
+{{- define "ropa.neo4jClientLabel" -}}
+ropa-registry/neo4j-client: {{ .Release.Name | quote }}
+{{- end -}}
+
+{{- define "ropa.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "ropa.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The service account of the jobs. A hook may run before the release's own ServiceAccount exists,
+so jobs use the chart's account only when the operator provides one that already exists.
+*/}}
+{{- define "ropa.jobServiceAccountName" -}}
+{{- if and (not .Values.serviceAccount.create) .Values.serviceAccount.name -}}
+{{- .Values.serviceAccount.name -}}
+{{- else -}}
+default
+{{- end -}}
+{{- end -}}
+
+{{/*
+Helm hook events of the migration Job. Against an external Neo4j it runs before anything else of
+the release (pre-install, pre-upgrade). The chart's own Neo4j does not exist before install, so
+then the first migration runs right after the release's objects are created (post-install);
+upgrades still migrate first (pre-upgrade).
+*/}}
+{{- define "ropa.migration.hook" -}}
+{{- if eq .Values.neo4j.mode "external" -}}
+pre-install,pre-upgrade
+{{- else -}}
+post-install,pre-upgrade
+{{- end -}}
+{{- end -}}
+
+{{- define "ropa.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ropa.neo4j.fullname" -}}
+{{- printf "%s-neo4j" (include "ropa.fullname" .) -}}
+{{- end -}}
+
+{{/* The Secret and key holding the Neo4j password. */}}
+{{- define "ropa.neo4j.secretName" -}}
+{{- if eq .Values.neo4j.mode "external" -}}
+{{- .Values.neo4j.external.existingSecret -}}
+{{- else if .Values.neo4j.internal.auth.existingSecret -}}
+{{- .Values.neo4j.internal.auth.existingSecret -}}
+{{- else -}}
+{{- printf "%s-auth" (include "ropa.neo4j.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ropa.neo4j.passwordKey" -}}
+{{- if eq .Values.neo4j.mode "external" -}}
+{{- .Values.neo4j.external.passwordKey -}}
+{{- else -}}
+{{- .Values.neo4j.internal.auth.passwordKey -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ropa.neo4j.uri" -}}
+{{- if eq .Values.neo4j.mode "external" -}}
+{{- .Values.neo4j.external.uri -}}
+{{- else -}}
+{{- printf "bolt://%s.%s.svc:7687" (include "ropa.neo4j.fullname" .) .Release.Namespace -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Token hashes: the chart's Secret, or the one the operator names. Empty when there are none. */}}
+{{- define "ropa.tokens.secretName" -}}
+{{- if .Values.auth.existingSecret -}}
+{{- .Values.auth.existingSecret -}}
+{{- else if .Values.auth.tokens -}}
+{{- printf "%s-tokens" (include "ropa.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ropa.tokens.key" -}}
+{{- if .Values.auth.existingSecret -}}
+{{- .Values.auth.existingSecretKey -}}
+{{- else -}}
+tokens.json
+{{- end -}}
+{{- end -}}
+
+{{/*
+Environment shared by every container running the ropa image. Inline, not from a ConfigMap: the
+migration hook may run before any of the release's own objects exist. Credentials only ever come
+through secretKeyRef.
+*/}}
+{{- define "ropa.env" -}}
+- name: ROPA_ENV
+  value: {{ .Values.environment | quote }}
+- name: NEO4J_URI
+  value: {{ include "ropa.neo4j.uri" . | quote }}
+- name: NEO4J_DATABASE
+  value: {{ .Values.neo4j.database | quote }}
+{{- if eq .Values.neo4j.mode "external" }}
+- name: NEO4J_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.neo4j.external.existingSecret }}
+      key: {{ .Values.neo4j.external.userKey }}
+{{- else }}
+- name: NEO4J_USER
+  value: neo4j
+{{- end }}
+- name: NEO4J_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "ropa.neo4j.secretName" . }}
+      key: {{ include "ropa.neo4j.passwordKey" . }}
+- name: TMPDIR
+  value: /tmp
+{{- end -}}
+
+{{- define "ropa.podSecurityContext" -}}
+{{- toYaml .Values.podSecurityContext -}}
+{{- end -}}
+
+{{- define "ropa.containerSecurityContext" -}}
+{{- toYaml .Values.containerSecurityContext -}}
+{{- end -}}
+
+{{/* Consistency checks that JSON Schema cannot express. */}}
+{{- define "ropa.validate" -}}
+{{- $hpa := .Values.registry.autoscaling -}}
+{{- if and $hpa.enabled (gt (int $hpa.minReplicas) (int $hpa.maxReplicas)) -}}
+{{- fail (printf "registry.autoscaling.minReplicas (%d) must not exceed registry.autoscaling.maxReplicas (%d)" (int $hpa.minReplicas) (int $hpa.maxReplicas)) -}}
+{{- end -}}
+{{- if and .Values.auth.tokens .Values.auth.existingSecret -}}
+{{- fail "auth.tokens and auth.existingSecret are mutually exclusive: list the token hashes in one place" -}}
+{{- end -}}
+{{- if and .Values.ingress.enabled .Values.ingress.tls.enabled (not .Values.ingress.tls.secretName) -}}
+{{- fail "ingress.tls.secretName is required when ingress.tls.enabled is true" -}}
+{{- end -}}
+{{- if and .Values.ropaDocument.enabled .Values.ropaDocument.content .Values.ropaDocument.existingConfigMap -}}
+{{- fail "ropaDocument.content and ropaDocument.existingConfigMap are mutually exclusive" -}}
+{{- end -}}
+{{- if and (eq .Values.neo4j.mode "internal") .Values.neo4j.internal.auth.password .Values.neo4j.internal.auth.existingSecret -}}
+{{- fail "neo4j.internal.auth.password and neo4j.internal.auth.existingSecret are mutually exclusive" -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,639 @@
+"""The Helm chart (helm/ropa), linted and rendered offline with the pinned helm, every manifest
+validated against the Kubernetes schemas, and the properties the deployment promises asserted
+over the rendered YAML."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate  # type: ignore[import-untyped]
+import pytest
+from deploy_support import (
+    CHART,
+    FIXTURES,
+    INLINE_SETS,
+    KUBE_VERSION,
+    NEO4J_PASSWORD,
+    PRODUCTION_VALUES,
+    TOKEN_SHA256,
+    Helm,
+    HelmError,
+    Manifest,
+    Rendering,
+    all_containers,
+    env_of,
+    helm_binary,
+    labels_match,
+    pod_templates,
+)
+from ruamel.yaml import YAML
+
+RENDERS = ("default", "production", "inline")
+
+
+@pytest.fixture(scope="module")
+def helm(tmp_path_factory: pytest.TempPathFactory) -> Helm:
+    try:
+        binary = helm_binary()
+    except AssertionError as error:
+        pytest.fail(str(error))
+    return Helm(binary=binary, home=tmp_path_factory.mktemp("helm-home"))
+
+
+@pytest.fixture(scope="module")
+def rendered(helm: Helm) -> dict[str, Rendering]:
+    """default: the chart's own Neo4j; production: external cluster, TLS ingress, several
+    replicas; inline: internal Neo4j with password and token hashes in values, a ROPA document."""
+    return {
+        "default": Rendering("default", helm.template()),
+        "production": Rendering("production", helm.template(values=[PRODUCTION_VALUES])),
+        "inline": Rendering("inline", helm.template(sets=INLINE_SETS)),
+    }
+
+
+@pytest.fixture(params=RENDERS)
+def render(request: pytest.FixtureRequest, rendered: dict[str, Rendering]) -> Rendering:
+    result: Rendering = rendered[request.param]
+    return result
+
+
+def chart_values() -> dict[str, Any]:
+    values = YAML(typ="safe", pure=True).load(CHART / "values.yaml")
+    assert isinstance(values, dict)
+    return values
+
+
+def ropa_pods(render: Rendering) -> list[tuple[str, Manifest]]:
+    """Pod templates running the ropa image: everything but the Neo4j StatefulSet."""
+    return [
+        (name, pod) for name, pod in pod_templates(render) if not name.startswith("StatefulSet/")
+    ]
+
+
+# --- lint and render ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values", [None, PRODUCTION_VALUES], ids=["default", "production"])
+def test_helm_lint_strict_passes(helm: Helm, values: Path | None) -> None:
+    args = ["lint", str(CHART), "--strict"]
+    if values is not None:
+        args += ["--values", str(values)]
+    out = helm.run(*args)
+    assert "0 chart(s) failed" in out, out
+    assert "[WARNING]" not in out, out
+    assert "[ERROR]" not in out, out
+
+
+def test_rendered_kinds(rendered: dict[str, Rendering]) -> None:
+    default, production = rendered["default"], rendered["production"]
+    assert default.kinds() == {
+        "ServiceAccount",
+        "Secret",
+        "Service",
+        "Deployment",
+        "StatefulSet",
+        "Job",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+    }
+    # External Neo4j: no database of the chart's own, nothing of it to protect, an Ingress.
+    assert production.kinds() == {
+        "ServiceAccount",
+        "Service",
+        "Deployment",
+        "Job",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "Ingress",
+    }
+    assert {m["metadata"]["name"] for m in default.of_kind("Deployment")} == {
+        "ropa-registry",
+        "ropa-notifier",
+    }
+    assert {m["metadata"]["name"] for m in production.of_kind("Job")} == {
+        "ropa-migrate",
+        "ropa-apply",
+    }
+    inline = rendered["inline"]
+    assert {m["metadata"]["name"] for m in inline.of_kind("ConfigMap")} == {"ropa-ropa-document"}
+
+
+def test_every_manifest_validates_against_kubernetes_schemas(render: Rendering) -> None:
+    errors = []
+    for manifest in render.manifests:
+        name = f"{manifest['kind']}/{manifest['metadata']['name']}"
+        try:
+            kubernetes_validate.validate(manifest, KUBE_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            path = ".".join(str(item) for item in error.path)
+            errors.append(f"{name}: {path}: {error.message}")
+    assert not errors, f"{render.name}: " + "\n".join(errors)
+
+
+def test_schema_validation_catches_a_broken_manifest(rendered: dict[str, Rendering]) -> None:
+    """Control for the check above: the validator does reject a wrong type and a misspelt key."""
+    deployment = json.loads(json.dumps(rendered["default"].one("Deployment", "-registry")))
+    deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = "http"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBE_VERSION, strict=True)
+    service = json.loads(json.dumps(rendered["default"].one("Service", "-registry")))
+    service["spec"]["selectr"] = service["spec"].pop("selector")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(service, KUBE_VERSION, strict=True)
+
+
+# --- the schema rejects wrong values at install time -------------------------------------------
+
+
+def test_invalid_values_file_fails_helm_template(helm: Helm) -> None:
+    with pytest.raises(HelmError) as caught:
+        helm.template(values=[FIXTURES / "invalid-values.yaml"])
+    message = str(caught.value)
+    assert "values don't meet the specifications of the schema" in message
+    # Each mistake of the fixture is named by its path.
+    for fragment in (
+        "registry.replicaCount: Invalid type. Expected: integer, given: string",
+        "notifier.replicaCount: Must be less than or equal to 1",
+        "neo4j.external.uri: Does not match pattern",
+        "neo4j.external.existingSecret: String length must be greater than or equal to 1",
+        "Additional property registy is not allowed",
+    ):
+        assert fragment in message, message
+
+
+@pytest.mark.parametrize(
+    ("sets", "fragment"),
+    [
+        (["image.repository="], "image.repository: String length must be greater than"),
+        (["environment=staging"], "environment: environment must be one of"),
+        (["neo4j.mode=aura"], "neo4j.mode: neo4j.mode must be one of"),
+        (["ingress.enabled=true", "ingress.host="], "ingress.host: String length"),
+        (["registry.resources.limits=null"], "registry.resources: limits is required"),
+        (
+            ["containerSecurityContext.readOnlyRootFilesystem=false"],
+            "containerSecurityContext.readOnlyRootFilesystem does not match: true",
+        ),
+        (["podSecurityContext.runAsUser=0"], "podSecurityContext.runAsUser: Must be greater"),
+        (
+            ["auth.tokens[0].name=a", "auth.tokens[0].role=dpo", "auth.tokens[0].sha256=abc"],
+            "auth.tokens.0.sha256: Does not match pattern",
+        ),
+        (
+            [
+                "auth.tokens[0].name=a",
+                "auth.tokens[0].role=admin",
+                f"auth.tokens[0].sha256={TOKEN_SHA256}",
+            ],
+            "auth.tokens.0.role",
+        ),
+        (["neo4j.internal.auth.password=short"], "neo4j.internal.auth.password: Does not match"),
+        (["ropaDocument.enabled=true"], "ropaDocument: Must validate at least one schema"),
+        (["neo4j.internal.memory.heapMaxSize=lots"], "heapMaxSize: Does not match pattern"),
+        # Rules JSON Schema cannot express, checked by the templates.
+        (["registry.autoscaling.minReplicas=9"], "must not exceed registry.autoscaling.max"),
+        (
+            ["ingress.enabled=true", "ingress.tls.enabled=true"],
+            "ingress.tls.secretName is required",
+        ),
+        (
+            [
+                "auth.existingSecret=t",
+                "auth.tokens[0].name=a",
+                "auth.tokens[0].role=dpo",
+                f"auth.tokens[0].sha256={TOKEN_SHA256}",
+            ],
+            "mutually exclusive",
+        ),
+    ],
+)
+def test_wrong_value_fails_with_a_clear_message(helm: Helm, sets: list[str], fragment: str) -> None:
+    with pytest.raises(HelmError) as caught:
+        helm.template(sets=sets)
+    assert fragment in str(caught.value), str(caught.value)
+
+
+def test_external_uri_schemes_accepted(helm: Helm) -> None:
+    for uri in (
+        "bolt://neo4j.db.svc:7687",
+        "neo4j://cluster.db.svc.cluster.local:7687",
+        "neo4j+s://abcd1234.databases.neo4j.io",
+    ):
+        manifests = helm.template(
+            sets=[
+                "neo4j.mode=external",
+                f"neo4j.external.uri={uri}",
+                "neo4j.external.existingSecret=creds",
+            ]
+        )
+        registry = Rendering(uri, manifests).one("Deployment", "-registry")
+        env = env_of(registry["spec"]["template"]["spec"]["containers"][0])
+        assert env["NEO4J_URI"]["value"] == uri
+
+
+# --- probes, resources, security ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("component", ["registry", "notifier"])
+def test_service_probes(render: Rendering, component: str) -> None:
+    deployment = render.one("Deployment", f"-{component}")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    port_names = {port["name"] for port in container["ports"]}
+    for probe, path in (
+        ("livenessProbe", "/healthz"),
+        ("readinessProbe", "/readyz"),
+        ("startupProbe", "/healthz"),
+    ):
+        http = container[probe]["httpGet"]
+        assert http["path"] == path, (component, probe)
+        assert http["port"] in port_names, (component, probe, http["port"])
+
+
+def test_neo4j_probes_on_bolt(rendered: dict[str, Rendering]) -> None:
+    statefulset = rendered["default"].one("StatefulSet", "-neo4j")
+    (container,) = statefulset["spec"]["template"]["spec"]["containers"]
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert ports["bolt"] == 7687
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert container[probe]["tcpSocket"]["port"] == "bolt"
+
+
+def test_every_container_has_requests_and_limits(render: Rendering) -> None:
+    for name, pod in pod_templates(render):
+        for container in all_containers(pod["spec"]):
+            resources = container.get("resources", {})
+            for kind in ("requests", "limits"):
+                for resource in ("cpu", "memory"):
+                    assert resource in resources.get(kind, {}), (
+                        f"{render.name} {name} {container['name']}: no {kind}.{resource}"
+                    )
+
+
+def test_pod_and_container_security_context(render: Rendering) -> None:
+    for name, pod in pod_templates(render):
+        spec = pod["spec"]
+        where = f"{render.name} {name}"
+        pod_context = spec["securityContext"]
+        assert pod_context["runAsNonRoot"] is True, where
+        assert pod_context["runAsUser"] > 0, where
+        assert pod_context["seccompProfile"]["type"] == "RuntimeDefault", where
+        assert spec["automountServiceAccountToken"] is False, where
+        assert spec["enableServiceLinks"] is False, where
+        assert not spec.get("hostNetwork"), where
+        assert not spec.get("hostPID"), where
+        for container in all_containers(spec):
+            context = container["securityContext"]
+            cwhere = f"{where} {container['name']}"
+            assert context["runAsNonRoot"] is True, cwhere
+            assert context["allowPrivilegeEscalation"] is False, cwhere
+            assert context["readOnlyRootFilesystem"] is True, cwhere
+            assert context.get("privileged", False) is False, cwhere
+            assert context["capabilities"]["drop"] == ["ALL"], cwhere
+            assert not context["capabilities"].get("add"), cwhere
+            assert context.get("runAsUser", 1) != 0, cwhere
+
+
+def test_writable_paths_are_empty_dirs(render: Rendering) -> None:
+    """With a read-only root filesystem every ropa container gets /tmp from an emptyDir."""
+    pods = ropa_pods(render)
+    assert pods
+    for name, pod in pods:
+        volumes = {volume["name"]: volume for volume in pod["spec"].get("volumes", [])}
+        for container in pod["spec"]["containers"]:
+            mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+            assert "/tmp" in mounts, (name, container["name"])
+            assert "emptyDir" in volumes[mounts["/tmp"]], (name, container["name"])
+
+
+def test_neo4j_writable_paths(rendered: dict[str, Rendering]) -> None:
+    """Neo4j's entrypoint writes its configuration: conf is an emptyDir filled by an init
+    container from the image, data is the persistent volume."""
+    statefulset = rendered["default"].one("StatefulSet", "-neo4j")
+    spec = statefulset["spec"]["template"]["spec"]
+    volumes = {volume["name"]: volume for volume in spec["volumes"]}
+    (container,) = spec["containers"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    for path in ("/var/lib/neo4j/conf", "/logs", "/tmp", "/run"):
+        assert "emptyDir" in volumes[mounts[path]], path
+    (claim,) = statefulset["spec"]["volumeClaimTemplates"]
+    assert mounts["/data"] == claim["metadata"]["name"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "10Gi"
+    (init,) = spec["initContainers"]
+    init_mounts = {m["name"]: m["mountPath"] for m in init["volumeMounts"]}
+    assert init["command"] == [
+        "cp",
+        "-R",
+        "/var/lib/neo4j/conf/.",
+        init_mounts[mounts["/var/lib/neo4j/conf"]] + "/",
+    ]
+    assert init["image"] == container["image"]
+
+
+# --- commands, environment and secrets ---------------------------------------------------------
+
+
+def test_containers_run_the_ropa_commands(render: Rendering) -> None:
+    known = {
+        ("serve", "registry"): "Deployment/ropa-registry",
+        ("serve", "notifier"): "Deployment/ropa-notifier",
+        ("migrate",): "Job/ropa-migrate",
+        ("apply",): "Job/ropa-apply",
+    }
+    seen = set()
+    for name, pod in ropa_pods(render):
+        (container,) = pod["spec"]["containers"]
+        assert container["command"] == ["ropa"], name
+        args = container["args"]
+        key = tuple(args[:2]) if args[0] == "serve" else (args[0],)
+        assert known.get(key) == name, (name, args)
+        seen.add(key)
+        if args[0] == "serve":
+            port = container["ports"][0]["containerPort"]
+            assert args[2:] == ["--host", "0.0.0.0", "--port", str(port)], args
+    assert {("serve", "registry"), ("serve", "notifier"), ("migrate",)} <= seen
+
+
+def test_neo4j_connection_environment(rendered: dict[str, Rendering]) -> None:
+    default, production = rendered["default"], rendered["production"]
+    for name, pod in ropa_pods(default):
+        env = env_of(pod["spec"]["containers"][0])
+        assert env["NEO4J_URI"]["value"] == "bolt://ropa-neo4j.ropa.svc:7687", name
+        assert env["NEO4J_USER"]["value"] == "neo4j", name
+        ref = env["NEO4J_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert (ref["name"], ref["key"]) == ("ropa-neo4j-auth", "password"), name
+        assert env["ROPA_ENV"]["value"] == "production"
+    # The secret the pods read is the one the chart creates, with that key.
+    secret = default.one("Secret", "-neo4j-auth")
+    assert "password" in secret["data"]
+    for name, pod in ropa_pods(production):
+        env = env_of(pod["spec"]["containers"][0])
+        assert env["NEO4J_URI"]["value"] == "neo4j://neo4j-cluster.neo4j.svc.cluster.local:7687"
+        assert env["NEO4J_DATABASE"]["value"] == "ropa"
+        for variable, key in (("NEO4J_USER", "username"), ("NEO4J_PASSWORD", "password")):
+            ref = env[variable]["valueFrom"]["secretKeyRef"]
+            assert (ref["name"], ref["key"]) == ("ropa-neo4j-credentials", key), name
+
+
+def test_tokens_file_is_mounted_from_a_secret(rendered: dict[str, Rendering]) -> None:
+    for render_name, secret_name, key in (
+        ("production", "ropa-dpo-tokens", "tokens.json"),
+        ("inline", "ropa-tokens", "tokens.json"),
+    ):
+        render = rendered[render_name]
+        pod = render.one("Deployment", "-registry")["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        path = env_of(container)["ROPA_TOKENS_FILE"]["value"]
+        directory, filename = path.rsplit("/", 1)
+        mount = next(m for m in container["volumeMounts"] if m["mountPath"] == directory)
+        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+        assert volume["secret"]["secretName"] == secret_name, render_name
+        assert filename == key
+        assert "ROPA_TOKENS" not in env_of(container), "hashes belong in the file, not in env"
+    inline_secret = rendered["inline"].one("Secret", "-tokens")
+    tokens = json.loads(base64.b64decode(inline_secret["data"]["tokens.json"]))
+    assert tokens == [{"name": "dpo-allestree", "role": "dpo", "sha256": TOKEN_SHA256}]
+    # Without tokens the registry gets no tokens file (read-only API).
+    default_pod = rendered["default"].one("Deployment", "-registry")["spec"]["template"]["spec"]
+    assert "ROPA_TOKENS_FILE" not in env_of(default_pod["containers"][0])
+
+
+def test_secrets_never_in_configmaps_or_plain_env(rendered: dict[str, Rendering]) -> None:
+    inline = rendered["inline"]
+    # Control: the secrets are in the rendering, in Secrets.
+    secrets_text = json.dumps(inline.of_kind("Secret"))
+    assert base64.b64encode(NEO4J_PASSWORD.encode()).decode() in secrets_text
+    for render in rendered.values():
+        for configmap in render.of_kind("ConfigMap"):
+            text = json.dumps(configmap)
+            assert NEO4J_PASSWORD not in text, configmap
+            assert TOKEN_SHA256 not in text, configmap
+            for key in configmap.get("data", {}):
+                assert not any(word in key.lower() for word in ("password", "token", "secret"))
+        for name, pod in pod_templates(render):
+            for container in all_containers(pod["spec"]):
+                for item in container.get("env", []):
+                    value = str(item.get("value", ""))
+                    assert NEO4J_PASSWORD not in value, (name, item)
+                    if any(word in item["name"] for word in ("PASSWORD", "TOKENS")) and not item[
+                        "name"
+                    ].endswith("_FILE"):
+                        assert "secretKeyRef" in item.get("valueFrom", {}), (name, item)
+
+
+def test_notes_print_no_secret(helm: Helm, tmp_path: Path) -> None:
+    notes = helm.notes(tmp_path, sets=INLINE_SETS)
+    assert "ropa-neo4j-auth" in notes  # it says where the password is ...
+    assert NEO4J_PASSWORD not in notes  # ... but never what it is
+    assert TOKEN_SHA256 not in notes
+    assert "https://" not in notes
+    assert "http://ropa.example.org/graphql" in notes
+    production = helm.notes(tmp_path, values=[PRODUCTION_VALUES])
+    assert "https://ropa.derby.example.gov.uk/graphql" in production
+    assert "ropa-neo4j-credentials" in production
+
+
+def test_neo4j_statefulset(rendered: dict[str, Rendering]) -> None:
+    statefulset = rendered["inline"].one("StatefulSet", "-neo4j")
+    assert statefulset["spec"]["replicas"] == 1
+    spec = statefulset["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    assert container["image"] == "neo4j:5.26.12-community"
+    env = container["env"]
+    names = [item["name"] for item in env]
+    by_name = env_of(container)
+    # NEO4J_AUTH is built from the secret by Kubernetes' $(VAR) expansion, which only sees
+    # variables defined earlier in the list.
+    assert by_name["NEO4J_AUTH"]["value"] == "neo4j/$(ROPA_NEO4J_PASSWORD)"
+    assert names.index("ROPA_NEO4J_PASSWORD") < names.index("NEO4J_AUTH")
+    ref = by_name["ROPA_NEO4J_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert ref == {"name": "ropa-neo4j-auth", "key": "password"}
+    values = chart_values()["neo4j"]["internal"]["memory"]
+    assert by_name["NEO4J_server_memory_heap_max__size"]["value"] == values["heapMaxSize"]
+    assert by_name["NEO4J_server_memory_heap_initial__size"]["value"] == values["heapInitialSize"]
+    assert by_name["NEO4J_server_memory_pagecache_size"]["value"] == values["pagecacheSize"]
+    # Every other NEO4J_* variable is a setting for the image's entrypoint: server.* names only.
+    for name in names:
+        if name.startswith("NEO4J_") and name != "NEO4J_AUTH":
+            assert name.startswith("NEO4J_server_"), name
+    assert spec["securityContext"]["runAsUser"] == 7474
+    assert spec["securityContext"]["fsGroup"] == 7474
+    secret = rendered["inline"].one("Secret", "-neo4j-auth")
+    assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+
+
+# --- hooks --------------------------------------------------------------------------------------
+
+
+def test_migration_job_is_a_hook(rendered: dict[str, Rendering]) -> None:
+    for render_name, events in (
+        # External Neo4j: migrate before anything of the release changes.
+        ("production", {"pre-install", "pre-upgrade"}),
+        # The chart's own Neo4j does not exist before install: migrate right after it is created.
+        ("default", {"post-install", "pre-upgrade"}),
+    ):
+        job = rendered[render_name].one("Job", "-migrate")
+        annotations = job["metadata"]["annotations"]
+        assert set(annotations["helm.sh/hook"].split(",")) == events, render_name
+        policy = set(annotations["helm.sh/hook-delete-policy"].split(","))
+        assert "before-hook-creation" in policy
+        spec = job["spec"]["template"]["spec"]
+        assert spec["restartPolicy"] == "Never"
+        assert spec["containers"][0]["args"] == ["migrate"]
+        # A pre-install hook runs before the release's ServiceAccount exists.
+        assert spec["serviceAccountName"] == "default"
+
+
+def test_apply_job_runs_after_the_migration(rendered: dict[str, Rendering]) -> None:
+    for render_name in ("production", "inline"):
+        render = rendered[render_name]
+        job = render.one("Job", "-apply")
+        annotations = job["metadata"]["annotations"]
+        assert set(annotations["helm.sh/hook"].split(",")) == {"post-install", "post-upgrade"}
+        migrate = render.one("Job", "-migrate")["metadata"]["annotations"]
+        assert int(annotations["helm.sh/hook-weight"]) > int(migrate["helm.sh/hook-weight"])
+        spec = job["spec"]["template"]["spec"]
+        (container,) = spec["containers"]
+        assert container["args"][0] == "apply"
+        assert container["args"][2] == "--actor"
+        document = container["args"][1]
+        directory, key = document.rsplit("/", 1)
+        mount = next(m for m in container["volumeMounts"] if m["mountPath"] == directory)
+        volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+        configmap_name = volume["configMap"]["name"]
+        assert volume["configMap"]["items"] == [{"key": key, "path": key}]
+        if render_name == "inline":
+            configmap = render.one("ConfigMap", "-ropa-document")
+            assert configmap["metadata"]["name"] == configmap_name
+            assert configmap["data"][key] == "organisation: Allestree Woodlands School"
+        else:
+            assert configmap_name == "ropa-document"
+            assert not render.of_kind("ConfigMap")
+
+
+# --- selectors: services, autoscaler, disruption budget, network policy -------------------------
+
+
+def test_service_selectors_match_their_pods(render: Rendering) -> None:
+    pods = {name: pod for name, pod in pod_templates(render) if not name.startswith("Job/")}
+    for service in render.of_kind("Service"):
+        selector = service["spec"]["selector"]
+        matched = [
+            name for name, pod in pods.items() if labels_match(selector, pod["metadata"]["labels"])
+        ]
+        assert len(matched) == 1, (service["metadata"]["name"], matched)
+        pod = pods[matched[0]]
+        port_names = {p["name"] for c in pod["spec"]["containers"] for p in c["ports"]}
+        for port in service["spec"]["ports"]:
+            assert port["targetPort"] in port_names, (service["metadata"]["name"], port)
+
+
+def test_registry_scaling(render: Rendering) -> None:
+    deployment = render.one("Deployment", "-registry")
+    hpas = render.of_kind("HorizontalPodAutoscaler")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    if render.name == "inline":
+        assert hpas == []
+        assert deployment["spec"]["replicas"] == 3
+    else:
+        (hpa,) = hpas
+        target = hpa["spec"]["scaleTargetRef"]
+        assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"])
+        # The autoscaler owns the count: the Deployment must not fight it on every upgrade.
+        assert "replicas" not in deployment["spec"]
+        assert hpa["spec"]["minReplicas"] >= (3 if render.name == "production" else 2)
+    pdb = render.one("PodDisruptionBudget", "-registry")
+    assert labels_match(pdb["spec"]["selector"]["matchLabels"], labels)
+    notifier = render.one("Deployment", "-notifier")
+    assert not labels_match(
+        pdb["spec"]["selector"]["matchLabels"], notifier["spec"]["template"]["metadata"]["labels"]
+    )
+
+
+def test_notifier_is_a_single_recreated_replica(render: Rendering) -> None:
+    notifier = render.one("Deployment", "-notifier")
+    assert notifier["spec"]["replicas"] == 1
+    assert notifier["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_network_policy_admits_only_the_services(rendered: dict[str, Rendering]) -> None:
+    for render_name in ("default", "inline"):
+        render = rendered[render_name]
+        (policy,) = render.of_kind("NetworkPolicy")
+        spec = policy["spec"]
+        assert spec["policyTypes"] == ["Ingress"]
+        pods = dict(pod_templates(render))
+        selected = [
+            name
+            for name, pod in pods.items()
+            if labels_match(spec["podSelector"]["matchLabels"], pod["metadata"]["labels"])
+        ]
+        assert selected == ["StatefulSet/ropa-neo4j"], selected
+        (rule,) = spec["ingress"]
+        assert rule["ports"] == [{"port": 7687, "protocol": "TCP"}]
+        peers = rule["from"]
+        assert peers, "an empty from list admits everyone"
+        for peer in peers:
+            assert set(peer) == {"podSelector"}, "no namespaceSelector or ipBlock"
+            assert peer["podSelector"]["matchLabels"], "an empty selector admits every pod"
+        admitted = {
+            name
+            for name, pod in pods.items()
+            if any(
+                labels_match(peer["podSelector"]["matchLabels"], pod["metadata"]["labels"])
+                for peer in peers
+            )
+        }
+        expected = {"Deployment/ropa-registry", "Deployment/ropa-notifier", "Job/ropa-migrate"}
+        if render_name == "inline":
+            expected.add("Job/ropa-apply")
+        assert admitted == expected
+    # Another release's services in the same namespace are not admitted.
+    (policy,) = rendered["default"].of_kind("NetworkPolicy")
+    (peer,) = policy["spec"]["ingress"][0]["from"]
+    assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "ropa"
+
+
+def test_no_network_policy_without_internal_neo4j(helm: Helm) -> None:
+    kinds = Rendering("off", helm.template(sets=["networkPolicy.enabled=false"])).kinds()
+    assert "NetworkPolicy" not in kinds
+    assert "StatefulSet" in kinds
+
+
+# --- ingress -----------------------------------------------------------------------------------
+
+
+def test_ingress_websocket_friendly(rendered: dict[str, Rendering]) -> None:
+    production = rendered["production"]
+    ingress = production.one("Ingress", "-registry")
+    annotations = ingress["metadata"]["annotations"]
+    for key in ("proxy-read-timeout", "proxy-send-timeout"):
+        assert int(annotations[f"nginx.ingress.kubernetes.io/{key}"]) >= 3600, key
+    assert annotations["cert-manager.io/cluster-issuer"] == "letsencrypt"
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    assert ingress["spec"]["tls"] == [
+        {"hosts": ["ropa.derby.example.gov.uk"], "secretName": "ropa-tls"}
+    ]
+    (rule,) = ingress["spec"]["rules"]
+    assert rule["host"] == "ropa.derby.example.gov.uk"
+    (path,) = rule["http"]["paths"]
+    # "/" with Prefix routes /graphql (HTTP and WebSocket) and /feeds to the registry.
+    assert (path["path"], path["pathType"]) == ("/", "Prefix")
+    backend = path["backend"]["service"]
+    service = production.one("Service", "-registry")
+    assert backend["name"] == service["metadata"]["name"]
+    assert backend["port"]["name"] in {port["name"] for port in service["spec"]["ports"]}
+    assert rendered["default"].of_kind("Ingress") == []
+
+
+def test_images(render: Rendering) -> None:
+    expected = (
+        "registry.example.gov.uk/ropa/ropa-registry:0.1.0"
+        if render.name == "production"
+        else "ropa-registry:0.1.0"
+    )
+    for name, pod in ropa_pods(render):
+        for container in all_containers(pod["spec"]):
+            assert container["image"] == expected, name
