@@ -116,6 +116,7 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
                     "name": system.name,
                     "description": system.description,
                     "location": system.location,
+                    "assumptions": system.assumptions,
                 },
                 _links(m.ORGANISATION, "OPERATED_BY", [system.operator]),
             )
@@ -134,6 +135,7 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
                     "method": flow.method,
                     "frequency": flow.frequency,
                     "contract": flow.contract,
+                    "retention": flow.retention,
                     "validFrom": flow.valid_from,
                     "validUntil": flow.valid_until,
                     "assumptions": flow.assumptions,
@@ -160,6 +162,7 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
                     "until": eng.until,
                     "status": eng.status.value,
                     "noticeDate": eng.notice_date,
+                    "contract": eng.contract,
                     "assumptions": eng.assumptions,
                 },
                 [
@@ -218,6 +221,7 @@ def _activity(act: d.ProcessingActivity) -> m.Entity:
             "dpiaStatus": dpia.status.value if dpia else None,
             "dpiaLink": dpia.link if dpia else None,
             "dpiaCompletedOn": dpia.completed_on if dpia else None,
+            "dpiaNotes": dpia.notes if dpia else None,
             "validFrom": act.valid_from,
             "validUntil": act.valid_until,
             "assumptions": act.assumptions,

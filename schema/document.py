@@ -108,7 +108,9 @@ class LegalBasisKind(StrEnum):
     ARTICLE_9 = "article-9"
     ARTICLE_10 = "article-10"
     DPA_SCHEDULE_1 = "dpa-2018-schedule-1"
+    DPA_SCHEDULE_2 = "dpa-2018-schedule-2"
     STATUTE = "statute"
+    GUIDANCE = "guidance"
 
 
 class LegalBasis(_Model):
@@ -122,9 +124,11 @@ class LegalBasis(_Model):
     )
     description: Text | None = None
     rests_on: list[Slug] = Field(
-        default_factory=list, description="Ids of the statutes (kind: statute) this basis rests on"
+        default_factory=list,
+        description="Ids of the statutes or statutory guidance this basis rests on",
     )
     url: Url | None = None
+    assumptions: list[Text] = Field(default_factory=list)
 
 
 class System(_Model):
@@ -133,6 +137,7 @@ class System(_Model):
     description: Text | None = None
     operator: Slug | None = Field(default=None, description="Organisation that runs it")
     location: Text | None = Field(default=None, description="Where the data is hosted")
+    assumptions: list[Text] = Field(default_factory=list)
 
 
 class ThirdCountryTransfer(_Model):
@@ -155,6 +160,7 @@ class Dpia(_Model):
     status: DpiaStatus = DpiaStatus.NOT_REQUIRED
     link: Url | None = None
     completed_on: dt.date | None = None
+    notes: Text | None = None
 
 
 class ProcessorAppointment(_Model):
@@ -235,6 +241,7 @@ class Flow(_Dated):
     contract: Url | None = Field(
         default=None, description="Processor contract or sharing agreement"
     )
+    retention: Text | None = Field(default=None, description="How long the recipient keeps it")
     assumptions: list[Text] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -260,6 +267,7 @@ class Engagement(_Model):
     status: EngagementStatus = EngagementStatus.ACTIVE
     notice_date: dt.date | None = Field(default=None, description="When controllers were told")
     activity: Slug | None = None
+    contract: Url | None = Field(default=None, description="The sub-processing contract")
     assumptions: list[Text] = Field(default_factory=list)
 
     @model_validator(mode="after")
