@@ -6,41 +6,227 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
-from deploy_support import (
-    CHART,
-    FIXTURES,
-    INLINE_SETS,
-    KUBE_VERSION,
-    NEO4J_PASSWORD,
-    PRODUCTION_VALUES,
-    TOKEN_SHA256,
-    Helm,
-    HelmError,
-    Manifest,
-    Rendering,
-    all_containers,
-    env_of,
-    helm_binary,
-    labels_match,
-    pod_templates,
-)
 from ruamel.yaml import YAML
+
+from services.cli.main import cli
+
+REPO = Path(__file__).resolve().parents[2]
+CHART = REPO / "helm" / "ropa"
+PRODUCTION_VALUES = CHART / "ci" / "production-values.yaml"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# The Kubernetes version the manifests are rendered for and validated against, with the schemas
+# that kubernetes-validate ships (offline).
+KUBE_VERSION = "1.30.0"
+
+# Secrets of the "inline" rendering, given in values so that the tests can look for them in
+# places where they must never appear.
+NEO4J_PASSWORD = "Inline-Neo4j-Passw0rd-4711"
+TOKEN_SHA256 = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+
+INLINE_SETS = (
+    f"neo4j.internal.auth.password={NEO4J_PASSWORD}",
+    "auth.tokens[0].name=dpo-allestree",
+    "auth.tokens[0].role=dpo",
+    f"auth.tokens[0].sha256={TOKEN_SHA256}",
+    "ropaDocument.enabled=true",
+    "ropaDocument.content=organisation: Allestree Woodlands School",
+    "ingress.enabled=true",
+    "ingress.host=ropa.example.org",
+    "registry.autoscaling.enabled=false",
+    "registry.replicaCount=3",
+)
+
+Manifest = dict[str, Any]
+
+
+class HelmError(Exception):
+    """helm exited non-zero; the message is what it printed."""
+
+
+def helm_binary() -> Path:
+    """The helm named by HELM_BIN (the Makefile builds a pinned version and exports its path).
+    Missing helm fails the tests: they are part of `make test`, never silently skipped."""
+    raw = os.environ.get("HELM_BIN", "")
+    if not raw:
+        pytest.fail(
+            "HELM_BIN is not set. The deployment tests need the pinned helm binary: run them "
+            "through `make test` (which builds it with `make helm`), or set HELM_BIN to its path."
+        )
+    binary = Path(raw)
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        pytest.fail(f"HELM_BIN={raw} is not an executable file; build it with `make helm`.")
+    return binary
+
+
+@dataclass(frozen=True)
+class Helm:
+    binary: Path
+    home: Path
+
+    def run(self, *args: str) -> str:
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(self.home),
+            "HELM_CACHE_HOME": str(self.home / "cache"),
+            "HELM_CONFIG_HOME": str(self.home / "config"),
+            "HELM_DATA_HOME": str(self.home / "data"),
+        }
+        proc = subprocess.run(
+            [str(self.binary), *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise HelmError(f"{proc.stderr.strip()}\n{proc.stdout.strip()}".strip())
+        return proc.stdout
+
+    def template_text(
+        self,
+        *,
+        values: Sequence[Path] = (),
+        sets: Sequence[str] = (),
+        release: str = "ropa",
+        namespace: str = "ropa",
+        chart: Path = CHART,
+        show_only: str | None = None,
+    ) -> str:
+        args = ["template", release, str(chart), "--namespace", namespace]
+        args += ["--kube-version", KUBE_VERSION]
+        for path in values:
+            args += ["--values", str(path)]
+        for item in sets:
+            args += ["--set", item]
+        if show_only is not None:
+            args += ["--show-only", show_only]
+        return self.run(*args)
+
+    def template(
+        self,
+        *,
+        values: Sequence[Path] = (),
+        sets: Sequence[str] = (),
+        release: str = "ropa",
+        namespace: str = "ropa",
+        chart: Path = CHART,
+        show_only: str | None = None,
+    ) -> list[Manifest]:
+        return parse_manifests(
+            self.template_text(
+                values=values,
+                sets=sets,
+                release=release,
+                namespace=namespace,
+                chart=chart,
+                show_only=show_only,
+            )
+        )
+
+    def notes(self, workdir: Path, *, sets: Sequence[str] = (), values: Sequence[Path] = ()) -> str:
+        """NOTES.txt rendered offline (helm template omits it): a copy of the chart gets one more
+        template that puts NOTES.txt into a ConfigMap, and only that template is shown."""
+        copy = workdir / "ropa"
+        if not copy.exists():
+            shutil.copytree(CHART, copy)
+            (copy / "templates" / "zz-notes-probe.yaml").write_text(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes-probe\ndata:\n"
+                '  notes: {{ include "ropa/templates/NOTES.txt" . | quote }}\n'
+            )
+        docs = self.template(
+            chart=copy, sets=sets, values=values, show_only="templates/zz-notes-probe.yaml"
+        )
+        assert len(docs) == 1, docs
+        text = docs[0]["data"]["notes"]
+        assert isinstance(text, str)
+        return text
+
+
+def parse_manifests(text: str) -> list[Manifest]:
+    yaml = YAML(typ="safe", pure=True)
+    docs = [doc for doc in yaml.load_all(text) if doc is not None]
+    for doc in docs:
+        assert isinstance(doc, dict), f"rendered document is not a mapping: {doc!r}"
+    return docs
+
+
+@dataclass(frozen=True)
+class Rendering:
+    name: str
+    manifests: list[Manifest]
+
+    def of_kind(self, kind: str) -> list[Manifest]:
+        return [m for m in self.manifests if m["kind"] == kind]
+
+    def one(self, kind: str, name_suffix: str) -> Manifest:
+        found = [m for m in self.of_kind(kind) if m["metadata"]["name"].endswith(name_suffix)]
+        names = [m["metadata"]["name"] for m in self.of_kind(kind)]
+        assert len(found) == 1, f"{self.name}: expected one {kind} *{name_suffix}, have {names}"
+        return found[0]
+
+    def kinds(self) -> set[str]:
+        return {m["kind"] for m in self.manifests}
+
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job")
+
+
+def pod_templates(render: Rendering) -> Iterator[tuple[str, Manifest]]:
+    """("Kind/name", pod template) for every workload of a rendering."""
+    for manifest in render.manifests:
+        if manifest["kind"] in WORKLOAD_KINDS:
+            yield f"{manifest['kind']}/{manifest['metadata']['name']}", manifest["spec"]["template"]
+
+
+def all_containers(pod_spec: Manifest) -> list[Manifest]:
+    """Init containers and containers of a pod spec."""
+    return [*pod_spec.get("initContainers", []), *pod_spec["containers"]]
+
+
+def labels_match(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def env_of(container: Manifest) -> dict[str, Manifest]:
+    return {item["name"]: item for item in container.get("env", [])}
+
+
+def cli_rejects(argv: Sequence[str]) -> str | None:
+    """Why the `ropa` CLI would refuse these arguments (None when it accepts them). Parses them
+    the way `ropa` does, down to the sub-command's choices and types, without running anything."""
+    if not argv:
+        return "no sub-command"
+    group_ctx = click.Context(cli, info_name="ropa")
+    command = cli.get_command(group_ctx, argv[0])
+    if command is None:
+        return f"ropa has no command {argv[0]!r}"
+    try:
+        command.make_context(argv[0], list(argv[1:]), parent=group_ctx).close()
+    except click.ClickException as error:
+        return f"ropa {' '.join(argv)}: {error.format_message()}"
+    return None
+
 
 RENDERS = ("default", "production", "inline")
 
 
 @pytest.fixture(scope="module")
 def helm(tmp_path_factory: pytest.TempPathFactory) -> Helm:
-    try:
-        binary = helm_binary()
-    except AssertionError as error:
-        pytest.fail(str(error))
-    return Helm(binary=binary, home=tmp_path_factory.mktemp("helm-home"))
+    return Helm(binary=helm_binary(), home=tmp_path_factory.mktemp("helm-home"))
 
 
 @pytest.fixture(scope="module")
@@ -347,6 +533,7 @@ def test_containers_run_the_ropa_commands(render: Rendering) -> None:
         (container,) = pod["spec"]["containers"]
         assert container["command"] == ["ropa"], name
         args = container["args"]
+        assert cli_rejects(args) is None, (name, cli_rejects(args))
         key = tuple(args[:2]) if args[0] == "serve" else (args[0],)
         assert known.get(key) == name, (name, args)
         seen.add(key)
