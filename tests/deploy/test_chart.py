@@ -101,6 +101,7 @@ class Helm:
         *,
         values: Sequence[Path] = (),
         sets: Sequence[str] = (),
+        set_files: Sequence[str] = (),
         release: str = "ropa",
         namespace: str = "ropa",
         chart: Path = CHART,
@@ -112,6 +113,8 @@ class Helm:
             args += ["--values", str(path)]
         for item in sets:
             args += ["--set", item]
+        for item in set_files:
+            args += ["--set-file", item]
         if show_only is not None:
             args += ["--show-only", show_only]
         return self.run(*args)
@@ -121,6 +124,7 @@ class Helm:
         *,
         values: Sequence[Path] = (),
         sets: Sequence[str] = (),
+        set_files: Sequence[str] = (),
         release: str = "ropa",
         namespace: str = "ropa",
         chart: Path = CHART,
@@ -130,6 +134,7 @@ class Helm:
             self.template_text(
                 values=values,
                 sets=sets,
+                set_files=set_files,
                 release=release,
                 namespace=namespace,
                 chart=chart,
@@ -698,6 +703,21 @@ def test_apply_job_runs_after_the_migration(rendered: dict[str, Rendering]) -> N
         else:
             assert configmap_name == "ropa-document"
             assert not render.of_kind("ConfigMap")
+
+
+def test_ropa_document_reaches_the_job_byte_for_byte(helm: Helm) -> None:
+    """The shipped example, passed with --set-file as the README says, arrives unchanged."""
+    example = REPO / "examples" / "allestree-woodlands.yaml"
+    render = Rendering(
+        "example",
+        helm.template(
+            sets=["ropaDocument.enabled=true"],
+            set_files=[f"ropaDocument.content={example}"],
+        ),
+    )
+    configmap = render.one("ConfigMap", "-ropa-document")
+    assert configmap["data"]["ropa.yaml"] == example.read_text()
+    kubernetes_validate.validate(configmap, KUBE_VERSION, strict=True)
 
 
 # --- selectors: services, autoscaler, disruption budget, network policy -------------------------
