@@ -835,6 +835,14 @@ def test_ingress_websocket_friendly(rendered: dict[str, Rendering]) -> None:
     assert rendered["default"].of_kind("Ingress") == []
 
 
+def test_forwarded_headers_trusted_only_when_configured(rendered: dict[str, Rendering]) -> None:
+    production = rendered["production"].one("Deployment", "-registry")
+    env = env_of(production["spec"]["template"]["spec"]["containers"][0])
+    assert env["FORWARDED_ALLOW_IPS"]["value"] == "*"
+    default = rendered["default"].one("Deployment", "-registry")
+    assert "FORWARDED_ALLOW_IPS" not in env_of(default["spec"]["template"]["spec"]["containers"][0])
+
+
 def test_images(render: Rendering) -> None:
     expected = (
         "registry.example.gov.uk/ropa/ropa-registry:0.1.0"
