@@ -103,6 +103,7 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
                     "article": basis.article,
                     "description": basis.description,
                     "url": basis.url,
+                    "assumptions": basis.assumptions,
                 },
                 _links(m.LEGAL_BASIS, "RESTS_ON", basis.rests_on),
             )

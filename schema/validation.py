@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from schema.document import LegalBasisKind, RopaDocument
+from schema.document import (
+    DataCategory,
+    DataSubjectCategory,
+    Engagement,
+    Flow,
+    LegalBasis,
+    LegalBasisKind,
+    Organisation,
+    ProcessingActivity,
+    RegisterInfo,
+    RopaDocument,
+    System,
+)
 from schema.errors import DocumentInvalid, DocumentProblem
+
+_STATUTE_KINDS = (LegalBasisKind.STATUTE, LegalBasisKind.GUIDANCE)
 
 Loc = tuple[str | int, ...]
 
@@ -90,6 +104,12 @@ def parse_document(text: str, source: str = "<document>") -> RopaDocument:
             )
             for err in exc.errors(include_url=False)
         ]
+        # The entities that are well-typed still get their references checked, so that one
+        # run reports every problem rather than the type errors first and the rest later.
+        problems += [
+            DocumentProblem(format_path(loc), reason, located.line_of(loc))
+            for loc, reason in _check(_Parts.salvage(_plain(tree)))
+        ]
         raise DocumentInvalid(source, problems) from exc
     problems = [
         DocumentProblem(format_path(loc), reason, located.line_of(loc))
@@ -120,25 +140,73 @@ def _reason(err: Any) -> str:
     return message
 
 
+_ITEM_MODELS: dict[str, type[BaseModel]] = {
+    "organisations": Organisation,
+    "data_subjects": DataSubjectCategory,
+    "data_categories": DataCategory,
+    "legal_bases": LegalBasis,
+    "systems": System,
+    "activities": ProcessingActivity,
+    "flows": Flow,
+    "engagements": Engagement,
+}
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The entities to cross-check; None stands for an item that failed type validation."""
+
+    register_info: RegisterInfo | None
+    collections: dict[str, list[Any]]
+    ids: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, doc: RopaDocument) -> _Parts:
+        collections: dict[str, list[Any]] = {
+            name: list(getattr(doc, name)) for name in _ITEM_MODELS
+        }
+        ids = {name: [item.id for item in items] for name, items in collections.items()}
+        return cls(doc.register_info, collections, ids)
+
+    @classmethod
+    def salvage(cls, tree: dict[str, Any]) -> _Parts:
+        collections: dict[str, list[Any]] = {}
+        ids: dict[str, list[str]] = {}
+        for name, model in _ITEM_MODELS.items():
+            raw = tree.get(name)
+            raw_items = raw if isinstance(raw, list) else []
+            collections[name] = [_try(model, item) for item in raw_items]
+            ids[name] = [
+                item["id"]
+                for item in raw_items
+                if isinstance(item, dict) and isinstance(item.get("id"), str)
+            ]
+        info = _try(RegisterInfo, tree.get("register"))
+        return cls(info if isinstance(info, RegisterInfo) else None, collections, ids)
+
+    def items(self, name: str) -> Iterator[tuple[int, Any]]:
+        return ((i, item) for i, item in enumerate(self.collections[name]) if item is not None)
+
+
+def _try(model: type[BaseModel], raw: Any) -> BaseModel | None:
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        return None
+
+
 def check_references(doc: RopaDocument) -> list[tuple[Loc, str]]:
     """Every duplicate id and unknown reference in a type-valid document, with its location."""
+    return _check(_Parts.of(doc))
+
+
+def _check(parts: _Parts) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
-    collections: dict[str, Sequence[Any]] = {
-        "organisations": doc.organisations,
-        "data_subjects": doc.data_subjects,
-        "data_categories": doc.data_categories,
-        "legal_bases": doc.legal_bases,
-        "systems": doc.systems,
-        "activities": doc.activities,
-        "flows": doc.flows,
-        "engagements": doc.engagements,
-    }
-    ids: dict[str, set[str]] = {}
-    for name, items in collections.items():
-        counts = Counter(item.id for item in items)
-        ids[name] = set(counts)
+    ids: dict[str, set[str]] = {name: set(values) for name, values in parts.ids.items()}
+    for name in _ITEM_MODELS:
+        counts = Counter(parts.ids[name])
         seen: set[str] = set()
-        for i, item in enumerate(items):
+        for i, item in parts.items(name):
             if counts[item.id] > 1 and item.id in seen:
                 problems.append(((name, i, "id"), f"duplicate id '{item.id}' in {name}"))
             seen.add(item.id)
@@ -151,27 +219,28 @@ def check_references(doc: RopaDocument) -> list[tuple[Loc, str]]:
         for j, value in enumerate(values):
             ref((*loc, j), value, collection, what)
 
-    ref(("register", "owner"), doc.register_info.owner, "organisations", "organisation")
-    for i, subject in enumerate(doc.data_subjects):
+    if parts.register_info is not None:
+        ref(("register", "owner"), parts.register_info.owner, "organisations", "organisation")
+    for i, subject in parts.items("data_subjects"):
         ref(
             ("data_subjects", i, "parent"), subject.parent, "data_subjects", "data subject category"
         )
-    for i, category in enumerate(doc.data_categories):
+    for i, category in parts.items("data_categories"):
         ref(("data_categories", i, "parent"), category.parent, "data_categories", "data category")
-    problems.extend(_cycles(doc))
-    kinds = {basis.id: basis.kind for basis in doc.legal_bases}
-    for i, basis in enumerate(doc.legal_bases):
+    problems.extend(_cycles(parts))
+    kinds = {basis.id: basis.kind for _, basis in parts.items("legal_bases")}
+    for i, basis in parts.items("legal_bases"):
         for j, statute in enumerate(basis.rests_on):
             loc: Loc = ("legal_bases", i, "rests_on", j)
-            if statute not in kinds:
+            if statute not in ids["legal_bases"]:
                 problems.append(
                     (loc, f"unknown legal basis '{statute}' (not defined in legal_bases)")
                 )
-            elif kinds[statute] is not LegalBasisKind.STATUTE:
+            elif statute in kinds and kinds[statute] not in _STATUTE_KINDS:
                 problems.append((loc, f"'{statute}' is a {kinds[statute].value}, not a statute"))
-    for i, system in enumerate(doc.systems):
+    for i, system in parts.items("systems"):
         ref(("systems", i, "operator"), system.operator, "organisations", "organisation")
-    for i, act in enumerate(doc.activities):
+    for i, act in parts.items("activities"):
         at: Loc = ("activities", i)
         ref((*at, "controller"), act.controller, "organisations", "organisation")
         refs((*at, "joint_controllers"), act.joint_controllers, "organisations", "organisation")
@@ -193,8 +262,8 @@ def check_references(doc: RopaDocument) -> list[tuple[Loc, str]]:
                 "organisations",
                 "organisation",
             )
-    activity_dates = {a.id: a for a in doc.activities}
-    for i, flow in enumerate(doc.flows):
+    activity_dates = {a.id: a for _, a in parts.items("activities")}
+    for i, flow in parts.items("flows"):
         at = ("flows", i)
         ref((*at, "activity"), flow.activity, "activities", "activity")
         ref((*at, "from"), flow.source, "organisations", "organisation")
@@ -212,7 +281,7 @@ def check_references(doc: RopaDocument) -> list[tuple[Loc, str]]:
                     f"{flow.valid_from} is before its activity starts ({owner.valid_from})",
                 )
             )
-    for i, eng in enumerate(doc.engagements):
+    for i, eng in parts.items("engagements"):
         at = ("engagements", i)
         ref((*at, "processor"), eng.processor, "organisations", "organisation")
         ref((*at, "sub_processor"), eng.sub_processor, "organisations", "organisation")
@@ -225,9 +294,9 @@ def check_references(doc: RopaDocument) -> list[tuple[Loc, str]]:
     return problems
 
 
-def _cycles(doc: RopaDocument) -> Iterator[tuple[Loc, str]]:
-    parents = {c.id: c.parent for c in doc.data_categories}
-    for i, category in enumerate(doc.data_categories):
+def _cycles(parts: _Parts) -> Iterator[tuple[Loc, str]]:
+    parents = {c.id: c.parent for _, c in parts.items("data_categories")}
+    for i, category in parts.items("data_categories"):
         seen = {category.id}
         current = category.parent
         while current is not None and current in parents:

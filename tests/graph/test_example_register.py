@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph import from_document, register
+from graph.database import Database
+from schema.validation import load_document
+
+pytestmark = pytest.mark.neo4j
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
+
+
+async def _rows(db: Database, query: str) -> list[dict[str, Any]]:
+    async with db.driver.session(database=db.name) as session:
+        return [r.data() async for r in await session.run(query)]
+
+
+async def _apply_example(db: Database) -> register.Plan:
+    doc = load_document(EXAMPLE)
+    return await register.apply(db, doc.register_info.id, from_document.entities(doc), "test")
+
+
+async def test_example_yields_a_node_per_entity_of_the_document(db: Database) -> None:
+    doc = load_document(EXAMPLE)
+    await _apply_example(db)
+    labels = Counter(
+        {
+            r["label"]: r["n"]
+            for r in await _rows(
+                db,
+                """
+            MATCH (n:Entity) UNWIND [l IN labels(n) WHERE l <> 'Entity'] AS label
+            RETURN label, count(*) AS n
+        """,
+            )
+        }
+    )
+    assert labels == Counter(
+        {
+            "Register": 1,
+            "Organisation": len(doc.organisations),
+            "DataSubjectCategory": len(doc.data_subjects),
+            "DataCategory": len(doc.data_categories),
+            "LegalBasis": len(doc.legal_bases),
+            "System": len(doc.systems),
+            "ProcessingActivity": len(doc.activities),
+            "Disclosure": len(doc.flows),
+            "Engagement": len(doc.engagements),
+        }
+    )
+
+
+async def test_example_census_flow_rests_on_regulation_5(db: Database) -> None:
+    await _apply_example(db)
+    rows = await _rows(
+        db,
+        """
+        MATCH (d:Disclosure {id: 'census-to-dfe'})-[:TO]->(:Organisation {id: 'dfe'})
+        MATCH (d)-[:UNDER]->(b:LegalBasis)
+        RETURN collect(b.id) AS bases
+    """,
+    )
+    assert "education-pupil-info-regs-2013-reg5" in rows[0]["bases"]
+
+
+async def test_example_post16_sub_processors_and_special_categories(db: Database) -> None:
+    await _apply_example(db)
+    subs = await _rows(
+        db,
+        """
+        MATCH (e:Engagement)-[:ENGAGED_BY]->(:Organisation {id: 'school-transition-limited'})
+        MATCH (e)-[:SUB_PROCESSOR]->(s:Organisation)
+        RETURN s.id AS sub, toString(e.since) AS since, toString(e.until) AS until ORDER BY sub
+    """,
+    )
+    assert subs == [
+        {"sub": "derby-city-council", "since": "2022-02-14", "until": "2023-02-13"},
+        {"sub": "link-ict", "since": "2022-02-14", "until": "2023-02-13"},
+        {"sub": "school-development-support-agency", "since": "2022-02-14", "until": "2023-02-13"},
+    ]
+    special = await _rows(
+        db, "MATCH (c:DataCategory {special: true}) RETURN c.id AS id ORDER BY id"
+    )
+    assert {"ethnicity", "medical"} <= {r["id"] for r in special}
+    parent = await _rows(
+        db,
+        """
+        MATCH (:DataCategory {id: 'ethnicity'})-[:PART_OF]->(p) RETURN p.id AS id
+    """,
+    )
+    assert parent == [{"id": "characteristics"}]
+    # Derby City Council is one organisation in two roles: recipient and sub-processor.
+    roles = await _rows(
+        db,
+        """
+        MATCH (o:Organisation {id: 'derby-city-council'})
+        RETURN EXISTS { (:Disclosure)-[:TO]->(o) } AS recipient,
+               EXISTS { (:Engagement)-[:SUB_PROCESSOR]->(o) } AS sub_processor
+    """,
+    )
+    assert roles == [{"recipient": True, "sub_processor": True}]
+
+
+async def test_example_applies_once(db: Database) -> None:
+    first = await _apply_example(db)
+    assert len(first.changes) > 100
+    assert (await _apply_example(db)).empty
+    events = await _rows(db, "MATCH (c:ChangeEvent) RETURN count(c) AS n")
+    assert events == [{"n": len(first.changes)}]

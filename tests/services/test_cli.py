@@ -1,0 +1,84 @@
+"""The `ropa` command as a user runs it: a real process, real Neo4j."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graph.database import Database
+from graph.settings import Neo4jSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ROOT / "tests" / "fixtures" / "small-register.yaml"
+
+
+def _ropa(settings: Neo4jSettings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "NEO4J_URI": settings.uri,
+        "NEO4J_USER": settings.user,
+        "NEO4J_PASSWORD": settings.password.get_secret_value(),
+        "NEO4J_DATABASE": settings.database,
+        "ROPA_ACTOR": "cli-test",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_validate_reports_every_problem_with_file_line_and_path(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    text = (
+        SMALL.read_text().replace("to: dfe", "to: nowhere").replace("status: active", "status: x")
+    )
+    broken.write_text(text)
+    result = _ropa(Neo4jSettings(), "validate", str(broken))
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    line_no = text.splitlines().index("    to: nowhere") + 1
+    assert (
+        f"{broken}:{line_no}: flows[0].to: unknown organisation 'nowhere' "
+        "(not defined in organisations)"
+    ) in lines
+    assert any("engagements[0].status:" in line for line in lines)
+
+
+def test_validate_reports_yaml_syntax_errors_with_their_line(tmp_path: Path) -> None:
+    broken = tmp_path / "syntax.yaml"
+    broken.write_text("version: ropa/v1\nregister: [unclosed\n")
+    result = _ropa(Neo4jSettings(), "validate", str(broken))
+    assert result.returncode == 1
+    assert "not valid YAML" in result.stderr
+    assert f"{broken}:" in result.stderr
+
+
+@pytest.mark.neo4j
+async def test_migrate_apply_plan_round_trip(db: Database, neo4j_settings: Neo4jSettings) -> None:
+    migrated = _ropa(neo4j_settings, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert "migrations up to date" in migrated.stdout
+    applied = _ropa(neo4j_settings, "apply", str(SMALL))
+    assert applied.returncode == 0, applied.stderr
+    assert "+ create Engagement portal-hosting" in applied.stdout
+    assert "change events recorded as cli-test" in applied.stdout
+    again = _ropa(neo4j_settings, "apply", str(SMALL))
+    assert "already up to date; nothing written" in again.stdout
+    planned = _ropa(neo4j_settings, "plan", str(SMALL))
+    assert planned.returncode == 0
+    assert "register test-school: no changes" in planned.stdout
+
+
+def test_commands_fail_clearly_when_neo4j_is_unreachable(tmp_path: Path) -> None:
+    unreachable = Neo4jSettings(uri="bolt://127.0.0.1:1", connection_timeout=1.0)
+    result = _ropa(unreachable, "plan", str(SMALL))
+    assert result.returncode == 3
+    assert "Neo4j is unavailable" in result.stderr
