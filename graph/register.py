@@ -189,8 +189,11 @@ async def apply_in(
     desired: list[m.Entity],
     actor: str,
     progress: Callable[[str], None] = lambda _: None,
+    occurred_at: dt.datetime | None = None,
 ) -> Plan:
     """Make the graph match `desired` in `tx`, recording one event per change.
+
+    `occurred_at` stamps the events (default: now); importing history uses it.
 
     Takes the change lock first, so concurrent appliers serialise and each diffs against the
     state the previous one committed; a retried transaction recomputes its plan, so a retry
@@ -234,10 +237,9 @@ async def apply_in(
         )
         for c in ordered
     ]
+    when = occurred_at or dt.datetime.now(dt.UTC)
     for rows in _chunks(events):
-        await changes.append(
-            tx, rows, actor=actor, register=register, occurred_at=dt.datetime.now(dt.UTC)
-        )
+        await changes.append(tx, rows, actor=actor, register=register, occurred_at=when)
     progress(f"recorded {len(events)} change events")
     return plan
 
@@ -253,6 +255,7 @@ async def apply(
     desired: list[m.Entity],
     actor: str,
     progress: Callable[[str], None] = lambda _: None,
+    occurred_at: dt.datetime | None = None,
 ) -> Plan:
     """Apply in one write transaction; nothing is written unless all of it commits."""
-    return await db.write(apply_in, register, desired, actor, progress)
+    return await db.write(apply_in, register, desired, actor, progress, occurred_at)

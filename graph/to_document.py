@@ -1,0 +1,391 @@
+"""Read a register back from the graph as a ROPA document, now or as it stood on a past day.
+
+The inverse of `graph.from_document`. Every entity is handled in its change-event snapshot form
+(`Entity.snapshot()`: camelCase props, dates as ISO text, links as `{type, to, props}`), so the
+current state and the states recorded in change events go through one conversion.
+
+History: "as of D" means the values at the end of day D (UTC). We take the current state and
+roll back, newest first, every change event that occurred after that instant, putting back each
+event's `before`. Rolling back (rather than rebuilding from the first event) needs only the
+events since D, and stays right if older history is ever archived.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+from pydantic import BaseModel, ValidationError
+
+from graph import changes
+from graph import model as m
+from graph.database import Database
+from graph.register import current_state
+from schema import document as d
+from schema.errors import DocumentInvalid, DocumentProblem, NotFound, RopaError
+from schema.validation import format_path
+
+Snapshot = dict[str, Any]
+
+
+class ControllerAmbiguous(RopaError):
+    """No controller was named and the graph holds registers of several (or none)."""
+
+    code = "CONTROLLER_AMBIGUOUS"
+
+    def __init__(self, owners: list[str]) -> None:
+        self.owners = owners
+        found = ", ".join(owners) if owners else "none"
+        super().__init__(f"name a controller: the registers have several owners ({found})")
+
+
+# Registers the controller owns, and registers that declare an activity it (jointly) controls.
+_CONTROLLER_REGISTERS = """
+MATCH (org:Organisation {id: $controller})
+OPTIONAL MATCH (owned:Register)-[:OWNED_BY]->(org)
+WITH org, collect(owned.id) AS owned
+OPTIONAL MATCH (reg:Register)-[:DECLARES]->(:ProcessingActivity)
+               -[:CONTROLLED_BY|JOINT_CONTROLLER]->(org)
+WITH owned, collect(DISTINCT reg.id) AS declaring
+RETURN owned + declaring AS registers
+"""
+
+_OWNERS = """
+MATCH (:Register)-[:OWNED_BY]->(org:Organisation)
+RETURN DISTINCT org.id AS id ORDER BY id
+"""
+
+_EVENTS_OF_REGISTER = """
+MATCH (c:ChangeEvent)
+WHERE c.occurredAt >= datetime($cutoff) AND c.register = $register
+RETURN c {.*} AS event
+"""
+
+# Shared entities can be changed through another register; those changes roll back too.
+_EVENTS_OF_ENTITIES = """
+MATCH (c:ChangeEvent)
+WHERE c.occurredAt >= datetime($cutoff)
+  AND (c.register IS NULL OR c.register <> $register)
+  AND c.entityType + ':' + c.entityId IN $keys
+RETURN c {.*} AS event
+"""
+
+# The state an entity had just before event `$sequence`, when that event recorded no `before`
+# (another register "created" an entity that already existed through this one).
+_STATE_BEFORE = """
+MATCH (c:ChangeEvent {entityType: $kind, entityId: $id})
+WHERE c.sequence < $sequence AND c.after IS NOT NULL
+RETURN c.after AS after
+ORDER BY c.sequence DESC
+LIMIT 1
+"""
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The first instant after `day` (UTC): events from then on are later than "as of day"."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+
+async def _events(
+    tx: AsyncManagedTransaction, register: str, keys: Iterable[str], cutoff: dt.datetime
+) -> list[changes.ChangeEvent]:
+    own = await tx.run(_EVENTS_OF_REGISTER, register=register, cutoff=cutoff.isoformat())
+    events = [changes.ChangeEvent.from_record(r["event"]) async for r in own]
+    wanted = set(keys) | {m.entity_key(e.entity_type, e.entity_id) for e in events}
+    others = await tx.run(
+        _EVENTS_OF_ENTITIES, register=register, keys=sorted(wanted), cutoff=cutoff.isoformat()
+    )
+    events.extend([changes.ChangeEvent.from_record(r["event"]) async for r in others])
+    return sorted(events, key=lambda e: e.sequence, reverse=True)
+
+
+async def _state_before(tx: AsyncManagedTransaction, event: changes.ChangeEvent) -> Snapshot | None:
+    result = await tx.run(
+        _STATE_BEFORE, kind=event.entity_type, id=event.entity_id, sequence=event.sequence
+    )
+    record = await result.single()
+    return json.loads(record["after"]) if record is not None else None
+
+
+async def register_snapshots(
+    tx: AsyncManagedTransaction, register: str, as_of: dt.date | None = None
+) -> dict[str, Snapshot]:
+    """The register's entities (and its own node) by key, now or at the end of `as_of`.
+
+    Read-only; run it in a read transaction. Empty when the register did not exist then.
+    """
+    state = {key: e.snapshot() for key, e in (await current_state(tx, register)).items()}
+    if as_of is None:
+        return state
+    for event in await _events(tx, register, state, end_of_day(as_of)):
+        key = m.entity_key(event.entity_type, event.entity_id)
+        if event.register == register:
+            # This register's own events decide what it declared, and their values.
+            if event.op == "CREATED":
+                state.pop(key, None)
+            elif event.before is not None:
+                state[key] = event.before
+        elif key in state:
+            before = event.before if event.before is not None else await _state_before(tx, event)
+            if before is not None:
+                state[key] = before
+    return state
+
+
+@dataclass(frozen=True)
+class _Links:
+    """The links of one snapshot, by relationship type."""
+
+    links: list[dict[str, Any]]
+
+    def targets(self, rel: str) -> list[str]:
+        return sorted(
+            str(link["to"]).partition(":")[2] for link in self.links if link["type"] == rel
+        )
+
+    def one(self, rel: str) -> str | None:
+        found = self.targets(rel)
+        return found[0] if found else None
+
+    def with_props(self, rel: str) -> list[tuple[str, dict[str, Any]]]:
+        return sorted(
+            (str(link["to"]).partition(":")[2], dict(link.get("props") or {}))
+            for link in self.links
+            if link["type"] == rel
+        )
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _fields(model: type[BaseModel], props: dict[str, Any]) -> dict[str, Any]:
+    """Props whose snake_case names are fields of `model` (others belong to newer models)."""
+    known = model.model_fields
+    return {_snake(k): v for k, v in props.items() if _snake(k) in known}
+
+
+def _contact(props: dict[str, Any], prefix: str) -> dict[str, Any] | None:
+    found = {
+        field: props[f"{prefix}{field.capitalize()}"]
+        for field in ("name", "role", "email", "phone", "address")
+        if f"{prefix}{field.capitalize()}" in props
+    }
+    return found or None
+
+
+def _organisation(snap: Snapshot) -> dict[str, Any]:
+    props = snap["props"]
+    out = _fields(d.Organisation, props)
+    for prefix in ("contact", "dpo", "representative"):
+        out[prefix] = _contact(props, prefix)
+    return out
+
+
+def _activity(snap: Snapshot, links: _Links) -> dict[str, Any]:
+    props = snap["props"]
+    out = _fields(d.ProcessingActivity, props)
+    out["third_country_transfers"] = json.loads(props.get("thirdCountryTransfers") or "[]")
+    if "dpiaStatus" in props:
+        out["dpia"] = {
+            "status": props["dpiaStatus"],
+            "link": props.get("dpiaLink"),
+            "completed_on": props.get("dpiaCompletedOn"),
+            "notes": props.get("dpiaNotes"),
+        }
+    appointments = links.with_props("PROCESSOR")
+    out["processors"] = [
+        {
+            "organisation": org,
+            "contract": p.get("contract"),
+            "notice_period_days": p.get("noticePeriodDays"),
+            "objection_window_days": p.get("objectionWindowDays"),
+        }
+        for org, p in appointments
+    ]
+    out["controller"] = links.one("CONTROLLED_BY")
+    out["joint_controllers"] = links.targets("JOINT_CONTROLLER")
+    out["data_subjects"] = links.targets("CONCERNS")
+    out["data_categories"] = links.targets("PROCESSES")
+    out["legal_bases"] = links.targets("LAWFUL_BASIS")
+    out["systems"] = links.targets("USES_SYSTEM")
+    return out
+
+
+def _entity_fields(snap: Snapshot) -> tuple[str, dict[str, Any]]:
+    """(document collection, field values) of one snapshot."""
+    kind, props = snap["kind"], snap["props"]
+    links = _Links(list(snap.get("links", [])))
+    base: dict[str, Any] = {"id": snap["id"]}
+    if kind == m.ORGANISATION:
+        return "organisations", base | _organisation(snap)
+    if kind == m.DATA_SUBJECT:
+        fields = _fields(d.DataSubjectCategory, props) | {"parent": links.one("PART_OF")}
+        return "data_subjects", base | fields
+    if kind == m.DATA_CATEGORY:
+        fields = _fields(d.DataCategory, props) | {"parent": links.one("PART_OF")}
+        return "data_categories", base | fields
+    if kind == m.LEGAL_BASIS:
+        fields = _fields(d.LegalBasis, props) | {"rests_on": links.targets("RESTS_ON")}
+        return "legal_bases", base | fields
+    if kind == m.SYSTEM:
+        fields = _fields(d.System, props) | {"operator": links.one("OPERATED_BY")}
+        return "systems", base | fields
+    if kind == m.ACTIVITY:
+        return "activities", base | _activity(snap, links)
+    if kind == m.DISCLOSURE:
+        fields = _fields(d.Flow, props) | {
+            "activity": links.one("IN_ACTIVITY"),
+            "source": links.one("FROM"),
+            "recipient": links.one("TO"),
+            "data_categories": links.targets("CARRIES"),
+            "legal_bases": links.targets("UNDER"),
+            "system": links.one("VIA"),
+        }
+        return "flows", base | fields
+    if kind == m.ENGAGEMENT:
+        fields = _fields(d.Engagement, props) | {
+            "processor": links.one("ENGAGED_BY"),
+            "sub_processor": links.one("SUB_PROCESSOR"),
+            "data_categories": links.targets("COVERS"),
+            "activity": links.one("FOR_ACTIVITY"),
+        }
+        return "engagements", base | fields
+    raise ValueError(f"unknown entity kind {kind!r}")
+
+
+def document_from_snapshots(
+    register: d.RegisterInfo, snapshots: Iterable[Snapshot], source: str = "<graph>"
+) -> d.RopaDocument:
+    """Build a document from entity snapshots (pure); raise DocumentInvalid if they do not fit."""
+    collections: dict[str, list[dict[str, Any]]] = {}
+    for snap in sorted(snapshots, key=lambda s: (s["kind"], s["id"])):
+        if snap["kind"] == m.REGISTER:
+            continue
+        name, fields = _entity_fields(snap)
+        collections.setdefault(name, []).append(fields)
+    data = {"register": register.model_dump(), **collections}
+    try:
+        return d.RopaDocument.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            DocumentProblem(format_path(err["loc"]), str(err["msg"]))
+            for err in exc.errors(include_url=False)
+        ]
+        raise DocumentInvalid(source, problems) from exc
+
+
+def register_info(snap: Snapshot) -> d.RegisterInfo:
+    """The register's own details from its node's snapshot."""
+    links = _Links(list(snap.get("links", [])))
+    props = snap["props"]
+    return d.RegisterInfo(
+        id=snap["id"],
+        name=props.get("name") or snap["id"],
+        owner=links.one("OWNED_BY") or snap["id"],
+        description=props.get("description"),
+    )
+
+
+async def register_document_in(
+    tx: AsyncManagedTransaction, register: str, as_of: dt.date | None = None
+) -> d.RopaDocument:
+    """One register as a document (read-only; run in a read transaction)."""
+    state = await register_snapshots(tx, register, as_of)
+    own = state.pop(m.entity_key(m.REGISTER, register), None)
+    if own is None:
+        when = f" on {as_of.isoformat()}" if as_of else ""
+        raise NotFound(f"register{when}", register)
+    return document_from_snapshots(register_info(own), state.values(), f"register {register}")
+
+
+async def _controller_of(tx: AsyncManagedTransaction, controller: str | None) -> str:
+    if controller is not None:
+        return controller
+    owners = [record["id"] async for record in await tx.run(_OWNERS)]
+    if len(owners) != 1:
+        raise ControllerAmbiguous([str(o) for o in owners])
+    return str(owners[0])
+
+
+def for_controller(doc: d.RopaDocument, controller: str) -> d.RopaDocument:
+    """Only the activities `controller` (jointly) controls, with their flows and engagements."""
+    activities = [
+        a for a in doc.activities if a.controller == controller or controller in a.joint_controllers
+    ]
+    kept = {a.id for a in activities}
+    processors = {p.organisation for a in activities for p in a.processors}
+    engagements = [
+        e
+        for e in doc.engagements
+        if e.activity in kept or (e.activity is None and e.processor in processors)
+    ]
+    return doc.model_copy(
+        update={
+            "activities": activities,
+            "flows": [f for f in doc.flows if f.activity in kept],
+            "engagements": engagements,
+        }
+    )
+
+
+async def controller_document_in(
+    tx: AsyncManagedTransaction, controller: str | None, as_of: dt.date | None = None
+) -> d.RopaDocument:
+    """Everything `controller` controls, across registers, as one document (read-only).
+
+    With no controller, the one organisation that owns registers; NotFound if there are several.
+    """
+    org = await _controller_of(tx, controller)
+    record = await (await tx.run(_CONTROLLER_REGISTERS, controller=org)).single()
+    registers = sorted(set(record["registers"])) if record is not None else []
+    if not registers:
+        raise NotFound("controller", org)
+    merged: dict[str, Snapshot] = {}
+    infos: list[d.RegisterInfo] = []
+    for register in registers:
+        state = await register_snapshots(tx, register, as_of)
+        own = state.pop(m.entity_key(m.REGISTER, register), None)
+        if own is not None:
+            infos.append(register_info(own))
+            merged.update(state)
+    if not infos:
+        raise NotFound(f"register of this controller on {as_of}", org)
+    info = infos[0]
+    if len(infos) > 1 or info.owner != org:
+        key = m.entity_key(m.ORGANISATION, org)
+        name = merged[key]["props"].get("name", org) if key in merged else org
+        info = d.RegisterInfo(id=org, name=f"{name}: all registers", owner=org, description=None)
+    doc = document_from_snapshots(info, merged.values(), f"controller {org}")
+    return for_controller(doc, org)
+
+
+async def register_document(
+    db: Database, register: str, as_of: dt.date | None = None
+) -> d.RopaDocument:
+    """One register as a document, in one read transaction."""
+    return await db.read(register_document_in, register, as_of)
+
+
+async def controller_document(
+    db: Database, controller: str | None, as_of: dt.date | None = None
+) -> d.RopaDocument:
+    """A controller's whole record as a document, in one read transaction."""
+    return await db.read(controller_document_in, controller, as_of)
+
+
+class GraphDocumentLoader:
+    """Loads documents for the compliance resolvers: one read transaction per call."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def controller_document(
+        self, controller: str | None, as_of: dt.date | None
+    ) -> d.RopaDocument:
+        """The controller's record as it stood at the end of `as_of` (now if None)."""
+        return await controller_document(self.db, controller, as_of)

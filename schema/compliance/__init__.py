@@ -1,0 +1,1 @@
+"""Compliance gap checks over a ROPA document: pure rules, no I/O."""
