@@ -164,3 +164,25 @@ organisations:
     assert await _rows(db, "MATCH (o:Organisation {id: 'dfe'}) RETURN o.id AS id") == [
         {"id": "dfe"}
     ]
+
+
+async def test_a_failure_midway_through_apply_writes_nothing(db: Database) -> None:
+    doc = load_document(SMALL)
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(message: str) -> None:
+        # Called after the entities are written and before links and events: a crash here
+        # must roll the whole transaction back.
+        if message.startswith("wrote"):
+            raise Interrupted(message)
+
+    with pytest.raises(Interrupted):
+        await register.apply(
+            db, doc.register_info.id, from_document.entities(doc), "t", progress=interrupt
+        )
+    assert await _rows(db, "MATCH (n:Entity) RETURN count(n) AS n") == [{"n": 0}]
+    assert await _rows(db, "MATCH (c:ChangeEvent) RETURN count(c) AS n") == [{"n": 0}]
+    sequence = await _rows(db, "MATCH (s:ChangeSequence) RETURN s.value AS v")
+    assert sequence == [{"v": 0}]

@@ -77,6 +77,24 @@ async def test_migrate_apply_plan_round_trip(db: Database, neo4j_settings: Neo4j
     assert "register test-school: no changes" in planned.stdout
 
 
+@pytest.mark.neo4j
+async def test_apply_of_an_invalid_document_leaves_the_graph_as_it_was(
+    db: Database, neo4j_settings: Neo4jSettings, tmp_path: Path
+) -> None:
+    assert _ropa(neo4j_settings, "apply", str(SMALL)).returncode == 0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        SMALL.read_text()
+        .replace("retention: Until the pupil is 25", "retention: Forever")
+        .replace("sub_processor: hosting-co", "sub_processor: unknown-co")
+    )
+    result = _ropa(neo4j_settings, "apply", str(broken))
+    assert result.returncode == 1
+    assert "nothing was written" in result.stderr
+    planned = _ropa(neo4j_settings, "plan", str(SMALL))
+    assert "register test-school: no changes" in planned.stdout
+
+
 def test_commands_fail_clearly_when_neo4j_is_unreachable(tmp_path: Path) -> None:
     unreachable = Neo4jSettings(uri="bolt://127.0.0.1:1", connection_timeout=1.0)
     result = _ropa(unreachable, "plan", str(SMALL))
