@@ -663,7 +663,9 @@ def test_migration_job_is_a_hook(rendered: dict[str, Rendering]) -> None:
     for render_name, events in (
         # External Neo4j: migrate before anything of the release changes.
         ("production", {"pre-install", "pre-upgrade"}),
-        # The chart's own Neo4j does not exist before install: migrate right after it is created.
+        # The chart's own Neo4j does not exist before install: migrate right after it is created
+        # (the pods migrate too, before they start: `helm install --wait` runs post-install
+        # hooks only once they are ready).
         ("default", {"post-install", "pre-upgrade"}),
     ):
         job = rendered[render_name].one("Job", "-migrate")
@@ -678,6 +680,80 @@ def test_migration_job_is_a_hook(rendered: dict[str, Rendering]) -> None:
         assert spec["serviceAccountName"] == "default"
 
 
+@pytest.mark.parametrize("component", ["registry", "notifier"])
+def test_services_migrate_before_they_start_with_the_charts_neo4j(
+    render: Rendering, component: str
+) -> None:
+    """/readyz is 503 until Neo4j is reachable and every migration is applied, and
+    `helm install --wait` waits for the pods before it runs post-install hooks: with the chart's
+    own Neo4j each pod waits for Bolt and runs `ropa migrate` itself before its main container."""
+    pod = render.one("Deployment", f"-{component}")["spec"]["template"]["spec"]
+    (main,) = pod["containers"]
+    if render.name == "production":
+        # External Neo4j: the pre-install/pre-upgrade Job has migrated before any pod starts.
+        assert "initContainers" not in pod
+        return
+    wait, migrate = pod["initContainers"]
+    where = f"{render.name} {component}"
+    # First the wait for the chart's Neo4j Service on its Bolt port ...
+    assert wait["name"] == "wait-for-neo4j", where
+    service = render.one("Service", "-neo4j")
+    bolt = next(port for port in service["spec"]["ports"] if port["name"] == "bolt")
+    assert wait["command"][:2] == ["python", "-c"], where
+    assert f'("{service["metadata"]["name"]}", {bolt["port"]})' in wait["command"][2], where
+    # ... the very step the migration Job waits with.
+    job_wait = render.one("Job", "-migrate")["spec"]["template"]["spec"]["initContainers"][0]
+    assert wait["command"] == job_wait["command"], where
+    # ... then the migration, accepted by the real CLI.
+    assert migrate["name"] == "migrate", where
+    assert migrate["command"] == ["ropa"], where
+    assert migrate["args"] == ["migrate"], where
+    assert cli_rejects(migrate["args"]) is None, where
+    for container in (wait, migrate):
+        cwhere = f"{where} {container['name']}"
+        assert container["image"] == main["image"], cwhere
+        assert container["imagePullPolicy"] == main["imagePullPolicy"], cwhere
+        assert container["resources"] == main["resources"], cwhere
+        for kind in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(container["resources"][kind]), cwhere
+        assert container["securityContext"] == main["securityContext"], cwhere
+        context = container["securityContext"]
+        assert context["runAsNonRoot"] is True, cwhere
+        assert context["readOnlyRootFilesystem"] is True, cwhere
+        assert context["allowPrivilegeEscalation"] is False, cwhere
+        assert context["capabilities"]["drop"] == ["ALL"], cwhere
+        assert not context["capabilities"].get("add"), cwhere
+    # The migration connects the way the service does: same NEO4J_* (password from the Secret).
+    env, main_env = env_of(migrate), env_of(main)
+    for variable in ("ROPA_ENV", "NEO4J_URI", "NEO4J_DATABASE", "NEO4J_USER", "TMPDIR"):
+        assert env[variable] == main_env[variable], (where, variable)
+    assert env["NEO4J_URI"]["value"] == "bolt://ropa-neo4j.ropa.svc:7687", where
+    assert env["NEO4J_PASSWORD"] == main_env["NEO4J_PASSWORD"], where
+    ref = env["NEO4J_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert (ref["name"], ref["key"]) == ("ropa-neo4j-auth", "password"), where
+    # /tmp from the pod's emptyDir, like the main container.
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in migrate["volumeMounts"]}
+    main_mounts = {m["mountPath"]: m["name"] for m in main["volumeMounts"]}
+    assert mounts["/tmp"] == main_mounts["/tmp"], where
+    assert "emptyDir" in volumes[mounts["/tmp"]], where
+
+
+def test_no_deployment_waits_on_a_post_install_migration(rendered: dict[str, Rendering]) -> None:
+    """Under `helm install --wait` no Deployment may need a post-install hook to turn ready:
+    every pod needing the schema migrates it itself, or starts after a pre-install migration."""
+    for render_name in RENDERS:
+        render = rendered[render_name]
+        annotations = render.one("Job", "-migrate")["metadata"]["annotations"]
+        events = set(annotations["helm.sh/hook"].split(","))
+        assert "pre-upgrade" in events, render_name
+        for deployment in render.of_kind("Deployment"):
+            init = deployment["spec"]["template"]["spec"].get("initContainers", [])
+            migrates = any(container.get("args") == ["migrate"] for container in init)
+            name = deployment["metadata"]["name"]
+            assert migrates or "pre-install" in events, (render_name, name)
+
+
 def test_apply_job_runs_after_the_migration(rendered: dict[str, Rendering]) -> None:
     for render_name in ("production", "inline"):
         render = rendered[render_name]
@@ -686,6 +762,11 @@ def test_apply_job_runs_after_the_migration(rendered: dict[str, Rendering]) -> N
         assert set(annotations["helm.sh/hook"].split(",")) == {"post-install", "post-upgrade"}
         migrate = render.one("Job", "-migrate")["metadata"]["annotations"]
         assert int(annotations["helm.sh/hook-weight"]) > int(migrate["helm.sh/hook-weight"])
+        # At install and at upgrade a migration hook comes first: an earlier phase, or the same
+        # phase with the lower weight (Helm waits for each weight's Jobs to complete).
+        migrate_events = set(migrate["helm.sh/hook"].split(","))
+        assert migrate_events & {"pre-install", "post-install"}, render_name
+        assert "pre-upgrade" in migrate_events, render_name
         spec = job["spec"]["template"]["spec"]
         (container,) = spec["containers"]
         assert container["args"][0] == "apply"

@@ -65,10 +65,25 @@ default
 {{- end -}}
 
 {{/*
-Helm hook events of the migration Job. Against an external Neo4j it runs before anything else of
-the release (pre-install, pre-upgrade). The chart's own Neo4j does not exist before install, so
-then the first migration runs right after the release's objects are created (post-install);
-upgrades still migrate first (pre-upgrade).
+Helm hook events of the migration Job.
+
+The registry's and the notifier's /readyz answer 503 until Neo4j is reachable AND every migration
+is applied. Against an external Neo4j the Job runs before anything else of the release
+(pre-install, pre-upgrade), so the services start on a migrated database.
+
+The chart's own Neo4j does not exist before install, so a pre-install Job could never reach it.
+A post-install Job alone is not enough either: `helm install --wait` waits for the Deployments to
+be ready before it runs post-install hooks, and they cannot be ready before the migration, so the
+install would time out. Hence, with the chart's own Neo4j, every registry and notifier pod
+migrates the database itself before it starts ("ropa.migrateInitContainers": wait for Bolt, then
+`ropa migrate`; idempotent and safe to run from several pods at once: every statement is
+IF NOT EXISTS, and MERGEs recorded under uniqueness constraints). The Job stays:
+- pre-upgrade: the schema is migrated before the new pods roll out, as with an external Neo4j
+  (the new pods' own migrate step then finds nothing to do);
+- post-install: with `--wait` it runs after the pods have migrated and finds nothing to do;
+  without `--wait` it makes `helm install` wait for the migration and fail when it fails, as
+  the pods alone would not. Either way it precedes the document apply Job (hook weight 0 < 10),
+  whose ordering therefore holds on install as on upgrade.
 */}}
 {{- define "ropa.migration.hook" -}}
 {{- if eq .Values.neo4j.mode "external" -}}
@@ -76,6 +91,57 @@ pre-install,pre-upgrade
 {{- else -}}
 post-install,pre-upgrade
 {{- end -}}
+{{- end -}}
+
+{{/*
+Init container waiting until the chart's own Neo4j accepts connections on Bolt (7687). Call with
+(dict "ctx" $ "resources" <resources of the pod's main container>).
+*/}}
+{{- define "ropa.waitForNeo4jContainer" -}}
+- name: wait-for-neo4j
+  image: {{ include "ropa.image" .ctx | quote }}
+  imagePullPolicy: {{ .ctx.Values.image.pullPolicy }}
+  command:
+    - python
+    - -c
+    - |
+      import socket, time
+      while True:
+          try:
+              socket.create_connection(({{ include "ropa.neo4j.fullname" .ctx | quote }}, 7687), 3).close()
+              break
+          except OSError as error:
+              print("waiting for neo4j:", error, flush=True)
+              time.sleep(3)
+  resources:
+    {{- toYaml .resources | nindent 4 }}
+  securityContext:
+    {{- include "ropa.containerSecurityContext" .ctx | nindent 4 }}
+{{- end -}}
+
+{{/*
+Init containers of a pod that needs a migrated database, with the chart's own Neo4j (see
+"ropa.migration.hook"): wait for Bolt, then `ropa migrate` with the same image, environment,
+security context, resources and /tmp (the pod's emptyDir volume "tmp") as the main container.
+A failed migration fails the init container, which the kubelet retries; the pod never starts
+on a database it cannot serve. Call with (dict "ctx" $ "resources" <resources>).
+*/}}
+{{- define "ropa.migrateInitContainers" -}}
+{{ include "ropa.waitForNeo4jContainer" . }}
+- name: migrate
+  image: {{ include "ropa.image" .ctx | quote }}
+  imagePullPolicy: {{ .ctx.Values.image.pullPolicy }}
+  command: ["ropa"]
+  args: ["migrate"]
+  env:
+    {{- include "ropa.env" .ctx | nindent 4 }}
+  resources:
+    {{- toYaml .resources | nindent 4 }}
+  securityContext:
+    {{- include "ropa.containerSecurityContext" .ctx | nindent 4 }}
+  volumeMounts:
+    - name: tmp
+      mountPath: /tmp
 {{- end -}}
 
 {{- define "ropa.image" -}}
