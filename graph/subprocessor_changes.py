@@ -1,0 +1,243 @@
+"""The sub-processor changes: the change log seen as `SubProcessorChange`s.
+
+Every change event about an `Engagement` is one sub-processor change: CREATED is ADDED, UPDATED
+is CHANGED and DELETED is REMOVED. An engagement whose status becomes `withdrawn` stays in the
+register, so that change is a CHANGED (its `after.status` says withdrawn, and its
+`effectiveFrom` is the engagement's `until`, else the day it was recorded); only an engagement
+taken out of the register is REMOVED.
+
+`sequence` is the global, gap-free change sequence; the changes of one processor (or all
+sub-processor changes) are a subsequence of it, increasing but with gaps where other entities
+changed. A follower keeps the last sequence it saw and asks for the changes after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph import changes
+from graph import model as m
+
+ADDED = "ADDED"
+CHANGED = "CHANGED"
+REMOVED = "REMOVED"
+_TYPES = {"CREATED": ADDED, "UPDATED": CHANGED, "DELETED": REMOVED}
+
+# Engagement events after $after, oldest first, by the (entityType, sequence) index (ordering
+# by both properties lets the index supply the order, so LIMIT stops the scan early; the hint
+# keeps the planner from a label scan while the log is small). The
+# processor is inside the JSON snapshots, which Cypher cannot parse: `$needle` (the processor's
+# quoted key) narrows the rows, and `from_event` decides exactly. `last` is the highest sequence
+# looked at, so a follower can move past a stretch holding nothing for it.
+_PAGE = """
+MATCH (c:ChangeEvent)
+USING INDEX SEEK c:ChangeEvent(entityType, sequence)
+WHERE c.entityType = $entityType AND c.sequence > $after
+WITH c ORDER BY c.entityType, c.sequence LIMIT $scan
+WITH collect(c) AS scanned
+RETURN [x IN scanned
+        WHERE $needle IS NULL OR x.after CONTAINS $needle OR x.before CONTAINS $needle
+        | x {.*}] AS events,
+       size(scanned) AS scanned,
+       CASE WHEN size(scanned) = 0 THEN null ELSE scanned[-1].sequence END AS last
+"""
+
+_HEAD = """
+MATCH (c:ChangeEvent)
+USING INDEX SEEK c:ChangeEvent(entityType, sequence)
+WHERE c.entityType = $entityType AND c.sequence > 0
+RETURN c.sequence AS sequence
+ORDER BY c.entityType DESC, c.sequence DESC
+LIMIT 1
+"""
+
+# How many engagement events one query looks at, at least, when a processor filter is set.
+_MIN_SCAN = 500
+
+
+@dataclass(frozen=True)
+class SubProcessorChange:
+    """One change to a processor's sub-processors; `before`/`after` are engagement views."""
+
+    id: str
+    sequence: int
+    type: str
+    occurred_at: dt.datetime
+    effective_from: dt.date
+    processor: str
+    sub_processor: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    actor: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON form (camelCase), as webhooks, feeds and the API present it."""
+        return {
+            "id": self.id,
+            "sequence": self.sequence,
+            "type": self.type,
+            "occurredAt": self.occurred_at.isoformat(),
+            "effectiveFrom": self.effective_from.isoformat(),
+            "processor": self.processor,
+            "subProcessor": self.sub_processor,
+            "before": self.before,
+            "after": self.after,
+            "actor": self.actor,
+        }
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    """Changes after a sequence, and how far the log was read to find them."""
+
+    changes: list[SubProcessorChange]
+    # Highest sequence examined (matching or not); None when nothing was there.
+    scanned_through: int | None
+
+
+def _link_target(snapshot: dict[str, Any], link_type: str) -> str | None:
+    for link in snapshot.get("links", []):
+        if link.get("type") == link_type:
+            kind, _, target = str(link.get("to", "")).partition(":")
+            return target if kind else None
+    return None
+
+
+def _link_targets(snapshot: dict[str, Any], link_type: str) -> list[str]:
+    return sorted(
+        str(link["to"]).partition(":")[2]
+        for link in snapshot.get("links", [])
+        if link.get("type") == link_type
+    )
+
+
+def engagement_view(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An engagement snapshot as receivers see it: flat, camelCase, links by id."""
+    if snapshot is None:
+        return None
+    props = snapshot.get("props", {})
+    return {
+        "id": snapshot.get("id"),
+        "processor": _link_target(snapshot, "ENGAGED_BY"),
+        "subProcessor": _link_target(snapshot, "SUB_PROCESSOR"),
+        "purpose": props.get("purpose"),
+        "dataCategories": _link_targets(snapshot, "COVERS"),
+        "activity": _link_target(snapshot, "FOR_ACTIVITY"),
+        "location": props.get("location"),
+        "since": props.get("since"),
+        "until": props.get("until"),
+        "status": props.get("status"),
+        "noticeDate": props.get("noticeDate"),
+        "contract": props.get("contract"),
+    }
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _effective_from(
+    kind: str, before: dict[str, Any], after: dict[str, Any], day: dt.date
+) -> dt.date:
+    old = before.get("props", {})
+    if kind == REMOVED:
+        return _date(old.get("until")) or day
+    new = after.get("props", {})
+    if kind == CHANGED and new.get("status") == "withdrawn" and old.get("status") != "withdrawn":
+        return _date(new.get("until")) or day
+    return _date(new.get("since")) or day
+
+
+def from_event(event: changes.ChangeEvent) -> SubProcessorChange | None:
+    """The sub-processor change an event records, or None for events about anything else."""
+    kind = _TYPES.get(event.op)
+    if event.entity_type != m.ENGAGEMENT or kind is None:
+        return None
+    current = event.after or event.before
+    if current is None:
+        return None
+    processor = _link_target(current, "ENGAGED_BY")
+    sub_processor = _link_target(current, "SUB_PROCESSOR")
+    if processor is None or sub_processor is None:
+        return None
+    return SubProcessorChange(
+        id=event.id,
+        sequence=event.sequence,
+        type=kind,
+        occurred_at=event.occurred_at,
+        effective_from=_effective_from(
+            kind, event.before or {}, event.after or {}, event.occurred_at.date()
+        ),
+        processor=processor,
+        sub_processor=sub_processor,
+        before=engagement_view(event.before),
+        after=engagement_view(event.after),
+        actor=event.actor,
+    )
+
+
+def _concerns(change: SubProcessorChange, processor: str | None) -> bool:
+    # An engagement moved from one processor to another concerns both.
+    if processor is None:
+        return True
+    return processor in (
+        change.processor,
+        (change.before or {}).get("processor"),
+        (change.after or {}).get("processor"),
+    )
+
+
+async def changes_page(
+    tx: AsyncManagedTransaction, after: int, processor: str | None, limit: int
+) -> ChangePage:
+    """Up to `limit` changes with sequence > `after` (of `processor`, if given), oldest first.
+
+    Read transaction; may run several queries in it when a processor filter skips many events.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    needle = None if processor is None else json.dumps(m.entity_key(m.ORGANISATION, processor))
+    scan = limit if processor is None else max(limit, _MIN_SCAN)
+    found: list[SubProcessorChange] = []
+    scanned_through: int | None = None
+    position = after
+    while len(found) < limit:
+        record = await (
+            await tx.run(_PAGE, entityType=m.ENGAGEMENT, after=position, scan=scan, needle=needle)
+        ).single()
+        if record is None or record["last"] is None:
+            break
+        for data in record["events"]:
+            change = from_event(changes.ChangeEvent.from_record(data))
+            if change is None or not _concerns(change, processor):
+                continue
+            found.append(change)
+            if len(found) == limit:
+                return ChangePage(found, change.sequence)
+        scanned_through = position = int(record["last"])
+        if record["scanned"] < scan:
+            break
+    return ChangePage(found, scanned_through)
+
+
+async def changes_after(
+    tx: AsyncManagedTransaction, after_sequence: int, processor_id: str | None, limit: int
+) -> list[SubProcessorChange]:
+    """Sub-processor changes after `after_sequence`, oldest first, at most `limit` (read tx)."""
+    return (await changes_page(tx, after_sequence, processor_id, limit)).changes
+
+
+async def head_sequence(tx: AsyncManagedTransaction) -> int:
+    """The sequence of the latest sub-processor change, 0 when none (read transaction)."""
+    record = await (await tx.run(_HEAD, entityType=m.ENGAGEMENT)).single()
+    return int(record["sequence"]) if record is not None else 0

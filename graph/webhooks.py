@@ -1,0 +1,357 @@
+"""Webhook endpoints: where the notifier delivers sub-processor changes, and how far it got.
+
+A `WebhookEndpoint` node keeps the endpoint's URL, optional processor filter, signing secret
+and its delivery state. `cursor` is the last change sequence the endpoint has been served up to
+(delivered, or skipped because it did not concern the endpoint): the notifier resumes after it,
+whatever stopped it. The cursor only moves by compare-and-set from the value the deliverer
+started from, so a notifier that restarted, or a stale second one, cannot move it backwards.
+
+The secret is stored because every delivery is signed with it; it is returned once, by
+`register`, and never by the other functions.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from neo4j import AsyncManagedTransaction
+from pydantic import SecretStr
+
+from graph import changes
+from graph import model as m
+from graph.database import Database
+from schema.errors import NotFound, RopaError
+from schema.webhook_url import TargetPolicy, parse_webhook_url
+
+ACTIVE = "active"
+DISABLED = "disabled"
+FAILED = "failed"
+
+SECRET_PREFIX = "whsec_"
+
+# Never the secret: only `register` and `due` (the notifier's read) return it.
+_PUBLIC = """w {.id, .url, .processor, .status, .cursor, .createdAt, .createdBy, .attempts,
+               .failingSince, .nextAttemptAt, .lastError, .lastDeliveredAt}"""
+
+_ORGANISATION = "MATCH (o:Organisation {id: $id}) RETURN o.id AS id"
+
+_REGISTER = f"""
+MATCH (s:ChangeSequence {{name: 'change'}})
+MERGE (w:WebhookEndpoint {{id: $id}})
+ON CREATE SET w.url = $url, w.processor = $processor, w.secret = $secret,
+              w.status = 'active', w.cursor = s.value, w.attempts = 0,
+              w.createdAt = $now, w.createdBy = $createdBy
+RETURN {_PUBLIC} AS endpoint, w.secret AS secret
+"""
+
+_LIST = f"""
+MATCH (w:WebhookEndpoint)
+WHERE $processor IS NULL OR w.processor = $processor
+RETURN {_PUBLIC} AS endpoint
+ORDER BY w.createdAt, w.id
+"""
+
+_GET = f"MATCH (w:WebhookEndpoint {{id: $id}}) RETURN {_PUBLIC} AS endpoint"
+
+_REMOVE = """
+MATCH (w:WebhookEndpoint {id: $id})
+DETACH DELETE w
+RETURN count(*) AS removed
+"""
+
+_REDELIVER = f"""
+MATCH (w:WebhookEndpoint {{id: $id}})
+SET w.cursor = coalesce($after, w.cursor), w.status = 'active', w.attempts = 0,
+    w.failingSince = null, w.nextAttemptAt = null, w.lastError = null
+RETURN {_PUBLIC} AS endpoint
+"""
+
+# Endpoints with a sub-processor change beyond their cursor and no retry pending for later.
+_DUE = f"""
+CALL () {{
+  MATCH (c:ChangeEvent)
+  USING INDEX SEEK c:ChangeEvent(entityType, sequence)
+  WHERE c.entityType = $entityType AND c.sequence > 0
+  RETURN c.sequence AS head
+  ORDER BY c.entityType DESC, c.sequence DESC
+  LIMIT 1
+}}
+MATCH (w:WebhookEndpoint {{status: 'active'}})
+WHERE w.cursor < head AND (w.nextAttemptAt IS NULL OR w.nextAttemptAt <= $now)
+RETURN {_PUBLIC} AS endpoint, w.secret AS secret
+ORDER BY coalesce(w.nextAttemptAt, w.createdAt)
+LIMIT $limit
+"""
+
+# Compare-and-set: only from the cursor the deliverer started from (or to where it already
+# is, when the driver retries a transaction that did commit).
+_ADVANCE = """
+MATCH (w:WebhookEndpoint {id: $id})
+WHERE w.cursor IN [$expected, $cursor] AND w.status = 'active'
+SET w.cursor = $cursor, w.attempts = 0, w.failingSince = null, w.nextAttemptAt = null,
+    w.lastError = null, w.lastDeliveredAt = CASE WHEN $delivered THEN $now
+                                                 ELSE w.lastDeliveredAt END
+RETURN w.cursor AS cursor
+"""
+
+_FAILURE = """
+MATCH (w:WebhookEndpoint {id: $id})
+WHERE w.cursor = $cursor AND w.status = 'active'
+SET w.attempts = $attempts, w.failingSince = coalesce(w.failingSince, $now),
+    w.nextAttemptAt = $nextAttemptAt, w.lastError = $error, w.status = $status
+RETURN w.status AS status
+"""
+
+
+class RedeliveryOutOfRange(RopaError):
+    """A redelivery from a sequence that has not happened yet (or below zero)."""
+
+    code = "REDELIVERY_OUT_OF_RANGE"
+
+    def __init__(self, after: int, last: int) -> None:
+        self.after = after
+        self.last = last
+        super().__init__(f"after: must be between 0 and the last change sequence {last}")
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    """An endpoint and its delivery state (never its secret)."""
+
+    id: str
+    url: str
+    processor: str | None
+    status: str
+    cursor: int
+    created_at: dt.datetime
+    created_by: str
+    attempts: int
+    failing_since: dt.datetime | None
+    next_attempt_at: dt.datetime | None
+    last_error: str | None
+    last_delivered_at: dt.datetime | None
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> WebhookEndpoint:
+        """Build from the `_PUBLIC` projection of a WebhookEndpoint node."""
+        return cls(
+            id=data["id"],
+            url=data["url"],
+            processor=data.get("processor"),
+            status=data["status"],
+            cursor=int(data["cursor"]),
+            created_at=_native(data["createdAt"]),
+            created_by=data["createdBy"],
+            attempts=int(data.get("attempts") or 0),
+            failing_since=_native_or_none(data.get("failingSince")),
+            next_attempt_at=_native_or_none(data.get("nextAttemptAt")),
+            last_error=data.get("lastError"),
+            last_delivered_at=_native_or_none(data.get("lastDeliveredAt")),
+        )
+
+
+class Registration(NamedTuple):
+    """What `register` returns: the endpoint, and its secret (shown this once)."""
+
+    endpoint: WebhookEndpoint
+    secret: SecretStr
+
+
+@dataclass(frozen=True)
+class DeliveryTarget:
+    """An endpoint due for delivery, with the secret the notifier signs with."""
+
+    endpoint: WebhookEndpoint
+    secret: SecretStr
+
+
+def _native(value: Any) -> dt.datetime:
+    native = value.to_native() if hasattr(value, "to_native") else value
+    if not isinstance(native, dt.datetime):
+        raise TypeError(f"expected a datetime, got {type(native).__name__}")
+    return native
+
+
+def _native_or_none(value: Any) -> dt.datetime | None:
+    return None if value is None else _native(value)
+
+
+def new_secret() -> str:
+    """A fresh Standard Webhooks secret: `whsec_` and 24 random bytes in base64."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def register_in(
+    tx: AsyncManagedTransaction,
+    endpoint_id: str,
+    url: str,
+    processor: str | None,
+    created_by: str,
+    secret: str,
+    now: dt.datetime,
+) -> Registration:
+    """Create the endpoint (write tx; idempotent: MERGE on the id chosen by the caller).
+
+    Its cursor starts at the last change sequence: it receives the changes after this one.
+    """
+    if processor is not None:
+        found = await (await tx.run(_ORGANISATION, id=processor)).single()
+        if found is None:
+            raise NotFound("organisation", processor)
+    record = await (
+        await tx.run(
+            _REGISTER,
+            id=endpoint_id,
+            url=url,
+            processor=processor,
+            secret=secret,
+            createdBy=created_by,
+            now=now,
+        )
+    ).single()
+    if record is None:
+        raise changes.MissingSequence("the change sequence is missing; run `ropa migrate` first")
+    endpoint = WebhookEndpoint.from_record(record["endpoint"])
+    return Registration(endpoint, SecretStr(record["secret"]))
+
+
+async def register(
+    db: Database, url: str, processor: str | None, created_by: str, policy: TargetPolicy
+) -> Registration:
+    """Register an endpoint for all changes, or one processor's; return it with its secret.
+
+    Checks the URL's form (schema.webhook_url.parse_webhook_url, raising InvalidWebhookUrl)
+    but does no DNS: the caller checks the resolved addresses first with
+    `schema.webhook_url.validate_webhook_url` or `check_addresses`. One write transaction.
+    """
+    target = parse_webhook_url(url, policy)
+    return await db.write(
+        register_in, str(uuid.uuid4()), target.url, processor, created_by, new_secret(), _now()
+    )
+
+
+async def _list(tx: AsyncManagedTransaction, processor: str | None) -> list[WebhookEndpoint]:
+    result = await tx.run(_LIST, processor=processor)
+    return [WebhookEndpoint.from_record(r["endpoint"]) async for r in result]
+
+
+async def list_endpoints(db: Database, processor: str | None = None) -> list[WebhookEndpoint]:
+    """Every endpoint (with processor: those filtered on it), oldest first (read tx)."""
+    return await db.read(_list, processor)
+
+
+async def get_in(tx: AsyncManagedTransaction, endpoint_id: str) -> WebhookEndpoint:
+    """One endpoint by id, or NotFound (read tx)."""
+    record = await (await tx.run(_GET, id=endpoint_id)).single()
+    if record is None:
+        raise NotFound("webhook", endpoint_id)
+    return WebhookEndpoint.from_record(record["endpoint"])
+
+
+async def get(db: Database, endpoint_id: str) -> WebhookEndpoint:
+    """One endpoint by id, or NotFound (read tx)."""
+    return await db.read(get_in, endpoint_id)
+
+
+async def _remove(tx: AsyncManagedTransaction, endpoint_id: str) -> bool:
+    record = await (await tx.run(_REMOVE, id=endpoint_id)).single()
+    return bool(record and record["removed"])
+
+
+async def remove(db: Database, endpoint_id: str) -> bool:
+    """Delete the endpoint; True if it existed. Idempotent (write tx)."""
+    return await db.write(_remove, endpoint_id)
+
+
+async def redeliver_in(
+    tx: AsyncManagedTransaction, endpoint_id: str, after: int | None
+) -> WebhookEndpoint:
+    """Reactivate the endpoint and resend from after `after` (None: from its cursor).
+
+    Write tx; idempotent (sets absolute values). Works for failed and disabled endpoints too;
+    a delivery in flight loses its compare-and-set and the next one starts from `after`.
+    """
+    if after is not None:
+        last = await changes.last_sequence(tx)
+        if not 0 <= after <= last:
+            raise RedeliveryOutOfRange(after, last)
+    record = await (await tx.run(_REDELIVER, id=endpoint_id, after=after)).single()
+    if record is None:
+        raise NotFound("webhook", endpoint_id)
+    return WebhookEndpoint.from_record(record["endpoint"])
+
+
+async def redeliver(db: Database, endpoint_id: str, after: int | None = None) -> WebhookEndpoint:
+    """Deliver again every change after sequence `after` (see redeliver_in)."""
+    return await db.write(redeliver_in, endpoint_id, after)
+
+
+async def due(tx: AsyncManagedTransaction, now: dt.datetime, limit: int) -> list[DeliveryTarget]:
+    """Active endpoints with changes beyond their cursor and no retry waiting (read tx)."""
+    result = await tx.run(_DUE, entityType=m.ENGAGEMENT, now=now, limit=limit)
+    return [
+        DeliveryTarget(WebhookEndpoint.from_record(r["endpoint"]), SecretStr(r["secret"]))
+        async for r in result
+    ]
+
+
+async def advance(
+    tx: AsyncManagedTransaction,
+    endpoint_id: str,
+    expected: int,
+    cursor: int,
+    now: dt.datetime,
+    delivered: bool = True,
+) -> bool:
+    """Move the cursor from `expected` to `cursor` and clear any failure; False if it had moved.
+
+    Write tx; compare-and-set, idempotent under retry. `delivered=False` when the changes
+    passed over were not for this endpoint.
+    """
+    record = await (
+        await tx.run(
+            _ADVANCE, id=endpoint_id, expected=expected, cursor=cursor, now=now, delivered=delivered
+        )
+    ).single()
+    return record is not None
+
+
+async def record_failure(
+    tx: AsyncManagedTransaction,
+    endpoint_id: str,
+    cursor: int,
+    attempts: int,
+    next_attempt_at: dt.datetime | None,
+    error: str,
+    now: dt.datetime,
+    status: str = ACTIVE,
+) -> bool:
+    """Note a failed attempt at the change after `cursor`: retry at `next_attempt_at`.
+
+    `status` is DISABLED (the receiver said 410 Gone) or FAILED (past the retry window) to
+    stop deliveries. Write tx; idempotent (absolute values); False if the cursor had moved.
+    """
+    if status not in (ACTIVE, DISABLED, FAILED):
+        raise ValueError(f"unknown endpoint status {status!r}")
+    record = await (
+        await tx.run(
+            _FAILURE,
+            id=endpoint_id,
+            cursor=cursor,
+            attempts=attempts,
+            nextAttemptAt=next_attempt_at,
+            error=error[:500],
+            now=now,
+            status=status,
+        )
+    ).single()
+    return record is not None

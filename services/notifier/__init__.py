@@ -1,0 +1,1 @@
+"""The notifier: delivers sub-processor changes to registered webhook endpoints."""

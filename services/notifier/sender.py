@@ -1,0 +1,121 @@
+"""One signed POST to one endpoint, and what came of it.
+
+The host is resolved and every address checked (schema.webhook_url) before connecting, and
+the request goes to the checked address with the original Host header and TLS server name,
+so a DNS answer that changes after the check cannot turn the request inward. Redirects are
+not followed, and the response body is never read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import httpx
+
+from schema.webhook_url import AsyncResolver, TargetPolicy, resolve_webhook_url
+from services.notifier.retry import parse_retry_after
+
+USER_AGENT = "ropa-notifier/1 (Standard Webhooks)"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an attempt came to: delivered (2xx), gone (410), or to be retried."""
+
+    delivered: bool
+    gone: bool = False
+    retry_after: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where to send an endpoint's requests: the checked address, and the original host."""
+
+    url: httpx.URL
+    host_header: str
+    server_name: str | None
+
+
+async def system_resolve(host: str, port: int) -> Iterable[str]:
+    """The addresses `host` resolves to, by the system resolver, without blocking the loop."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def client(timeout: float, connections: int) -> httpx.AsyncClient:
+    """The HTTP client deliveries share: no redirects, no proxies from the environment."""
+    return httpx.AsyncClient(
+        follow_redirects=False,
+        timeout=httpx.Timeout(timeout),
+        trust_env=False,
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        headers={"user-agent": USER_AGENT},
+    )
+
+
+class Sender:
+    """Posts signed bodies to endpoints through one shared client."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        policy: TargetPolicy,
+        timeout: float,
+        resolve: AsyncResolver = system_resolve,
+    ) -> None:
+        self._http = http
+        self._policy = policy
+        self._timeout = timeout
+        self._resolve = resolve
+
+    async def connect(self, url: str) -> Connection:
+        """Check `url` and pin it to an allowed address; InvalidWebhookUrl if there is none."""
+        target, addresses = await resolve_webhook_url(url, self._policy, self._resolve)
+        original = httpx.URL(url)
+        return Connection(
+            url=original.copy_with(host=addresses[0].split("%", 1)[0]),
+            host_header=original.netloc.decode("ascii"),
+            server_name=target.host if target.scheme == "https" else None,
+        )
+
+    async def post(self, connection: Connection, headers: dict[str, str], body: bytes) -> Outcome:
+        """Send one attempt; every failure becomes an Outcome, never an exception."""
+        extensions = {"sni_hostname": connection.server_name} if connection.server_name else {}
+        request = self._http.build_request(
+            "POST",
+            connection.url,
+            content=body,
+            headers={
+                **headers,
+                "host": connection.host_header,
+                "content-type": "application/json",
+            },
+            extensions=extensions,
+        )
+        try:
+            # httpx's timeout is per phase; this one bounds the whole attempt.
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.send(request, stream=True)
+                await response.aclose()
+        except TimeoutError:
+            return Outcome(False, error=f"no response within {self._timeout:g} s")
+        except httpx.HTTPError as exc:
+            return Outcome(False, error=f"{type(exc).__name__}: {exc}"[:300])
+        status = response.status_code
+        if 200 <= status < 300:
+            return Outcome(True)
+        if status == 410:
+            return Outcome(False, gone=True, error="HTTP 410 Gone: endpoint disabled")
+        retry_after = parse_retry_after(response.headers.get("retry-after"), _now())
+        location = response.headers.get("location")
+        error = f"HTTP {status}" + (f" (redirect to {location} not followed)" if location else "")
+        return Outcome(False, retry_after=retry_after, error=error[:300])
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
