@@ -1,0 +1,119 @@
+"""The processor record (Article 30(2)): each organisation acting as processor for the controller.
+
+One row per processor and activity: the processors the controller appoints (or discloses to as
+processors), and the sub-processors those processors engage, who act for the controller too.
+"""
+
+from __future__ import annotations
+
+from schema.compliance.index import DocumentIndex
+from schema.document import Engagement, Organisation, ProcessingActivity, RecipientRole
+from schema.ropa_export import values as v
+
+
+def _org_cells(org: Organisation | None, fallback: str) -> list[str]:
+    if org is None:
+        return [fallback, "", ""]
+    return [
+        v.organisation_text(org),
+        v.contact_text(org.dpo),
+        v.contact_text(org.representative),
+    ]
+
+
+def _transfers(activity: ProcessingActivity | None, org: str) -> tuple[str, str]:
+    transfers = [
+        t for t in (activity.third_country_transfers if activity else []) if t.recipient == org
+    ]
+    return (
+        v.joined(t.country for t in transfers),
+        v.joined(f"{t.country}: {t.safeguard or 'no safeguard recorded'}" for t in transfers),
+    )
+
+
+def _row(
+    index: DocumentIndex,
+    controller: Organisation | None,
+    processor: str,
+    activity: ProcessingActivity | None,
+    categories: list[str],
+    *,
+    engaged_by: str = "",
+    purpose: str | None = None,
+    location: str | None = None,
+    contract: str | None = None,
+) -> list[str]:
+    """Cells in the order of `columns.PROCESSOR_COLUMNS`."""
+    countries, safeguards = _transfers(activity, processor)
+    processing = v.joined(
+        [
+            activity.name if activity else None,
+            purpose or (v.joined(activity.purposes) if activity else None),
+        ]
+    )
+    return [
+        *_org_cells(index.organisations.get(processor), processor),
+        *_org_cells(controller, ""),
+        index.name(engaged_by) if engaged_by else "",
+        processing,
+        v.categories_text(index, categories),
+        location or (activity.location if activity and activity.location else ""),
+        countries,
+        safeguards,
+        v.joined(activity.security_measures) if activity else "",
+        contract or "",
+    ]
+
+
+def processor_rows(index: DocumentIndex, controller_id: str) -> list[list[str]]:
+    """Rows of the processor record, by processor name then activity."""
+    controller = index.organisations.get(controller_id)
+    rows: list[tuple[str, str, list[str]]] = []
+    for activity in index.doc.activities:
+        flows = [
+            f
+            for f in index.doc.flows
+            if f.activity == activity.id and f.recipient_role is RecipientRole.PROCESSOR
+        ]
+        appointed = {p.organisation: p.contract for p in activity.processors}
+        for flow in flows:
+            appointed.setdefault(flow.recipient, None)
+        for org, contract in appointed.items():
+            carried = [c for f in flows if f.recipient == org for c in f.data_categories]
+            flow_contract = next(
+                (f.contract for f in flows if f.recipient == org and f.contract), None
+            )
+            rows.append(
+                (
+                    index.name(org),
+                    activity.name,
+                    _row(
+                        index,
+                        controller,
+                        org,
+                        activity,
+                        list(dict.fromkeys(carried)) or activity.data_categories,
+                        contract=contract or flow_contract,
+                    ),
+                )
+            )
+    rows.extend(_engagement_row(index, controller, e) for e in index.doc.engagements)
+    return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+
+def _engagement_row(
+    index: DocumentIndex, controller: Organisation | None, engagement: Engagement
+) -> tuple[str, str, list[str]]:
+    activity = index.activities.get(engagement.activity or "")
+    row = _row(
+        index,
+        controller,
+        engagement.sub_processor,
+        activity,
+        engagement.data_categories,
+        engaged_by=engagement.processor,
+        purpose=engagement.purpose,
+        location=engagement.location,
+        contract=engagement.contract,
+    )
+    return index.name(engagement.sub_processor), activity.name if activity else "", row
