@@ -9,6 +9,7 @@ from schema.document import RopaDocument
 
 HERE = Path(__file__).resolve().parent
 DOCUMENT_SCHEMA = HERE / "ropa-document.schema.json"
+REGISTRY_SDL = HERE / "registry.graphql"
 
 
 def document_json_schema() -> str:
@@ -19,6 +20,14 @@ def document_json_schema() -> str:
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
+def registry_sdl() -> str:
+    """The registry's GraphQL schema in SDL, as written to schema/registry.graphql."""
+    # Imported here: building the GraphQL schema is not needed by users of the JSON Schema.
+    from schema.graphql.schema import sdl
+
+    return sdl()
+
+
 def exports() -> dict[Path, str]:
     """Every exported contract file and its expected content."""
-    return {DOCUMENT_SCHEMA: document_json_schema()}
+    return {DOCUMENT_SCHEMA: document_json_schema(), REGISTRY_SDL: registry_sdl()}

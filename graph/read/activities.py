@@ -1,0 +1,213 @@
+"""Processing activities and their disclosures."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph.database import Database
+from graph.read.values import date, first, integer, text, texts
+from schema.document import DpiaStatus, FlowKind, RecipientRole
+from schema.graphql.records import (
+    ActivityFilter,
+    ActivityRecord,
+    DisclosureRecord,
+    DpiaRecord,
+    ProcessorAppointmentRecord,
+    TransferRecord,
+)
+
+_ACTIVITY_FIELDS = """
+RETURN a {.*} AS props,
+  COLLECT { MATCH (a)-[:CONTROLLED_BY]->(o:Organisation) RETURN o.id } AS controller,
+  COLLECT { MATCH (a)-[:JOINT_CONTROLLER]->(o:Organisation) RETURN o.id ORDER BY o.id } AS joint,
+  COLLECT { MATCH (a)-[r:PROCESSOR]->(o:Organisation)
+            RETURN r {.*, organisation: o.id} ORDER BY o.id } AS processors,
+  COLLECT { MATCH (a)-[:CONCERNS]->(s:DataSubjectCategory) RETURN s.id ORDER BY s.id } AS subjects,
+  COLLECT { MATCH (a)-[:PROCESSES]->(c:DataCategory) RETURN c.id ORDER BY c.id } AS categories,
+  COLLECT { MATCH (a)-[:LAWFUL_BASIS]->(b:LegalBasis) RETURN b.id ORDER BY b.id } AS bases,
+  COLLECT { MATCH (a)-[:USES_SYSTEM]->(s:System) RETURN s.id ORDER BY s.id } AS systems
+"""
+_VALID_ACTIVITY = """
+WHERE (a.validFrom IS NULL OR a.validFrom <= $asOf)
+  AND (a.validUntil IS NULL OR a.validUntil >= $asOf)
+  AND ($category IS NULL
+       OR EXISTS { (a)-[:PROCESSES]->(:DataCategory)-[:PART_OF*0..8]->
+                   (:DataCategory {id: $category}) })
+  AND ($basis IS NULL
+       OR EXISTS { (a)-[:LAWFUL_BASIS]->(:LegalBasis)-[:RESTS_ON*0..4]->
+                   (:LegalBasis {id: $basis}) })
+"""
+_ACTIVITIES_BY_ID = "UNWIND $ids AS id MATCH (a:ProcessingActivity {id: id})" + _ACTIVITY_FIELDS
+_ACTIVITIES_OF_CONTROLLER = (
+    "MATCH (:Organisation {id: $controller})<-[:CONTROLLED_BY|JOINT_CONTROLLER]-"
+    "(a:ProcessingActivity)" + _VALID_ACTIVITY + "WITH DISTINCT a" + _ACTIVITY_FIELDS
+)
+_ALL_ACTIVITIES = "MATCH (a:ProcessingActivity)" + _VALID_ACTIVITY + _ACTIVITY_FIELDS
+
+_DISCLOSURE_FIELDS = """
+MATCH (d)-[:IN_ACTIVITY]->(a:ProcessingActivity)
+MATCH (d)-[:FROM]->(source:Organisation)
+MATCH (d)-[:TO]->(recipient:Organisation)
+RETURN d {.*} AS props, a.id AS activity, source.id AS source, recipient.id AS recipient,
+  COLLECT { MATCH (d)-[:CARRIES]->(c:DataCategory) RETURN c.id ORDER BY c.id } AS categories,
+  COLLECT { MATCH (d)-[:UNDER]->(b:LegalBasis) RETURN b.id ORDER BY b.id } AS bases,
+  COLLECT { MATCH (d)-[:VIA]->(s:System) RETURN s.id } AS system
+"""
+_DISCLOSURES_BY_ID = "UNWIND $ids AS id MATCH (d:Disclosure {id: id})" + _DISCLOSURE_FIELDS
+_DISCLOSURES_OF_ACTIVITIES = (
+    "UNWIND $ids AS id MATCH (:ProcessingActivity {id: id})<-[:IN_ACTIVITY]-(d:Disclosure)"
+    + _DISCLOSURE_FIELDS
+)
+
+
+def _processor(props: Mapping[str, Any]) -> ProcessorAppointmentRecord:
+    return ProcessorAppointmentRecord(
+        organisation_id=props["organisation"],
+        contract=text(props, "contract"),
+        notice_period_days=integer(props, "noticePeriodDays"),
+        objection_window_days=integer(props, "objectionWindowDays"),
+    )
+
+
+def _transfers(props: Mapping[str, Any]) -> tuple[TransferRecord, ...]:
+    # Stored as JSON text: a list of maps is not a Neo4j property type.
+    raw = props.get("thirdCountryTransfers")
+    return tuple(
+        TransferRecord(
+            country=t["country"],
+            recipient_id=t.get("recipient"),
+            safeguard=t.get("safeguard"),
+            documentation=t.get("documentation"),
+        )
+        for t in (json.loads(raw) if raw else [])
+    )
+
+
+def _dpia(props: Mapping[str, Any]) -> DpiaRecord | None:
+    status = props.get("dpiaStatus")
+    if status is None:
+        return None
+    return DpiaRecord(
+        status=DpiaStatus(status),
+        link=text(props, "dpiaLink"),
+        completed_on=date(props, "dpiaCompletedOn"),
+    )
+
+
+def _activity(record: Mapping[str, Any]) -> ActivityRecord:
+    p = record["props"]
+    return ActivityRecord(
+        id=p["id"],
+        name=p["name"],
+        controller_id=first(record["controller"]),
+        description=text(p, "description"),
+        joint_controller_ids=tuple(record["joint"]),
+        processors=tuple(_processor(r) for r in record["processors"]),
+        purposes=texts(p, "purposes"),
+        subject_ids=tuple(record["subjects"]),
+        category_ids=tuple(record["categories"]),
+        recipient_categories=texts(p, "recipientCategories"),
+        legal_basis_ids=tuple(record["bases"]),
+        legitimate_interests=text(p, "legitimateInterests"),
+        legitimate_interests_assessment=text(p, "legitimateInterestsAssessment"),
+        consent_record=text(p, "consentRecord"),
+        rights=text(p, "rights"),
+        automated_decision_making=text(p, "automatedDecisionMaking"),
+        source=text(p, "source"),
+        location=text(p, "location"),
+        system_ids=tuple(record["systems"]),
+        retention=text(p, "retention"),
+        retention_schedule=text(p, "retentionSchedule"),
+        security_measures=texts(p, "securityMeasures"),
+        third_country_transfers=_transfers(p),
+        dpia=_dpia(p),
+        valid_from=date(p, "validFrom"),
+        valid_until=date(p, "validUntil"),
+        assumptions=texts(p, "assumptions"),
+    )
+
+
+def _disclosure(record: Mapping[str, Any]) -> DisclosureRecord:
+    p = record["props"]
+    return DisclosureRecord(
+        id=p["id"],
+        kind=FlowKind(p.get("kind", FlowKind.DISCLOSURE.value)),
+        recipient_role=RecipientRole(p.get("recipientRole", RecipientRole.CONTROLLER.value)),
+        activity_id=record["activity"],
+        from_id=record["source"],
+        to_id=record["recipient"],
+        category_ids=tuple(record["categories"]),
+        legal_basis_ids=tuple(record["bases"]),
+        purpose=text(p, "purpose"),
+        condition=text(p, "condition"),
+        system_id=first(record["system"]),
+        method=text(p, "method"),
+        frequency=text(p, "frequency"),
+        contract=text(p, "contract"),
+        valid_from=date(p, "validFrom"),
+        valid_until=date(p, "validUntil"),
+        assumptions=texts(p, "assumptions"),
+    )
+
+
+async def _activities(
+    tx: AsyncManagedTransaction, /, query: str, **params: Any
+) -> list[ActivityRecord]:
+    result = await tx.run(query, **params)
+    return [_activity(record) async for record in result]
+
+
+async def _disclosures(
+    tx: AsyncManagedTransaction, /, query: str, ids: list[str]
+) -> list[DisclosureRecord]:
+    result = await tx.run(query, ids=ids)
+    return [_disclosure(record) async for record in result]
+
+
+async def activities_by_id(db: Database, ids: list[str]) -> dict[str, ActivityRecord]:
+    """The activities with these ids, whatever their validity (one read transaction)."""
+    return {a.id: a for a in await db.read(_activities, _ACTIVITIES_BY_ID, ids=ids)}
+
+
+async def find_activities(db: Database, question: ActivityFilter) -> list[ActivityRecord]:
+    """The activities that match, by name (one read transaction).
+
+    A category matches the activities processing it or any category below it; a legal basis
+    matches those relying on it or on a basis that rests on it (e.g. a statute).
+    """
+    params = {
+        "asOf": question.as_of,
+        "category": question.category_id,
+        "basis": question.legal_basis_id,
+    }
+    if question.controller_id is None:
+        found = await db.read(_activities, _ALL_ACTIVITIES, **params)
+    else:
+        found = await db.read(
+            _activities, _ACTIVITIES_OF_CONTROLLER, controller=question.controller_id, **params
+        )
+    return sorted(found, key=lambda a: (a.name.lower(), a.id))
+
+
+async def disclosures_by_id(db: Database, ids: list[str]) -> dict[str, DisclosureRecord]:
+    """The disclosures with these ids (one read transaction)."""
+    return {d.id: d for d in await db.read(_disclosures, _DISCLOSURES_BY_ID, ids)}
+
+
+async def disclosures_of_activities(
+    db: Database, ids: list[str]
+) -> dict[str, list[DisclosureRecord]]:
+    """Each activity's disclosures, by id (one read transaction)."""
+    out: dict[str, list[DisclosureRecord]] = defaultdict(list)
+    for found in sorted(await db.read(_disclosures, _DISCLOSURES_OF_ACTIVITIES, ids), key=_key):
+        out[found.activity_id].append(found)
+    return out
+
+
+def _key(found: DisclosureRecord) -> str:
+    return found.id

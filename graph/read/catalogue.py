@@ -1,0 +1,141 @@
+"""The register's small reference sets, read whole: data categories, data subjects, legal bases.
+
+They are shared by every register in the graph (a few dozen entries, whatever the number of
+schools), so one query fetches all three and every hierarchy question is answered from memory.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph.database import Database
+from graph.read.values import first, text, texts
+from schema.document import LegalBasisKind
+from schema.graphql.records import CategoryRecord, LegalBasisRecord, SubjectRecord
+
+_REFERENCE = """
+CALL () {
+  MATCH (c:DataCategory)
+  RETURN collect({props: c {.*}, parent: COLLECT { MATCH (c)-[:PART_OF]->(p:DataCategory)
+                                                   RETURN p.id }}) AS categories
+}
+CALL () {
+  MATCH (s:DataSubjectCategory)
+  RETURN collect({props: s {.*}, parent: COLLECT { MATCH (s)-[:PART_OF]->(p:DataSubjectCategory)
+                                                   RETURN p.id }}) AS subjects
+}
+CALL () {
+  MATCH (b:LegalBasis)
+  RETURN collect({props: b {.*}, restsOn: COLLECT { MATCH (b)-[:RESTS_ON]->(s:LegalBasis)
+                                                    RETURN s.id ORDER BY s.id }}) AS bases
+}
+RETURN categories, subjects, bases
+"""
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """Every data category, data subject category and legal basis, by id."""
+
+    categories: Mapping[str, CategoryRecord]
+    subjects: Mapping[str, SubjectRecord]
+    legal_bases: Mapping[str, LegalBasisRecord]
+
+
+def _children(parents: Mapping[str, str | None]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for child, parent in sorted(parents.items()):
+        if parent is not None:
+            out[parent].append(child)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _categories(rows: list[dict[str, Any]]) -> dict[str, CategoryRecord]:
+    parents = {row["props"]["id"]: first(row["parent"]) for row in rows}
+    children = _children(parents)
+    out = {}
+    for row in rows:
+        p = row["props"]
+        out[p["id"]] = CategoryRecord(
+            id=p["id"],
+            name=p["name"],
+            description=text(p, "description"),
+            examples=texts(p, "examples"),
+            special=bool(p.get("special", False)),
+            criminal_offence=bool(p.get("criminalOffence", False)),
+            assumptions=texts(p, "assumptions"),
+            parent_id=parents[p["id"]],
+            children_ids=children.get(p["id"], ()),
+        )
+    return out
+
+
+def _subjects(rows: list[dict[str, Any]]) -> dict[str, SubjectRecord]:
+    parents = {row["props"]["id"]: first(row["parent"]) for row in rows}
+    children = _children(parents)
+    return {
+        row["props"]["id"]: SubjectRecord(
+            id=row["props"]["id"],
+            name=row["props"]["name"],
+            description=text(row["props"], "description"),
+            assumptions=texts(row["props"], "assumptions"),
+            parent_id=parents[row["props"]["id"]],
+            children_ids=children.get(row["props"]["id"], ()),
+        )
+        for row in rows
+    }
+
+
+def _legislation(basis: str, kinds: Mapping[str, str], rests: Mapping[str, list[str]]) -> list[str]:
+    # Depth-first over RESTS_ON; `seen` stops a (mis-modelled) cycle from looping.
+    out: list[str] = []
+    seen: set[str] = set()
+    stack = [basis]
+    while stack:
+        current = stack.pop()
+        if current in seen or current not in kinds:
+            continue
+        seen.add(current)
+        if kinds[current] == LegalBasisKind.STATUTE.value:
+            out.append(current)
+        stack.extend(reversed(rests.get(current, [])))
+    return out
+
+
+def _legal_bases(rows: list[dict[str, Any]]) -> dict[str, LegalBasisRecord]:
+    kinds = {row["props"]["id"]: row["props"]["kind"] for row in rows}
+    titles = {row["props"]["id"]: row["props"]["title"] for row in rows}
+    rests = {row["props"]["id"]: list(row["restsOn"]) for row in rows}
+    out = {}
+    for row in rows:
+        p = row["props"]
+        out[p["id"]] = LegalBasisRecord(
+            id=p["id"],
+            kind=LegalBasisKind(p["kind"]),
+            title=p["title"],
+            article=text(p, "article"),
+            description=text(p, "description"),
+            url=text(p, "url"),
+            rests_on_ids=tuple(rests[p["id"]]),
+            legislation=tuple(titles[s] for s in _legislation(p["id"], kinds, rests)),
+        )
+    return out
+
+
+async def _read(tx: AsyncManagedTransaction) -> ReferenceData:
+    record = await (await tx.run(_REFERENCE)).single(strict=True)
+    return ReferenceData(
+        categories=_categories(record["categories"]),
+        subjects=_subjects(record["subjects"]),
+        legal_bases=_legal_bases(record["bases"]),
+    )
+
+
+async def reference_data(db: Database) -> ReferenceData:
+    """Every category, data subject category and legal basis (one read transaction)."""
+    return await db.read(_read)

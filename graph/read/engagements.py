@@ -1,0 +1,70 @@
+"""Engagements of sub-processors by processors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph.database import Database
+from graph.read.values import date, first, text, texts
+from schema.document import EngagementStatus
+from schema.graphql.records import EngagementRecord
+
+_ENGAGEMENT_FIELDS = """
+MATCH (e)-[:ENGAGED_BY]->(processor:Organisation)
+MATCH (e)-[:SUB_PROCESSOR]->(sub:Organisation)
+RETURN e {.*} AS props, processor.id AS processor, sub.id AS subProcessor, sub.name AS subName,
+  COLLECT { MATCH (e)-[:COVERS]->(c:DataCategory) RETURN c.id ORDER BY c.id } AS categories,
+  COLLECT { MATCH (e)-[:FOR_ACTIVITY]->(a:ProcessingActivity) RETURN a.id } AS activity
+"""
+_ENGAGEMENTS_BY_ID = "UNWIND $ids AS id MATCH (e:Engagement {id: id})" + _ENGAGEMENT_FIELDS
+# In force on a day: active, and the day within since..until (either end may be open). A
+# proposed engagement is not yet in force, whatever its `since`; a withdrawn one no longer is.
+_IN_FORCE = (
+    """
+MATCH (:Organisation {id: $processor})<-[:ENGAGED_BY]-(e:Engagement)
+WHERE e.status = 'active'
+  AND (e.since IS NULL OR e.since <= $asOf)
+  AND (e.until IS NULL OR e.until >= $asOf)"""
+    + _ENGAGEMENT_FIELDS
+)
+
+
+def _engagement(record: Mapping[str, Any]) -> EngagementRecord:
+    p = record["props"]
+    return EngagementRecord(
+        id=p["id"],
+        processor_id=record["processor"],
+        sub_processor_id=record["subProcessor"],
+        status=EngagementStatus(p.get("status", EngagementStatus.ACTIVE.value)),
+        purpose=text(p, "purpose"),
+        category_ids=tuple(record["categories"]),
+        location=text(p, "location"),
+        since=date(p, "since"),
+        until=date(p, "until"),
+        notice_date=date(p, "noticeDate"),
+        activity_id=first(record["activity"]),
+        assumptions=texts(p, "assumptions"),
+    )
+
+
+async def _engagements(
+    tx: AsyncManagedTransaction, /, query: str, **params: Any
+) -> list[tuple[str, EngagementRecord]]:
+    result = await tx.run(query, **params)
+    return [(record["subName"], _engagement(record)) async for record in result]
+
+
+async def engagements_by_id(db: Database, ids: list[str]) -> dict[str, EngagementRecord]:
+    """The engagements with these ids (one read transaction)."""
+    return {e.id: e for _, e in await db.read(_engagements, _ENGAGEMENTS_BY_ID, ids=ids)}
+
+
+async def in_force(db: Database, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:
+    """The processor's engagements in force on `as_of`, by sub-processor name (one read
+    transaction)."""
+    found = await db.read(_engagements, _IN_FORCE, processor=processor_id, asOf=as_of)
+    return [e for _, e in sorted(found, key=lambda pair: (pair[0].lower(), pair[1].id))]

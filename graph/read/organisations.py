@@ -1,0 +1,100 @@
+"""Organisations and systems, by id or all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph.database import Database
+from graph.read.values import first, text, texts
+from schema.document import OrganisationKind
+from schema.graphql.records import ContactRecord, OrganisationRecord, SystemRecord
+
+_ORGANISATIONS_BY_ID = """
+UNWIND $ids AS id
+MATCH (n:Organisation {id: id})
+RETURN n {.*} AS props
+"""
+_ALL_ORGANISATIONS = "MATCH (n:Organisation) RETURN n {.*} AS props"
+
+_SYSTEM_FIELDS = """
+RETURN s {.*} AS props,
+       COLLECT { MATCH (s)-[:OPERATED_BY]->(o:Organisation) RETURN o.id } AS operator
+"""
+_SYSTEMS_BY_ID = "UNWIND $ids AS id MATCH (s:System {id: id})" + _SYSTEM_FIELDS
+_ALL_SYSTEMS = "MATCH (s:System)" + _SYSTEM_FIELDS
+
+
+def _contact(props: Mapping[str, Any], prefix: str) -> ContactRecord | None:
+    fields = {f: text(props, f"{prefix}{f.capitalize()}") for f in ContactRecord.__annotations__}
+    return ContactRecord(**fields) if any(fields.values()) else None
+
+
+def organisation(props: Mapping[str, Any]) -> OrganisationRecord:
+    """The record of an Organisation node's properties."""
+    return OrganisationRecord(
+        id=props["id"],
+        name=props["name"],
+        kind=OrganisationKind(props.get("kind", OrganisationKind.OTHER.value)),
+        description=text(props, "description"),
+        address=text(props, "address"),
+        country=text(props, "country"),
+        registration=text(props, "registration"),
+        ico_registration=text(props, "icoRegistration"),
+        website=text(props, "website"),
+        contact=_contact(props, "contact"),
+        dpo=_contact(props, "dpo"),
+        representative=_contact(props, "representative"),
+        group=bool(props.get("group", False)),
+        assumptions=texts(props, "assumptions"),
+    )
+
+
+def _system(record: Mapping[str, Any]) -> SystemRecord:
+    props = record["props"]
+    return SystemRecord(
+        id=props["id"],
+        name=props["name"],
+        description=text(props, "description"),
+        location=text(props, "location"),
+        operator_id=first(record["operator"]),
+    )
+
+
+async def _organisations(tx: AsyncManagedTransaction, ids: list[str] | None) -> list[Any]:
+    if ids is None:
+        result = await tx.run(_ALL_ORGANISATIONS)
+    else:
+        result = await tx.run(_ORGANISATIONS_BY_ID, ids=ids)
+    return [organisation(record["props"]) async for record in result]
+
+
+async def _systems(tx: AsyncManagedTransaction, ids: list[str] | None) -> list[SystemRecord]:
+    if ids is None:
+        result = await tx.run(_ALL_SYSTEMS)
+    else:
+        result = await tx.run(_SYSTEMS_BY_ID, ids=ids)
+    return [_system(record) async for record in result]
+
+
+async def organisations_by_id(db: Database, ids: list[str]) -> dict[str, OrganisationRecord]:
+    """The organisations with these ids (one read transaction)."""
+    return {o.id: o for o in await db.read(_organisations, ids)}
+
+
+async def all_organisations(db: Database) -> list[OrganisationRecord]:
+    """Every organisation, by name (one read transaction)."""
+    found: list[OrganisationRecord] = await db.read(_organisations, None)
+    return sorted(found, key=lambda o: (o.name.lower(), o.id))
+
+
+async def systems_by_id(db: Database, ids: list[str]) -> dict[str, SystemRecord]:
+    """The systems with these ids (one read transaction)."""
+    return {s.id: s for s in await db.read(_systems, ids)}
+
+
+async def all_systems(db: Database) -> list[SystemRecord]:
+    """Every system, by name (one read transaction)."""
+    return sorted(await db.read(_systems, None), key=lambda s: (s.name.lower(), s.id))

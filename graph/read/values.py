@@ -1,0 +1,44 @@
+"""Turning node properties as the driver returns them into plain Python values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+
+def native(value: Any) -> Any:
+    """Neo4j temporal values as datetime objects; everything else as is."""
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
+def text(props: Mapping[str, Any], key: str) -> str | None:
+    """A string property, or None when absent."""
+    value = props.get(key)
+    return None if value is None else str(value)
+
+
+def texts(props: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """A list-of-strings property, empty when absent."""
+    return tuple(str(v) for v in props.get(key) or ())
+
+
+def date(props: Mapping[str, Any], key: str) -> dt.date | None:
+    """A Date property, or None when absent."""
+    value = native(props.get(key))
+    if value is None:
+        return None
+    if not isinstance(value, dt.date):
+        raise TypeError(f"property {key} holds {value!r}, not a date")
+    return value
+
+
+def integer(props: Mapping[str, Any], key: str) -> int | None:
+    """An integer property, or None when absent."""
+    value = props.get(key)
+    return None if value is None else int(value)
+
+
+def first(values: list[Any] | None) -> Any:
+    """The only element of a COLLECT of an optional single relationship, or None."""
+    return values[0] if values else None

@@ -1,0 +1,292 @@
+"""Types of processing: activities (Article 30 records), disclosures and engagements."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from schema.graphql import records as r
+from schema.graphql.access import Info, loaders, many, maybe, one, resolver
+from schema.graphql.enums import DpiaStatus, EngagementStatus, FlowKind, RecipientRole
+from schema.graphql.reference import (
+    DataCategory,
+    DataSubjectCategory,
+    LegalBasis,
+    Organisation,
+    System,
+    categories,
+    legal_bases,
+)
+
+
+async def _organisation(info: Info, key: str) -> Organisation:
+    return Organisation.from_record(await one(loaders(info).organisations, key, "organisation"))
+
+
+async def _organisations(info: Info, keys: tuple[str, ...]) -> list[Organisation]:
+    return [Organisation.from_record(o) for o in await many(loaders(info).organisations, keys)]
+
+
+@strawberry.type(description="A processor acting for the controller (Article 28 contract)")
+class ProcessorAppointment:
+    contract: str | None = strawberry.field(description="Link to the processor contract")
+    notice_period_days: int | None = strawberry.field(
+        description="Advance notice of sub-processor changes the contract gives"
+    )
+    objection_window_days: int | None
+    organisation_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def organisation(self, info: Info) -> Organisation:
+        return await _organisation(info, self.organisation_id)
+
+
+@strawberry.type(description="A transfer to a third country (Article 30(1)(e))")
+class ThirdCountryTransfer:
+    country: str
+    safeguard: str | None = strawberry.field(
+        description="Adequacy regulations, IDTA, Addendum to EU SCCs, ..."
+    )
+    documentation: str | None
+    recipient_id: strawberry.Private[str | None]
+
+    @strawberry.field
+    async def recipient(self, info: Info) -> Organisation | None:
+        rec = await maybe(loaders(info).organisations, self.recipient_id)
+        return Organisation.from_record(rec) if rec else None
+
+
+@strawberry.type(description="Data protection impact assessment")
+class Dpia:
+    status: DpiaStatus
+    link: str | None
+    completed_on: dt.date | None
+
+    @classmethod
+    def from_record(cls, rec: r.DpiaRecord | None) -> Dpia | None:
+        """The GraphQL view of a record (None stays None)."""
+        if rec is None:
+            return None
+        return cls(status=rec.status, link=rec.link, completed_on=rec.completed_on)
+
+
+@strawberry.type(description="A processing activity: one record of the Article 30 register")
+class ProcessingActivity:
+    id: strawberry.ID
+    name: str
+    description: str | None
+    purposes: list[str]
+    recipient_categories: list[str] = strawberry.field(
+        description="Article 30(1)(d) categories of recipients, in words"
+    )
+    legitimate_interests: str | None
+    legitimate_interests_assessment: str | None
+    consent_record: str | None = strawberry.field(description="Where consent is recorded")
+    rights: str | None = strawberry.field(
+        description="Rights available to individuals, and how they are met"
+    )
+    automated_decision_making: str | None
+    source: str | None = strawberry.field(description="Where the personal data comes from")
+    location: str | None = strawberry.field(description="Where the data is held")
+    retention: str | None
+    retention_schedule: str | None
+    security_measures: list[str]
+    third_country_transfers: list[ThirdCountryTransfer]
+    processors: list[ProcessorAppointment]
+    dpia: Dpia | None
+    valid_from: dt.date | None = strawberry.field(description="First day it applies")
+    valid_until: dt.date | None = strawberry.field(description="Last day it applies")
+    assumptions: list[str]
+    rec: strawberry.Private[r.ActivityRecord]
+
+    @classmethod
+    def from_record(cls, rec: r.ActivityRecord) -> ProcessingActivity:
+        """The GraphQL view of a record."""
+        return cls(
+            id=strawberry.ID(rec.id),
+            name=rec.name,
+            description=rec.description,
+            purposes=list(rec.purposes),
+            recipient_categories=list(rec.recipient_categories),
+            legitimate_interests=rec.legitimate_interests,
+            legitimate_interests_assessment=rec.legitimate_interests_assessment,
+            consent_record=rec.consent_record,
+            rights=rec.rights,
+            automated_decision_making=rec.automated_decision_making,
+            source=rec.source,
+            location=rec.location,
+            retention=rec.retention,
+            retention_schedule=rec.retention_schedule,
+            security_measures=list(rec.security_measures),
+            third_country_transfers=[
+                ThirdCountryTransfer(
+                    country=t.country,
+                    safeguard=t.safeguard,
+                    documentation=t.documentation,
+                    recipient_id=t.recipient_id,
+                )
+                for t in rec.third_country_transfers
+            ],
+            processors=[
+                ProcessorAppointment(
+                    contract=p.contract,
+                    notice_period_days=p.notice_period_days,
+                    objection_window_days=p.objection_window_days,
+                    organisation_id=p.organisation_id,
+                )
+                for p in rec.processors
+            ],
+            dpia=Dpia(
+                status=rec.dpia.status, link=rec.dpia.link, completed_on=rec.dpia.completed_on
+            )
+            if rec.dpia
+            else None,
+            valid_from=rec.valid_from,
+            valid_until=rec.valid_until,
+            assumptions=list(rec.assumptions),
+            rec=rec,
+        )
+
+    @strawberry.field
+    async def controller(self, info: Info) -> Organisation:
+        return await _organisation(info, self.rec.controller_id)
+
+    @strawberry.field
+    async def joint_controllers(self, info: Info) -> list[Organisation]:
+        return await _organisations(info, self.rec.joint_controller_ids)
+
+    @strawberry.field
+    async def data_subjects(self, info: Info) -> list[DataSubjectCategory]:
+        recs = await many(loaders(info).subjects, self.rec.subject_ids)
+        return [DataSubjectCategory.from_record(s) for s in recs]
+
+    @resolver(description="The categories of personal data processed")
+    async def categories(self, info: Info) -> list[DataCategory]:
+        return categories(await many(loaders(info).categories, self.rec.category_ids))
+
+    @resolver(description="Article 6 bases, Article 9/10 and Schedule 1 conditions")
+    async def legal_bases(self, info: Info) -> list[LegalBasis]:
+        return legal_bases(await many(loaders(info).legal_bases, self.rec.legal_basis_ids))
+
+    @strawberry.field
+    async def systems(self, info: Info) -> list[System]:
+        return [
+            System.from_record(s) for s in await many(loaders(info).systems, self.rec.system_ids)
+        ]
+
+    @resolver(description="The disclosures (data flows) made in this activity")
+    async def disclosures(self, info: Info) -> list[Disclosure]:
+        recs = await loaders(info).activity_disclosures.load(self.rec.id)
+        return [Disclosure.from_record(d) for d in recs]
+
+    @resolver(description="The organisations its disclosures go to, by name")
+    async def recipients(self, info: Info) -> list[Organisation]:
+        recs = await loaders(info).activity_disclosures.load(self.rec.id)
+        found = await _organisations(info, tuple(dict.fromkeys(d.to_id for d in recs)))
+        return sorted(found, key=lambda o: (o.name, o.id))
+
+
+@strawberry.type(description="A disclosure (data flow) from one organisation to another")
+class Disclosure:
+    id: strawberry.ID
+    kind: FlowKind
+    recipient_role: RecipientRole
+    purpose: str | None
+    condition: str | None = strawberry.field(description="e.g. once enrolment is confirmed")
+    method: str | None = strawberry.field(description="How it is transferred")
+    frequency: str | None
+    contract: str | None = strawberry.field(description="Processor contract or sharing agreement")
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    assumptions: list[str]
+    rec: strawberry.Private[r.DisclosureRecord]
+
+    @classmethod
+    def from_record(cls, rec: r.DisclosureRecord) -> Disclosure:
+        """The GraphQL view of a record."""
+        return cls(
+            id=strawberry.ID(rec.id),
+            kind=rec.kind,
+            recipient_role=rec.recipient_role,
+            purpose=rec.purpose,
+            condition=rec.condition,
+            method=rec.method,
+            frequency=rec.frequency,
+            contract=rec.contract,
+            valid_from=rec.valid_from,
+            valid_until=rec.valid_until,
+            assumptions=list(rec.assumptions),
+            rec=rec,
+        )
+
+    @strawberry.field
+    async def activity(self, info: Info) -> ProcessingActivity:
+        rec = await one(loaders(info).activities, self.rec.activity_id, "activity")
+        return ProcessingActivity.from_record(rec)
+
+    @resolver(name="from", description="The organisation that discloses")
+    async def from_(self, info: Info) -> Organisation:
+        return await _organisation(info, self.rec.from_id)
+
+    @resolver(description="The organisation that receives")
+    async def to(self, info: Info) -> Organisation:
+        return await _organisation(info, self.rec.to_id)
+
+    @strawberry.field
+    async def categories(self, info: Info) -> list[DataCategory]:
+        return categories(await many(loaders(info).categories, self.rec.category_ids))
+
+    @strawberry.field
+    async def legal_bases(self, info: Info) -> list[LegalBasis]:
+        return legal_bases(await many(loaders(info).legal_bases, self.rec.legal_basis_ids))
+
+    @resolver(description="The system the data moves through")
+    async def system(self, info: Info) -> System | None:
+        rec = await maybe(loaders(info).systems, self.rec.system_id)
+        return System.from_record(rec) if rec else None
+
+
+@strawberry.type(description="A processor's engagement of a sub-processor")
+class Engagement:
+    id: strawberry.ID
+    purpose: str | None
+    location: str | None
+    since: dt.date | None = strawberry.field(description="Effective date")
+    until: dt.date | None = strawberry.field(description="Last day of the engagement")
+    status: EngagementStatus
+    notice_date: dt.date | None = strawberry.field(description="When controllers were told")
+    assumptions: list[str]
+    rec: strawberry.Private[r.EngagementRecord]
+
+    @classmethod
+    def from_record(cls, rec: r.EngagementRecord) -> Engagement:
+        """The GraphQL view of a record."""
+        return cls(
+            id=strawberry.ID(rec.id),
+            purpose=rec.purpose,
+            location=rec.location,
+            since=rec.since,
+            until=rec.until,
+            status=rec.status,
+            notice_date=rec.notice_date,
+            assumptions=list(rec.assumptions),
+            rec=rec,
+        )
+
+    @strawberry.field
+    async def processor(self, info: Info) -> Organisation:
+        return await _organisation(info, self.rec.processor_id)
+
+    @strawberry.field
+    async def sub_processor(self, info: Info) -> Organisation:
+        return await _organisation(info, self.rec.sub_processor_id)
+
+    @resolver(description="The categories of data the sub-processor handles")
+    async def categories(self, info: Info) -> list[DataCategory]:
+        return categories(await many(loaders(info).categories, self.rec.category_ids))
+
+    @resolver(description="The activity the sub-processor was engaged for")
+    async def activity(self, info: Info) -> ProcessingActivity | None:
+        rec = await maybe(loaders(info).activities, self.rec.activity_id)
+        return ProcessingActivity.from_record(rec) if rec else None

@@ -1,0 +1,106 @@
+"""The request context: the abstract data access the GraphQL types rely on.
+
+The service builds one context per request, with fresh loaders, so that every record is read
+at most once per operation and nothing is cached between requests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from schema.graphql.records import (
+    ActivityFilter,
+    ActivityRecord,
+    CategoryRecord,
+    DisclosureRecord,
+    EngagementRecord,
+    LegalBasisRecord,
+    OrganisationRecord,
+    RecipientRecord,
+    RecipientsQuestion,
+    RefKind,
+    SubjectRecord,
+    SystemRecord,
+)
+
+K = TypeVar("K", contravariant=True)
+V = TypeVar("V")
+
+
+class Loader(Protocol[K, V]):
+    """Batches the loads of one request into few queries (a DataLoader fits)."""
+
+    def load(self, key: K) -> Awaitable[V]:
+        """The value for `key`; loads issued together are fetched together."""
+        ...
+
+    def load_many(self, keys: Iterable[K]) -> Awaitable[list[V]]:
+        """The values for `keys`, in order."""
+        ...
+
+
+class Catalogue(Loader[str, V | None], Protocol[V]):
+    """A small set (categories, legal bases, ...) read whole, at most once per request."""
+
+    def all(self) -> Awaitable[list[V]]:
+        """Every member of the set."""
+        ...
+
+
+@dataclass(frozen=True)
+class Loaders:
+    """Per-request loaders by id; an unknown id loads as None."""
+
+    organisations: Loader[str, OrganisationRecord | None]
+    activities: Loader[str, ActivityRecord | None]
+    disclosures: Loader[str, DisclosureRecord | None]
+    activity_disclosures: Loader[str, list[DisclosureRecord]]
+    engagements: Loader[str, EngagementRecord | None]
+    categories: Catalogue[CategoryRecord]
+    subjects: Catalogue[SubjectRecord]
+    legal_bases: Catalogue[LegalBasisRecord]
+    systems: Loader[str, SystemRecord | None]
+
+
+class Reader(Protocol):
+    """The questions the root fields ask; each answer primes the loaders."""
+
+    async def resolve(self, kind: RefKind, ref: str) -> str:
+        """The id of the thing `ref` names by id or name (any case); NotFound if none."""
+        ...
+
+    async def organisations(self) -> list[OrganisationRecord]:
+        """Every organisation, by name."""
+        ...
+
+    async def systems(self) -> list[SystemRecord]:
+        """Every system, by name."""
+        ...
+
+    async def activities(self, question: ActivityFilter) -> list[ActivityRecord]:
+        """The activities that match, by name."""
+        ...
+
+    async def recipients(self, question: RecipientsQuestion) -> list[RecipientRecord]:
+        """Who receives the data, with every path that reaches each recipient."""
+        ...
+
+    async def sub_processors(self, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:
+        """The processor's engagements in force on `as_of`."""
+        ...
+
+
+@dataclass
+class RegistryContext:
+    """What every resolver gets as `info.context`."""
+
+    reader: Reader
+    loaders: Loaders
+    today: dt.date
+    request: Any = None
+    response: Any = None
+    # Set by the graphql-transport-ws handler when a subscription connects.
+    connection_params: Any = field(default=None)

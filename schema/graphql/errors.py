@@ -1,0 +1,111 @@
+"""Error codes for every GraphQL error, and masking of the unexpected ones.
+
+Modelled on strawberry's MaskErrors: expected failures (a bad query, an unknown name, the
+database being down) keep their message and get an `extensions.code`; anything else is a bug,
+logged in full and shown to clients only as "Unexpected error." unless details are asked for
+(development).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.error import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+from strawberry.types.execution import ExecutionResult
+
+from schema.errors import DatabaseUnavailable, RopaError
+
+log = logging.getLogger(__name__)
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+INTERNAL = "INTERNAL_SERVER_ERROR"
+UNEXPECTED_MESSAGE = "Unexpected error."
+# The driver's own words name hosts and ports; clients only need to know to retry.
+UNAVAILABLE_MESSAGE = "The register's database is unavailable right now; retry shortly."
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """A failure inside a resolver that is not a domain error: a bug."""
+    original = error.original_error
+    if original is None or isinstance(original, RopaError | GraphQLError):
+        return False
+    # Errors without a path come from parsing, validation or variable coercion: the client's.
+    return error.path is not None
+
+
+class ErrorCodes(SchemaExtension):
+    """Adds `extensions.code` to every error; masks unexpected ones unless `show_unexpected`."""
+
+    def __init__(
+        self, *, show_unexpected: bool = False, execution_context: ExecutionContext | None = None
+    ) -> None:
+        self.show_unexpected = show_unexpected
+        self._parse_failed = False
+        self._invalid: list[GraphQLError] = []
+        if execution_context is not None:
+            self.execution_context = execution_context
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        self._parse_failed = self.execution_context.graphql_document is None
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        self._invalid = list(self.execution_context.pre_execution_errors or [])
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
+            result.errors = [self._coded(error) for error in result.errors]
+
+    def _code(self, error: GraphQLError) -> str:
+        original = error.original_error
+        if isinstance(original, RopaError):
+            return original.code
+        if self._parse_failed:
+            return PARSE_FAILED
+        if any(error is invalid for invalid in self._invalid):
+            return VALIDATION_FAILED
+        if error.path is None:
+            return BAD_USER_INPUT
+        return INTERNAL
+
+    def _coded(self, error: GraphQLError) -> GraphQLError:
+        code = self._code(error)
+        extensions: dict[str, Any] = {**(error.extensions or {}), "code": code}
+        message = error.message
+        if is_unexpected(error) or code == INTERNAL:
+            if self.show_unexpected:
+                extensions["exception"] = type(error.original_error).__name__
+            else:
+                message = UNEXPECTED_MESSAGE
+        elif isinstance(error.original_error, DatabaseUnavailable) and not self.show_unexpected:
+            message = UNAVAILABLE_MESSAGE
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=error.original_error if self.show_unexpected else None,
+            extensions=extensions,
+        )
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """Log bugs in full; expected failures in one line."""
+    for error in errors:
+        if is_unexpected(error) or (error.original_error is None and error.path is not None):
+            log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+        elif isinstance(error.original_error, DatabaseUnavailable):
+            log.warning("%s", error.original_error)
+        else:
+            log.info("client error: %s", error.message)

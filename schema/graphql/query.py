@@ -1,0 +1,150 @@
+"""The root query: the questions clients and dashboards rely on."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Annotated, TypeVar
+
+import strawberry
+
+from schema.graphql.access import Info, loaders, resolver
+from schema.graphql.activity import Engagement, ProcessingActivity
+from schema.graphql.lineage import Recipient
+from schema.graphql.records import ActivityFilter, RecipientsQuestion, RefKind
+from schema.graphql.reference import (
+    DataCategory,
+    DataSubjectCategory,
+    LegalBasis,
+    Organisation,
+    System,
+    categories,
+    legal_bases,
+)
+
+Ref = Annotated[str, strawberry.argument(description="An id or a name, in any case")]
+OptionalRef = Annotated[str | None, strawberry.argument(description="An id or a name, in any case")]
+T = TypeVar("T")
+
+AsOf = Annotated[
+    dt.date | None, strawberry.argument(description="The day the answer is about; default today")
+]
+
+
+def _given(value: T | None) -> T | None:
+    # Optional arguments default to UNSET so that the SDL shows them without `= null`.
+    return None if value is None or value is strawberry.UNSET else value
+
+
+async def _resolve(info: Info, kind: RefKind, ref: str | None) -> str | None:
+    given = _given(ref)
+    if given is None:
+        return None
+    return await info.context.reader.resolve(kind, given)
+
+
+@strawberry.type
+class Query:
+    @resolver(description="Every organisation, by name")
+    async def organisations(self, info: Info) -> list[Organisation]:
+        return [Organisation.from_record(o) for o in await info.context.reader.organisations()]
+
+    @resolver(description="One organisation, by id or name")
+    async def organisation(self, info: Info, ref: Ref) -> Organisation | None:
+        key = await info.context.reader.resolve(RefKind.ORGANISATION, ref)
+        found = await loaders(info).organisations.load(key)
+        return Organisation.from_record(found) if found else None
+
+    @resolver(
+        description="Activities valid on `asOf`, by name: those a controller (or joint "
+        "controller) runs, that process a category or any category below it, or that rely on "
+        "a legal basis or on a basis resting on it"
+    )
+    async def activities(
+        self,
+        info: Info,
+        controller: OptionalRef = strawberry.UNSET,
+        category: OptionalRef = strawberry.UNSET,
+        legal_basis: OptionalRef = strawberry.UNSET,
+        as_of: AsOf = strawberry.UNSET,
+    ) -> list[ProcessingActivity]:
+        controller_id, category_id, basis_id = await asyncio.gather(
+            _resolve(info, RefKind.ORGANISATION, controller),
+            _resolve(info, RefKind.DATA_CATEGORY, category),
+            _resolve(info, RefKind.LEGAL_BASIS, legal_basis),
+        )
+        question = ActivityFilter(
+            as_of=_given(as_of) or info.context.today,
+            controller_id=controller_id,
+            category_id=category_id,
+            legal_basis_id=basis_id,
+        )
+        found = await info.context.reader.activities(question)
+        return [ProcessingActivity.from_record(a) for a in found]
+
+    @resolver(description="One activity, by id or name, whatever its validity")
+    async def activity(self, info: Info, ref: Ref) -> ProcessingActivity | None:
+        key = await info.context.reader.resolve(RefKind.ACTIVITY, ref)
+        found = await loaders(info).activities.load(key)
+        return ProcessingActivity.from_record(found) if found else None
+
+    @resolver(description="Data categories by name; `special` keeps only Article 9 ones")
+    async def data_categories(
+        self, info: Info, special: bool | None = strawberry.UNSET
+    ) -> list[DataCategory]:
+        found = await loaders(info).categories.all()
+        wanted = _given(special)
+        if wanted is not None:
+            found = [c for c in found if c.special == wanted]
+        return categories(sorted(found, key=lambda c: (c.name, c.id)))
+
+    @resolver(description="Categories of data subjects, by name")
+    async def data_subjects(self, info: Info) -> list[DataSubjectCategory]:
+        found = await loaders(info).subjects.all()
+        return [DataSubjectCategory.from_record(s) for s in sorted(found, key=lambda s: s.name)]
+
+    @resolver(description="Legal bases, conditions and statutes, by title")
+    async def legal_bases(self, info: Info) -> list[LegalBasis]:
+        found = await loaders(info).legal_bases.all()
+        return legal_bases(sorted(found, key=lambda b: (b.title, b.id)))
+
+    @resolver(description="Systems that hold or move the data, by name")
+    async def systems(self, info: Info) -> list[System]:
+        return [System.from_record(s) for s in await info.context.reader.systems()]
+
+    @resolver(
+        description="Who receives a category of data (or any category below it) on `asOf`: "
+        "from the controller (or every controller) along disclosures, then through processors' "
+        "sub-processors and onward disclosures, with every path; `transitive: false` gives "
+        "direct recipients only"
+    )
+    async def recipients(
+        self,
+        info: Info,
+        category: Ref,
+        controller: OptionalRef = strawberry.UNSET,
+        as_of: AsOf = strawberry.UNSET,
+        transitive: bool | None = True,
+    ) -> list[Recipient]:
+        category_id, controller_id = await asyncio.gather(
+            info.context.reader.resolve(RefKind.DATA_CATEGORY, category),
+            _resolve(info, RefKind.ORGANISATION, controller),
+        )
+        question = RecipientsQuestion(
+            category_id=category_id,
+            as_of=_given(as_of) or info.context.today,
+            controller_id=controller_id,
+            transitive=transitive is not False,
+        )
+        return [Recipient.from_record(r) for r in await info.context.reader.recipients(question)]
+
+    @resolver(
+        description="A processor's sub-processors on `asOf`: its active engagements in force "
+        "that day, by sub-processor name"
+    )
+    async def sub_processors(
+        self, info: Info, processor: Ref, as_of: AsOf = strawberry.UNSET
+    ) -> list[Engagement]:
+        key = await info.context.reader.resolve(RefKind.ORGANISATION, processor)
+        found = await info.context.reader.sub_processors(key, _given(as_of) or info.context.today)
+        return [Engagement.from_record(e) for e in found]

@@ -1,0 +1,238 @@
+"""What the loaders hand to the GraphQL types: plain values, with references as ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from schema.document import (
+    DpiaStatus,
+    EngagementStatus,
+    FlowKind,
+    LegalBasisKind,
+    OrganisationKind,
+    RecipientRole,
+)
+
+
+class RefKind(StrEnum):
+    """The kinds of thing a query argument can name by id or name."""
+
+    ORGANISATION = "organisation"
+    ACTIVITY = "activity"
+    DATA_CATEGORY = "data category"
+    LEGAL_BASIS = "legal basis"
+
+
+class HopKind(StrEnum):
+    """How data moves along one hop of a lineage path."""
+
+    DISCLOSURE = "disclosure"
+    SUB_PROCESSING = "sub-processing"
+    ONWARD_DISCLOSURE = "onward-disclosure"
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    name: str | None = None
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class OrganisationRecord:
+    id: str
+    name: str
+    kind: OrganisationKind
+    description: str | None = None
+    address: str | None = None
+    country: str | None = None
+    registration: str | None = None
+    ico_registration: str | None = None
+    website: str | None = None
+    contact: ContactRecord | None = None
+    dpo: ContactRecord | None = None
+    representative: ContactRecord | None = None
+    group: bool = False
+    assumptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CategoryRecord:
+    id: str
+    name: str
+    description: str | None = None
+    examples: tuple[str, ...] = ()
+    special: bool = False
+    criminal_offence: bool = False
+    assumptions: tuple[str, ...] = ()
+    parent_id: str | None = None
+    children_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SubjectRecord:
+    id: str
+    name: str
+    description: str | None = None
+    assumptions: tuple[str, ...] = ()
+    parent_id: str | None = None
+    children_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LegalBasisRecord:
+    id: str
+    kind: LegalBasisKind
+    title: str
+    article: str | None = None
+    description: str | None = None
+    url: str | None = None
+    rests_on_ids: tuple[str, ...] = ()
+    legislation: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SystemRecord:
+    id: str
+    name: str
+    description: str | None = None
+    location: str | None = None
+    operator_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcessorAppointmentRecord:
+    organisation_id: str
+    contract: str | None = None
+    notice_period_days: int | None = None
+    objection_window_days: int | None = None
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    country: str
+    recipient_id: str | None = None
+    safeguard: str | None = None
+    documentation: str | None = None
+
+
+@dataclass(frozen=True)
+class DpiaRecord:
+    status: DpiaStatus
+    link: str | None = None
+    completed_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    id: str
+    name: str
+    controller_id: str
+    description: str | None = None
+    joint_controller_ids: tuple[str, ...] = ()
+    processors: tuple[ProcessorAppointmentRecord, ...] = ()
+    purposes: tuple[str, ...] = ()
+    subject_ids: tuple[str, ...] = ()
+    category_ids: tuple[str, ...] = ()
+    recipient_categories: tuple[str, ...] = ()
+    legal_basis_ids: tuple[str, ...] = ()
+    legitimate_interests: str | None = None
+    legitimate_interests_assessment: str | None = None
+    consent_record: str | None = None
+    rights: str | None = None
+    automated_decision_making: str | None = None
+    source: str | None = None
+    location: str | None = None
+    system_ids: tuple[str, ...] = ()
+    retention: str | None = None
+    retention_schedule: str | None = None
+    security_measures: tuple[str, ...] = ()
+    third_country_transfers: tuple[TransferRecord, ...] = ()
+    dpia: DpiaRecord | None = None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    assumptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DisclosureRecord:
+    id: str
+    kind: FlowKind
+    recipient_role: RecipientRole
+    activity_id: str
+    from_id: str
+    to_id: str
+    category_ids: tuple[str, ...] = ()
+    legal_basis_ids: tuple[str, ...] = ()
+    purpose: str | None = None
+    condition: str | None = None
+    system_id: str | None = None
+    method: str | None = None
+    frequency: str | None = None
+    contract: str | None = None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    assumptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EngagementRecord:
+    id: str
+    processor_id: str
+    sub_processor_id: str
+    status: EngagementStatus
+    purpose: str | None = None
+    category_ids: tuple[str, ...] = ()
+    location: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    notice_date: dt.date | None = None
+    activity_id: str | None = None
+    assumptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HopRecord:
+    """One step of a lineage path; `category_ids` are the hop's categories the question is about."""
+
+    kind: HopKind
+    from_id: str
+    to_id: str
+    activity_id: str | None
+    category_ids: tuple[str, ...]
+    legal_basis_ids: tuple[str, ...]
+    condition: str | None = None
+    disclosure_id: str | None = None
+    engagement_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecipientRecord:
+    """An organisation that receives the data, with every distinct path that reaches it."""
+
+    organisation_id: str
+    paths: tuple[tuple[HopRecord, ...], ...]
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    """The `activities` question, with every reference already resolved to an id."""
+
+    as_of: dt.date
+    controller_id: str | None = None
+    category_id: str | None = None
+    legal_basis_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecipientsQuestion:
+    """The `recipients` question, with every reference already resolved to an id."""
+
+    category_id: str
+    as_of: dt.date
+    controller_id: str | None = None
+    transitive: bool = True

@@ -1,0 +1,210 @@
+"""Types of the register's reference data: organisations, categories, bases and systems."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.graphql import records as r
+from schema.graphql.access import Info, loaders, many, maybe, resolver
+from schema.graphql.enums import LegalBasisKind, OrganisationKind
+
+
+@strawberry.type(description="A person or post to contact")
+class Contact:
+    name: str | None
+    role: str | None
+    email: str | None
+    phone: str | None
+    address: str | None
+
+    @classmethod
+    def from_record(cls, rec: r.ContactRecord | None) -> Contact | None:
+        """The GraphQL view of a record (None stays None)."""
+        if rec is None:
+            return None
+        return cls(
+            name=rec.name, role=rec.role, email=rec.email, phone=rec.phone, address=rec.address
+        )
+
+
+@strawberry.type(
+    description="A school, authority, company or group of recipients; its roles live on "
+    "activities, disclosures and engagements"
+)
+class Organisation:
+    id: strawberry.ID
+    name: str
+    kind: OrganisationKind
+    description: str | None
+    address: str | None
+    country: str | None = strawberry.field(description="ISO 3166 alpha-2 code or name")
+    registration: str | None = strawberry.field(description="Company or charity number")
+    ico_registration: str | None
+    website: str | None
+    contact: Contact | None
+    dpo: Contact | None = strawberry.field(description="Data Protection Officer")
+    representative: Contact | None = strawberry.field(description="UK/EU representative")
+    group: bool = strawberry.field(
+        description="Stands for a class of recipients (e.g. 'approved third parties')"
+    )
+    assumptions: list[str]
+
+    @classmethod
+    def from_record(cls, rec: r.OrganisationRecord) -> Organisation:
+        """The GraphQL view of a record."""
+        return cls(
+            id=strawberry.ID(rec.id),
+            name=rec.name,
+            kind=rec.kind,
+            description=rec.description,
+            address=rec.address,
+            country=rec.country,
+            registration=rec.registration,
+            ico_registration=rec.ico_registration,
+            website=rec.website,
+            contact=Contact.from_record(rec.contact),
+            dpo=Contact.from_record(rec.dpo),
+            representative=Contact.from_record(rec.representative),
+            group=rec.group,
+            assumptions=list(rec.assumptions),
+        )
+
+
+@strawberry.type(description="A category of personal data, in a hierarchy (PART_OF)")
+class DataCategory:
+    id: strawberry.ID
+    name: str
+    description: str | None
+    examples: list[str]
+    special: bool = strawberry.field(description="Special category data (Article 9)")
+    criminal_offence: bool = strawberry.field(description="Criminal offence data (Article 10)")
+    assumptions: list[str]
+    parent_id: strawberry.Private[str | None]
+    children_ids: strawberry.Private[tuple[str, ...]]
+
+    @classmethod
+    def from_record(cls, rec: r.CategoryRecord) -> DataCategory:
+        """The GraphQL view of a record."""
+        return cls(
+            id=strawberry.ID(rec.id),
+            name=rec.name,
+            description=rec.description,
+            examples=list(rec.examples),
+            special=rec.special,
+            criminal_offence=rec.criminal_offence,
+            assumptions=list(rec.assumptions),
+            parent_id=rec.parent_id,
+            children_ids=rec.children_ids,
+        )
+
+    @resolver(description="The broader category this is part of")
+    async def parent(self, info: Info) -> DataCategory | None:
+        rec = await maybe(loaders(info).categories, self.parent_id)
+        return DataCategory.from_record(rec) if rec else None
+
+    @resolver(description="The narrower categories that are part of this one")
+    async def children(self, info: Info) -> list[DataCategory]:
+        return categories(await many(loaders(info).categories, self.children_ids))
+
+
+def categories(recs: list[r.CategoryRecord]) -> list[DataCategory]:
+    """GraphQL views of category records."""
+    return [DataCategory.from_record(rec) for rec in recs]
+
+
+@strawberry.type(description="A category of people the data is about")
+class DataSubjectCategory:
+    id: strawberry.ID
+    name: str
+    description: str | None
+    assumptions: list[str]
+    parent_id: strawberry.Private[str | None]
+    children_ids: strawberry.Private[tuple[str, ...]]
+
+    @classmethod
+    def from_record(cls, rec: r.SubjectRecord) -> DataSubjectCategory:
+        """The GraphQL view of a record."""
+        return cls(
+            id=strawberry.ID(rec.id),
+            name=rec.name,
+            description=rec.description,
+            assumptions=list(rec.assumptions),
+            parent_id=rec.parent_id,
+            children_ids=rec.children_ids,
+        )
+
+    @resolver(description="The broader category these people belong to")
+    async def parent(self, info: Info) -> DataSubjectCategory | None:
+        rec = await maybe(loaders(info).subjects, self.parent_id)
+        return DataSubjectCategory.from_record(rec) if rec else None
+
+    @resolver(description="The narrower categories of people within this one")
+    async def children(self, info: Info) -> list[DataSubjectCategory]:
+        recs = await many(loaders(info).subjects, self.children_ids)
+        return [DataSubjectCategory.from_record(rec) for rec in recs]
+
+
+@strawberry.type(
+    description="An Article 6 basis, an Article 9 or 10 condition, a DPA 2018 Schedule 1 "
+    "condition, or a statute"
+)
+class LegalBasis:
+    id: strawberry.ID
+    kind: LegalBasisKind
+    title: str
+    article: str | None = strawberry.field(description="e.g. 6(1)(e), 9(2)(g), Sch 1 Pt 2 para 18")
+    description: str | None
+    url: str | None
+    legislation: list[str] = strawberry.field(
+        description="Titles of the statutes it rests on, directly or indirectly (a statute "
+        "names itself)"
+    )
+    rests_on_ids: strawberry.Private[tuple[str, ...]]
+
+    @classmethod
+    def from_record(cls, rec: r.LegalBasisRecord) -> LegalBasis:
+        """The GraphQL view of a record."""
+        return cls(
+            id=strawberry.ID(rec.id),
+            kind=rec.kind,
+            title=rec.title,
+            article=rec.article,
+            description=rec.description,
+            url=rec.url,
+            legislation=list(rec.legislation),
+            rests_on_ids=rec.rests_on_ids,
+        )
+
+    @resolver(description="The statutes this basis rests on directly")
+    async def rests_on(self, info: Info) -> list[LegalBasis]:
+        return legal_bases(await many(loaders(info).legal_bases, self.rests_on_ids))
+
+
+def legal_bases(recs: list[r.LegalBasisRecord]) -> list[LegalBasis]:
+    """GraphQL views of legal basis records."""
+    return [LegalBasis.from_record(rec) for rec in recs]
+
+
+@strawberry.type(description="Software that holds or moves the data")
+class System:
+    id: strawberry.ID
+    name: str
+    description: str | None
+    location: str | None = strawberry.field(description="Where the data is hosted")
+    operator_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_record(cls, rec: r.SystemRecord) -> System:
+        """The GraphQL view of a record."""
+        return cls(
+            id=strawberry.ID(rec.id),
+            name=rec.name,
+            description=rec.description,
+            location=rec.location,
+            operator_id=rec.operator_id,
+        )
+
+    @resolver(description="The organisation that runs it")
+    async def operator(self, info: Info) -> Organisation | None:
+        rec = await maybe(loaders(info).organisations, self.operator_id)
+        return Organisation.from_record(rec) if rec else None

@@ -1,0 +1,39 @@
+"""The registry's GraphQL schema object, and its SDL as exported to schema/registry.graphql."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from schema.graphql.errors import ErrorCodes, log_errors
+from schema.graphql.query import Query
+from schema.graphql.scalars import DATE
+
+
+class RegistrySchema(strawberry.Schema):
+    """A strawberry schema that logs only what needs a developer's attention."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log each error once, before ErrorCodes rewrites it for the client."""
+        log_errors(errors)
+
+
+def build_schema(*, show_unexpected_errors: bool = False) -> RegistrySchema:
+    """The schema; unexpected errors are masked unless `show_unexpected_errors`."""
+    return RegistrySchema(
+        query=Query,
+        config=StrawberryConfig(scalar_map={dt.date: DATE}),
+        extensions=[partial(ErrorCodes, show_unexpected=show_unexpected_errors)],
+    )
+
+
+def sdl() -> str:
+    """The schema in GraphQL SDL, as written to schema/registry.graphql."""
+    return build_schema().as_str() + "\n"

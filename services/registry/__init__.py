@@ -1,0 +1,1 @@
+"""The registry service: the GraphQL API over the register, with health endpoints."""

@@ -1,0 +1,76 @@
+"""The registry's ASGI app: GraphQL at /graphql, liveness at /healthz, readiness at /readyz.
+
+`ropa serve registry` runs `create_app` under uvicorn as a factory. The app starts whether or
+not Neo4j is up (the driver connects lazily): /readyz answers 503 and operations fail with
+DATABASE_UNAVAILABLE until it is reachable, then both recover without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from graph import migrate
+from graph.database import Database, open_database
+from schema.errors import DatabaseUnavailable
+from schema.graphql.schema import build_schema
+from services.registry.explorer import RegistryGraphQL
+from services.registry.settings import RegistrySettings
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """The process is alive and serving; says nothing about Neo4j."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when Neo4j answers and every migration is applied; 503 otherwise."""
+    database: Database = request.app.state.database
+    settings: RegistrySettings = request.app.state.settings
+    try:
+        async with asyncio.timeout(settings.readiness_timeout):
+            await database.ping()
+            pending = await migrate.pending(database)
+    except (DatabaseUnavailable, TimeoutError):
+        return JSONResponse({"status": "unavailable", "reason": "Neo4j is unreachable"}, 503)
+    if pending:
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "reason": "migrations pending",
+                "pending": [m.id for m in pending],
+            },
+            503,
+        )
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: RegistrySettings | None = None) -> Starlette:
+    """The app; settings come from the environment unless given."""
+    settings = settings or RegistrySettings()
+    graphql = RegistryGraphQL(build_schema(show_unexpected_errors=settings.development))
+    neo4j = settings.neo4j
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_database(neo4j) as database:
+            app.state.database = database
+            yield
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,88 @@
+"""The GraphQL endpoint: strawberry's ASGI view with our context and a ready explorer query."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from graph.database import Database
+from schema.graphql.context import RegistryContext
+from services.registry.loaders import build_context
+
+log = logging.getLogger(__name__)
+
+TITLE = "ROPA registry: GraphQL explorer"
+
+DEFAULT_QUERY = """\
+# Who receives safeguarding data, along which path, under which legal basis, today?
+# Press the run button (or Ctrl-Enter). Add `asOf: "2022-06-01"` to ask about another day,
+# `controller: "Allestree Woodlands School"` to start from one controller, or
+# `transitive: false` for direct recipients only. The Docs panel lists every field.
+query WhoReceivesSafeguardingData {
+  recipients(category: "safeguarding") {
+    organisation { name kind }
+    paths {
+      hops {
+        kind
+        from { name }
+        to { name }
+        activity { name }
+        categories { name special criminalOffence }
+        legalBases { title article legislation }
+        condition
+        engagement { since until status }
+      }
+    }
+  }
+}
+"""
+
+_EXAMPLE = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.DOTALL)
+_TITLE = re.compile(r"<title>.*?</title>", re.DOTALL)
+
+
+def explorer_html(base: str, query: str = DEFAULT_QUERY) -> str:
+    """Strawberry's GraphiQL page, opened with `query` and titled for the registry."""
+    # JSON text is a valid JavaScript string literal; `</` is escaped so that the query can
+    # never close the script element.
+    literal = json.dumps(query).replace("</", "<\\/")
+    html, found = _EXAMPLE.subn(lambda _: f"const EXAMPLE_QUERY = {literal};", base, count=1)
+    if not found:
+        log.warning("the explorer page has changed shape; it opens without the example query")
+        return base
+    return _TITLE.sub(f"<title>{TITLE}</title>", html, count=1)
+
+
+class RegistryGraphQL(GraphQL[RegistryContext, None]):
+    """POST (and GET) runs operations; a browser's GET opens GraphiQL with the example query.
+
+    Subscriptions will use graphql-transport-ws on this same endpoint.
+    """
+
+    def __init__(self, schema: BaseSchema) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        )
+        self._html = explorer_html(super().graphql_ide_html)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """The explorer page."""
+        return self._html
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RegistryContext:
+        """A fresh context (loaders, reader) for each request."""
+        database: Database = request.app.state.database
+        return build_context(database, request=request, response=response)

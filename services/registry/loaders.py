@@ -1,0 +1,163 @@
+"""The request context on the graph: per-request DataLoaders and the root questions.
+
+Each loader batches the loads of one tick into one read transaction and caches its records
+for the rest of the request; the reference data (categories, data subjects, legal bases) is
+read whole, once, on first use. Nothing outlives the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from graph.database import Database
+from graph.read import activities, catalogue, engagements, lineage, organisations, refs
+from schema.graphql.context import Loaders, RegistryContext
+from schema.graphql.records import (
+    ActivityFilter,
+    ActivityRecord,
+    EngagementRecord,
+    OrganisationRecord,
+    RecipientRecord,
+    RecipientsQuestion,
+    RefKind,
+    SystemRecord,
+)
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _by_id(
+    fetch: Callable[[Database, list[str]], Awaitable[Mapping[str, V]]], db: Database
+) -> DataLoader[str, V | None]:
+    async def load(keys: list[str]) -> list[V | None]:
+        found = await fetch(db, keys)
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class _Once(Generic[V]):
+    """One fetch per request, shared by every caller, including those that ask meanwhile."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[V]]) -> None:
+        self._fetch = fetch
+        self._task: asyncio.Future[V] | None = None
+
+    def get(self) -> Awaitable[V]:
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._fetch())
+        return self._task
+
+
+class _Catalogue(Generic[V]):
+    """One of the reference sets, viewed from the request's single read of all of them."""
+
+    def __init__(
+        self,
+        data: _Once[catalogue.ReferenceData],
+        pick: Callable[[catalogue.ReferenceData], Mapping[str, V]],
+    ) -> None:
+        self._data = data
+        self._pick = pick
+
+    async def load(self, key: str) -> V | None:
+        return self._pick(await self._data.get()).get(key)
+
+    async def load_many(self, keys: Iterable[str]) -> list[V | None]:
+        found = self._pick(await self._data.get())
+        return [found.get(key) for key in keys]
+
+    async def all(self) -> list[V]:
+        return list(self._pick(await self._data.get()).values())
+
+
+def _lists(
+    fetch: Callable[[Database, list[str]], Awaitable[Mapping[str, list[V]]]], db: Database
+) -> DataLoader[str, list[V]]:
+    async def load(keys: list[str]) -> list[list[V]]:
+        found = await fetch(db, keys)
+        return [found.get(key, []) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class GraphReader:
+    """The root questions of one request, answered from the graph, and the request's loaders.
+
+    Root answers prime the loaders, so that fields of the records they return cost nothing.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._refs: DataLoader[tuple[RefKind, str], str] = DataLoader(load_fn=self._resolve)
+        self._organisations = _by_id(organisations.organisations_by_id, db)
+        self._activities = _by_id(activities.activities_by_id, db)
+        self._engagements = _by_id(engagements.engagements_by_id, db)
+        self._systems = _by_id(organisations.systems_by_id, db)
+        data = _Once(lambda: catalogue.reference_data(db))
+        self.loaders = Loaders(
+            organisations=self._organisations,
+            activities=self._activities,
+            disclosures=_by_id(activities.disclosures_by_id, db),
+            activity_disclosures=_lists(activities.disclosures_of_activities, db),
+            engagements=self._engagements,
+            categories=_Catalogue(data, lambda d: d.categories),
+            subjects=_Catalogue(data, lambda d: d.subjects),
+            legal_bases=_Catalogue(data, lambda d: d.legal_bases),
+            systems=self._systems,
+        )
+
+    async def _resolve(self, keys: list[tuple[RefKind, str]]) -> list[str | BaseException]:
+        by_kind: dict[RefKind, list[str]] = defaultdict(list)
+        for kind, ref in keys:
+            by_kind[kind].append(ref)
+        answers: dict[tuple[RefKind, str], str | BaseException] = {}
+        for kind, wanted in by_kind.items():
+            found = await refs.resolve(self._db, kind, wanted)
+            answers.update(((kind, ref), answer) for ref, answer in zip(wanted, found, strict=True))
+        return [answers[key] for key in keys]
+
+    async def resolve(self, kind: RefKind, ref: str) -> str:
+        return await self._refs.load((kind, ref))
+
+    async def organisations(self) -> list[OrganisationRecord]:
+        found = await organisations.all_organisations(self._db)
+        self._organisations.prime_many({o.id: o for o in found})
+        return found
+
+    async def systems(self) -> list[SystemRecord]:
+        found = await organisations.all_systems(self._db)
+        self._systems.prime_many({s.id: s for s in found})
+        return found
+
+    async def activities(self, question: ActivityFilter) -> list[ActivityRecord]:
+        found = await activities.find_activities(self._db, question)
+        self._activities.prime_many({a.id: a for a in found})
+        return found
+
+    async def recipients(self, question: RecipientsQuestion) -> list[RecipientRecord]:
+        return await lineage.recipients(self._db, question)
+
+    async def sub_processors(self, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:
+        found = await engagements.in_force(self._db, processor_id, as_of)
+        self._engagements.prime_many({e.id: e for e in found})
+        return found
+
+
+def build_context(db: Database, request: Any = None, response: Any = None) -> RegistryContext:
+    """The context of one request: a reader with fresh loaders."""
+    reader = GraphReader(db)
+    return RegistryContext(
+        reader=reader,
+        loaders=reader.loaders,
+        today=dt.date.today(),
+        request=request,
+        response=response,
+    )

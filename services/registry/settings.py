@@ -1,0 +1,39 @@
+"""Settings of the registry, from the environment; built by the app factory, never at import."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graph.settings import Neo4jSettings
+
+
+class RegistryNeo4jSettings(Neo4jSettings):
+    """NEO4J_*, with short timeouts: a request should fail fast while Neo4j is down."""
+
+    connection_timeout: float = Field(default=2.0, gt=0, description="Seconds to connect")
+    max_transaction_retry_time: float = Field(
+        default=1.0, ge=0, description="Seconds the driver retries a failing transaction"
+    )
+
+
+class RegistrySettings(BaseSettings):
+    """ROPA_ENV for the error detail shown to clients, NEO4J_* for the database."""
+
+    model_config = SettingsConfigDict(env_prefix="ROPA_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = Field(
+        default="production",
+        description="`development` shows unexpected errors to clients; others mask them",
+    )
+    readiness_timeout: float = Field(
+        default=3.0, gt=0, description="Seconds /readyz waits for Neo4j before answering 503"
+    )
+    neo4j: Neo4jSettings = Field(default_factory=RegistryNeo4jSettings)
+
+    @property
+    def development(self) -> bool:
+        """Whether clients see the details of unexpected errors."""
+        return self.env == "development"

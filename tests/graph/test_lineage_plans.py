@@ -1,0 +1,66 @@
+"""The lineage queries seek indexes and bound their expansions, checked on Neo4j's own plans."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from graph import from_document, register
+from graph.database import Database
+from graph.read import explain, lineage
+from schema.graphql.records import RecipientsQuestion
+from schema.validation import load_document
+
+pytestmark = pytest.mark.neo4j
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
+QUESTION = RecipientsQuestion(
+    category_id="safeguarding", as_of=dt.date(2022, 6, 1), controller_id="allestree-woodlands"
+)
+# Where rows may come from: an index seek on a known value, or a subquery's argument. Any
+# other leaf (AllNodesScan, NodeByLabelScan, NodeIndexScan, relationship scans) reads a whole
+# label, index or graph.
+SOURCES = {"NodeUniqueIndexSeek", "NodeIndexSeek", "Argument"}
+# A variable-length pattern in a plan's details: *, *2, *0.., *..8, *0..8
+_LENGTH = re.compile(r"\*(\d*)(\.\.)?(\d*)")
+
+
+@pytest.fixture
+async def example(db: Database) -> Database:
+    doc = load_document(EXAMPLE)
+    await register.apply(db, doc.register_info.id, from_document.entities(doc), "tests")
+    return db
+
+
+def unbounded(details: str) -> list[str]:
+    """The variable-length patterns in `details` that have no upper bound."""
+    return [
+        m.group(0)
+        for m in _LENGTH.finditer(details)
+        if (m.group(2) and not m.group(3)) or not (m.group(1) or m.group(3))
+    ]
+
+
+def test_unbounded_recognises_open_patterns() -> None:
+    assert unbounded("(a)-[:PART_OF*]->(b)") == ["*"]
+    assert unbounded("(a)-[:PART_OF*0..]->(b) (c)-[*1..3]-(d)") == ["*0.."]
+    assert unbounded("(asked)<-[:PART_OF*0..8]-(c) (x)-[:R*2]->(y)") == []
+
+
+@pytest.mark.parametrize(
+    ("index", "name"), [(0, "from a controller"), (1, "from every controller"), (2, "next hops")]
+)
+async def test_lineage_plan_seeks_indexes_and_bounds_expansions(
+    example: Database, index: int, name: str
+) -> None:
+    query, params = lineage.statements(QUESTION)[index]
+    ops = await explain.operators(example, query, params)
+    leaves = {op.name for op in ops if op.leaf}
+    assert leaves <= SOURCES, f"{name}: reads whole labels or indexes: {leaves - SOURCES}"
+    assert "NodeUniqueIndexSeek" in leaves
+    expansions = [op for op in ops if op.name.startswith("VarLengthExpand")]
+    assert expansions, "the category hierarchy is expected to be expanded"
+    assert not [u for op in ops for u in unbounded(op.details)], f"{name}: unbounded expansion"

@@ -1,0 +1,96 @@
+"""The registry app through its lifespan, over httpx's ASGI transport, on the example register.
+
+The example is applied once per test module (`example`); tests here only read, so they share
+it. Modules that change the graph or the server use their own fixtures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from graph import from_document, maintenance, register
+from graph.database import Database
+from graph.settings import Neo4jSettings
+from schema.validation import load_document
+from services.registry.app import create_app
+from services.registry.settings import RegistryNeo4jSettings, RegistrySettings
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
+
+GraphQL = Callable[..., Awaitable[dict[str, Any]]]
+
+
+async def load_example(db: Database) -> None:
+    """A clean graph holding only the example register."""
+    await maintenance.wipe(db)
+    doc = load_document(EXAMPLE)
+    await register.apply(db, doc.register_info.id, from_document.entities(doc), "tests")
+
+
+@pytest.fixture(scope="module")
+async def example(session_db: Database) -> Database:
+    """The session database holding the example register, for a module of read-only tests."""
+    await load_example(session_db)
+    return session_db
+
+
+@pytest.fixture(scope="session")
+def registry_settings(neo4j_settings: Neo4jSettings) -> RegistrySettings:
+    """The registry's settings for the session's Neo4j, with its own short timeouts."""
+    return RegistrySettings(
+        env="test",
+        neo4j=RegistryNeo4jSettings(
+            uri=neo4j_settings.uri,
+            user=neo4j_settings.user,
+            password=neo4j_settings.password,
+            database=neo4j_settings.database,
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+async def app(registry_settings: RegistrySettings) -> AsyncIterator[Starlette]:
+    """The app, started and stopped through its own lifespan."""
+    application = create_app(registry_settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="module")
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client that calls the app in-process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def graphql(client: httpx.AsyncClient) -> GraphQL:
+    """POST an operation to /graphql; the parsed JSON body (HTTP 200 required)."""
+
+    async def post(query: str, **variables: Any) -> dict[str, Any]:
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    return post
+
+
+@pytest.fixture(scope="module")
+def data(graphql: GraphQL) -> GraphQL:
+    """POST an operation that must succeed; its `data`."""
+
+    async def post(query: str, **variables: Any) -> dict[str, Any]:
+        body = await graphql(query, **variables)
+        assert "errors" not in body, body["errors"]
+        result: dict[str, Any] = body["data"]
+        return result
+
+    return post
