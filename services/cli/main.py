@@ -192,3 +192,11 @@ def serve(service: str, host: str, port: int | None, workers: int) -> None:
 def main() -> None:
     """Console entry point."""
     cli()
+
+
+# Compliance commands live in their own module; registered here so `ropa` lists them.
+from services.cli.compliance import check, export, notice  # noqa: E402
+
+cli.add_command(check)
+cli.add_command(export)
+cli.add_command(notice)

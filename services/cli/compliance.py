@@ -1,0 +1,177 @@
+"""`ropa check`, `ropa export` and `ropa notice`: the record's gaps, the record itself, the notice.
+
+Each reads the record from a YAML file (`--file`, or `check FILE`) or from Neo4j (NEO4J_*), as
+it stood at the end of `--as-of` (default: today).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from graph import to_document
+from graph.database import open_database
+from schema.compliance.check import check as run_checks
+from schema.compliance.issues import Severity, has_errors
+from schema.document import RopaDocument
+from schema.errors import DatabaseUnavailable, DocumentInvalid, NotFound
+from schema.notice.compose import compose
+from schema.notice.model import Audience
+from schema.notice.render import NoticeFormat
+from schema.notice.render import render as render_notice
+from schema.ropa_export.formats import ExportFormat
+from schema.ropa_export.formats import render as render_export
+from schema.ropa_export.records import build_export
+from schema.validation import load_document
+from services.cli.settings import CliSettings
+
+EXIT_GAPS = 1
+EXIT_INVALID = 1
+EXIT_UNAVAILABLE = 3
+EXIT_NOT_FOUND = 4
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _day(as_of: dt.datetime | None) -> dt.date | None:
+    return as_of.date() if as_of is not None else None
+
+
+def _from_file(path: Path, controller: str | None) -> RopaDocument:
+    try:
+        doc = load_document(path)
+    except DocumentInvalid as exc:
+        for line in exc.render():
+            _err(line)
+        _err(f"{path}: invalid, {len(exc.problems)} problem(s)")
+        sys.exit(EXIT_INVALID)
+    return to_document.for_controller(doc, controller) if controller else doc
+
+
+def _from_graph(controller: str | None, as_of: dt.date | None) -> RopaDocument:
+    settings = CliSettings()
+
+    async def read() -> RopaDocument:
+        async with open_database(settings.neo4j()) as db:
+            return await to_document.controller_document(db, controller, as_of)
+
+    try:
+        return asyncio.run(read())
+    except DatabaseUnavailable as exc:
+        _err(f"error: {exc} (NEO4J_URI={settings.neo4j_uri})")
+        sys.exit(EXIT_UNAVAILABLE)
+    except (NotFound, to_document.ControllerAmbiguous) as exc:
+        _err(f"error: {exc}")
+        sys.exit(EXIT_NOT_FOUND)
+    except DocumentInvalid as exc:
+        for line in exc.render():
+            _err(line)
+        sys.exit(EXIT_INVALID)
+
+
+def _document(file: Path | None, controller: str | None, as_of: dt.date | None) -> RopaDocument:
+    return _from_file(file, controller) if file is not None else _from_graph(controller, as_of)
+
+
+def _write(data: bytes, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        output.write_bytes(data)
+        _err(f"wrote {output}")
+
+
+@click.command()
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+@click.option("--graph", "from_graph", is_flag=True, help="Check the record held in Neo4j")
+@click.option("--controller", default=None, help="Only this controller's activities")
+@click.option("--as-of", type=_DATE, default=None, help="The day to check (default: today)")
+def check(
+    file: Path | None, from_graph: bool, controller: str | None, as_of: dt.datetime | None
+) -> None:
+    """Find compliance gaps in FILE or in the graph; exit 1 if any is an error."""
+    if (file is None) == (not from_graph):
+        raise click.UsageError("give either a FILE or --graph")
+    day = _day(as_of)
+    doc = _document(file, controller, day)
+    when = day or dt.date.today()
+    issues = run_checks(doc, when)
+    source = str(file) if file is not None else f"graph register {doc.register_info.id}"
+    for severity in (Severity.ERROR, Severity.WARNING):
+        group = [i for i in issues if i.severity is severity]
+        if group:
+            click.echo(f"{severity.value}s ({len(group)}):")
+            for issue in group:
+                click.echo(f"  {issue.render()}")
+    errors = sum(1 for i in issues if i.severity is Severity.ERROR)
+    click.echo(
+        f"{source}: {errors} error(s), {len(issues) - errors} warning(s) on {when.isoformat()}"
+    )
+    if has_errors(issues):
+        sys.exit(EXIT_GAPS)
+
+
+@click.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in ExportFormat]),
+    required=True,
+    help="ICO template columns as CSV or XLSX, or JSON",
+)
+@click.option("--controller", default=None, help="Default: the register's owner")
+@click.option("--as-of", type=_DATE, default=None, help="The record as it stood that day")
+@click.option("--file", type=click.Path(path_type=Path), default=None, help="Export a YAML file")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
+def export(
+    fmt: str,
+    controller: str | None,
+    as_of: dt.datetime | None,
+    file: Path | None,
+    output: Path | None,
+) -> None:
+    """Export the record of processing activities (controller and processor records)."""
+    day = _day(as_of)
+    doc = _document(file, controller, day)
+    try:
+        record = build_export(doc, day or dt.date.today(), controller)
+    except NotFound as exc:
+        _err(f"error: {exc}")
+        sys.exit(EXIT_NOT_FOUND)
+    _write(render_export(record, ExportFormat(fmt)), output)
+
+
+@click.command()
+@click.option("--controller", default=None, help="Default: the register's owner")
+@click.option("--audience", type=click.Choice([a.value for a in Audience]), required=True)
+@click.option("--format", "fmt", type=click.Choice([f.value for f in NoticeFormat]), default="md")
+@click.option("--as-of", type=_DATE, default=None, help="The notice as it stood that day")
+@click.option("--file", type=click.Path(path_type=Path), default=None, help="Read a YAML file")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
+def notice(
+    controller: str | None,
+    audience: str,
+    fmt: str,
+    as_of: dt.datetime | None,
+    file: Path | None,
+    output: Path | None,
+) -> None:
+    """Write a privacy notice for an audience from the register."""
+    day = _day(as_of)
+    doc = _document(file, controller, day)
+    try:
+        written = compose(doc, controller, Audience(audience), day or dt.date.today())
+    except NotFound as exc:
+        _err(f"error: {exc}")
+        sys.exit(EXIT_NOT_FOUND)
+    _write(render_notice(written, NoticeFormat(fmt)).encode("utf-8"), output)

@@ -1,0 +1,118 @@
+"""`ropa check`, `ropa export` and `ropa notice` over a YAML file."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from ruamel.yaml import YAML
+
+from services.cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "allestree-woodlands.yaml"
+CLEAN = ROOT / "tests" / "fixtures" / "compliance" / "clean-register.yaml"
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_check_passes_a_clean_register() -> None:
+    code, out, _ = _run("check", str(CLEAN), "--as-of", "2024-06-01")
+    assert code == 0
+    assert out.strip().endswith("0 error(s), 0 warning(s) on 2024-06-01")
+
+
+def test_check_exits_1_and_lists_each_gap_with_rule_entity_and_reference() -> None:
+    code, out, _ = _run("check", str(EXAMPLE), "--as-of", "2024-06-01")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == "errors (5):"
+    assert "warnings (1):" in lines
+    dpia = [line for line in lines if "dpia-required-not-done" in line]
+    assert len(dpia) == 4
+    assert all(
+        line.startswith("  error ") and line.endswith("[UK GDPR Article 35(1)]") for line in dpia
+    )
+    assert any("flow:advice-to-consultants" in line for line in lines)
+    assert lines[-1] == f"{EXAMPLE}: 5 error(s), 1 warning(s) on 2024-06-01"
+
+
+def test_check_with_only_warnings_exits_0(tmp_path: Path) -> None:
+    yaml = YAML(typ="safe")
+    data = copy.deepcopy(yaml.load(CLEAN.read_text(encoding="utf-8")))
+    school = next(o for o in data["organisations"] if o["id"] == "clean-school")
+    school["dpo"] = {"name": "Mr C Smith"}
+    path = tmp_path / "warning.yaml"
+    out = io.StringIO()
+    yaml.dump(data, out)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    code, text, _ = _run("check", str(path), "--as-of", "2024-06-01")
+    assert code == 0
+    assert "dpo-missing-contact-details" in text
+
+
+def test_check_needs_a_file_or_the_graph() -> None:
+    code, _, err = _run("check")
+    assert code == 2
+    assert "give either a FILE or --graph" in err
+    code, _, _ = _run("check", str(EXAMPLE), "--graph")
+    assert code == 2
+
+
+def test_check_reports_an_invalid_document(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "version: ropa/v1\nregister: {id: x, name: X, owner: nobody}\n", encoding="utf-8"
+    )
+    code, _, err = _run("check", str(bad))
+    assert code == 1
+    assert "register.owner: unknown organisation 'nobody'" in err
+
+
+def test_export_writes_each_format(tmp_path: Path) -> None:
+    code, out, _ = _run(
+        "export", "--format", "ico-csv", "--file", str(EXAMPLE), "--as-of", "2022-03-01"
+    )
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
+    assert rows[0][0].endswith("as at 2022-03-01")
+    code, out, _ = _run("export", "--format", "json", "--file", str(EXAMPLE))
+    assert code == 0
+    assert json.loads(out)["controller"] == "allestree-woodlands"
+    target = tmp_path / "ropa.xlsx"
+    code, _, err = _run("export", "--format", "ico-xlsx", "--file", str(EXAMPLE), "-o", str(target))
+    assert code == 0
+    assert f"wrote {target}" in err
+    assert load_workbook(target).sheetnames[0] == "Controller record"
+
+
+def test_export_of_an_unknown_controller_fails(tmp_path: Path) -> None:
+    code, _, err = _run(
+        "export", "--format", "json", "--file", str(EXAMPLE), "--controller", "nobody"
+    )
+    assert code == 4
+    assert "no controller" in err
+
+
+def test_notice_writes_markdown_and_html() -> None:
+    code, out, _ = _run(
+        "notice", "--audience", "pupils", "--file", str(EXAMPLE), "--as-of", "2022-03-01"
+    )
+    assert code == 0
+    assert out.startswith("# Allestree Woodlands School: privacy notice for pupils")
+    assert "Link ICT Services Limited" in out
+    code, out, _ = _run(
+        "notice", "--audience", "parents", "--format", "html", "--file", str(EXAMPLE)
+    )
+    assert code == 0
+    assert out.startswith("<!DOCTYPE html>")
+    code, _, _ = _run("notice", "--audience", "governors", "--file", str(EXAMPLE))
+    assert code == 2
