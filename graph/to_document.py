@@ -111,17 +111,48 @@ async def _state_before(tx: AsyncManagedTransaction, event: changes.ChangeEvent)
     return json.loads(record["after"]) if record is not None else None
 
 
+def _first_apply(register: str, events: list[changes.ChangeEvent]) -> int:
+    """The last sequence number of the register's first apply, if among `events`; else 0.
+
+    Its events share one `occurredAt` (one transaction) with the register's own creation.
+    """
+    created = next(
+        (
+            e
+            for e in events
+            if e.register == register
+            and e.entity_type == m.REGISTER
+            and e.entity_id == register
+            and e.op == "CREATED"
+        ),
+        None,
+    )
+    if created is None:
+        return 0
+    return max(
+        e.sequence
+        for e in events
+        if e.register == register and e.occurred_at == created.occurred_at
+    )
+
+
 async def register_snapshots(
     tx: AsyncManagedTransaction, register: str, as_of: dt.date | None = None
 ) -> dict[str, Snapshot]:
     """The register's entities (and its own node) by key, now or at the end of `as_of`.
 
-    Read-only; run it in a read transaction. Empty when the register did not exist then.
+    Before the register was first applied the registry knows nothing newer than that first
+    state, so a day before it gives the first state (the record describes earlier processing
+    through its validity dates). Read-only; run it in a read transaction.
     """
     state = {key: e.snapshot() for key, e in (await current_state(tx, register)).items()}
     if as_of is None:
         return state
-    for event in await _events(tx, register, state, end_of_day(as_of)):
+    events = await _events(tx, register, state, end_of_day(as_of))
+    floor = _first_apply(register, events)
+    for event in events:
+        if event.sequence <= floor:
+            break
         key = m.entity_key(event.entity_type, event.entity_id)
         if event.register == register:
             # This register's own events decide what it declared, and their values.

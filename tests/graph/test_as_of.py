@@ -11,7 +11,6 @@ import pytest
 from graph import from_document, register, to_document
 from graph.database import Database
 from schema.document import RopaDocument
-from schema.errors import NotFound
 from schema.validation import parse_document
 
 pytestmark = pytest.mark.neo4j
@@ -98,13 +97,15 @@ async def test_values_links_and_removed_entities_come_back(
     assert portal.name == "Portal Co Ltd"
 
 
-async def test_before_the_register_existed_there_is_nothing(
+async def test_before_the_first_apply_the_first_state_stands(
     db: Database, history: dict[str, RopaDocument]
 ) -> None:
-    with pytest.raises(NotFound):
-        await to_document.register_document(db, "test-school", dt.date(2022, 1, 9))
-    with pytest.raises(NotFound):
-        await to_document.controller_document(db, "test-school", dt.date(2022, 1, 9))
+    # The registry knows nothing older than the first apply: that is the record of 2021 too.
+    for as_of in (dt.date(2022, 1, 9), dt.date(2021, 6, 1)):
+        doc = await to_document.register_document(db, "test-school", as_of)
+        assert normalised(doc) == normalised(history["v1"]), as_of
+    doc = await to_document.controller_document(db, "test-school", dt.date(2021, 6, 1))
+    assert normalised(doc) == normalised(history["v1"])
 
 
 async def test_a_controller_document_as_of_a_day(
