@@ -38,7 +38,7 @@ async def _apply(db: Database, text: str, when: dt.datetime | None = None) -> No
 
 async def _notice(db: Database, as_of: dt.date | None = None) -> str:
     doc = await to_document.controller_document(db, "test-school", as_of)
-    day = as_of or dt.date.today()
+    day = as_of or dt.datetime.now(dt.UTC).date()
     return render(compose(doc, "test-school", Audience.PUPILS, day), NoticeFormat.MARKDOWN)
 
 
@@ -64,6 +64,6 @@ async def test_changing_the_register_changes_the_notice(db: Database) -> None:
     assert "Attendance returns to the local authority: Attendance information." in after
 
     # As of yesterday, the graph's history gives the notice as it was.
-    yesterday = await _notice(db, dt.date.today() - dt.timedelta(days=1))
+    yesterday = await _notice(db, dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
     assert "### Department for Education" in yesterday
     assert "Test Local Authority" not in yesterday
