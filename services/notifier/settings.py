@@ -59,6 +59,19 @@ class NotifierSettings(Neo4jSettings):
         validation_alias=_env("ROPA_NOTIFIER_BATCH_SIZE"),
         description="Changes read at once for one endpoint",
     )
+    checkpoint_every: int = Field(
+        default=20,
+        ge=1,
+        validation_alias=_env("ROPA_NOTIFIER_CHECKPOINT_EVERY"),
+        description="Deliveries between saves of an endpoint's cursor (at most this many "
+        "are sent again after a crash)",
+    )
+    checkpoint_interval: float = Field(
+        default=1.0,
+        gt=0,
+        validation_alias=_env("ROPA_NOTIFIER_CHECKPOINT_INTERVAL"),
+        description="Seconds between saves of an endpoint's cursor, at most",
+    )
     concurrency: int = Field(
         default=32,
         ge=1,
