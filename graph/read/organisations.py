@@ -28,8 +28,15 @@ _ALL_SYSTEMS = "MATCH (s:System)" + _SYSTEM_FIELDS
 
 
 def _contact(props: Mapping[str, Any], prefix: str) -> ContactRecord | None:
-    fields = {f: text(props, f"{prefix}{f.capitalize()}") for f in ContactRecord.__annotations__}
-    return ContactRecord(**fields) if any(fields.values()) else None
+    # Stored flattened on the node: contactName, contactRole, ... (see graph.from_document).
+    contact = ContactRecord(
+        name=text(props, f"{prefix}Name"),
+        role=text(props, f"{prefix}Role"),
+        email=text(props, f"{prefix}Email"),
+        phone=text(props, f"{prefix}Phone"),
+        address=text(props, f"{prefix}Address"),
+    )
+    return None if contact == ContactRecord() else contact
 
 
 def organisation(props: Mapping[str, Any]) -> OrganisationRecord:
@@ -63,7 +70,9 @@ def _system(record: Mapping[str, Any]) -> SystemRecord:
     )
 
 
-async def _organisations(tx: AsyncManagedTransaction, ids: list[str] | None) -> list[Any]:
+async def _organisations(
+    tx: AsyncManagedTransaction, /, ids: list[str] | None
+) -> list[OrganisationRecord]:
     if ids is None:
         result = await tx.run(_ALL_ORGANISATIONS)
     else:
@@ -71,7 +80,7 @@ async def _organisations(tx: AsyncManagedTransaction, ids: list[str] | None) -> 
     return [organisation(record["props"]) async for record in result]
 
 
-async def _systems(tx: AsyncManagedTransaction, ids: list[str] | None) -> list[SystemRecord]:
+async def _systems(tx: AsyncManagedTransaction, /, ids: list[str] | None) -> list[SystemRecord]:
     if ids is None:
         result = await tx.run(_ALL_SYSTEMS)
     else:
@@ -86,7 +95,7 @@ async def organisations_by_id(db: Database, ids: list[str]) -> dict[str, Organis
 
 async def all_organisations(db: Database) -> list[OrganisationRecord]:
     """Every organisation, by name (one read transaction)."""
-    found: list[OrganisationRecord] = await db.read(_organisations, None)
+    found = await db.read(_organisations, None)
     return sorted(found, key=lambda o: (o.name.lower(), o.id))
 
 

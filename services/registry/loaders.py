@@ -17,6 +17,7 @@ from strawberry.dataloader import DataLoader
 
 from graph.database import Database
 from graph.read import activities, catalogue, engagements, lineage, organisations, refs
+from graph.to_document import GraphDocumentLoader
 from schema.graphql.context import Loaders, RegistryContext
 from schema.graphql.records import (
     ActivityFilter,
@@ -118,10 +119,14 @@ class GraphReader:
         by_kind: dict[RefKind, list[str]] = defaultdict(list)
         for kind, ref in keys:
             by_kind[kind].append(ref)
-        answers: dict[tuple[RefKind, str], str | BaseException] = {}
-        for kind, wanted in by_kind.items():
-            found = await refs.resolve(self._db, kind, wanted)
-            answers.update(((kind, ref), answer) for ref, answer in zip(wanted, found, strict=True))
+        # One read per kind, concurrently: a `recipients` names a category and a controller.
+        kinds = list(by_kind)
+        found = await asyncio.gather(*(refs.resolve(self._db, k, by_kind[k]) for k in kinds))
+        answers: dict[tuple[RefKind, str], str | BaseException] = {
+            (kind, ref): answer
+            for kind, results in zip(kinds, found, strict=True)
+            for ref, answer in zip(by_kind[kind], results, strict=True)
+        }
         return [answers[key] for key in keys]
 
     async def resolve(self, kind: RefKind, ref: str) -> str:
@@ -158,6 +163,7 @@ def build_context(db: Database, request: Any = None, response: Any = None) -> Re
         reader=reader,
         loaders=reader.loaders,
         today=dt.date.today(),
+        compliance_documents=GraphDocumentLoader(db),
         request=request,
         response=response,
     )
