@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from schema.compliance.graphql_types import ComplianceDocuments
 from schema.graphql.records import (
     ActivityFilter,
     ActivityRecord,
@@ -100,6 +101,8 @@ class RegistryContext:
     reader: Reader
     loaders: Loaders
     today: dt.date
+    # Reads a controller's whole record for the gap checks (schema.compliance).
+    compliance_documents: ComplianceDocuments | None = None
     request: Any = None
     response: Any = None
     # Set by the graphql-transport-ws handler when a subscription connects.

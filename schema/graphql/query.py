@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 
 import strawberry
 
+from schema.compliance.graphql_types import ComplianceIssueType, compliance_issues
 from schema.graphql.access import Info, loaders, resolver
 from schema.graphql.activity import Engagement, ProcessingActivity
 from schema.graphql.lineage import Recipient
@@ -137,6 +138,17 @@ class Query:
             transitive=transitive is not False,
         )
         return [Recipient.from_record(r) for r in await info.context.reader.recipients(question)]
+
+    @resolver(
+        description="Gaps in a controller's record (or every controller's) on `asOf`: each "
+        "with its rule id, severity, the entity it concerns, a message and the Article or "
+        "guidance it rests on"
+    )
+    async def compliance_issues(
+        self, info: Info, controller: OptionalRef = strawberry.UNSET, as_of: AsOf = strawberry.UNSET
+    ) -> list[ComplianceIssueType]:
+        controller_id = await _resolve(info, RefKind.ORGANISATION, controller)
+        return await compliance_issues(info, controller_id, _given(as_of))
 
     @resolver(
         description="A processor's sub-processors on `asOf`: its active engagements in force "

@@ -21,6 +21,7 @@ from graph.database import Database, open_database
 from schema.errors import DatabaseUnavailable
 from schema.graphql.schema import build_schema
 from services.registry.explorer import RegistryGraphQL
+from services.registry.exports import EXPORT_ROUTE
 from services.registry.settings import RegistrySettings
 
 
@@ -69,6 +70,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
+            EXPORT_ROUTE,
         ],
         lifespan=lifespan,
     )
