@@ -7,7 +7,8 @@ at most once per operation and nothing is cached between requests.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -94,6 +95,70 @@ class Reader(Protocol):
         ...
 
 
+class ChangeRecord(Protocol):
+    """One sub-processor change, as the change stream hands it over."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def occurred_at(self) -> dt.datetime: ...
+    @property
+    def effective_from(self) -> dt.date: ...
+    @property
+    def processor(self) -> str: ...
+    @property
+    def sub_processor(self) -> str: ...
+    @property
+    def before(self) -> dict[str, Any] | None: ...
+    @property
+    def after(self) -> dict[str, Any] | None: ...
+    @property
+    def actor(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ChangeReplay:
+    """Recorded changes after a sequence, oldest first, and how far the log was read."""
+
+    changes: Sequence[ChangeRecord]
+    # The highest sequence looked at, matching or not; None when there was nothing after.
+    scanned_through: int | None
+
+
+class LiveChanges(Protocol):
+    """One subscriber's share of the changes as they are committed."""
+
+    @property
+    def position(self) -> int:
+        """Every change up to this sequence was committed before the subscriber registered;
+        `next` gives every later one (of its processor), in order."""
+        ...
+
+    async def next(self) -> ChangeRecord | None:
+        """The next change; None once the subscriber fell too far behind and was dropped."""
+        ...
+
+
+class ChangeStream(Protocol):
+    """The sub-processor changes: live, and recorded (to replay from a given event)."""
+
+    def live(self, processor_id: str | None) -> AbstractAsyncContextManager[LiveChanges]:
+        """Register a subscriber (of one processor's changes, or all) for the block."""
+        ...
+
+    async def sequence_of(self, event_id: str) -> int | None:
+        """The sequence number of a change event; None when no event has that id."""
+        ...
+
+    async def replay(self, after: int, processor_id: str | None, limit: int) -> ChangeReplay:
+        """Up to `limit` recorded changes with sequence > `after`, oldest first."""
+        ...
+
+
 @dataclass
 class RegistryContext:
     """What every resolver gets as `info.context`."""
@@ -107,3 +172,5 @@ class RegistryContext:
     response: Any = None
     # Set by the graphql-transport-ws handler when a subscription connects.
     connection_params: Any = field(default=None)
+    # The process's change follower; subscriptions need it, queries do not.
+    changes: ChangeStream | None = None

@@ -16,7 +16,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
-from strawberry.types.execution import ExecutionResult
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from schema.errors import DatabaseUnavailable, RopaError
 
@@ -49,6 +49,7 @@ class ErrorCodes(SchemaExtension):
         self.show_unexpected = show_unexpected
         self._parse_failed = False
         self._invalid: list[GraphQLError] = []
+        self._streamed = False
         if execution_context is not None:
             self.execution_context = execution_context
 
@@ -63,13 +64,27 @@ class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
+        if self._streamed:
+            return  # each result was coded as it was sent
         if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
             result.errors = [self._coded(error) for error in result.errors]
 
-    def _code(self, error: GraphQLError) -> str:
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Streamed results (subscriptions, anything over WebSocket) leave one by one, before
+        `on_operation` ends: code each one's errors as it goes."""
+        self._streamed = True
+        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
+            # An exception out of a subscription's source stream comes without a path.
+            mid_stream = not isinstance(result, PreExecutionError)
+            result.errors = [self._coded(error, mid_stream) for error in result.errors]
+        yield
+
+    def _code(self, error: GraphQLError, mid_stream: bool = False) -> str:
         original = error.original_error
         if isinstance(original, RopaError):
             return original.code
+        if mid_stream and original is not None and not isinstance(original, GraphQLError):
+            return INTERNAL
         if self._parse_failed:
             return PARSE_FAILED
         if any(error is invalid for invalid in self._invalid):
@@ -78,8 +93,8 @@ class ErrorCodes(SchemaExtension):
             return BAD_USER_INPUT
         return INTERNAL
 
-    def _coded(self, error: GraphQLError) -> GraphQLError:
-        code = self._code(error)
+    def _coded(self, error: GraphQLError, mid_stream: bool = False) -> GraphQLError:
+        code = self._code(error, mid_stream)
         extensions: dict[str, Any] = {**(error.extensions or {}), "code": code}
         message = error.message
         if is_unexpected(error) or code == INTERNAL:

@@ -13,6 +13,7 @@ from strawberry.types import ExecutionContext
 from schema.graphql.errors import ErrorCodes, log_errors
 from schema.graphql.query import Query
 from schema.graphql.scalars import DATE
+from schema.graphql.subscription import Subscription
 
 
 class RegistrySchema(strawberry.Schema):
@@ -29,6 +30,7 @@ def build_schema(*, show_unexpected_errors: bool = False) -> RegistrySchema:
     """The schema; unexpected errors are masked unless `show_unexpected_errors`."""
     return RegistrySchema(
         query=Query,
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map={dt.date: DATE}),
         extensions=[partial(ErrorCodes, show_unexpected=show_unexpected_errors)],
     )

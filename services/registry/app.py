@@ -22,6 +22,7 @@ from schema.errors import DatabaseUnavailable
 from schema.graphql.schema import build_schema
 from services.registry.explorer import RegistryGraphQL
 from services.registry.exports import EXPORT_ROUTE
+from services.registry.follower import ChangeFollower, FollowerConfig
 from services.registry.settings import RegistrySettings
 
 
@@ -55,14 +56,29 @@ async def readyz(request: Request) -> JSONResponse:
 def create_app(settings: RegistrySettings | None = None) -> Starlette:
     """The app; settings come from the environment unless given."""
     settings = settings or RegistrySettings()
-    graphql = RegistryGraphQL(build_schema(show_unexpected_errors=settings.development))
+    graphql = RegistryGraphQL(
+        build_schema(show_unexpected_errors=settings.development),
+        connection_init_timeout=settings.connection_init_timeout,
+        subscriptions_per_connection=settings.subscriptions_per_connection,
+    )
     neo4j = settings.neo4j
+    follower_config = FollowerConfig(
+        poll_interval=settings.follower_poll_interval,
+        queue_size=settings.subscriber_queue_size,
+        ready_timeout=settings.readiness_timeout,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_database(neo4j) as database:
             app.state.database = database
-            yield
+            # Its own wrapper on the same driver: its reads are not counted with requests'.
+            follower = ChangeFollower(Database(database.driver, database.name), follower_config)
+            app.state.changes = follower
+            async with follower.running():
+                # Serve once the follower has its starting point, if Neo4j answers soon.
+                await follower.wait_ready(settings.readiness_timeout)
+                yield
 
     app = Starlette(
         routes=[

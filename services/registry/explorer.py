@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -64,14 +65,23 @@ def explorer_html(base: str, query: str = DEFAULT_QUERY) -> str:
 class RegistryGraphQL(GraphQL[RegistryContext, None]):
     """POST (and GET) runs operations; a browser's GET opens GraphiQL with the example query.
 
-    Subscriptions will use graphql-transport-ws on this same endpoint.
+    WebSockets on the same endpoint speak graphql-transport-ws only (the legacy `graphql-ws`
+    subprotocol is refused with 4406); see docs/subscriptions.md.
     """
 
-    def __init__(self, schema: BaseSchema) -> None:
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        connection_init_timeout: float = 10.0,
+        subscriptions_per_connection: int = 20,
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            connection_init_wait_timeout=timedelta(seconds=connection_init_timeout),
+            max_subscriptions_per_connection=subscriptions_per_connection,
         )
         self._html = explorer_html(super().graphql_ide_html)
 
@@ -85,4 +95,6 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
     ) -> RegistryContext:
         """A fresh context (loaders, reader) for each request."""
         database: Database = request.app.state.database
-        return build_context(database, request=request, response=response)
+        context = build_context(database, request=request, response=response)
+        context.changes = getattr(request.app.state, "changes", None)
+        return context

@@ -32,6 +32,25 @@ class RegistrySettings(BaseSettings):
         default=3.0, gt=0, description="Seconds /readyz waits for Neo4j before answering 503"
     )
     neo4j: Neo4jSettings = Field(default_factory=RegistryNeo4jSettings)
+    subscriptions_per_connection: int = Field(
+        default=20,
+        ge=1,
+        description="Operations one WebSocket may run at once; one more gets an `error` message",
+    )
+    connection_init_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a WebSocket may wait before `connection_init` (then closed 4408)",
+    )
+    follower_poll_interval: float = Field(
+        default=0.2, gt=0, description="Seconds between the change follower's reads of the log"
+    )
+    subscriber_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Changes one subscriber may have waiting; past that it is dropped and "
+        "told to resume from its last change",
+    )
 
     @property
     def development(self) -> bool:

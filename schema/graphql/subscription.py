@@ -1,0 +1,195 @@
+"""The root subscription: sub-processor changes as they are committed, resumable by event id.
+
+`subProcessorChanges` without `after` delivers every change committed after it starts. With
+`after` (the id of the last change a client received) it first replays the recorded changes
+after that one, then goes live, with no gap and no duplicate at the seam:
+
+1. register with the process's follower first, so that live changes are buffered from then on;
+   the follower says how far it had read (`position`) when the subscriber registered;
+2. replay from the database, page by page, until a page runs out or it has reached `position`
+   (everything up to `position` is committed, so the replay sees all of it);
+3. deliver the buffered live changes, skipping any the replay already delivered (by sequence).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+from strawberry.scalars import JSON
+
+from schema.errors import RopaError
+from schema.graphql.access import Info
+from schema.graphql.context import ChangeRecord, ChangeStream
+from schema.graphql.records import RefKind
+
+log = logging.getLogger(__name__)
+
+# Recorded changes read per round trip while replaying.
+REPLAY_PAGE = 200
+
+
+class UnknownChangeEvent(RopaError):
+    """`after` names no change event."""
+
+    code = "NOT_FOUND"
+
+    def __init__(self, event_id: str) -> None:
+        self.event_id = event_id
+        super().__init__(f"no change event with id '{event_id}'")
+
+
+class SubscriberFellBehind(RopaError):
+    """A subscriber read too slowly and was dropped; it resumes from its last change."""
+
+    code = "SUBSCRIBER_TOO_SLOW"
+
+    def __init__(self, last_event_id: str | None) -> None:
+        self.last_event_id = last_event_id
+        resume = (
+            f'subscribe again with after: "{last_event_id}"'
+            if last_event_id is not None
+            else "subscribe again with `after` set to the id of the last change you received"
+        )
+        super().__init__(
+            f"this subscription fell too far behind the changes and was closed; {resume} "
+            "to receive every change since, with none missed"
+        )
+
+
+async def follow(
+    stream: ChangeStream,
+    processor_id: str | None,
+    after: int | None,
+    page_size: int = REPLAY_PAGE,
+) -> AsyncGenerator[ChangeRecord, None]:
+    """The changes after sequence `after` (or from now, when None), then live, in order."""
+    async with stream.live(processor_id) as live:
+        through = live.position
+        last_id: str | None = None
+        if after is not None:
+            through = after
+            while True:
+                page = await stream.replay(through, processor_id, page_size)
+                for change in page.changes:
+                    last_id = change.id
+                    yield change
+                if page.scanned_through is not None:
+                    through = max(through, page.scanned_through)
+                if len(page.changes) < page_size or through >= live.position:
+                    break
+        while True:
+            arrived = await live.next()
+            if arrived is None:
+                raise SubscriberFellBehind(last_id)
+            if arrived.sequence <= through:
+                continue
+            through = arrived.sequence
+            last_id = arrived.id
+            yield arrived
+
+
+# A stand-in until the mutations work brings schema/graphql/changes.py's SubProcessorChange.
+@strawberry.enum(description="What happened to an engagement")
+class SubProcessorChangeType(enum.Enum):
+    ADDED = "ADDED"
+    CHANGED = "CHANGED"
+    REMOVED = "REMOVED"
+
+
+@strawberry.type(description="One change to a processor's sub-processors")
+class SubProcessorChange:
+    id: strawberry.ID
+    sequence: int
+    type: SubProcessorChangeType
+    occurred_at: dt.datetime
+    effective_from: dt.date
+    processor: str
+    sub_processor: str
+    before: JSON | None
+    after: JSON | None
+    actor: str
+
+    @classmethod
+    def from_record(cls, record: ChangeRecord) -> SubProcessorChange:
+        return cls(
+            id=strawberry.ID(record.id),
+            sequence=record.sequence,
+            type=SubProcessorChangeType(record.type),
+            occurred_at=record.occurred_at,
+            effective_from=record.effective_from,
+            processor=record.processor,
+            sub_processor=record.sub_processor,
+            before=JSON(record.before),
+            after=JSON(record.after),
+            actor=record.actor,
+        )
+
+
+OptionalRef = Annotated[
+    str | None,
+    strawberry.argument(description="Only this processor's changes: its id or name, any case"),
+]
+After = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="The id of the last change received: replay every later one, then go live"
+    ),
+]
+
+
+def _stream(info: Info) -> ChangeStream:
+    stream = info.context.changes
+    if stream is None:
+        raise RuntimeError("the context has no change stream: subscriptions are not served")
+    return stream
+
+
+def _given(value: str | None) -> str | None:
+    return None if value is None or value is strawberry.UNSET else value
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def subscription(*, description: str) -> Callable[[F], F]:
+    """`strawberry.subscription(...)`, typed so that mypy keeps the resolver's signature."""
+    decorator: Callable[[F], F] = strawberry.subscription(description=description)
+    return decorator
+
+
+@strawberry.type
+class Subscription:
+    @subscription(
+        description="Changes to sub-processors as they are committed, oldest first; with "
+        "`after`, every change since that one first, so a client that reconnects with the id "
+        "of the last change it received misses nothing"
+    )
+    async def sub_processor_changes(
+        self, info: Info, processor: OptionalRef = strawberry.UNSET, after: After = strawberry.UNSET
+    ) -> AsyncGenerator[SubProcessorChange, None]:
+        stream = _stream(info)
+        ref = _given(processor)
+        processor_id = (
+            None if ref is None else await info.context.reader.resolve(RefKind.ORGANISATION, ref)
+        )
+        event_id = _given(after)
+        start: int | None = None
+        if event_id is not None:
+            start = await stream.sequence_of(event_id)
+            if start is None:
+                raise UnknownChangeEvent(event_id)
+        try:
+            async with aclosing(follow(stream, processor_id, start)) as changes:
+                async for change in changes:
+                    yield SubProcessorChange.from_record(change)
+        except RopaError:
+            raise
+        except Exception:
+            log.exception("the subProcessorChanges subscription failed")
+            raise

@@ -1,0 +1,133 @@
+"""`subProcessorChanges` over graphql-transport-ws with a real client (gql): live delivery, the
+processor filter, replay from an event id then live with no gap and no duplicate at the seam,
+and clear errors for what names nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.services.subscriptions.conftest import (
+    Listener,
+    MakeRegistry,
+    Register,
+    Registry,
+    listening,
+)
+
+pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def registry(school: Register, registries: MakeRegistry) -> Registry:
+    """One registry process for the module, started after the graph was wiped."""
+    return registries()
+
+
+async def test_live_changes_arrive_in_order(school: Register, registry: Registry) -> None:
+    async with listening(Listener(registry.ws)) as (listener,):
+        before = (await school.changes())[-1].sequence
+        for _ in range(5):
+            await school.change()
+        recorded = await school.changes(after=before)
+        events = await listener.wait_for(5)
+    assert [e["id"] for e in events] == [c.id for c in recorded]
+    first = events[0]
+    change = recorded[0]
+    assert first == {
+        "id": change.id,
+        "sequence": change.sequence,
+        "type": "CHANGED",
+        "processor": "portal-co",
+        "subProcessor": "hosting-co",
+        "occurredAt": change.occurred_at.isoformat(),
+        "effectiveFrom": "2022-02-14",
+        "actor": "tests",
+        "before": change.before,
+        "after": change.after,
+    }
+
+
+async def test_a_processor_filter_by_name_or_id(school: Register, registry: Registry) -> None:
+    by_name = Listener(registry.ws, processor="OTHER CO")
+    by_id = Listener(registry.ws, processor="other-co")
+    everything = Listener(registry.ws)
+    async with listening(by_name, by_id, everything):
+        before = (await school.changes())[-1].sequence
+        for processor in ("portal-co", "other-co", "portal-co", "other-co", "other-co"):
+            await school.change(processor)
+        await everything.wait_for(5)
+        await by_name.wait_for(3)
+        await by_id.wait_for(3)
+        await asyncio.sleep(0.5)  # nothing more comes
+    theirs = await school.changes(after=before, processor="other-co")
+    assert by_name.ids == by_id.ids == [c.id for c in theirs]
+    assert {e["processor"] for e in by_name.events} == {"other-co"}
+    assert everything.ids == [c.id for c in await school.changes(after=before)]
+
+
+async def test_after_replays_then_goes_live(school: Register, registry: Registry) -> None:
+    for _ in range(3):
+        await school.change()
+    recorded = await school.changes()
+    start = recorded[-4]
+    async with listening(Listener(registry.ws, after=start.id)) as (listener,):
+        await school.change("other-co")
+        events = await listener.wait_for(4)
+    assert listener.ids == [c.id for c in (await school.changes(after=start.sequence))]
+    assert len(events) == 4
+
+
+async def test_no_gap_and_no_duplicate_at_the_seam_under_concurrent_writes(
+    school: Register, registry: Registry
+) -> None:
+    writes = 80
+    base = (await school.changes())[-1].sequence
+    listeners: list[tuple[Listener, int]] = []
+
+    async def write() -> None:
+        for n in range(writes):
+            await school.change(("portal-co", "other-co")[n % 3 == 0])
+
+    async def subscribe_meanwhile() -> None:
+        # While the writer runs, subscribers join from a recent event: the replay races writes.
+        for n in range(8):
+            await asyncio.sleep(0.15)
+            recorded = await school.changes(after=base)
+            start = recorded[max(0, len(recorded) - 1 - n * 2)] if recorded else None
+            listener = Listener(
+                registry.ws,
+                processor="portal-co" if n % 4 == 3 else None,
+                after=start.id if start else None,
+            )
+            await listener.__aenter__()
+            listeners.append((listener, start.sequence if start else base))
+
+    try:
+        await asyncio.gather(write(), subscribe_meanwhile())
+        for listener, after in listeners:
+            expected = await school.changes(after=after, processor=listener.processor)
+            await listener.wait_for(len(expected))
+            await asyncio.sleep(0.3)
+            assert listener.errors == []
+            assert listener.ids == [c.id for c in expected], (after, listener.sequences)
+    finally:
+        for listener, _ in listeners:
+            await listener.__aexit__(None, None, None)
+
+
+async def test_an_unknown_processor_is_an_error_quoting_it(registry: Registry) -> None:
+    listener = Listener(registry.ws, processor="Nobody Ltd")
+    async with listener:
+        errors = await listener.wait_error()
+    assert errors[0]["message"] == "no organisation with id or name 'Nobody Ltd'"
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_an_unknown_event_id_is_an_error(registry: Registry) -> None:
+    listener = Listener(registry.ws, after="no-such-event")
+    async with listener:
+        errors = await listener.wait_error()
+    assert errors[0]["message"] == "no change event with id 'no-such-event'"
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
