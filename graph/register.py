@@ -71,6 +71,31 @@ WHERE NOT EXISTS { (:Register)-[:DECLARES]->(n) }
 DETACH DELETE n
 """
 
+# The given entities as they are now, whichever register declares them (a subset of `_CURRENT`).
+_ENTITIES = """
+UNWIND $keys AS key
+MATCH (n:Entity {key: key})
+OPTIONAL MATCH (n)-[r]->(t:Entity)
+WHERE type(r) IN $types
+WITH n, collect(CASE WHEN r IS NULL THEN null
+                ELSE {type: type(r), target: t.key, props: properties(r)} END) AS links
+RETURN n.key AS key, properties(n) AS props, links
+"""
+
+_DECLARING = """
+MATCH (reg:Register)-[:DECLARES]->(:Entity {key: $key})
+RETURN reg.id AS register
+ORDER BY register
+"""
+
+_DECLARE = """
+UNWIND $keys AS key
+MATCH (n:Entity {key: key})
+UNWIND $registers AS register
+MATCH (reg:Register {id: register})
+MERGE (reg)-[:DECLARES]->(n)
+"""
+
 _BATCH = 2000
 
 
@@ -203,7 +228,20 @@ async def apply_in(
     plan = await plan_in(tx, register, desired)
     if plan.empty:
         return plan
-    ordered = _order(plan.changes)
+    await _write(tx, register, plan.changes, actor, progress, occurred_at)
+    return plan
+
+
+async def _write(
+    tx: AsyncManagedTransaction,
+    register: str,
+    changes_: list[Change],
+    actor: str,
+    progress: Callable[[str], None],
+    occurred_at: dt.datetime | None,
+) -> None:
+    """Carry out `changes_` for `register` and record their events (after the change lock)."""
+    ordered = _order(changes_)
     await tx.run(_ENSURE_REGISTER, key=m.entity_key(m.REGISTER, register), register=register)
     upserts = [c.entity for c in ordered if c.op != "DELETED"]
     for i, rows in enumerate(_chunks(upserts)):
@@ -241,6 +279,51 @@ async def apply_in(
     for rows in _chunks(events):
         await changes.append(tx, rows, actor=actor, register=register, occurred_at=when)
     progress(f"recorded {len(events)} change events")
+
+
+async def entities_in(tx: AsyncManagedTransaction, keys: list[str]) -> dict[str, m.Entity]:
+    """The entities with these keys as the graph holds them now, keyed by entity key."""
+    result = await tx.run(_ENTITIES, keys=keys, types=list(m.RELATIONSHIP_TYPES))
+    found: dict[str, m.Entity] = {}
+    async for record in result:
+        entity = _from_graph(record["key"], record["props"], record["links"])
+        found[entity.key] = entity
+    return found
+
+
+async def declaring_registers(tx: AsyncManagedTransaction, key: str) -> list[str]:
+    """The ids of the registers that declare the entity `key`, in order."""
+    result = await tx.run(_DECLARING, key=key)
+    return [record["register"] async for record in result]
+
+
+async def upsert_entities_in(
+    tx: AsyncManagedTransaction,
+    registers: list[str],
+    entities: list[m.Entity],
+    actor: str,
+    occurred_at: dt.datetime | None = None,
+) -> Plan:
+    """Create or update just `entities`, declared by `registers`, as `apply_in` would.
+
+    The write path of `apply_in` for a part of the register: the change lock, a diff of each
+    entity against its node (whichever register declares it), then the same upsert, link and
+    event steps, so that a change made this way records the same event as applying a document
+    that makes it. The events name the first register; an entity created here is declared by
+    every one of `registers`. Entities already as desired are left alone: a retry after an
+    unseen commit writes nothing.
+    """
+    if not registers:
+        raise ValueError("an entity must be declared by at least one register")
+    await changes.lock(tx)
+    current = await entities_in(tx, [e.key for e in entities])
+    plan = diff(registers[0], current, entities)
+    if plan.empty:
+        return plan
+    await _write(tx, registers[0], plan.changes, actor, lambda _: None, occurred_at)
+    created = [c.entity.key for c in plan.by_op("CREATED")]
+    if created and len(registers) > 1:
+        await tx.run(_DECLARE, keys=created, registers=registers[1:])
     return plan
 
 
