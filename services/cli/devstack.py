@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 import click
+import httpx
 
 from graph import from_document, migrate, register
 from graph.database import open_database
@@ -114,6 +115,8 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
                 env=env,
             )
             children.append(_Child(name, f"http://127.0.0.1:{port}", process))
+        for child in children:
+            _wait_healthy(child)
         _banner(neo4j, server, children)
         while True:
             for child in children:
@@ -145,6 +148,21 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
         if server is not None:
             server.stop()
         _say("stopped")
+
+
+def _wait_healthy(child: _Child, timeout: float = 60.0) -> None:
+    """Wait until the child answers /healthz, so the banner's addresses work when printed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            return  # the main loop reports the exit
+        try:
+            if httpx.get(f"{child.url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    _say(f"{child.name} did not answer {child.url}/healthz within {timeout:.0f} s")
 
 
 def _banner(neo4j: Neo4jSettings, server: LocalNeo4j | None, children: list[_Child]) -> None:
