@@ -36,14 +36,22 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
+from graph.read.organisations import organisation
 from schema.errors import RopaError
-from schema.graphql.records import HopKind, HopRecord, RecipientRecord, RecipientsQuestion
+from schema.graphql.records import (
+    HopKind,
+    HopRecord,
+    OrganisationRecord,
+    RecipientRecord,
+    RecipientsQuestion,
+)
 
 MAX_HOPS = 6
 MAX_PATHS = 50_000
 
 _HOP_COLUMNS = """
-RETURN d.id AS hop, source.id AS source, target.id AS target, target.name AS targetName,
+RETURN d.id AS hop, source.id AS source, target.id AS target,
+       source {.*} AS sourceProps, target {.*} AS targetProps,
        a.id AS activity, d.recipientRole AS role, d.condition AS condition,
        COLLECT { MATCH (d)-[:CARRIES]->(c:DataCategory)-[:PART_OF*0..8]->(asked)
                  RETURN DISTINCT c.id AS id ORDER BY id } AS categories,
@@ -99,7 +107,7 @@ CALL (asked, o, f) {
     AND (a.validUntil IS NULL OR a.validUntil >= $asOf)
   MATCH (d)-[:TO]->(target:Organisation)
   RETURN 'onward-disclosure' AS kind, d.id AS hop, target.id AS target,
-         target.name AS targetName, a.id AS activity, d.recipientRole AS role,
+         target {.*} AS targetProps, a.id AS activity, d.recipientRole AS role,
          d.condition AS condition,
          COLLECT { MATCH (d)-[:CARRIES]->(c:DataCategory)-[:PART_OF*0..8]->(asked)
                    RETURN DISTINCT c.id AS id ORDER BY id } AS categories,
@@ -122,12 +130,20 @@ CALL (asked, o, f) {
                  RETURN c.id AS id ORDER BY id } AS categories
   WHERE size(categories) > 0
   RETURN 'sub-processing' AS kind, e.id AS hop, target.id AS target,
-         target.name AS targetName, a.id AS activity, 'processor' AS role,
+         target {.*} AS targetProps, a.id AS activity, 'processor' AS role,
          null AS condition, categories, [] AS bases
 }
-RETURN f.org AS source, f.processor AS processor, kind, hop, target, targetName, activity,
+RETURN f.org AS source, f.processor AS processor, kind, hop, target, targetProps, activity,
        role, condition, categories, bases
 """
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """The recipients, and every organisation on their paths (read along the way)."""
+
+    recipients: list[RecipientRecord]
+    organisations: dict[str, OrganisationRecord]
 
 
 class TooManyPaths(RopaError):
@@ -207,15 +223,16 @@ def _check_size(count: int) -> None:
         )
 
 
-async def recipients(db: Database, question: RecipientsQuestion) -> list[RecipientRecord]:
-    """Every recipient of the data with its paths, by name (at most MAX_HOPS read
-    transactions, one per hop level; no writes)."""
+async def trace(db: Database, question: RecipientsQuestion) -> Lineage:
+    """Every recipient of the data with its paths, by name, and the organisations on them (at
+    most MAX_HOPS read transactions, one per hop level; no writes)."""
     params: dict[str, Any] = {"category": question.category_id, "asOf": question.as_of}
     if question.controller_id is None:
         rows = await db.read(_rows, FIRST_HOPS_ALL, **params)
     else:
         rows = await db.read(_rows, FIRST_HOPS_FROM, controller=question.controller_id, **params)
-    names = {row["target"]: row["targetName"] for row in rows}
+    orgs = {row["source"]: row["sourceProps"] for row in rows}
+    orgs.update((row["target"], row["targetProps"]) for row in rows)
     frontier = [p for p in map(_first_hop, rows) if p is not None]
     paths = list(frontier)
     _check_size(len(paths))
@@ -231,7 +248,7 @@ async def recipients(db: Database, question: RecipientsQuestion) -> list[Recipie
         onward: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
             onward[(row["source"], row["processor"])].append(row)
-            names[row["target"]] = row["targetName"]
+            orgs[row["target"]] = row["targetProps"]
         frontier = [
             extended
             for path in frontier
@@ -241,16 +258,24 @@ async def recipients(db: Database, question: RecipientsQuestion) -> list[Recipie
         paths.extend(frontier)
         _check_size(len(paths))
         depth += 1
-    return _group(paths, names)
+    records = {key: organisation(props) for key, props in orgs.items()}
+    return Lineage(_group(paths, records), records)
 
 
-def _group(paths: list[_Path], names: Mapping[str, str]) -> list[RecipientRecord]:
+async def recipients(db: Database, question: RecipientsQuestion) -> list[RecipientRecord]:
+    """Every recipient of the data with its paths, by name (see `trace`)."""
+    return (await trace(db, question)).recipients
+
+
+def _group(paths: list[_Path], orgs: Mapping[str, OrganisationRecord]) -> list[RecipientRecord]:
     by_recipient: dict[str, list[tuple[HopRecord, ...]]] = defaultdict(list)
     for path in paths:
         by_recipient[path.hops[-1].to_id].append(path.hops)
     return [
         RecipientRecord(org, tuple(sorted(found, key=_path_key)))
-        for org, found in sorted(by_recipient.items(), key=lambda i: (names[i[0]].lower(), i[0]))
+        for org, found in sorted(
+            by_recipient.items(), key=lambda item: (orgs[item[0]].name.lower(), item[0])
+        )
     ]
 
 

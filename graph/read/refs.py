@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from neo4j import AsyncManagedTransaction
@@ -10,38 +11,39 @@ from graph.database import Database
 from schema.errors import NotFound, RopaError
 from schema.graphql.records import RefKind
 
-# Ids are lower-case slugs, so the id test is exact and uses the unique index; names are
-# compared lower-cased, which no index serves, so that part scans the one label only.
-_ORGANISATION = """
+# Ids are lower-case slugs, found through the unique index. Names are compared lower-cased,
+# which no index serves, so that query scans the one label, and only for refs no id matched.
+_ORGANISATION_IDS = "UNWIND $ids AS id MATCH (n:Organisation {id: id}) RETURN n.id AS id"
+_ACTIVITY_IDS = "UNWIND $ids AS id MATCH (n:ProcessingActivity {id: id}) RETURN n.id AS id"
+_DATA_CATEGORY_IDS = "UNWIND $ids AS id MATCH (n:DataCategory {id: id}) RETURN n.id AS id"
+_LEGAL_BASIS_IDS = "UNWIND $ids AS id MATCH (n:LegalBasis {id: id}) RETURN n.id AS id"
+_ORGANISATION_NAMES = """
 UNWIND $refs AS ref
-MATCH (n:Organisation)
-WHERE n.id = toLower(ref) OR toLower(n.name) = toLower(ref)
+MATCH (n:Organisation) WHERE toLower(n.name) = toLower(ref)
 RETURN ref, n.id AS id
 """
-_ACTIVITY = """
+_ACTIVITY_NAMES = """
 UNWIND $refs AS ref
-MATCH (n:ProcessingActivity)
-WHERE n.id = toLower(ref) OR toLower(n.name) = toLower(ref)
+MATCH (n:ProcessingActivity) WHERE toLower(n.name) = toLower(ref)
 RETURN ref, n.id AS id
 """
-_DATA_CATEGORY = """
+_DATA_CATEGORY_NAMES = """
 UNWIND $refs AS ref
-MATCH (n:DataCategory)
-WHERE n.id = toLower(ref) OR toLower(n.name) = toLower(ref)
+MATCH (n:DataCategory) WHERE toLower(n.name) = toLower(ref)
 RETURN ref, n.id AS id
 """
-_LEGAL_BASIS = """
+_LEGAL_BASIS_NAMES = """
 UNWIND $refs AS ref
-MATCH (n:LegalBasis)
-WHERE n.id = toLower(ref) OR toLower(n.title) = toLower(ref)
+MATCH (n:LegalBasis) WHERE toLower(n.title) = toLower(ref)
 RETURN ref, n.id AS id
 """
 _QUERIES = {
-    RefKind.ORGANISATION: _ORGANISATION,
-    RefKind.ACTIVITY: _ACTIVITY,
-    RefKind.DATA_CATEGORY: _DATA_CATEGORY,
-    RefKind.LEGAL_BASIS: _LEGAL_BASIS,
+    RefKind.ORGANISATION: (_ORGANISATION_IDS, _ORGANISATION_NAMES),
+    RefKind.ACTIVITY: (_ACTIVITY_IDS, _ACTIVITY_NAMES),
+    RefKind.DATA_CATEGORY: (_DATA_CATEGORY_IDS, _DATA_CATEGORY_NAMES),
+    RefKind.LEGAL_BASIS: (_LEGAL_BASIS_IDS, _LEGAL_BASIS_NAMES),
 }
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 class AmbiguousReference(RopaError):
@@ -56,10 +58,15 @@ class AmbiguousReference(RopaError):
         super().__init__(f"'{ref}' names several of kind {kind}: use one of the ids {ids}")
 
 
-async def _candidates(
-    tx: AsyncManagedTransaction, kind: RefKind, refs: list[str]
+async def _ids(tx: AsyncManagedTransaction, /, kind: RefKind, ids: list[str]) -> set[str]:
+    result = await tx.run(_QUERIES[kind][0], ids=ids)
+    return {record["id"] async for record in result}
+
+
+async def _names(
+    tx: AsyncManagedTransaction, /, kind: RefKind, refs: list[str]
 ) -> dict[str, list[str]]:
-    result = await tx.run(_QUERIES[kind], refs=refs)
+    result = await tx.run(_QUERIES[kind][1], refs=refs)
     found: dict[str, list[str]] = defaultdict(list)
     async for record in result:
         found[record["ref"]].append(record["id"])
@@ -67,8 +74,6 @@ async def _candidates(
 
 
 def _pick(kind: RefKind, ref: str, ids: list[str]) -> str | NotFound | AmbiguousReference:
-    if ref.lower() in ids:
-        return ref.lower()
     if len(ids) == 1:
         return ids[0]
     if not ids:
@@ -79,9 +84,16 @@ def _pick(kind: RefKind, ref: str, ids: list[str]) -> str | NotFound | Ambiguous
 async def resolve(
     db: Database, kind: RefKind, refs: list[str]
 ) -> list[str | NotFound | AmbiguousReference]:
-    """The id each ref names, or the error to raise for it, in order (one read transaction).
+    """The id each ref names, or the error to raise for it, in order.
 
-    An exact id wins over a name; a name must name exactly one thing.
+    An exact id (any case) wins over a name; a name must name exactly one thing. One read
+    transaction for the refs that look like ids, one more for those that matched no id.
     """
-    found = await db.read(_candidates, kind, sorted(set(refs)))
-    return [_pick(kind, ref, found.get(ref, [])) for ref in refs]
+    slugs = sorted({ref.lower() for ref in refs if _SLUG.fullmatch(ref.lower())})
+    exact = await db.read(_ids, kind, slugs) if slugs else set()
+    misses = sorted({ref for ref in refs if ref.lower() not in exact})
+    named = await db.read(_names, kind, misses) if misses else {}
+    return [
+        ref.lower() if ref.lower() in exact else _pick(kind, ref, named.get(ref, []))
+        for ref in refs
+    ]

@@ -148,7 +148,9 @@ class GraphReader:
         return found
 
     async def recipients(self, question: RecipientsQuestion) -> list[RecipientRecord]:
-        return await lineage.recipients(self._db, question)
+        found = await lineage.trace(self._db, question)
+        self._organisations.prime_many(found.organisations)
+        return found.recipients
 
     async def sub_processors(self, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:
         found = await engagements.in_force(self._db, processor_id, as_of)

@@ -24,8 +24,8 @@ QUESTION = RecipientsQuestion(
 # other leaf (AllNodesScan, NodeByLabelScan, NodeIndexScan, relationship scans) reads a whole
 # label, index or graph.
 SOURCES = {"NodeUniqueIndexSeek", "NodeIndexSeek", "Argument"}
-# A variable-length pattern in a plan's details: *, *2, *0.., *..8, *0..8
-_LENGTH = re.compile(r"\*(\d*)(\.\.)?(\d*)")
+# A variable-length relationship in a plan's details: [:R*], [r:R*2], [*0..], [:R*..8], [*0..8]
+_LENGTH = re.compile(r"\[[^\[\]]*?\*(\d*)(\.\.)?(\d*)\s*\]")
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ async def example(db: Database) -> Database:
 
 
 def unbounded(details: str) -> list[str]:
-    """The variable-length patterns in `details` that have no upper bound."""
+    """The variable-length relationships in `details` that have no upper bound."""
     return [
         m.group(0)
         for m in _LENGTH.finditer(details)
@@ -45,9 +45,10 @@ def unbounded(details: str) -> list[str]:
 
 
 def test_unbounded_recognises_open_patterns() -> None:
-    assert unbounded("(a)-[:PART_OF*]->(b)") == ["*"]
-    assert unbounded("(a)-[:PART_OF*0..]->(b) (c)-[*1..3]-(d)") == ["*0.."]
+    assert unbounded("(a)-[:PART_OF*]->(b)") == ["[:PART_OF*]"]
+    assert unbounded("(a)-[anon_1:PART_OF*0..]->(b) (c)-[*1..3]-(d)") == ["[anon_1:PART_OF*0..]"]
     assert unbounded("(asked)<-[:PART_OF*0..8]-(c) (x)-[:R*2]->(y)") == []
+    assert unbounded("target {.*} AS targetProps, n {.name, .*}") == []
 
 
 @pytest.mark.parametrize(
