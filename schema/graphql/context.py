@@ -27,6 +27,8 @@ from schema.graphql.records import (
     SubjectRecord,
     SystemRecord,
 )
+from schema.graphql.writes import History, Writer
+from schema.tokens import Principal
 
 K = TypeVar("K", contravariant=True)
 V = TypeVar("V")
@@ -174,3 +176,8 @@ class RegistryContext:
     connection_params: Any = field(default=None)
     # The process's change follower; subscriptions need it, queries do not.
     changes: ChangeStream | None = None
+    # Who the request acts as: the bearer token it presented, if that is a configured one.
+    principal: Principal | None = None
+    # Mutations and webhook administration, and the recorded change history.
+    writer: Writer | None = None
+    history: History | None = None

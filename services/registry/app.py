@@ -20,8 +20,10 @@ from graph import migrate
 from graph.database import Database, open_database
 from schema.errors import DatabaseUnavailable
 from schema.graphql.schema import build_schema
+from services.registry.auth import load_tokens
 from services.registry.explorer import RegistryGraphQL
 from services.registry.exports import EXPORT_ROUTE
+from services.registry.feeds import FEED_ROUTE
 from services.registry.follower import ChangeFollower, FollowerConfig
 from services.registry.settings import RegistrySettings
 
@@ -87,8 +89,11 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             EXPORT_ROUTE,
+            FEED_ROUTE,
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Read once, here: a token list that cannot be used stops the start (TokenConfigInvalid).
+    app.state.tokens = load_tokens(settings.tokens, settings.tokens_file)
     return app

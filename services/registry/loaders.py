@@ -29,6 +29,10 @@ from schema.graphql.records import (
     RefKind,
     SystemRecord,
 )
+from schema.webhook_url import TargetPolicy
+from services.registry.auth import request_principal
+from services.registry.settings import RegistrySettings
+from services.registry.writer import GraphHistory, GraphWriter
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -158,8 +162,16 @@ class GraphReader:
         return found
 
 
+def _webhook_policy(request: Any) -> TargetPolicy:
+    scope = getattr(request, "scope", None)
+    app = scope.get("app") if isinstance(scope, dict) else None
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    return settings.webhook_policy if isinstance(settings, RegistrySettings) else TargetPolicy()
+
+
 def build_context(db: Database, request: Any = None, response: Any = None) -> RegistryContext:
-    """The context of one request: a reader with fresh loaders."""
+    """The context of one request: a reader with fresh loaders, the principal its bearer token
+    names (services.registry.auth), and the writer and change history of the change API."""
     reader = GraphReader(db)
     return RegistryContext(
         reader=reader,
@@ -168,4 +180,7 @@ def build_context(db: Database, request: Any = None, response: Any = None) -> Re
         compliance_documents=GraphDocumentLoader(db),
         request=request,
         response=response,
+        principal=request_principal(request),
+        writer=GraphWriter(db, _webhook_policy(request)),
+        history=GraphHistory(db),
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.settings import Neo4jSettings
+from schema.webhook_url import TargetPolicy
 
 
 class RegistryNeo4jSettings(Neo4jSettings):
@@ -51,8 +53,29 @@ class RegistrySettings(BaseSettings):
         description="Changes one subscriber may have waiting; past that it is dropped and "
         "told to resume from its last change",
     )
+    tokens: str | None = Field(
+        default=None,
+        description="ROPA_TOKENS: JSON list of bearer tokens by hash, "
+        '[{"name": ..., "role": "dpo", "sha256": ...}] (see schema/tokens.py)',
+    )
+    tokens_file: Path | None = Field(
+        default=None, description="ROPA_TOKENS_FILE: a file holding the same JSON list"
+    )
+    # The notifier's variables (ROPA_WEBHOOK_ALLOW_*): registration refuses what it would.
+    webhook_allow_loopback: bool = Field(default=False, description="Allow loopback targets")
+    webhook_allow_private: bool = Field(default=False, description="Allow private targets")
+    webhook_allow_link_local: bool = Field(default=False, description="Allow link-local targets")
 
     @property
     def development(self) -> bool:
         """Whether clients see the details of unexpected errors."""
         return self.env == "development"
+
+    @property
+    def webhook_policy(self) -> TargetPolicy:
+        """Which non-public webhook targets registration accepts."""
+        return TargetPolicy(
+            allow_loopback=self.webhook_allow_loopback,
+            allow_private=self.webhook_allow_private,
+            allow_link_local=self.webhook_allow_link_local,
+        )

@@ -6,6 +6,7 @@ it. Modules that change the graph or the server use their own fixtures.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from starlette.applications import Starlette
 from graph import from_document, maintenance, register
 from graph.database import Database
 from graph.settings import Neo4jSettings
+from schema.tokens import hash_token
 from schema.validation import load_document
 from services.registry.app import create_app
 from services.registry.settings import RegistryNeo4jSettings, RegistrySettings
@@ -94,3 +96,81 @@ def data(graphql: GraphQL) -> GraphQL:
         return result
 
     return post
+
+
+# Bearer tokens for the change API (mutations, webhook administration); only hashes are given
+# to the app, as in production.
+DPO_TOKEN = "test-dpo-token-alice"
+READER_TOKEN = "test-reader-token-bob"
+
+
+@pytest.fixture(scope="session")
+def dpo_settings(registry_settings: RegistrySettings) -> RegistrySettings:
+    """The registry's settings with a `dpo` and a `reader` token, webhooks to loopback allowed."""
+    tokens = [
+        {"name": "dpo-alice", "role": "dpo", "sha256": hash_token(DPO_TOKEN)},
+        {"name": "reader-bob", "role": "reader", "sha256": hash_token(READER_TOKEN)},
+    ]
+    return registry_settings.model_copy(
+        update={"tokens": json.dumps(tokens), "webhook_allow_loopback": True}
+    )
+
+
+@pytest.fixture(scope="module")
+async def dpo_app(dpo_settings: RegistrySettings) -> AsyncIterator[Starlette]:
+    """The app started with `dpo_settings`, through its lifespan."""
+    application = create_app(dpo_settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="module")
+async def dpo_client(dpo_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on `dpo_app`."""
+    transport = httpx.ASGITransport(app=dpo_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def as_user(dpo_client: httpx.AsyncClient) -> Callable[[str | None], GraphQL]:
+    """`as_user(token)`: POST operations with that bearer token (None: none); the JSON body."""
+
+    def poster(token: str | None) -> GraphQL:
+        headers = {} if token is None else {"authorization": f"Bearer {token}"}
+
+        async def post(query: str, **variables: Any) -> dict[str, Any]:
+            body = {"query": query, "variables": variables}
+            response = await dpo_client.post("/graphql", json=body, headers=headers)
+            assert response.status_code == 200, response.text
+            result: dict[str, Any] = response.json()
+            return result
+
+        return post
+
+    return poster
+
+
+@pytest.fixture(scope="module")
+def as_dpo(as_user: Callable[[str | None], GraphQL]) -> GraphQL:
+    """POST operations as the `dpo` token; the operation must succeed: its `data`."""
+    post = as_user(DPO_TOKEN)
+
+    async def run(query: str, **variables: Any) -> dict[str, Any]:
+        body = await post(query, **variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    return run
+
+
+CHANGES_REGISTER = Path(__file__).resolve().parents[1] / "fixtures" / "changes-register.yaml"
+
+
+@pytest.fixture
+async def change_register(db: Database) -> Database:
+    """A clean graph holding the small register of tests/fixtures/changes-register.yaml."""
+    doc = load_document(CHANGES_REGISTER)
+    await register.apply(db, doc.register_info.id, from_document.entities(doc), "tests")
+    return db

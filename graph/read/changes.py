@@ -1,0 +1,163 @@
+"""The sub-processor changes as the API reads them: a page after a cursor, the newest ones for a
+feed, and the organisations they name, including those since taken out of the register."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph import changes
+from graph import model as m
+from graph import subprocessor_changes as spc
+from graph.database import Database
+from graph.read.organisations import organisation
+from schema.change_requests import UnknownChangeEvent
+from schema.graphql.records import OrganisationRecord
+
+_SEQUENCE_OF = "MATCH (c:ChangeEvent {id: $id}) RETURN c.sequence AS sequence"
+
+# Engagement events before $before, newest first, by the (entityType, sequence) index; as
+# graph.subprocessor_changes reads them oldest first (see there for `$needle` and `last`).
+_NEWEST = """
+MATCH (c:ChangeEvent)
+USING INDEX SEEK c:ChangeEvent(entityType, sequence)
+WHERE c.entityType = $entityType AND c.sequence < $before
+WITH c ORDER BY c.entityType DESC, c.sequence DESC LIMIT $scan
+WITH collect(c) AS scanned
+RETURN [x IN scanned
+        WHERE $needle IS NULL OR x.after CONTAINS $needle OR x.before CONTAINS $needle
+        | x {.*}] AS events,
+       size(scanned) AS scanned,
+       CASE WHEN size(scanned) = 0 THEN null ELSE scanned[-1].sequence END AS last
+"""
+
+_ORGANISATIONS = """
+UNWIND $ids AS id
+MATCH (n:Organisation {id: id})
+RETURN n {.*} AS props
+"""
+
+# The last recorded state of organisations no longer in the graph.
+_RECORDED = """
+UNWIND $ids AS id
+MATCH (c:ChangeEvent {entityType: 'Organisation', entityId: id})
+WITH id, c ORDER BY c.sequence DESC
+WITH id, [s IN collect(coalesce(c.after, c.before)) WHERE s IS NOT NULL][0] AS snapshot
+RETURN id, snapshot
+"""
+
+_MIN_SCAN = 500
+
+
+@dataclass(frozen=True)
+class FeedChanges:
+    """A processor's newest changes, and every organisation they name (by id)."""
+
+    changes: list[spc.SubProcessorChange]
+    organisations: dict[str, OrganisationRecord]
+
+
+async def sequence_of(tx: AsyncManagedTransaction, event_id: str) -> int | None:
+    """The sequence of the change event with this id; None when there is none."""
+    record = await (await tx.run(_SEQUENCE_OF, id=event_id)).single()
+    return None if record is None else int(record["sequence"])
+
+
+async def history_in(
+    tx: AsyncManagedTransaction, processor_id: str | None, after: str | None, first: int
+) -> list[spc.SubProcessorChange]:
+    """Up to `first` changes (of the processor, if given) after the event `after`, oldest first.
+
+    `after` is any change event's id (None: from the beginning); UnknownChangeEvent if none has
+    it. Read transaction.
+    """
+    position = 0
+    if after is not None:
+        found = await sequence_of(tx, after)
+        if found is None:
+            raise UnknownChangeEvent("after", after)
+        position = found
+    return await spc.changes_after(tx, position, processor_id, first)
+
+
+async def history(
+    db: Database, processor_id: str | None, after: str | None, first: int
+) -> list[spc.SubProcessorChange]:
+    """`history_in` in one read transaction."""
+    return await db.read(history_in, processor_id, after, first)
+
+
+def _concerns(change: spc.SubProcessorChange, processor_id: str) -> bool:
+    # An engagement moved from one processor to another concerns both.
+    return processor_id in (
+        change.processor,
+        (change.before or {}).get("processor"),
+        (change.after or {}).get("processor"),
+    )
+
+
+async def newest_in(
+    tx: AsyncManagedTransaction, processor_id: str, limit: int
+) -> list[spc.SubProcessorChange]:
+    """The processor's latest `limit` changes, newest first (read transaction)."""
+    needle = json.dumps(m.entity_key(m.ORGANISATION, processor_id))
+    scan = max(limit, _MIN_SCAN)
+    position = await changes.last_sequence(tx) + 1
+    found: list[spc.SubProcessorChange] = []
+    while len(found) < limit:
+        result = await tx.run(
+            _NEWEST, entityType=m.ENGAGEMENT, before=position, scan=scan, needle=needle
+        )
+        record = await result.single()
+        if record is None or record["last"] is None:
+            break
+        for data in record["events"]:
+            change = spc.from_event(changes.ChangeEvent.from_record(data))
+            if change is not None and _concerns(change, processor_id):
+                found.append(change)
+        position = int(record["last"])
+        if record["scanned"] < scan:
+            break
+    return found[:limit]
+
+
+def _record(org_id: str, props: Mapping[str, Any]) -> OrganisationRecord:
+    return organisation({**props, "id": org_id, "name": props.get("name") or org_id})
+
+
+async def organisations_in(
+    tx: AsyncManagedTransaction, ids: list[str]
+) -> dict[str, OrganisationRecord]:
+    """The organisations with these ids as they are, or as last recorded if since removed."""
+    found: dict[str, OrganisationRecord] = {}
+    async for record in await tx.run(_ORGANISATIONS, ids=sorted(set(ids))):
+        found[record["props"]["id"]] = organisation(record["props"])
+    missing = sorted(set(ids) - set(found))
+    if missing:
+        async for record in await tx.run(_RECORDED, ids=missing):
+            snapshot = json.loads(record["snapshot"]) if record["snapshot"] else {}
+            found[record["id"]] = _record(record["id"], snapshot.get("props", {}))
+    return found
+
+
+async def recorded_organisations(db: Database, ids: list[str]) -> dict[str, OrganisationRecord]:
+    """`organisations_in` in one read transaction."""
+    return await db.read(organisations_in, ids)
+
+
+async def feed_in(tx: AsyncManagedTransaction, processor_id: str, limit: int) -> FeedChanges:
+    """What a processor's feed shows: its newest changes and the organisations they name."""
+    found = await newest_in(tx, processor_id, limit)
+    ids = {processor_id}
+    for change in found:
+        ids |= {change.processor, change.sub_processor}
+    return FeedChanges(found, await organisations_in(tx, sorted(ids)))
+
+
+async def feed(db: Database, processor_id: str, limit: int) -> FeedChanges:
+    """`feed_in` in one read transaction."""
+    return await db.read(feed_in, processor_id, limit)

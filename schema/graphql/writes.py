@@ -1,0 +1,133 @@
+"""What the change API needs from the service: writes, webhook administration, the history.
+
+The service puts an implementation of each in the request context (`writer`, `history`). Their
+expected failures are domain errors: `InvalidInput` (its problems go to a payload's `errors`),
+`UnknownChangeEvent`, `NotFound`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from schema.change_requests import EngagementUpdate, EngageRequest
+from schema.graphql.records import EngagementRecord, OrganisationRecord
+
+
+class ChangeData(Protocol):
+    """One sub-processor change (graph.subprocessor_changes.SubProcessorChange fits)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def occurred_at(self) -> dt.datetime: ...
+    @property
+    def effective_from(self) -> dt.date: ...
+    @property
+    def processor(self) -> str: ...
+    @property
+    def sub_processor(self) -> str: ...
+    @property
+    def before(self) -> dict[str, Any] | None: ...
+    @property
+    def after(self) -> dict[str, Any] | None: ...
+    @property
+    def actor(self) -> str: ...
+
+
+class WebhookData(Protocol):
+    """A webhook endpoint and its delivery state, never its secret (graph.webhooks fits)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def processor(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def cursor(self) -> int: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def created_by(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def failing_since(self) -> dt.datetime | None: ...
+    @property
+    def next_attempt_at(self) -> dt.datetime | None: ...
+    @property
+    def last_error(self) -> str | None: ...
+    @property
+    def last_delivered_at(self) -> dt.datetime | None: ...
+
+
+@dataclass(frozen=True)
+class NewWebhook:
+    """A registered endpoint, with its signing secret: the only time the secret is shown."""
+
+    webhook: WebhookData
+    secret: str
+
+
+class Writer(Protocol):
+    """Changes to the register and to webhook endpoints, each in one write transaction."""
+
+    async def engage(self, request: EngageRequest, actor: str) -> EngagementRecord:
+        """Engage a sub-processor; InvalidInput when refused (nothing written)."""
+        ...
+
+    async def update_engagement(
+        self, engagement_id: str, update: EngagementUpdate, actor: str
+    ) -> EngagementRecord:
+        """Change some fields of an engagement; InvalidInput when refused."""
+        ...
+
+    async def end_engagement(
+        self, engagement_id: str, until: dt.date, actor: str
+    ) -> EngagementRecord:
+        """Set an engagement's last day; InvalidInput when refused."""
+        ...
+
+    async def register_webhook(self, url: str, processor_id: str | None, actor: str) -> NewWebhook:
+        """Register an endpoint; InvalidInput for a URL the policy refuses."""
+        ...
+
+    async def webhooks(self, processor_id: str | None) -> Sequence[WebhookData]:
+        """Every endpoint (or those of one processor), oldest first."""
+        ...
+
+    async def remove_webhook(self, webhook_id: str) -> WebhookData:
+        """Remove an endpoint; its last state. InvalidInput when there is none."""
+        ...
+
+    async def redeliver(self, webhook_id: str, after: int | None) -> WebhookData:
+        """Re-activate an endpoint and send again every change after sequence `after`
+        (None: from its cursor); InvalidInput when there is no such endpoint or sequence."""
+        ...
+
+
+class History(Protocol):
+    """The recorded sub-processor changes."""
+
+    async def changes(
+        self, processor_id: str | None, after: str | None, first: int
+    ) -> Sequence[ChangeData]:
+        """Up to `first` changes after the event `after`, oldest first; UnknownChangeEvent."""
+        ...
+
+    async def sequence_of(self, event_id: str) -> int | None:
+        """The sequence of a change event; None when no event has that id."""
+        ...
+
+    def organisation(self, organisation_id: str) -> Awaitable[OrganisationRecord | None]:
+        """An organisation as it is, or as last recorded if since removed (batched per tick)."""
+        ...

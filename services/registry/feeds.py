@@ -1,0 +1,169 @@
+"""GET /feeds/subprocessors/{processor}.atom: a processor's sub-processor changes as Atom 1.0.
+
+The processor is named by id or name, in any case (URL-encoded); an unknown one is a 404 in
+plain text. The feed holds the latest 100 changes, newest first: each entry's id is
+`urn:uuid:` and the change's id (the same as the webhook-id and the GraphQL `id`), `updated` is
+when the change was recorded, and the content says what changed and from when it takes effect.
+The feed's own id is a name-based UUID of the processor's id, so it never changes.
+
+The XML is built with the standard library's ElementTree: a feed is a handful of elements,
+and no third-party generator is needed for that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from graph import subprocessor_changes as spc
+from graph.database import Database
+from graph.read import changes as read_changes
+from graph.read import refs
+from schema.document import OrganisationKind
+from schema.errors import DatabaseUnavailable
+from schema.graphql.records import OrganisationRecord, RefKind
+
+ATOM = "http://www.w3.org/2005/Atom"
+MEDIA_TYPE = "application/atom+xml; charset=utf-8"
+LIMIT = 100
+_FEED_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:ropa-registry:subprocessor-feeds")
+# Characters XML 1.0 cannot carry at all; user text is stripped of them.
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_FIELDS = (
+    ("purpose", "Purpose"),
+    ("dataCategories", "Data categories"),
+    ("location", "Location"),
+    ("since", "Since"),
+    ("until", "Until"),
+    ("status", "Status"),
+    ("noticeDate", "Notice date"),
+    ("activity", "Activity"),
+    ("contract", "Contract"),
+)
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k: _clean(v) for k, v in attrs.items()})
+    if text is not None:
+        element.text = _clean(text)
+    return element
+
+
+def _stamp(moment: dt.datetime) -> str:
+    """RFC 3339, as Atom requires."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return aware.isoformat()
+
+
+def _urn(event_id: str) -> str:
+    try:
+        return uuid.UUID(event_id).urn
+    except ValueError:
+        return uuid.uuid5(_FEED_NAMESPACE, event_id).urn
+
+
+def _value(value: Any) -> str:
+    if value is None or value == []:
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _describe(change: spc.SubProcessorChange, sub: str, processor: str) -> str:
+    if change.type == spc.ADDED:
+        lines = [f"{sub} was added as a sub-processor of {processor}."]
+    elif change.type == spc.REMOVED:
+        lines = [f"{sub} was removed from the sub-processors of {processor}."]
+    else:
+        lines = [f"The engagement of {sub} as a sub-processor of {processor} changed."]
+    lines.append(f"Effective from {change.effective_from.isoformat()}.")
+    before, after = change.before or {}, change.after or {}
+    if change.type == spc.CHANGED:
+        lines.append("")
+        lines.extend(
+            f"{label}: {_value(before.get(key))} -> {_value(after.get(key))}"
+            for key, label in _FIELDS
+            if before.get(key) != after.get(key)
+        )
+    lines.append("")
+    lines.append("The engagement as it now stands:" if after else "The engagement as it was:")
+    state = after or before
+    lines.extend(f"{label}: {_value(state.get(key))}" for key, label in _FIELDS)
+    lines.append("")
+    lines.append(
+        f"Recorded {_stamp(change.occurred_at)} by {change.actor} (change {change.sequence}, "
+        f"id {change.id})."
+    )
+    return "\n".join(lines)
+
+
+def _name(organisations: dict[str, OrganisationRecord], org_id: str) -> str:
+    found = organisations.get(org_id)
+    return found.name if found is not None else org_id
+
+
+def atom_feed(
+    processor: OrganisationRecord,
+    found: read_changes.FeedChanges,
+    self_url: str,
+    now: dt.datetime,
+) -> bytes:
+    """The Atom document of a processor's changes (newest first, as given)."""
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    _el(feed, "id", uuid.uuid5(_FEED_NAMESPACE, processor.id).urn)
+    _el(feed, "title", f"Sub-processors of {processor.name}")
+    _el(feed, "subtitle", f"Changes to the sub-processors {processor.name} engages, newest first")
+    latest = found.changes[0].occurred_at if found.changes else now
+    _el(feed, "updated", _stamp(latest))
+    _el(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    author = _el(feed, "author")
+    _el(author, "name", "ROPA registry")
+    _el(feed, "generator", "ropa-registry")
+    for change in found.changes:
+        sub = _name(found.organisations, change.sub_processor)
+        owner = _name(found.organisations, change.processor)
+        entry = _el(feed, "entry")
+        _el(entry, "id", _urn(change.id))
+        _el(entry, "title", f"{change.type}: {sub} as sub-processor of {owner}")
+        _el(entry, "updated", _stamp(change.occurred_at))
+        _el(entry, "published", _stamp(change.occurred_at))
+        by = _el(entry, "author")
+        _el(by, "name", change.actor)
+        _el(entry, "category", term=change.type)
+        _el(entry, "content", _describe(change, sub, owner), type="text")
+    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True, default_namespace=ATOM)
+    return body
+
+
+async def processor_feed(request: Request) -> Response:
+    """The handler of FEED_ROUTE."""
+    db: Database = request.app.state.database
+    ref = request.path_params["processor"]
+    try:
+        (resolved,) = await refs.resolve(db, RefKind.ORGANISATION, [ref])
+        if isinstance(resolved, Exception):
+            status = 404 if resolved.code == "NOT_FOUND" else 400
+            return PlainTextResponse(f"{resolved}\n", status_code=status)
+        found = await read_changes.feed(db, resolved, LIMIT)
+    except DatabaseUnavailable:
+        return PlainTextResponse("the register's database is unavailable; retry shortly\n", 503)
+    processor = found.organisations.get(resolved) or OrganisationRecord(
+        id=resolved, name=resolved, kind=OrganisationKind.OTHER
+    )
+    body = atom_feed(processor, found, str(request.url), dt.datetime.now(dt.UTC))
+    return Response(body, media_type=MEDIA_TYPE)
+
+
+FEED_ROUTE = Route("/feeds/subprocessors/{processor}.atom", processor_feed, methods=["GET"])
