@@ -54,7 +54,7 @@ def _clean(text: str) -> str:
 
 
 def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k: _clean(v) for k, v in attrs.items()})
+    element = ET.SubElement(parent, tag, {k: _clean(v) for k, v in attrs.items()})
     if text is not None:
         element.text = _clean(text)
     return element
@@ -121,7 +121,8 @@ def atom_feed(
     now: dt.datetime,
 ) -> bytes:
     """The Atom document of a processor's changes (newest first, as given)."""
-    feed = ET.Element(f"{{{ATOM}}}feed")
+    # Unqualified names under a default namespace declared on the root: every element is Atom's.
+    feed = ET.Element("feed", xmlns=ATOM)
     _el(feed, "id", uuid.uuid5(_FEED_NAMESPACE, processor.id).urn)
     _el(feed, "title", f"Sub-processors of {processor.name}")
     _el(feed, "subtitle", f"Changes to the sub-processors {processor.name} engages, newest first")
@@ -143,7 +144,7 @@ def atom_feed(
         _el(by, "name", change.actor)
         _el(entry, "category", term=change.type)
         _el(entry, "content", _describe(change, sub, owner), type="text")
-    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True, default_namespace=ATOM)
+    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return body
 
 
