@@ -47,10 +47,7 @@ query ($category: String!, $controller: String, $asOf: Date) {
   }
 }
 """
-_SIZE = """
-MATCH (r:Register) WITH count(r) AS registers
-MATCH ()-[rel]->() RETURN registers, count(rel) AS relationships
-"""
+_SIZE = "RETURN COUNT { (:Register) } AS registers, COUNT { ()-->() } AS relationships"
 
 
 def _say(message: str) -> None:
