@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from graph.database import open_database
 from graph.neo4j_server import LocalNeo4j, LocalNeo4jError, default_cache_dir
 from graph.settings import Neo4jSettings
 from schema.errors import DatabaseUnavailable, DocumentInvalid
+from schema.tokens import DPO, hash_token
 from schema.validation import load_document
 from services.cli.settings import CliSettings
 
@@ -86,6 +89,8 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
             password = server.start()
             neo4j = settings.neo4j(uri=server.uri, password=password)
         asyncio.run(_prepare(neo4j, example, "ropa dev"))
+        # The development DPO token: ROPA_DEV_TOKEN, else a new one each run.
+        token = os.environ.get("ROPA_DEV_TOKEN") or secrets.token_urlsafe(32)
         _say(f"database loaded {time.monotonic() - started:.1f} s after start")
         env = {
             **os.environ,
@@ -94,6 +99,7 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
             "NEO4J_PASSWORD": neo4j.password.get_secret_value(),
             "NEO4J_DATABASE": neo4j.database,
             "ROPA_ENV": os.environ.get("ROPA_ENV", "development"),
+            "ROPA_TOKENS": dev_tokens(token, os.environ.get("ROPA_TOKENS")),
         }
         ports = {"registry": settings.ropa_registry_port, "notifier": settings.ropa_notifier_port}
         for name, module in _SERVICES.items():
@@ -117,7 +123,9 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
             children.append(_Child(name, f"http://127.0.0.1:{port}", process))
         for child in children:
             _wait_healthy(child)
-        _banner(neo4j, server, children)
+        _banner(
+            neo4j, server, children, _token_lines(token, children, "ROPA_DEV_TOKEN" in os.environ)
+        )
         while True:
             for child in children:
                 if child.process.poll() is not None:
@@ -165,7 +173,12 @@ def _wait_healthy(child: _Child, timeout: float = 60.0) -> None:
     _say(f"{child.name} did not answer {child.url}/healthz within {timeout:.0f} s")
 
 
-def _banner(neo4j: Neo4jSettings, server: LocalNeo4j | None, children: list[_Child]) -> None:
+def _banner(
+    neo4j: Neo4jSettings,
+    server: LocalNeo4j | None,
+    children: list[_Child],
+    extra: list[str] | None = None,
+) -> None:
     lines = ["", "ROPA registry development stack is up:"]
     lines.append(f"  Neo4j (Bolt)     {neo4j.uri}  user {neo4j.user}")
     if server is not None:
@@ -180,5 +193,42 @@ def _banner(neo4j: Neo4jSettings, server: LocalNeo4j | None, children: list[_Chi
             lines.append(f"  {child.name:<16} {child.url}/healthz")
     if not children:
         lines.append("  (no HTTP services are built yet)")
+    lines.extend(extra or [])
     lines.append("Press Ctrl-C to stop everything.")
     click.echo("\n".join(lines), err=True)
+
+
+DEV_TOKEN_NAME = "dev-dpo"
+
+
+def dev_tokens(token: str, existing: str | None) -> str:
+    """ROPA_TOKENS for the registry child: any list already set, and the development token's
+    hash with the `dpo` role under the name `dev-dpo` (the actor of its changes)."""
+    digest = hash_token(token)
+    entries: list[object] = []
+    if existing:
+        try:
+            parsed = json.loads(existing)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list):
+            entries = [e for e in parsed if not (isinstance(e, dict) and e.get("sha256") == digest)]
+        else:
+            _say("ROPA_TOKENS is not a JSON list; only the development token is configured")
+    entries.append({"name": DEV_TOKEN_NAME, "role": DPO, "sha256": digest})
+    return json.dumps(entries)
+
+
+def _token_lines(token: str, children: list[_Child], chosen: bool) -> list[str]:
+    registry = next((c for c in children if c.name == "registry"), None)
+    if registry is None:
+        return []
+    where = "from ROPA_DEV_TOKEN" if chosen else "generated; set ROPA_DEV_TOKEN to keep one"
+    query = json.dumps({"query": "{ webhooks { id url status } }"})
+    return [
+        f"  DPO token        {token}",
+        f"                   ({DEV_TOKEN_NAME}, {where}); mutations need it:",
+        f"    curl -s {registry.url}/graphql -H 'Authorization: Bearer {token}' \\",
+        f"      -H 'Content-Type: application/json' -d '{query}'",
+        '    in the explorer, Headers: {"Authorization": "Bearer <the token>"}',
+    ]

@@ -1,0 +1,29 @@
+"""`ropa dev`'s development token: only its hash reaches the registry, as `dev-dpo`."""
+
+from __future__ import annotations
+
+import json
+
+from schema.tokens import hash_token, parse_tokens, verify
+from services.cli.devstack import dev_tokens
+
+
+def test_the_dev_token_is_configured_by_its_hash() -> None:
+    text = dev_tokens("my-dev-token", None)
+    assert "my-dev-token" not in text
+    entries = parse_tokens(text, "ROPA_TOKENS")
+    principal = verify("my-dev-token", entries)
+    assert principal is not None
+    assert (principal.name, principal.role) == ("dev-dpo", "dpo")
+
+
+def test_tokens_already_configured_are_kept() -> None:
+    mine = {"name": "dpo-alice", "role": "dpo", "sha256": hash_token("alice")}
+    again = {"name": "old-dev", "role": "dpo", "sha256": hash_token("dev")}
+    entries = parse_tokens(dev_tokens("dev", json.dumps([mine, again])), "ROPA_TOKENS")
+    assert [e.name for e in entries] == ["dpo-alice", "dev-dpo"]
+
+
+def test_a_list_that_is_not_one_is_replaced() -> None:
+    entries = parse_tokens(dev_tokens("dev", "{not json"), "ROPA_TOKENS")
+    assert [e.name for e in entries] == ["dev-dpo"]
