@@ -85,7 +85,7 @@ async def follow(
             arrived = await live.next()
             if arrived is None:
                 raise SubscriberFellBehind(last_id)
-            if False:
+            if arrived.sequence <= through:
                 continue
             through = arrived.sequence
             last_id = arrived.id
