@@ -20,6 +20,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
+from schema.change_requests import UnknownChangeEvent
 from schema.errors import RopaError
 from schema.graphql.access import Info
 from schema.graphql.changes import SubProcessorChange
@@ -30,16 +31,6 @@ log = logging.getLogger(__name__)
 
 # Recorded changes read per round trip while replaying.
 REPLAY_PAGE = 200
-
-
-class UnknownChangeEvent(RopaError):
-    """`after` names no change event."""
-
-    code = "NOT_FOUND"
-
-    def __init__(self, event_id: str) -> None:
-        self.event_id = event_id
-        super().__init__(f"no change event with id '{event_id}'")
 
 
 class SubscriberFellBehind(RopaError):
@@ -144,7 +135,7 @@ class Subscription:
         if event_id is not None:
             start = await stream.sequence_of(event_id)
             if start is None:
-                raise UnknownChangeEvent(event_id)
+                raise UnknownChangeEvent("after", event_id)
         try:
             async with aclosing(follow(stream, processor_id, start)) as changes:
                 async for change in changes:

@@ -6,21 +6,27 @@ import json
 import logging
 import re
 from datetime import timedelta
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from graph.database import Database
 from schema.graphql.context import RegistryContext
+from services.registry.auth import principal_from_header
 from services.registry.loaders import build_context
 
 log = logging.getLogger(__name__)
 
 TITLE = "ROPA registry: GraphQL explorer"
+# connection_ack with no payload.
+_ACK: UnsetType = UNSET
 
 DEFAULT_QUERY = """\
 # Who receives safeguarding data, along which path, under which legal basis, today?
@@ -98,3 +104,29 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
         context = build_context(database, request=request, response=response)
         context.changes = getattr(request.app.state, "changes", None)
         return context
+
+    async def on_ws_connect(self, context: RegistryContext) -> UnsetType | dict[str, object] | None:
+        """`connection_init`: reads need no token, but a token given in the payload
+        (`{"Authorization": "Bearer <token>"}`) must be a configured one, else the socket is
+        closed with 4403 Forbidden; it then acts for the connection's operations."""
+        given = _authorization(context.connection_params)
+        if given is None:
+            return _ACK
+        tokens = getattr(context.request.app.state, "tokens", ())
+        principal = principal_from_header(given, tokens) if isinstance(given, str) else None
+        if principal is None:
+            log.info("refused a WebSocket whose connection_init carried an unknown token")
+            raise ConnectionRejectionError()
+        context.principal = principal
+        return _ACK
+
+
+def _authorization(params: Any) -> object | None:
+    """The `Authorization` entry of a connection_init payload, whatever its case."""
+    if not isinstance(params, dict):
+        return None
+    for key, value in params.items():
+        if isinstance(key, str) and key.lower() == "authorization":
+            found: object = value
+            return found
+    return None

@@ -19,9 +19,9 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from graph import event_sequence
 from graph import subprocessor_changes as spc
 from graph.database import Database
+from graph.read.changes import sequence_of
 from schema.errors import DatabaseUnavailable
 from schema.graphql.context import ChangeReplay
 
@@ -166,7 +166,7 @@ class ChangeFollower:
 
     async def sequence_of(self, event_id: str) -> int | None:
         """The sequence number of a change event, by id."""
-        return await self._db.read(event_sequence.sequence_of, event_id)
+        return await self._db.read(sequence_of, event_id)
 
     async def replay(self, after: int, processor_id: str | None, limit: int) -> ChangeReplay:
         """Recorded changes after `after`, read from Neo4j (not from the follower)."""

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -35,9 +36,11 @@ from services.registry.settings import RegistrySettings
 SUBSCRIPTION = """
 subscription Changes($processor: String, $after: ID) {
   subProcessorChanges(processor: $processor, after: $after) {
-    id sequence type processor subProcessor occurredAt effectiveFrom actor
-    before
-    after
+    id sequence type occurredAt effectiveFrom actor
+    processor { id }
+    subProcessor { id }
+    before { purpose status }
+    after { purpose status }
   }
 }
 """
@@ -178,10 +181,12 @@ class Register:
         doc = parse_document(self.document())
         await register.apply(self.db, "school", from_document.entities(doc), "tests")
 
-    async def change(self, processor: str = "portal-co") -> None:
-        """One CHANGED sub-processor change for `processor`."""
+    async def change(self, processor: str = "portal-co", padding: int = 0) -> None:
+        """One CHANGED sub-processor change for `processor`; `padding` characters of random
+        text make it larger (WebSocket compression cannot shrink them)."""
         self.revision += 1
-        self.purposes[processor] = f"Hosting, revision {self.revision}"
+        noise = secrets.token_urlsafe(padding)[:padding]
+        self.purposes[processor] = f"Hosting, revision {self.revision} {noise}".strip()
         await self.apply()
 
     async def changes(
