@@ -1,0 +1,96 @@
+"""The change follower in-process, on the real change log: it starts at the latest change, fans
+each one out in order to the subscribers that want it, drops only a subscriber whose queue is
+full, and rides out a Neo4j outage."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from graph.database import Database
+from graph.neo4j_server import LocalNeo4j
+from services.registry.follower import ChangeFollower, FollowerConfig, Subscriber
+from tests.services.subscriptions.conftest import Register
+
+pytestmark = pytest.mark.neo4j
+
+
+@pytest.fixture
+async def follower(school: Register) -> AsyncIterator[ChangeFollower]:
+    """A follower of the module's register with a small queue per subscriber."""
+    db = Database(school.db.driver, school.db.name)
+    follower = ChangeFollower(db, FollowerConfig(poll_interval=0.05, queue_size=3))
+    async with follower.running():
+        assert await follower.wait_ready(10)
+        yield follower
+
+
+async def taken(subscriber: Subscriber, count: int) -> list[str]:
+    ids = []
+    async with asyncio.timeout(10):
+        for _ in range(count):
+            change = await subscriber.next()
+            assert change is not None
+            ids.append(change.id)
+    return ids
+
+
+async def test_starts_at_the_latest_change_and_fans_out(
+    school: Register, follower: ChangeFollower
+) -> None:
+    latest = (await school.changes())[-1]
+    assert follower.position == latest.sequence
+    async with follower.live(None) as everything, follower.live("other-co") as theirs:
+        assert everything.position == theirs.position == latest.sequence
+        for processor in ("portal-co", "other-co", "other-co"):
+            await school.change(processor)
+        recorded = await school.changes(after=latest.sequence)
+        assert await taken(everything, 3) == [c.id for c in recorded]
+        assert await taken(theirs, 2) == [c.id for c in recorded[1:]]
+        assert follower.subscribers == 2
+    assert follower.subscribers == 0
+
+
+async def test_a_full_queue_drops_only_that_subscriber(
+    school: Register, follower: ChangeFollower
+) -> None:
+    start = (await school.changes())[-1].sequence
+    async with follower.live(None) as idle, follower.live(None) as busy:
+        got: list[str] = []
+        for _ in range(5):
+            await school.change()
+            got += await taken(busy, 1)
+        assert got == [c.id for c in await school.changes(after=start)]
+        assert follower.dropped == 1
+        assert follower.subscribers == 1
+        # Nothing of what was queued is handed out: the subscriber resumes by replaying.
+        assert await idle.next() is None
+        assert await idle.next() is None
+
+
+@pytest.mark.slow
+async def test_rides_out_a_neo4j_outage(
+    neo4j_server: LocalNeo4j | None, school: Register, follower: ChangeFollower
+) -> None:
+    if neo4j_server is None:
+        pytest.skip("NEO4J_URI names a server these tests cannot stop")
+    async with follower.live(None) as subscriber:
+        try:
+            await asyncio.to_thread(neo4j_server.stop)
+            await asyncio.sleep(2)  # the follower fails, backs off, and keeps trying
+        finally:
+            if not neo4j_server.running():
+                await asyncio.to_thread(neo4j_server.start)
+        async with asyncio.timeout(60):
+            while True:
+                try:
+                    await school.change("other-co")
+                    break
+                except Exception:
+                    await asyncio.sleep(1)
+        latest = (await school.changes())[-1]
+        change = await asyncio.wait_for(subscriber.next(), 30)
+        assert change is not None
+        assert change.id == latest.id
