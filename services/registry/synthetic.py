@@ -120,233 +120,129 @@ def _portal_engagements(portal: int) -> list[dict[str, Any]]:
     ]
 
 
+SG = ["safeguarding", "safeguarding-offence-data"]
+CARE = ["medical", "send"]
+
+# fmt: off
 # (activity, name, validity, categories, legal bases): the school's activities.
-ACTIVITIES = [
-    (
-        "returns",
-        "Statutory returns",
-        None,
-        [*PUPIL, "ethnicity", "send", "behaviour"],
-        ["art6-1-c", "reg5", "education-act-1996", "art9-2-g"],
-    ),
-    (
-        "safeguarding",
-        "Safeguarding",
-        None,
-        [*PUPIL, "safeguarding", "safeguarding-offence-data", "social-care", "medical"],
-        ["art6-1-c", "art6-1-e", "children-act-2004", "art9-2-g", "art10"],
-    ),
-    (
-        "send",
-        "SEND and EHC plans",
-        None,
-        [*PUPIL, "send", "medical", "behaviour"],
-        ["art6-1-c", "art9-2-g", "art9-2-h"],
-    ),
+ACTIVITIES: list[tuple[str, str, tuple[str, str] | None, list[str], list[str]]] = [
+    ("returns", "Statutory returns", None, [*PUPIL, "ethnicity", "send"],
+     ["art6-1-c", "reg5", "education-act-1996", "art9-2-g"]),
+    ("safeguarding", "Safeguarding", None, [*PUPIL, *SG, "social-care", "medical"],
+     ["art6-1-c", "art6-1-e", "children-act-2004", "art9-2-g", "art10"]),
+    ("send", "SEND and EHC plans", None, [*PUPIL, *CARE], ["art6-1-c", "art9-2-g", "art9-2-h"]),
     ("medical", "Medical needs", None, [*PUPIL, "medical"], ["art6-1-e", "art9-2-h"]),
     ("attendance", "Attendance", None, PUPIL, ["art6-1-c", "education-act-1996"]),
-    ("progress", "Progress tracking", None, [*PUPIL, "behaviour"], ["art6-1-e"]),
-    (
-        "behaviour",
-        "Behaviour and exclusions",
-        None,
-        [*PUPIL, "behaviour", "send"],
-        ["art6-1-c", "art9-2-g"],
-    ),
+    ("progress", "Progress tracking", None, PUPIL, ["art6-1-e"]),
+    ("behaviour", "Behaviour and exclusions", None, [*PUPIL, "send"], ["art6-1-c", "art9-2-g"]),
     ("meals", "School meal payments", None, ["personal-information", "financial"], ["art6-1-e"]),
-    (
-        "referrals",
-        "Referrals",
-        None,
-        [*PUPIL, "medical", "send", "post16-destination"],
-        ["art6-1-a", "art9-2-a", "art9-2-h"],
-    ),
+    ("referrals", "Referrals", None, [*PUPIL, *CARE, "post16-destination"],
+     ["art6-1-a", "art9-2-a", "art9-2-h"]),
     ("communications", "Communications with parents", None, PUPIL[:2], ["art6-1-e", "art6-1-a"]),
     ("cctv", "CCTV and photographs", None, ["personal-information", "cctv"], ["art6-1-e"]),
-    (
-        "effectiveness",
-        "School effectiveness",
-        None,
-        [*PUPIL, "ethnicity", "send"],
-        ["art6-1-e", "art9-2-g"],
-    ),
+    ("effectiveness", "School effectiveness", None, [*PUPIL, "ethnicity", "send"],
+     ["art6-1-e", "art9-2-g"]),
     ("advisers", "Advisers and consultants", None, [*PUPIL, "send"], ["art6-1-e", "art9-2-g"]),
-    (
-        "post16",
-        "Post-16 transfer",
-        POST16,
-        [*PUPIL, "medical", "send", "safeguarding", "behaviour", "post16-destination"],
-        ["art6-1-e", "art9-2-g"],
-    ),
+    ("post16", "Post-16 transfer", POST16, [*PUPIL, *CARE, "safeguarding", "post16-destination"],
+     ["art6-1-e", "art9-2-g"]),
 ]
 
-
-def _flows(s: str, i: int, la: str, police: str, care: str, nhs: str) -> list[dict[str, Any]]:
-    tracker, payments = f"tracker-{i % TRACKERS}", f"payments-{i % TRACKERS}"
-    portal, college = f"portal-{i % PORTALS}", f"college-{i % COLLEGES}"
-    sg = ["safeguarding", "safeguarding-offence-data"]
-    return [
-        _flow(
-            s,
-            "census",
-            "returns",
-            "dfe",
-            [*PUPIL, "ethnicity", "send", "behaviour"],
-            ["art6-1-c", "reg5", "education-act-1996", "art9-2-g"],
-        ),
-        _flow(s, "returns-la", "returns", la, [*PUPIL, "send"], ["art6-1-c", "education-act-1996"]),
-        _flow(
-            s,
-            "sg-police",
-            "safeguarding",
-            police,
-            [*PUPIL[:2], *sg, "medical"],
-            ["art6-1-e", "children-act-2004", "art10", "art9-2-g"],
-            condition="When a child is at risk of significant harm",
-        ),
-        _flow(
-            s,
-            "sg-care",
-            "safeguarding",
-            care,
-            [*PUPIL, *sg, "social-care", "medical"],
-            ["art6-1-c", "children-act-2004", "art9-2-g", "art10"],
-        ),
-        _flow(s, "sg-la", "safeguarding", la, [*PUPIL, *sg], ["art6-1-c", "children-act-2004"]),
-        _flow(
-            s,
-            "send-la",
-            "send",
-            la,
-            [*PUPIL, "send", "medical", "behaviour"],
-            ["art6-1-c", "art9-2-g"],
-        ),
-        _flow(
-            s, "send-nhs", "send", nhs, [*PUPIL[:2], "send", "medical"], ["art6-1-e", "art9-2-h"]
-        ),
-        _flow(s, "medical-nhs", "medical", nhs, [*PUPIL[:2], "medical"], ["art9-2-h", "art6-1-e"]),
-        _flow(s, "attendance-la", "attendance", la, PUPIL, ["art6-1-c", "education-act-1996"]),
-        _flow(
-            s,
-            "exclusions-la",
-            "behaviour",
-            la,
-            [*PUPIL[:2], "behaviour", "send"],
-            ["art6-1-c", "art9-2-g"],
-        ),
-        _flow(
-            s,
-            "tracking",
-            "progress",
-            tracker,
-            [*PUPIL, "behaviour"],
-            ["art6-1-e"],
-            recipient_role="processor",
-        ),
-        _flow(
-            s,
-            "meals",
-            "meals",
-            payments,
-            ["personal-information", "financial"],
-            ["art6-1-e"],
-            recipient_role="processor",
-        ),
-        _flow(
-            s,
-            "counselling",
-            "referrals",
-            care,
-            [*PUPIL[:2], "medical", "send"],
-            ["art6-1-a", "art9-2-a"],
-            condition="With consent",
-        ),
-        _flow(
-            s,
-            "careers",
-            "referrals",
-            college,
-            [*PUPIL, "post16-destination"],
-            ["art6-1-a"],
-            condition="With consent",
-        ),
-        _flow(
-            s,
-            "cctv-police",
-            "cctv",
-            police,
-            ["cctv"],
-            ["art6-1-e"],
-            condition="On a written police request",
-        ),
-        _flow(
-            s,
-            "advisers",
-            "advisers",
-            f"adviser-{i % TRACKERS}",
-            [*PUPIL, "send"],
-            ["art6-1-e", "art9-2-g"],
-            recipient_role="processor",
-        ),
-        _flow(
-            s,
-            "effectiveness-la",
-            "effectiveness",
-            la,
-            [*PUPIL, "ethnicity", "send"],
-            ["art6-1-e", "art9-2-g"],
-        ),
-        _flow(
-            s,
-            "portal",
-            "post16",
-            portal,
-            [*PUPIL, "medical", "send", "safeguarding", "behaviour", "post16-destination"],
-            ["art6-1-e", "art9-2-g"],
-            recipient_role="processor",
-            valid_from=POST16[0],
-            valid_until=POST16[1],
-        ),
-        _flow(
-            s,
-            "post16-provider",
-            "post16",
-            college,
-            [*PUPIL, "medical", "send", "safeguarding", "post16-destination"],
-            ["art6-1-e", "art9-2-g"],
-            condition="once enrolment is confirmed",
-            valid_from=POST16[0],
-            valid_until=POST16[1],
-        ),
-    ]
+# (flow, activity, recipient, categories, legal bases, extra fields): the school's flows; the
+# recipient names a role that `school_document` maps to a shared organisation.
+FLOWS: list[tuple[str, str, str, list[str], list[str], dict[str, Any]]] = [
+    ("census", "returns", "dfe", [*PUPIL, "ethnicity", "send"],
+     ["art6-1-c", "reg5", "art9-2-g"], {}),
+    ("returns-la", "returns", "la", [*PUPIL, "send"], ["art6-1-c"], {}),
+    ("sg-police", "safeguarding", "police", [*PUPIL[:2], *SG, "medical"],
+     ["art6-1-e", "children-act-2004", "art10", "art9-2-g"],
+     {"condition": "When a child is at risk of significant harm"}),
+    ("sg-care", "safeguarding", "care", [*PUPIL, *SG, "social-care", "medical"],
+     ["art6-1-c", "children-act-2004", "art9-2-g", "art10"], {}),
+    ("sg-la", "safeguarding", "la", [*PUPIL, *SG], ["art6-1-c", "children-act-2004"], {}),
+    ("send-la", "send", "la", [*PUPIL, *CARE], ["art6-1-c", "art9-2-g"], {}),
+    ("send-nhs", "send", "nhs", [*PUPIL[:2], *CARE], ["art6-1-e", "art9-2-h"], {}),
+    ("medical-nhs", "medical", "nhs", [*PUPIL[:2], "medical"], ["art9-2-h", "art6-1-e"], {}),
+    ("attendance-la", "attendance", "la", PUPIL, ["art6-1-c"], {}),
+    ("exclusions-la", "behaviour", "la", [*PUPIL[:2], "behaviour", "send"],
+     ["art6-1-c", "art9-2-g"], {}),
+    ("tracking", "progress", "tracker", PUPIL, ["art6-1-e"], {"recipient_role": "processor"}),
+    ("meals", "meals", "payments", ["personal-information", "financial"], ["art6-1-e"],
+     {"recipient_role": "processor"}),
+    ("counselling", "referrals", "care", [*PUPIL[:2], *CARE], ["art6-1-a", "art9-2-a"],
+     {"condition": "With consent"}),
+    ("careers", "referrals", "college", [*PUPIL, "post16-destination"], ["art6-1-a"],
+     {"condition": "With consent"}),
+    ("cctv-police", "cctv", "police", ["cctv"], ["art6-1-e"],
+     {"condition": "On a written police request"}),
+    ("advisers", "advisers", "adviser", [*PUPIL, "send"], ["art6-1-e", "art9-2-g"],
+     {"recipient_role": "processor"}),
+    ("effectiveness-la", "effectiveness", "la", [*PUPIL, "ethnicity", "send"],
+     ["art6-1-e", "art9-2-g"], {}),
+    ("portal", "post16", "portal", [*PUPIL, *CARE, "safeguarding", "post16-destination"],
+     ["art6-1-e", "art9-2-g"],
+     {"recipient_role": "processor", "valid_from": POST16[0], "valid_until": POST16[1]}),
+    ("post16-provider", "post16", "college", [*PUPIL, *CARE, "safeguarding", "post16-destination"],
+     ["art6-1-e", "art9-2-g"],
+     {"condition": "once enrolment is confirmed", "valid_from": POST16[0],
+      "valid_until": POST16[1]}),
+]
+# fmt: on
 
 
 def school_document(i: int) -> dict[str, Any]:
     """The register of school `i`, as the dict a YAML document would load to."""
     s = f"school-{i}"
-    police, la = f"police-{i % POLICE}", f"la-{i % AUTHORITIES}"
-    care, nhs = f"social-care-{i % AUTHORITIES}", f"nhs-{i % AUTHORITIES}"
+    shared = {
+        "dfe": ("dfe", "Department for Education", "government"),
+        "police": (f"police-{i % POLICE}", f"Police force {i % POLICE}", "police"),
+        "la": (f"la-{i % AUTHORITIES}", f"Local authority {i % AUTHORITIES}", "local-authority"),
+        "care": (f"social-care-{i % AUTHORITIES}", f"Social care {i % AUTHORITIES}", "social-care"),
+        "nhs": (f"nhs-{i % AUTHORITIES}", f"NHS trust {i % AUTHORITIES}", "health"),
+        "portal": (f"portal-{i % PORTALS}", f"Transition Portal Company {i % PORTALS}", "company"),
+        "tracker": (f"tracker-{i % TRACKERS}", f"Progress Tracking Co {i % TRACKERS}", "company"),
+        "payments": (f"payments-{i % TRACKERS}", f"Payments Company {i % TRACKERS}", "company"),
+        "adviser": (f"adviser-{i % TRACKERS}", f"Advisory Service {i % TRACKERS}", "company"),
+        "college": (f"college-{i % COLLEGES}", f"College {i % COLLEGES}", "education-provider"),
+    }
     engagements = _portal_engagements(i % PORTALS)
     subs = sorted({e["sub_processor"] for e in engagements})
     organisations = [
         _org(s, f"School {i}", "school"),
-        _org("dfe", "Department for Education", "government"),
         _org("approved-third-parties", "Approved third parties (NPD)", group=True),
-        _org(police, f"Police force {i % POLICE}", "police"),
-        _org(la, f"Local authority {i % AUTHORITIES}", "local-authority"),
-        _org(care, f"Children's social care {i % AUTHORITIES}", "social-care", group=True),
-        _org(nhs, f"NHS trust {i % AUTHORITIES}", "health"),
-        _org(f"portal-{i % PORTALS}", f"Transition Portal Company {i % PORTALS}", "company"),
-        _org(f"tracker-{i % TRACKERS}", f"Progress Tracking Company {i % TRACKERS}", "company"),
-        _org(f"payments-{i % TRACKERS}", f"Payments Company {i % TRACKERS}", "company"),
-        _org(f"adviser-{i % TRACKERS}", f"Advisory Service {i % TRACKERS}", "company"),
-        _org(f"college-{i % COLLEGES}", f"College {i % COLLEGES}", "education-provider"),
+        *(_org(*org) for org in shared.values()),
         *(_org(sub, f"Sub-processor {sub.removeprefix('sub-')}", "company") for sub in subs),
     ]
     systems = [
         {"id": f"{s}-{name}", "name": f"{name.upper()} of school {i}", "operator": s}
         for name in ("mis", "safeguarding-records", "finance", "cctv")
     ]
+    activities = [
+        {
+            "id": f"{s}-{key}",
+            "name": f"{name} ({s})",
+            "controller": s,
+            "purposes": [name],
+            "data_subjects": ["pupils", "parents-and-carers"],
+            "data_categories": [*cats, *(c for c in RECORD if c not in cats)],
+            "legal_bases": bases,
+            "systems": [systems[0]["id"], systems[1]["id"]],
+            "retention": "Per the retention schedule",
+            "security_measures": ["Encryption"],
+            "valid_from": valid[0] if valid else SINCE,
+            "valid_until": valid[1] if valid else None,
+        }
+        for key, name, valid, cats, bases in ACTIVITIES
+    ]
+    npd = {
+        "id": "npd-onward",
+        "activity": "dfe-npd",
+        "kind": "onward-disclosure",
+        "from": "dfe",
+        "to": "approved-third-parties",
+        "data_categories": PUPIL,
+        "legal_bases": ["art6-1-e", "art9-2-j"],
+        "condition": "After DfE approval",
+    }
     return {
         "version": "ropa/v1",
         "register": {"id": s, "name": f"School {i} register", "owner": s},
@@ -359,47 +255,27 @@ def school_document(i: int) -> dict[str, Any]:
             {
                 "id": c,
                 "name": c.replace("-", " ").capitalize(),
-                "parent": p,
-                "special": sp,
-                "criminal_offence": co,
+                "parent": parent,
+                "special": special,
+                "criminal_offence": offence,
             }
-            for c, p, sp, co in CATEGORIES
+            for c, parent, special, offence in CATEGORIES
         ],
         "legal_bases": [
-            {"id": b, "kind": k, "title": b.replace("-", " ").upper(), "rests_on": r}
-            for b, k, r in BASES
+            {"id": b, "kind": kind, "title": b.replace("-", " ").upper(), "rests_on": rests}
+            for b, kind, rests in BASES
         ],
         "systems": systems,
         "activities": [
-            {
-                "id": f"{s}-{a}",
-                "name": f"{name} ({s})",
-                "controller": s,
-                "purposes": [name],
-                "data_subjects": ["pupils", "parents-and-carers"],
-                "data_categories": [*cats, *(c for c in RECORD if c not in cats)],
-                "legal_bases": bases,
-                "systems": [systems[0]["id"], systems[1]["id"]],
-                "retention": "Per the retention schedule",
-                "security_measures": ["Encryption"],
-                "valid_from": valid[0] if valid else SINCE,
-                "valid_until": valid[1] if valid else None,
-            }
-            for a, name, valid, cats, bases in ACTIVITIES
-        ]
-        + [{"id": "dfe-npd", "name": "National Pupil Database", "controller": "dfe"}],
+            *activities,
+            {"id": "dfe-npd", "name": "National Pupil Database", "controller": "dfe"},
+        ],
         "flows": [
-            *_flows(s, i, la, police, care, nhs),
-            {
-                "id": "npd-onward",
-                "activity": "dfe-npd",
-                "kind": "onward-disclosure",
-                "from": "dfe",
-                "to": "approved-third-parties",
-                "data_categories": PUPIL,
-                "legal_bases": ["art6-1-e", "art9-2-j"],
-                "condition": "After DfE approval",
-            },
+            *(
+                _flow(s, flow, activity, shared[to][0], cats, bases, **extra)
+                for flow, activity, to, cats, bases, extra in FLOWS
+            ),
+            npd,
         ],
         "engagements": engagements,
     }
