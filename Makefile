@@ -36,8 +36,8 @@ run: install
 	$(BIN)/ropa dev --example $(EXAMPLE)
 
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check schema graph services tests
+	$(BIN)/ruff format --check schema graph services tests
 
 typecheck: install
 	$(BIN)/mypy .
