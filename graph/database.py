@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Concatenate, ParamSpec, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from graph.settings import Neo4jSettings
 from schema.errors import DatabaseUnavailable
@@ -28,31 +28,40 @@ class Database:
     async def read(self, fn: TxFunction[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn` in a managed read transaction (retried by the driver on transient errors)."""
         self.round_trips += 1
-        try:
+        with _unavailable_as_domain_error():
             async with self.driver.session(database=self.name) as session:
                 return await session.execute_read(fn, *args, **kwargs)
-        except (ServiceUnavailable, SessionExpired, OSError) as exc:
-            raise DatabaseUnavailable(f"Neo4j is unavailable: {exc}") from exc
 
     async def write(self, fn: TxFunction[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn` in a managed write transaction; `fn` must be idempotent (it may be retried)."""
         self.round_trips += 1
-        try:
+        with _unavailable_as_domain_error():
             async with self.driver.session(database=self.name) as session:
                 return await session.execute_write(fn, *args, **kwargs)
-        except (ServiceUnavailable, SessionExpired, OSError) as exc:
-            raise DatabaseUnavailable(f"Neo4j is unavailable: {exc}") from exc
 
     async def ping(self) -> None:
         """Raise DatabaseUnavailable unless the server answers."""
-        try:
+        with _unavailable_as_domain_error():
             await self.driver.verify_connectivity()
-        except (ServiceUnavailable, SessionExpired, OSError) as exc:
-            raise DatabaseUnavailable(f"Neo4j is unavailable: {exc}") from exc
 
     async def close(self) -> None:
         """Close the driver and its connection pool."""
         await self.driver.close()
+
+
+@contextmanager
+def _unavailable_as_domain_error() -> Iterator[None]:
+    """Connection failures become DatabaseUnavailable, the error the layers above expect."""
+    try:
+        yield
+    except (ServiceUnavailable, SessionExpired, OSError) as exc:
+        raise DatabaseUnavailable(f"Neo4j is unavailable: {exc}") from exc
+    except TransientError as exc:
+        # While a database starts or stops Neo4j answers with this transient code, which the
+        # driver has already retried for as long as it was configured to.
+        if exc.code != "Neo.TransientError.General.DatabaseUnavailable":
+            raise
+        raise DatabaseUnavailable(f"Neo4j is unavailable: {exc}") from exc
 
 
 def create_driver(settings: Neo4jSettings) -> AsyncDriver:
