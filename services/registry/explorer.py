@@ -20,7 +20,9 @@ from strawberry.types.unset import UNSET, UnsetType
 from graph.database import Database
 from schema.graphql.context import RegistryContext
 from services.registry.auth import principal_from_header
+from services.registry.follower import ChangeFollower
 from services.registry.loaders import build_context
+from services.registry.subscriptions import share_organisations
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +104,10 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
         """A fresh context (loaders, reader) for each request."""
         database: Database = request.app.state.database
         context = build_context(database, request=request, response=response)
-        context.changes = getattr(request.app.state, "changes", None)
+        follower: ChangeFollower | None = getattr(request.app.state, "changes", None)
+        context.changes = follower
+        if isinstance(request, WebSocket) and follower is not None:
+            share_organisations(context, follower.organisations)
         return context
 
     async def on_ws_connect(self, context: RegistryContext) -> UnsetType | dict[str, object] | None:

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read.changes import sequence_of
+from graph.read.organisations import organisations_by_id
 from schema.errors import DatabaseUnavailable
 from schema.graphql.context import ChangeReplay
+from services.registry.subscriptions import SharedOrganisations
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,8 @@ class ChangeFollower:
         self._position: int | None = None
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # What subscribers render changes with: the organisations read with the changes.
+        self.organisations = SharedOrganisations(lambda ids: organisations_by_id(db, ids))
         self.dropped = 0
 
     @property
@@ -173,6 +177,18 @@ class ChangeFollower:
         page = await self._db.read(spc.changes_page, after, processor_id, limit)
         return ChangeReplay(page.changes, page.scanned_through)
 
+    async def _read_organisations(self, page: spc.ChangePage) -> None:
+        # One read per page serves every subscriber's `processor { name }`; else each
+        # subscriber's connection would read the same organisations for itself.
+        named: set[str] = set()
+        for change in page.changes:
+            named.update((change.processor, change.sub_processor))
+            for view in (change.before or {}, change.after or {}):
+                named.update(v for k in ("processor", "subProcessor") if (v := view.get(k)))
+        if not named:
+            return
+        self.organisations.remember(await organisations_by_id(self._db, sorted(named)))
+
     def _dispatch(self, page: spc.ChangePage) -> None:
         # Synchronous: a subscriber registers either before a page (and gets all of it) or
         # after (and its position already covers it).
@@ -196,6 +212,7 @@ class ChangeFollower:
             self._ready.set()
             log.info("following sub-processor changes after sequence %d", self._position)
         page = await self._db.read(spc.changes_page, self._position, None, self._config.page_size)
+        await self._read_organisations(page)
         self._dispatch(page)
         return len(page.changes) >= self._config.page_size
 
