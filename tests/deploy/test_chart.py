@@ -933,3 +933,13 @@ def test_images(render: Rendering) -> None:
     for name, pod in ropa_pods(render):
         for container in all_containers(pod["spec"]):
             assert container["image"] == expected, name
+
+
+def test_registry_and_notifier_share_the_webhook_target_policy(helm: Helm) -> None:
+    # registerWebhook (registry) must refuse exactly what delivery (notifier) would refuse.
+    for allow in ("false", "true"):
+        render = Rendering(allow, helm.template(sets=[f"notifier.webhookAllowPrivate={allow}"]))
+        for suffix in ("-registry", "-notifier"):
+            pod = render.one("Deployment", suffix)["spec"]["template"]["spec"]
+            (main,) = [c for c in pod["containers"] if c["name"] in ("registry", "notifier")]
+            assert env_of(main)["ROPA_WEBHOOK_ALLOW_PRIVATE"]["value"] == allow, suffix
