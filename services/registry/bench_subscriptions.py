@@ -1,0 +1,356 @@
+"""Benchmark `subProcessorChanges`: commit-to-delivery latency with N subscribers on one registry.
+
+    python -m services.registry.bench_subscriptions --subscribers 1000
+
+Starts its own Neo4j (graph.neo4j_server.LocalNeo4j) unless NEO4J_URI is set (its graph is
+replaced), applies a small register, starts one registry under uvicorn (`ropa serve
+registry`), and opens N graphql-transport-ws subscribers from a few client processes (raw
+`websockets`, to keep the clients' own cost low). It then commits K engagement changes through
+`register.apply`, spaced out, and for each subscriber and change takes the time from the moment
+the commit returned to the moment the subscriber received the change (one machine, one clock).
+It reports p50/p99/max of that latency, deliveries missing, and the registry process's memory
+(VmRSS before the subscribers, with them, and its peak VmHWM). Not a test: it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import httpx
+from pydantic import SecretStr
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
+
+from graph import from_document, maintenance, migrate, register
+from graph import subprocessor_changes as spc
+from graph.database import Database, open_database
+from graph.neo4j_server import LocalNeo4j, free_port
+from graph.settings import Neo4jSettings
+from schema.validation import parse_document
+
+# What a portal's live view would ask for.
+SUBSCRIPTION = """
+subscription {
+  subProcessorChanges {
+    id sequence type occurredAt effectiveFrom
+    processor { id name }
+    subProcessor { id name }
+    after { purpose status since }
+  }
+}
+"""
+_PROTOCOL = Subprotocol("graphql-transport-ws")
+
+
+def _say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def _document(revision: int) -> str:
+    return json.dumps(
+        {
+            "version": "ropa/v1",
+            "register": {"id": "bench-school", "name": "Bench School", "owner": "bench-school"},
+            "organisations": [
+                {"id": o, "name": o.replace("-", " ").title(), "kind": "company"}
+                for o in ("bench-school", "portal-co", "hosting-co")
+            ],
+            "data_categories": [{"id": "pupil-data", "name": "Pupil data"}],
+            "engagements": [
+                {
+                    "id": "portal-hosting",
+                    "processor": "portal-co",
+                    "sub_processor": "hosting-co",
+                    "purpose": f"Hosting, revision {revision}",
+                    "data_categories": ["pupil-data"],
+                    "since": "2022-02-14",
+                }
+            ],
+        }
+    )
+
+
+async def _apply(db: Database, revision: int) -> None:
+    doc = parse_document(_document(revision))
+    await register.apply(db, "bench-school", from_document.entities(doc), "bench")
+
+
+def _memory(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM of a process, in KiB."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(value.split()[0])
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def registry(
+    neo4j: Neo4jSettings, poll_interval: float, log: Path | None
+) -> Iterator[tuple[str, int]]:
+    """The registry under uvicorn on a free port; its WebSocket URL and process id."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "NEO4J_URI": neo4j.uri,
+        "NEO4J_USER": neo4j.user,
+        "NEO4J_PASSWORD": neo4j.password.get_secret_value(),
+        "NEO4J_DATABASE": neo4j.database,
+        "ROPA_ENV": "production",
+        "ROPA_FOLLOWER_POLL_INTERVAL": str(poll_interval),
+    }
+    command = [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)]
+    with log.open("wb") if log else open(os.devnull, "wb") as errors:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the registry did not become ready")
+            time.sleep(0.3)
+        yield f"ws://127.0.0.1:{port}/graphql", process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+# ---- client processes -------------------------------------------------------------------
+
+
+async def _subscriber(
+    url: str,
+    received: list[tuple[int, float]],
+    opening: asyncio.Semaphore,
+    subscribed: Callable[[], None],
+) -> None:
+    async with opening:  # a few handshakes at a time
+        ws = await connect(url, subprotocols=[_PROTOCOL], max_size=None, open_timeout=60)
+        await ws.send(json.dumps({"type": "connection_init"}))
+        if json.loads(await ws.recv())["type"] != "connection_ack":
+            raise RuntimeError("no connection_ack")
+        payload = {"query": SUBSCRIPTION}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+    subscribed()
+    async with ws:
+        async for frame in ws:
+            at = time.time()
+            message = json.loads(frame)
+            if message["type"] != "next" or "errors" in message["payload"]:
+                raise RuntimeError(f"unexpected message: {message}")
+            received.append((message["payload"]["data"]["subProcessorChanges"]["sequence"], at))
+
+
+async def _clients(url: str, count: int) -> None:
+    """Open `count` subscribers; READY on stdout; on a line on stdin, report and stop."""
+    received: list[list[tuple[int, float]]] = [[] for _ in range(count)]
+    opening = asyncio.Semaphore(50)
+    failures: list[str] = []
+    settled: list[int] = []
+    all_settled = asyncio.Event()
+
+    def settle() -> None:
+        settled.append(1)
+        if len(settled) == count:
+            all_settled.set()
+
+    async def one(i: int) -> None:
+        try:
+            await _subscriber(url, received[i], opening, settle)
+        except Exception as exc:
+            failures.append(repr(exc))
+            settle()
+
+    tasks = [asyncio.create_task(one(i)) for i in range(count)]
+    await all_settled.wait()
+    print("READY", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    print(json.dumps({"received": received, "failures": failures}), flush=True)
+
+
+# ---- the parent -------------------------------------------------------------------------
+
+
+@dataclass
+class Client:
+    """A client process and its pipes."""
+
+    process: subprocess.Popen[str]
+
+    @property
+    def stdin(self) -> IO[str]:
+        assert self.process.stdin is not None
+        return self.process.stdin
+
+    @property
+    def stdout(self) -> IO[str]:
+        assert self.process.stdout is not None
+        return self.process.stdout
+
+
+def _start_clients(url: str, subscribers: int, processes: int) -> list[Client]:
+    clients = []
+    for p in range(processes):
+        count = subscribers // processes + (1 if p < subscribers % processes else 0)
+        command = [sys.executable, "-m", "services.registry.bench_subscriptions"]
+        process = subprocess.Popen(
+            [*command, "--client", url, "--subscribers", str(count)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        clients.append(Client(process))
+    for client in clients:
+        line = client.stdout.readline().strip()
+        if line != "READY":
+            raise RuntimeError(f"a client process failed to start: {line!r}")
+    return clients
+
+
+def _percentile(samples: list[float], q: int) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
+
+
+async def measure(neo4j: Neo4jSettings, args: argparse.Namespace) -> None:
+    """Serve, subscribe, commit, report."""
+    async with open_database(neo4j) as db:
+        await migrate.migrate(db, report=_say)
+        await maintenance.wipe(db)
+        await _apply(db, 0)
+        with registry(neo4j, args.poll_interval, args.registry_log) as (url, pid):
+            await asyncio.sleep(1)
+            before = _memory(pid)
+            _say(f"registry up (pid {pid}, VmRSS {before['VmRSS'] / 1024:.0f} MiB)")
+            started = time.monotonic()
+            clients = await asyncio.to_thread(
+                _start_clients, url, args.subscribers, args.client_processes
+            )
+            _say(f"{args.subscribers} subscribers in {time.monotonic() - started:.1f} s")
+            await asyncio.sleep(2)  # subscriptions register after the subscribe message
+            with_subscribers = _memory(pid)
+            revision = 1
+            for _ in range(args.warmup):
+                await _apply(db, revision)
+                revision += 1
+                await asyncio.sleep(args.interval)
+            start = await db.read(spc.head_sequence)
+            cpu_before = _cpu_seconds(pid)
+            commits: list[float] = []
+            for n in range(args.changes):
+                await _apply(db, revision)
+                commits.append(time.time())
+                revision += 1
+                if (n + 1) % 10 == 0:
+                    _say(f"committed {n + 1}/{args.changes} changes")
+                await asyncio.sleep(args.interval)
+            await asyncio.sleep(3)
+            cpu = _cpu_seconds(pid) - cpu_before
+            after = _memory(pid)
+            recorded = await db.read(spc.changes_after, start, None, args.changes + 10)
+            results = []
+            for client in clients:
+                client.stdin.write("STOP\n")
+                client.stdin.flush()
+            for client in clients:
+                results.append(json.loads(client.stdout.readline()))
+                client.process.wait(timeout=60)
+    committed_at = {c.sequence: at for c, at in zip(recorded, commits, strict=True)}
+    latencies: list[float] = []
+    missing = 0
+    failures = [f for r in results for f in r["failures"]]
+    for result in results:
+        for received in result["received"]:
+            got = {seq: at for seq, at in received if seq in committed_at}
+            missing += len(committed_at) - len(got)
+            latencies.extend(got[seq] - committed_at[seq] for seq in got)
+    ms = sorted(x * 1000 for x in latencies)
+    print(
+        f"\nsubProcessorChanges: {args.subscribers} subscribers on one registry process "
+        f"({args.client_processes} client processes), {args.changes} changes "
+        f"{args.interval} s apart, follower poll interval {args.poll_interval} s"
+    )
+    print(
+        f"commit -> delivery: p50 {_percentile(ms, 50):.0f} ms, p99 {_percentile(ms, 99):.0f} ms, "
+        f"max {ms[-1]:.0f} ms over {len(ms)} deliveries; missing {missing}; "
+        f"subscriber failures {len(failures)}"
+    )
+    print(
+        f"registry memory: VmRSS {before['VmRSS'] / 1024:.0f} MiB before subscribers, "
+        f"{with_subscribers['VmRSS'] / 1024:.0f} MiB with them, {after['VmRSS'] / 1024:.0f} MiB "
+        f"after the changes; peak VmHWM {after['VmHWM'] / 1024:.0f} MiB"
+    )
+    print(
+        f"registry CPU while the changes were delivered: {cpu:.1f} s, "
+        f"{cpu / max(1, len(ms)) * 1e6:.0f} µs per delivery"
+    )
+    if failures:
+        print(f"first failure: {failures[0]}")
+
+
+def _raise_file_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def main() -> None:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--changes", type=int, default=50, help="changes measured")
+    parser.add_argument("--warmup", type=int, default=3, help="changes before measuring")
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between commits")
+    parser.add_argument("--poll-interval", type=float, default=0.2, help="the follower's")
+    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--home", type=Path, help="Neo4j home to keep between runs")
+    parser.add_argument("--registry-log", type=Path, help="where the registry's log goes")
+    parser.add_argument("--client", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    _raise_file_limit()
+    if args.client:
+        asyncio.run(_clients(args.client, args.subscribers))
+        return
+    if os.environ.get("NEO4J_URI"):
+        _say(f"using NEO4J_URI={os.environ['NEO4J_URI']}; its graph is replaced")
+        asyncio.run(measure(Neo4jSettings(), args))
+        return
+    with tempfile.TemporaryDirectory(prefix="ropa-bench-") as tmp:
+        server = LocalNeo4j(home=args.home or Path(tmp), port=free_port(), heap="1g")
+        password = server.start()
+        try:
+            neo4j = Neo4jSettings(uri=server.uri, password=SecretStr(password))
+            asyncio.run(measure(neo4j, args))
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
