@@ -56,11 +56,13 @@ async def follow(
     processor_id: str | None,
     after: int | None,
     page_size: int = REPLAY_PAGE,
+    after_id: str | None = None,
 ) -> AsyncGenerator[ChangeRecord, None]:
-    """The changes after sequence `after` (or from now, when None), then live, in order."""
+    """The changes after sequence `after` (the event `after_id`), or from now when None, then
+    live, in order."""
     async with stream.live(processor_id) as live:
         through = live.position
-        last_id: str | None = None
+        last_id = after_id
         if after is not None:
             through = after
             while True:
@@ -137,7 +139,7 @@ class Subscription:
             if start is None:
                 raise UnknownChangeEvent("after", event_id)
         try:
-            async with aclosing(follow(stream, processor_id, start)) as changes:
+            async with aclosing(follow(stream, processor_id, start, after_id=event_id)) as changes:
                 async for change in changes:
                     yield SubProcessorChange.from_record(change)
         except RopaError:

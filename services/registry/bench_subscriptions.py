@@ -325,9 +325,9 @@ def main() -> None:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=1000)
-    parser.add_argument("--changes", type=int, default=50, help="changes measured")
+    parser.add_argument("--changes", type=int, default=30, help="changes measured")
     parser.add_argument("--warmup", type=int, default=3, help="changes before measuring")
-    parser.add_argument("--interval", type=float, default=0.5, help="seconds between commits")
+    parser.add_argument("--interval", type=float, default=3.0, help="seconds between commits")
     parser.add_argument("--poll-interval", type=float, default=0.2, help="the follower's")
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--home", type=Path, help="Neo4j home to keep between runs")

@@ -170,3 +170,14 @@ async def test_a_dropped_subscriber_is_told_its_last_change() -> None:
         await anext(changes)
     await changes.aclose()
     assert stream.subscribers == []
+
+
+async def test_dropped_before_anything_new_resumes_from_its_after() -> None:
+    stream = Stream(committed=3)
+    changes = follow(stream, None, 30, after_id="e3")
+    task = asyncio.create_task(anext(changes))
+    await asyncio.sleep(0.01)
+    stream.subscribers[0].queue.put_nowait(None)
+    with pytest.raises(SubscriberFellBehind, match='after: "e3"'):
+        await task
+    await changes.aclose()
