@@ -15,10 +15,9 @@ import strawberry
 from schema.document import EngagementStatus, OrganisationKind
 from schema.errors import RopaError
 from schema.graphql.access import Info, loaders, many, resolver
-from schema.graphql.context import ChangeRecord
 from schema.graphql.records import OrganisationRecord, RefKind
 from schema.graphql.reference import DataCategory, Organisation, categories
-from schema.graphql.writes import History, WebhookData, Writer
+from schema.graphql.writes import ChangeRecord, History, WebhookData, Writer
 from schema.tokens import DPO, require_role
 
 MAX_FIRST = 500

@@ -27,7 +27,7 @@ from schema.graphql.records import (
     SubjectRecord,
     SystemRecord,
 )
-from schema.graphql.writes import History, Writer
+from schema.graphql.writes import ChangeRecord, History, Writer
 from schema.tokens import Principal
 
 K = TypeVar("K", contravariant=True)
@@ -95,31 +95,6 @@ class Reader(Protocol):
     async def sub_processors(self, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:
         """The processor's engagements in force on `as_of`."""
         ...
-
-
-class ChangeRecord(Protocol):
-    """One sub-processor change, as the change stream hands it over."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def sequence(self) -> int: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def occurred_at(self) -> dt.datetime: ...
-    @property
-    def effective_from(self) -> dt.date: ...
-    @property
-    def processor(self) -> str: ...
-    @property
-    def sub_processor(self) -> str: ...
-    @property
-    def before(self) -> dict[str, Any] | None: ...
-    @property
-    def after(self) -> dict[str, Any] | None: ...
-    @property
-    def actor(self) -> str: ...
 
 
 @dataclass(frozen=True)

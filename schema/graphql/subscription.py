@@ -24,8 +24,9 @@ from schema.change_requests import UnknownChangeEvent
 from schema.errors import RopaError
 from schema.graphql.access import Info
 from schema.graphql.changes import SubProcessorChange
-from schema.graphql.context import ChangeRecord, ChangeStream
+from schema.graphql.context import ChangeStream
 from schema.graphql.records import RefKind
+from schema.graphql.writes import ChangeRecord
 
 log = logging.getLogger(__name__)
 

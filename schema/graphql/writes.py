@@ -16,7 +16,7 @@ from schema.change_requests import EngagementUpdate, EngageRequest
 from schema.graphql.records import EngagementRecord, OrganisationRecord
 
 
-class ChangeData(Protocol):
+class ChangeRecord(Protocol):
     """One sub-processor change (graph.subprocessor_changes.SubProcessorChange fits)."""
 
     @property
@@ -120,7 +120,7 @@ class History(Protocol):
 
     async def changes(
         self, processor_id: str | None, after: str | None, first: int
-    ) -> Sequence[ChangeData]:
+    ) -> Sequence[ChangeRecord]:
         """Up to `first` changes after the event `after`, oldest first; UnknownChangeEvent."""
         ...
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from schema.graphql.context import ChangeRecord, ChangeReplay
+from schema.graphql.context import ChangeReplay
 from schema.graphql.subscription import SubscriberFellBehind, follow
+from schema.graphql.writes import ChangeRecord
 
 
 @dataclass(frozen=True)
