@@ -7,7 +7,12 @@ it. Modules that change the graph or the server use their own fixtures.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +22,7 @@ from starlette.applications import Starlette
 
 from graph import from_document, maintenance, register
 from graph.database import Database
+from graph.neo4j_server import free_port
 from graph.settings import Neo4jSettings
 from schema.tokens import hash_token
 from schema.validation import load_document
@@ -174,3 +180,64 @@ async def change_register(db: Database) -> Database:
     doc = load_document(CHANGES_REGISTER)
     await register.apply(db, doc.register_info.id, from_document.entities(doc), "tests")
     return db
+
+
+RegistryProcess = Callable[[dict[str, str | None]], AbstractContextManager[str]]
+
+
+@pytest.fixture(scope="session")
+def registry_process(registry_settings: RegistrySettings) -> RegistryProcess:
+    """Runs `ropa serve registry` in a child process; yields its URL.
+
+    `extra_env` adds variables to the environment, or removes those given as None.
+    """
+
+    @contextmanager
+    def run(extra_env: dict[str, str | None]) -> Iterator[str]:
+        port = free_port()
+        neo4j = registry_settings.neo4j
+        env = {
+            **os.environ,
+            "NEO4J_URI": neo4j.uri,
+            "NEO4J_USER": neo4j.user,
+            "NEO4J_PASSWORD": neo4j.password.get_secret_value(),
+            "NEO4J_DATABASE": neo4j.database,
+            "ROPA_ENV": "test",
+        }
+        for name, value in extra_env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise AssertionError(process.stderr.read().decode() if process.stderr else "")
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError("the registry did not answer within 60 s")
+                time.sleep(0.3)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stderr is not None:
+                process.stderr.close()
+
+    return run

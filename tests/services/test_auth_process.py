@@ -4,11 +4,8 @@ chart mounts them), a mutation and the Atom feed over real HTTP."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import feedparser
@@ -16,9 +13,7 @@ import httpx
 import pytest
 
 from graph.database import Database
-from graph.neo4j_server import free_port
 from schema.tokens import hash_token
-from services.registry.settings import RegistrySettings
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -27,55 +22,17 @@ TOKEN = "process-test-dpo-token"
 
 @pytest.fixture
 def server(
-    change_register: Database, registry_settings: RegistrySettings, tmp_path: Path
+    change_register: Database,
+    registry_process: Callable[[dict[str, str | None]], AbstractContextManager[str]],
+    tmp_path: Path,
 ) -> Iterator[str]:
     """The base URL of a registry served by uvicorn in a child process, tokens from a file."""
     tokens = tmp_path / "tokens.json"
     tokens.write_text(
         json.dumps([{"name": "dpo-file", "role": "dpo", "sha256": hash_token(TOKEN)}])
     )
-    port = free_port()
-    neo4j = registry_settings.neo4j
-    env = {
-        **os.environ,
-        "NEO4J_URI": neo4j.uri,
-        "NEO4J_USER": neo4j.user,
-        "NEO4J_PASSWORD": neo4j.password.get_secret_value(),
-        "NEO4J_DATABASE": neo4j.database,
-        "ROPA_ENV": "test",
-        "ROPA_TOKENS_FILE": str(tokens),
-    }
-    env.pop("ROPA_TOKENS", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("the registry did not answer within 60 s")
-            time.sleep(0.3)
+    with registry_process({"ROPA_TOKENS_FILE": str(tokens), "ROPA_TOKENS": None}) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 END = 'mutation { endEngagement(id: "portal-hosting", until: "2025-08-31") { errors { field } } }'

@@ -2,65 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import httpx
 import pytest
 
 from graph.database import Database
-from graph.neo4j_server import free_port
-from services.registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.neo4j
 
 
 @pytest.fixture(scope="module")
-def server(example: Database, registry_settings: RegistrySettings) -> Iterator[str]:
+def server(
+    example: Database,
+    registry_process: Callable[[dict[str, str | None]], AbstractContextManager[str]],
+) -> Iterator[str]:
     """The base URL of a registry served by uvicorn in a child process."""
-    port = free_port()
-    neo4j = registry_settings.neo4j
-    env = {
-        **os.environ,
-        "NEO4J_URI": neo4j.uri,
-        "NEO4J_USER": neo4j.user,
-        "NEO4J_PASSWORD": neo4j.password.get_secret_value(),
-        "NEO4J_DATABASE": neo4j.database,
-        "ROPA_ENV": "test",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("the registry did not answer within 60 s")
-            time.sleep(0.3)
+    with registry_process({}) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr:
-            process.stderr.close()
 
 
 def test_ready_and_answers_over_http(server: str) -> None:
