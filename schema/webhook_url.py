@@ -60,10 +60,33 @@ class WebhookTarget:
     port: int
 
 
-def address_kind(address: IpAddress) -> str:
-    """'public', 'loopback', 'private', 'link-local', or a kind that is never allowed."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+# IPv6 forms that carry an IPv4 address, which is where the packet ends up: a NAT64 gateway
+# (RFC 6052) or a 6to4 / Teredo relay forwards it there, and a dual-stack host treats
+# IPv4-mapped and IPv4-compatible addresses as the IPv4 address itself.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 transition address leads to (none for a plain IPv6 one)."""
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address in _NAT64 or address in _IPV4_TRANSLATED:
+        return [low32]
+    if address in _IPV4_COMPATIBLE and int(address) > 1:  # not :: or ::1, which are IPv6's own
+        return [low32]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        server, client = address.teredo
+        return [client, server]
+    return []
+
+
+def _own_kind(address: IpAddress) -> str:
     if address.is_unspecified:
         return "unspecified"
     if address.is_multicast:
@@ -74,10 +97,26 @@ def address_kind(address: IpAddress) -> str:
         return "link-local"
     if any(address in network for network in _PRIVATE_NETWORKS):
         return "private"
+    if isinstance(address, ipaddress.IPv6Address) and address in _NAT64_LOCAL:
+        # Local-use NAT64 embeds its IPv4 address at a prefix length only its network knows.
+        return "reserved"
     if address.is_global:
         return "public"
     # Documentation, benchmarking, broadcast, 6to4 relays, 240/4 ...: nobody's webhook lives there.
     return "reserved"
+
+
+def address_kind(address: IpAddress) -> str:
+    """'public', 'loopback', 'private', 'link-local', or a kind that is never allowed.
+
+    An IPv6 transition address (NAT64, 6to4, Teredo, IPv4-mapped or -compatible) is judged by
+    the IPv4 address it embeds; of several (Teredo), the least public one counts.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        kinds = [_own_kind(inner) for inner in embedded_ipv4(address)]
+        if kinds:
+            return next((kind for kind in kinds if kind != "public"), "public")
+    return _own_kind(address)
 
 
 def address_allowed(address: IpAddress, policy: TargetPolicy) -> bool:
@@ -94,8 +133,18 @@ def address_allowed(address: IpAddress, policy: TargetPolicy) -> bool:
 def _refuse_address(address: IpAddress, policy: TargetPolicy, host: str) -> None:
     if not address_allowed(address, policy):
         kind = address_kind(address)
-        via = "" if str(address) == host else f" (via {host})"
-        raise InvalidWebhookUrl(f"{kind} address {address}{via} is not an allowed target")
+        inner = embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else []
+        culprit = next((a for a in inner if _own_kind(a) == kind), None)
+        shown = f"{culprit} (embedded in {address})" if culprit else str(address)
+        via = "" if _same(host, address) else f" (via {host})"
+        raise InvalidWebhookUrl(f"{kind} address {shown}{via} is not an allowed target")
+
+
+def _same(host: str, address: IpAddress) -> bool:
+    try:
+        return ipaddress.ip_address(host) == address
+    except ValueError:
+        return False
 
 
 def _split(url: str) -> SplitResult:

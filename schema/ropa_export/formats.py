@@ -8,6 +8,7 @@ import json
 from enum import StrEnum
 from typing import Any
 
+from schema.ropa_export.cells import csv_row
 from schema.ropa_export.columns import DETAILS_COLUMNS
 from schema.ropa_export.records import RopaExport
 
@@ -48,21 +49,26 @@ class ExportFormat(StrEnum):
 def to_csv(export: RopaExport) -> bytes:
     """The record laid out as the ICO template is: details block, then each table.
 
-    Sections are separated by an empty row; each table starts with its heading row.
+    Sections are separated by an empty row; each table starts with its heading row. A cell
+    a spreadsheet could run as a formula is prefixed with a quote (schema.ropa_export.cells).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([export.title])
+
+    def rows(values: list[list[str]]) -> None:
+        writer.writerows(csv_row(row) for row in values)
+
+    writer.writerow(csv_row([export.title]))
     writer.writerow(DETAILS_COLUMNS)
-    writer.writerows(export.details)
+    rows(export.details)
     writer.writerow([])
     writer.writerow([CONTROLLER_SECTION])
     writer.writerow(export.controller_columns)
-    writer.writerows(export.controller_rows)
+    rows(export.controller_rows)
     writer.writerow([])
     writer.writerow([PROCESSOR_SECTION])
     writer.writerow(export.processor_columns)
-    writer.writerows(export.processor_rows)
+    rows(export.processor_rows)
     # A byte order mark lets spreadsheet programs read the UTF-8 text as such.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import pytest
@@ -140,3 +141,44 @@ async def test_async_resolution_returns_the_checked_addresses() -> None:
     assert (target.host, addresses) == ("hooks.example.com", ["93.184.216.34"])
     with pytest.raises(InvalidWebhookUrl, match="private"):
         await resolve_webhook_url("https://inside.example:8443/", STRICT, resolve)
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "inner"),
+    [
+        ("http://[64:ff9b::7f00:1]/", "loopback", "127.0.0.1"),  # NAT64
+        ("http://[64:ff9b::10.0.0.1]/", "private", "10.0.0.1"),
+        ("http://[2002:7f00:1::]/", "loopback", "127.0.0.1"),  # 6to4
+        ("http://[2002:a9fe:a9fe::1]/", "link-local", "169.254.169.254"),
+        ("http://[::127.0.0.1]/", "loopback", "127.0.0.1"),  # IPv4-compatible
+        ("http://[::192.168.0.1]/", "private", "192.168.0.1"),
+        ("http://[::ffff:169.254.169.254]/", "link-local", "169.254.169.254"),  # IPv4-mapped
+        ("http://[::ffff:0:127.0.0.1]/", "loopback", "127.0.0.1"),  # IPv4-translated
+        # Teredo: server 65.54.227.120, client 127.0.0.1 (stored inverted: 80ff:fffe)
+        ("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "loopback", "127.0.0.1"),
+    ],
+)
+def test_ipv6_transition_forms_are_judged_by_the_ipv4_address_they_embed(
+    url: str, kind: str, inner: str
+) -> None:
+    with pytest.raises(InvalidWebhookUrl, match=rf"{kind} address {re.escape(inner)} \(embedded"):
+        parse_webhook_url(url, STRICT)
+
+
+def test_transition_forms_embedding_public_addresses_are_allowed() -> None:
+    assert parse_webhook_url("http://[64:ff9b::8.8.8.8]/", STRICT).host == "64:ff9b::8.8.8.8"
+    assert parse_webhook_url("http://[2002:808:808::1]/", STRICT).host == "2002:808:808::1"
+    assert parse_webhook_url("http://[::ffff:8.8.8.8]/", STRICT)
+    # Local-use NAT64's embedding depends on its network's prefix length: never allowed.
+    with pytest.raises(InvalidWebhookUrl, match="reserved"):
+        parse_webhook_url("http://[64:ff9b:1::808:808]/", STRICT)
+
+
+def test_a_name_resolving_to_a_transition_form_is_refused_at_delivery_too() -> None:
+    resolve = _resolver(
+        {"nat64.example": ["64:ff9b::7f00:1"], "sixtofour.example": ["2002:a00:1::"]}
+    )
+    with pytest.raises(InvalidWebhookUrl, match=r"loopback address 127\.0\.0\.1 \(embedded in"):
+        validate_webhook_url("https://nat64.example/", STRICT, resolve)
+    with pytest.raises(InvalidWebhookUrl, match=r"private address 10\.0\.0\.1 .*via sixtofour"):
+        validate_webhook_url("https://sixtofour.example/", STRICT, resolve)
