@@ -14,25 +14,34 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-# ---- build: resolve and install the distribution into a self-contained virtualenv ----
+# ---- build: install the locked dependencies and the distribution into a virtualenv ----
 FROM ${PYTHON_IMAGE} AS build
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PYTHONDONTWRITEBYTECODE=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/ropa \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1
 
 WORKDIR /src
-RUN python -m venv /opt/ropa
 
-# Metadata first, sources after: the layers above stay cached while the code changes.
-COPY pyproject.toml README.md ./
+# uv, pinned with its hashes; it installs everything else exactly as uv.lock says (versions and
+# hashes), the same lock `make install` and CI use.
+COPY tools/uv-requirements.txt ./tools/
+RUN pip install --no-cache-dir --require-hashes -r tools/uv-requirements.txt
+
+# The locked dependencies first, the sources after: that layer stays cached while the code changes.
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --locked --no-install-project --python /usr/local/bin/python3
+
 COPY schema ./schema
 COPY graph ./graph
 COPY services ./services
 
 # A regular (non-editable) install: the virtualenv carries the packages, not a link to /src.
-RUN /opt/ropa/bin/pip install --no-cache-dir . \
-    && /opt/ropa/bin/pip uninstall --yes pip setuptools wheel \
+RUN uv sync --locked --no-editable --python /usr/local/bin/python3 \
     && /opt/ropa/bin/ropa --help >/dev/null \
     && /opt/ropa/bin/ropa serve --help >/dev/null \
     && /opt/ropa/bin/ropa migrate --help >/dev/null \

@@ -8,22 +8,42 @@ STAMP := $(VENV)/.installed-stamp
 EXAMPLE ?= examples/allestree-woodlands.yaml
 export ROPA_CACHE_DIR ?= $(CURDIR)/.cache
 
+# Dependencies are installed from uv.lock (exact versions and hashes), by uv, itself installed
+# from tools/uv-requirements.txt (pinned with hashes). uv uses the Python 3.11 it finds, never
+# a downloaded one.
+UV_HOME := $(ROPA_CACHE_DIR)/uv
+UV := $(UV_HOME)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
 # Helm is built from its Go module, pinned, into the cache (no binary downloads on these machines).
 HELM_VERSION ?= v3.16.4
 HELM := $(ROPA_CACHE_DIR)/bin/helm-$(HELM_VERSION)
 export HELM_BIN := $(HELM)
 
-.PHONY: all install run test lint typecheck unit helm clean schema-export bench
+.PHONY: all install lock run test lint typecheck unit helm clean schema-export bench
 
 all: test
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(UV): tools/uv-requirements.txt
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/python -m pip install --quiet --disable-pip-version-check \
+		--require-hashes -r tools/uv-requirements.txt
+	touch $(UV)
+
+# --locked: install exactly what uv.lock says, and fail (rather than re-resolve) when pyproject.toml
+# and the lock disagree (run `make lock` after changing the dependencies).
+$(STAMP): pyproject.toml uv.lock $(UV)
+	$(UV) sync --locked --extra dev --python $(PYTHON)
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve uv.lock after a change to pyproject.toml's dependencies (versions already locked
+# stay); `make lock LOCK_FLAGS=--upgrade` moves everything to the newest allowed versions and
+# `LOCK_FLAGS='--upgrade-package NAME'` one package.
+lock: $(UV)
+	$(UV) lock --python $(PYTHON) $(LOCK_FLAGS)
 
 $(HELM):
 	mkdir -p $(ROPA_CACHE_DIR)/bin $(ROPA_CACHE_DIR)/gobuild

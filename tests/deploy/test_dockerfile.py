@@ -296,3 +296,22 @@ def test_build_stage_copies_the_whole_distribution(
 def test_image_version_matches_the_chart(pyproject: dict[str, Any]) -> None:
     chart = YAML(typ="safe", pure=True).load(CHART / "Chart.yaml")
     assert chart["appVersion"] == pyproject["project"]["version"]
+
+
+def test_build_installs_exactly_the_lock(stages: list[Stage]) -> None:
+    """The image gets the dependencies `make install` and CI get: uv.lock's versions and hashes,
+    installed by a uv that is itself pinned with hashes; no resolution at build time."""
+    build = stages[0]
+    copied = " ".join(copy.args for copy in build.all("COPY"))
+    assert "uv.lock" in copied
+    assert "tools/uv-requirements.txt" in copied
+    runs = [run.args for run in build.all("RUN")]
+    assert any("--require-hashes -r tools/uv-requirements.txt" in run for run in runs), runs
+    syncs = [run for run in runs if "uv sync" in run]
+    assert syncs, "the build installs with `uv sync` from uv.lock"
+    for run in syncs:
+        assert "--locked" in run, f"an install that may re-resolve: RUN {run}"
+    assert not any(re.search(r"\bpip install\b(?!.*--require-hashes)", run) for run in runs)
+    pins = (REPO / "tools" / "uv-requirements.txt").read_text()
+    assert re.search(r"^uv==[\d.]+ \\$", pins, re.MULTILINE), pins
+    assert "--hash=sha256:" in pins
