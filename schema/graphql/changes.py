@@ -12,13 +12,13 @@ from typing import Annotated, Any
 
 import strawberry
 
+from schema.access.policy import require_writer
 from schema.document import EngagementStatus, OrganisationKind
 from schema.errors import RopaError
 from schema.graphql.access import Info, loaders, many, resolver
 from schema.graphql.records import OrganisationRecord, RefKind
 from schema.graphql.reference import DataCategory, Organisation, categories
 from schema.graphql.writes import ChangeRecord, History, WebhookData, Writer
-from schema.tokens import DPO, require_role
 
 MAX_FIRST = 500
 
@@ -276,6 +276,6 @@ class ChangesQuery:
     async def webhooks(
         self, info: Info, processor: OptionalRef = strawberry.UNSET
     ) -> list[Webhook]:
-        require_role(info.context.principal, DPO)
+        require_writer(info.context.principal)
         found = await writer(info).webhooks(await processor_id(info, processor))
         return [Webhook.from_record(w) for w in found]

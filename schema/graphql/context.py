@@ -12,6 +12,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from schema.access.policy import PublicReads, ReadScope, read_scope
+from schema.access.principal import Principal
 from schema.compliance.graphql_types import ComplianceDocuments
 from schema.graphql.records import (
     ActivityFilter,
@@ -28,7 +30,6 @@ from schema.graphql.records import (
     SystemRecord,
 )
 from schema.graphql.writes import ChangeRecord, History, Writer
-from schema.tokens import Principal
 
 K = TypeVar("K", contravariant=True)
 V = TypeVar("V")
@@ -153,6 +154,13 @@ class RegistryContext:
     changes: ChangeStream | None = None
     # Who the request acts as: the bearer token it presented, if that is a configured one.
     principal: Principal | None = None
+    # What callers without a principal may read (ROPA_PUBLIC_READS).
+    public_reads: PublicReads = PublicReads.SUBPROCESSORS
     # Mutations and webhook administration, and the recorded change history.
     writer: Writer | None = None
     history: History | None = None
+
+    @property
+    def scope(self) -> ReadScope:
+        """What this request may read: its principal's scope and the public reads."""
+        return read_scope(self.principal, self.public_reads)

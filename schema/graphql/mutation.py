@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 import strawberry
 
+from schema.access.policy import require_writer
+from schema.access.principal import Principal
 from schema.change_requests import (
     EngagementUpdate,
     EngageRequest,
@@ -25,7 +27,6 @@ from schema.graphql.access import Info, resolver
 from schema.graphql.activity import Engagement
 from schema.graphql.changes import Webhook, history, processor_id, writer
 from schema.graphql.enums import EngagementStatus
-from schema.tokens import DPO, Principal, require_role
 
 UNSET: Any = strawberry.UNSET
 
@@ -100,7 +101,7 @@ def _given(value: Any) -> Any:
 
 
 def _dpo(info: Info) -> Principal:
-    return require_role(info.context.principal, DPO)
+    return require_writer(info.context.principal)
 
 
 def _errors(problems: list[FieldProblem]) -> list[InputError]:

@@ -22,8 +22,9 @@ from graph import from_document, migrate, register
 from graph.database import open_database
 from graph.neo4j_server import LocalNeo4j, LocalNeo4jError, default_cache_dir
 from graph.settings import Neo4jSettings
+from schema.access.principal import Role
+from schema.access.tokens import hash_token
 from schema.errors import DatabaseUnavailable, DocumentInvalid
-from schema.tokens import DPO, hash_token
 from schema.validation import load_document
 from services.cli.settings import CliSettings
 
@@ -89,7 +90,7 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
             password = server.start()
             neo4j = settings.neo4j(uri=server.uri, password=password)
         asyncio.run(_prepare(neo4j, example, "ropa dev"))
-        # The development DPO token: ROPA_DEV_TOKEN, else a new one each run.
+        # The development admin token: ROPA_DEV_TOKEN, else a new one each run.
         token = os.environ.get("ROPA_DEV_TOKEN") or secrets.token_urlsafe(32)
         _say(f"database loaded {time.monotonic() - started:.1f} s after start")
         env = {
@@ -198,12 +199,13 @@ def _banner(
     click.echo("\n".join(lines), err=True)
 
 
-DEV_TOKEN_NAME = "dev-dpo"
+DEV_TOKEN_NAME = "dev-admin"
 
 
 def dev_tokens(token: str, existing: str | None) -> str:
     """ROPA_TOKENS for the registry child: any list already set, and the development token's
-    hash with the `dpo` role under the name `dev-dpo` (the actor of its changes)."""
+    hash with the `admin` role (every register) under the name `dev-admin` (the actor of its
+    changes)."""
     digest = hash_token(token)
     entries: list[object] = []
     if existing:
@@ -215,7 +217,7 @@ def dev_tokens(token: str, existing: str | None) -> str:
             entries = [e for e in parsed if not (isinstance(e, dict) and e.get("sha256") == digest)]
         else:
             _say("ROPA_TOKENS is not a JSON list; only the development token is configured")
-    entries.append({"name": DEV_TOKEN_NAME, "role": DPO, "sha256": digest})
+    entries.append({"name": DEV_TOKEN_NAME, "role": Role.ADMIN.value, "sha256": digest})
     return json.dumps(entries)
 
 
@@ -226,8 +228,8 @@ def _token_lines(token: str, children: list[_Child], chosen: bool) -> list[str]:
     where = "from ROPA_DEV_TOKEN" if chosen else "generated; set ROPA_DEV_TOKEN to keep one"
     query = json.dumps({"query": "{ webhooks { id url status } }"})
     return [
-        f"  DPO token        {token}",
-        f"                   ({DEV_TOKEN_NAME}, {where}); mutations need it:",
+        f"  admin token      {token}",
+        f"                   ({DEV_TOKEN_NAME}, {where}); reads and mutations need it:",
         f"    curl -s {registry.url}/graphql -H 'Authorization: Bearer {token}' \\",
         f"      -H 'Content-Type: application/json' -d '{query}'",
         '    in the explorer, Headers: {"Authorization": "Bearer <the token>"}',

@@ -3,7 +3,7 @@
 The token list comes from `ROPA_TOKENS` (JSON) and/or the file named by `ROPA_TOKENS_FILE`
 (the same JSON; the Helm chart mounts it from a Secret); both may be set, and the lists are
 joined. It is read once, when the app is created: a list that cannot be used stops the start
-with a message that says where and why. See schema/tokens.py for the format.
+with a message that says where and why. See schema/access/tokens.py for the format.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from schema.tokens import (
-    Principal,
+from schema.access.principal import Principal
+from schema.access.tokens import (
     TokenConfigInvalid,
     TokenEntry,
     bearer_token,

@@ -18,6 +18,7 @@ from strawberry.dataloader import DataLoader
 from graph.database import Database
 from graph.read import activities, catalogue, engagements, lineage, organisations, refs
 from graph.to_document import GraphDocumentLoader
+from schema.access.policy import PublicReads
 from schema.graphql.context import Loaders, RegistryContext
 from schema.graphql.records import (
     ActivityFilter,
@@ -162,17 +163,18 @@ class GraphReader:
         return found
 
 
-def _webhook_policy(request: Any) -> TargetPolicy:
+def _settings(request: Any) -> RegistrySettings | None:
     scope = getattr(request, "scope", None)
     app = scope.get("app") if isinstance(scope, dict) else None
     settings = getattr(getattr(app, "state", None), "settings", None)
-    return settings.webhook_policy if isinstance(settings, RegistrySettings) else TargetPolicy()
+    return settings if isinstance(settings, RegistrySettings) else None
 
 
 def build_context(db: Database, request: Any = None, response: Any = None) -> RegistryContext:
     """The context of one request: a reader with fresh loaders, the principal its bearer token
     names (services.registry.auth), and the writer and change history of the change API."""
     reader = GraphReader(db)
+    settings = _settings(request)
     return RegistryContext(
         reader=reader,
         loaders=reader.loaders,
@@ -181,6 +183,7 @@ def build_context(db: Database, request: Any = None, response: Any = None) -> Re
         request=request,
         response=response,
         principal=request_principal(request),
-        writer=GraphWriter(db, _webhook_policy(request)),
+        public_reads=settings.public_reads if settings else PublicReads.SUBPROCESSORS,
+        writer=GraphWriter(db, settings.webhook_policy if settings else TargetPolicy()),
         history=GraphHistory(db),
     )

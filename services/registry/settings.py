@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.settings import Neo4jSettings
+from schema.access.policy import PublicReads
 from schema.webhook_url import TargetPolicy
 
 
@@ -56,10 +57,16 @@ class RegistrySettings(BaseSettings):
     tokens: str | None = Field(
         default=None,
         description="ROPA_TOKENS: JSON list of bearer tokens by hash, "
-        '[{"name": ..., "role": "dpo", "sha256": ...}] (see schema/tokens.py)',
+        '[{"name": ..., "role": "dpo", "sha256": ..., "registers": [...]}] '
+        "(see schema/access/tokens.py)",
     )
     tokens_file: Path | None = Field(
         default=None, description="ROPA_TOKENS_FILE: a file holding the same JSON list"
+    )
+    public_reads: PublicReads = Field(
+        default=PublicReads.SUBPROCESSORS,
+        description="ROPA_PUBLIC_READS: what callers without a token may read: "
+        "`subprocessors` (processors' published sub-processor lists), `none`, or `all`",
     )
     # The notifier's variables (ROPA_WEBHOOK_ALLOW_*): registration refuses what it would.
     webhook_allow_loopback: bool = Field(default=False, description="Allow loopback targets")

@@ -24,7 +24,7 @@ from graph import from_document, maintenance, register
 from graph.database import Database
 from graph.neo4j_server import free_port
 from graph.settings import Neo4jSettings
-from schema.tokens import hash_token
+from schema.access.tokens import hash_token
 from schema.validation import load_document
 from services.registry.app import create_app
 from services.registry.settings import RegistryNeo4jSettings, RegistrySettings
@@ -108,14 +108,17 @@ def data(graphql: GraphQL) -> GraphQL:
 # to the app, as in production.
 DPO_TOKEN = "test-dpo-token-alice"
 READER_TOKEN = "test-reader-token-bob"
+# Their scope: the registers of the example and of tests/fixtures/changes-register.yaml.
+SCOPE = ["allestree-woodlands", "school"]
 
 
 @pytest.fixture(scope="session")
 def dpo_settings(registry_settings: RegistrySettings) -> RegistrySettings:
     """The registry's settings with a `dpo` and a `reader` token, webhooks to loopback allowed."""
     tokens = [
-        {"name": "dpo-alice", "role": "dpo", "sha256": hash_token(DPO_TOKEN)},
-        {"name": "reader-bob", "role": "reader", "sha256": hash_token(READER_TOKEN)},
+        {"name": "dpo-alice", "role": "dpo", "sha256": hash_token(DPO_TOKEN), "registers": SCOPE},
+        {"name": "reader-bob", "role": "reader", "sha256": hash_token(READER_TOKEN)}
+        | {"registers": SCOPE},
     ]
     return registry_settings.model_copy(
         update={"tokens": json.dumps(tokens), "webhook_allow_loopback": True}

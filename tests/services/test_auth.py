@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from graph.database import Database
-from schema.tokens import TokenConfigInvalid, TokenEntry, hash_token
+from schema.access.principal import Role, Via
+from schema.access.tokens import TokenConfigInvalid, TokenEntry, hash_token
 from services.registry.app import create_app
 from services.registry.auth import load_tokens, principal_from_header
 from services.registry.settings import RegistrySettings
@@ -74,10 +75,15 @@ async def test_reads_need_no_token(
 
 
 def test_principal_from_header() -> None:
-    entries = (TokenEntry("dpo-alice", "dpo", hash_token(DPO_TOKEN)),)
+    entries = (TokenEntry("dpo-alice", Role.DPO, hash_token(DPO_TOKEN), frozenset({"school"})),)
     found = principal_from_header(f"Bearer {DPO_TOKEN}", entries)
     assert found is not None
-    assert (found.name, found.role) == ("dpo-alice", "dpo")
+    assert (found.name, found.role, found.registers) == (
+        "dpo-alice",
+        Role.DPO,
+        frozenset({"school"}),
+    )
+    assert found.via is Via.TOKEN
     assert principal_from_header(f"Basic {DPO_TOKEN}", entries) is None
     assert principal_from_header(None, entries) is None
     assert principal_from_header("Bearer nope", entries) is None
@@ -87,9 +93,9 @@ def test_tokens_from_the_environment_and_a_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     listed = tmp_path / "tokens.json"
-    listed.write_text(json.dumps([{"name": "a", "role": "dpo", "sha256": hash_token("t-a")}]))
+    listed.write_text(json.dumps([{"name": "a", "role": "admin", "sha256": hash_token("t-a")}]))
     monkeypatch.setenv(
-        "ROPA_TOKENS", json.dumps([{"name": "b", "role": "dpo", "sha256": hash_token("t-b")}])
+        "ROPA_TOKENS", json.dumps([{"name": "b", "role": "admin", "sha256": hash_token("t-b")}])
     )
     monkeypatch.setenv("ROPA_TOKENS_FILE", str(listed))
     settings = RegistrySettings()
@@ -99,12 +105,15 @@ def test_tokens_from_the_environment_and_a_file(
 
 
 def test_an_unusable_token_list_stops_the_start(tmp_path: Path) -> None:
-    with pytest.raises(TokenConfigInvalid, match=r"ROPA_TOKENS: \[0\]\.sha256"):
+    with pytest.raises(TokenConfigInvalid, match=r"ROPA_TOKENS: \[0\] \(a\)\.sha256"):
         create_app(RegistrySettings(tokens='[{"name": "a", "role": "dpo", "sha256": "plain"}]'))
+    no_scope = json.dumps([{"name": "la-dpo", "role": "dpo", "sha256": hash_token("t")}])
+    with pytest.raises(TokenConfigInvalid, match=r"\(la-dpo\)\.registers: the role 'dpo' needs"):
+        create_app(RegistrySettings(tokens=no_scope))
     missing = tmp_path / "absent.json"
     with pytest.raises(TokenConfigInvalid, match=r"absent\.json: cannot be read"):
         create_app(RegistrySettings(tokens_file=missing))
-    both = json.dumps([{"name": "a", "role": "dpo", "sha256": hash_token("t")}])
+    both = json.dumps([{"name": "a", "role": "admin", "sha256": hash_token("t")}])
     (tmp_path / "same.json").write_text(both)
     with pytest.raises(TokenConfigInvalid, match="listed in both"):
         load_tokens(both, tmp_path / "same.json")

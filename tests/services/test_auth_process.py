@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from graph.database import Database
-from schema.tokens import hash_token
+from schema.access.tokens import hash_token
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -29,7 +29,16 @@ def server(
     """The base URL of a registry served by uvicorn in a child process, tokens from a file."""
     tokens = tmp_path / "tokens.json"
     tokens.write_text(
-        json.dumps([{"name": "dpo-file", "role": "dpo", "sha256": hash_token(TOKEN)}])
+        json.dumps(
+            [
+                {
+                    "name": "dpo-file",
+                    "role": "dpo",
+                    "sha256": hash_token(TOKEN),
+                    "registers": ["school"],
+                }
+            ]
+        )
     )
     with registry_process({"ROPA_TOKENS_FILE": str(tokens), "ROPA_TOKENS": None}) as url:
         yield url

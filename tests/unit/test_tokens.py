@@ -7,16 +7,13 @@ import json
 
 import pytest
 
-from schema.tokens import (
-    Forbidden,
-    Principal,
+from schema.access.principal import Principal, Role
+from schema.access.tokens import (
     TokenConfigInvalid,
     TokenEntry,
-    Unauthenticated,
     bearer_token,
     hash_token,
     parse_tokens,
-    require_role,
     verify,
 )
 
@@ -26,7 +23,11 @@ BOB = "bob-secret-token"
 
 def _config(*entries: tuple[str, str, str]) -> str:
     return json.dumps(
-        [{"name": name, "role": role, "sha256": hash_token(token)} for name, role, token in entries]
+        [
+            {"name": name, "role": role, "sha256": hash_token(token)}
+            | ({} if role == "admin" else {"registers": ["school-a"]})
+            for name, role, token in entries
+        ]
     )
 
 
@@ -37,9 +38,10 @@ def test_the_hash_is_the_sha256_of_the_utf8_text() -> None:
 
 def test_parse_and_verify() -> None:
     entries = parse_tokens(_config(("dpo-alice", "dpo", ALICE), ("bob", "reader", BOB)), "env")
-    assert entries[0] == TokenEntry("dpo-alice", "dpo", hash_token(ALICE))
-    assert verify(ALICE, entries) == Principal("dpo-alice", "dpo")
-    assert verify(BOB, entries) == Principal("bob", "reader")
+    school = frozenset({"school-a"})
+    assert entries[0] == TokenEntry("dpo-alice", Role.DPO, hash_token(ALICE), school)
+    assert verify(ALICE, entries) == Principal("dpo-alice", Role.DPO, school)
+    assert verify(BOB, entries) == Principal("bob", Role.READER, school)
     assert verify("alice-secret-token ", entries) is None
     assert verify("", entries) is None
     assert verify(ALICE, ()) is None
@@ -52,9 +54,33 @@ def test_parse_and_verify() -> None:
         ('{"name": "x"}', "expected a JSON list"),
         ('["x"]', r"\[0\]: expected an object"),
         ('[{"name": "", "role": "dpo", "sha256": "' + "a" * 64 + '"}]', r"\[0\]\.name"),
-        ('[{"name": "a", "role": "DPO", "sha256": "' + "a" * 64 + '"}]', r"\[0\]\.role"),
-        ('[{"name": "a", "role": "dpo", "sha256": "' + "A" * 64 + '"}]', r"\[0\]\.sha256"),
-        ('[{"name": "a", "role": "dpo", "sha256": "abc"}]', r"\[0\]\.sha256"),
+        ('[{"name": "a", "role": "DPO", "sha256": "' + "a" * 64 + '"}]', r"\[0\] \(a\)\.role"),
+        (
+            '[{"name": "a", "role": "owner", "sha256": "' + "a" * 64 + '"}]',
+            r"\(a\)\.role: unknown role \"owner\" \(one of reader, dpo, admin\)",
+        ),
+        (
+            '[{"name": "la", "role": "dpo", "sha256": "' + "a" * 64 + '"}]',
+            r"\[0\] \(la\)\.registers: the role 'dpo' needs `registers`",
+        ),
+        (
+            '[{"name": "la", "role": "reader", "sha256": "' + "a" * 64 + '"}]',
+            r"\(la\)\.registers: the role 'reader' needs `registers`",
+        ),
+        (
+            '[{"name": "la", "role": "reader", "registers": [], "sha256": "' + "a" * 64 + '"}]',
+            r"\(la\)\.registers: must be a non-empty list",
+        ),
+        (
+            '[{"name": "la", "role": "dpo", "registers": ["A b"], "sha256": "' + "a" * 64 + '"}]',
+            r"\(la\)\.registers: \"A b\" is not a register id",
+        ),
+        (
+            '[{"name": "root", "role": "admin", "registers": ["x"], "sha256": "' + "a" * 64 + '"}]',
+            r"\(root\)\.registers: an admin has every register",
+        ),
+        ('[{"name": "a", "role": "dpo", "sha256": "' + "A" * 64 + '"}]', r"\(a\)\.sha256"),
+        ('[{"name": "a", "role": "dpo", "sha256": "abc"}]', r"\[0\] \(a\)\.sha256"),
         ('[{"name": "a", "role": "dpo", "token": "plain"}]', "unknown field"),
     ],
 )
@@ -86,12 +112,9 @@ def test_bearer_header(header: str | None, token: str | None) -> None:
     assert bearer_token(header) == token
 
 
-def test_require_role() -> None:
-    dpo = Principal("dpo-alice", "dpo")
-    assert require_role(dpo) is dpo
-    with pytest.raises(Unauthenticated) as missing:
-        require_role(None)
-    assert missing.value.code == "UNAUTHENTICATED"
-    with pytest.raises(Forbidden, match="'bob' has the role 'reader'") as wrong:
-        require_role(Principal("bob", "reader"))
-    assert wrong.value.code == "FORBIDDEN"
+def test_an_admin_holds_every_register() -> None:
+    (entry,) = parse_tokens(_config(("root", "admin", ALICE)), "env")
+    principal = verify(ALICE, (entry,))
+    assert principal is not None
+    assert (principal.role, principal.registers) == (Role.ADMIN, None)
+    assert principal.holds("any-register")

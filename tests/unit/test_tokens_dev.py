@@ -1,10 +1,11 @@
-"""`ropa dev`'s development token: only its hash reaches the registry, as `dev-dpo`."""
+"""`ropa dev`'s development token: only its hash reaches the registry, as the admin `dev-admin`."""
 
 from __future__ import annotations
 
 import json
 
-from schema.tokens import hash_token, parse_tokens, verify
+from schema.access.principal import Role
+from schema.access.tokens import hash_token, parse_tokens, verify
 from services.cli.devstack import dev_tokens
 
 
@@ -14,16 +15,16 @@ def test_the_dev_token_is_configured_by_its_hash() -> None:
     entries = parse_tokens(text, "ROPA_TOKENS")
     principal = verify("my-dev-token", entries)
     assert principal is not None
-    assert (principal.name, principal.role) == ("dev-dpo", "dpo")
+    assert (principal.name, principal.role, principal.registers) == ("dev-admin", Role.ADMIN, None)
 
 
 def test_tokens_already_configured_are_kept() -> None:
-    mine = {"name": "dpo-alice", "role": "dpo", "sha256": hash_token("alice")}
-    again = {"name": "old-dev", "role": "dpo", "sha256": hash_token("dev")}
+    mine = {"name": "dpo-alice", "role": "dpo", "sha256": hash_token("alice"), "registers": ["a"]}
+    again = {"name": "old-dev", "role": "admin", "sha256": hash_token("dev")}
     entries = parse_tokens(dev_tokens("dev", json.dumps([mine, again])), "ROPA_TOKENS")
-    assert [e.name for e in entries] == ["dpo-alice", "dev-dpo"]
+    assert [e.name for e in entries] == ["dpo-alice", "dev-admin"]
 
 
 def test_a_list_that_is_not_one_is_replaced() -> None:
     entries = parse_tokens(dev_tokens("dev", "{not json"), "ROPA_TOKENS")
-    assert [e.name for e in entries] == ["dev-dpo"]
+    assert [e.name for e in entries] == ["dev-admin"]

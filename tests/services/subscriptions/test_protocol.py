@@ -16,7 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from schema.tokens import hash_token
+from schema.access.tokens import hash_token
 from tests.services.subscriptions.conftest import SUBSCRIPTION, MakeRegistry, Register, Registry
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
@@ -31,7 +31,7 @@ TOKEN = "a-dpo-token-for-the-protocol-tests"
 @pytest.fixture(scope="module")
 def registry(school: Register, registries: MakeRegistry) -> Registry:
     """A registry with a short connection_init timeout and a low cap, for the module."""
-    tokens = json.dumps([{"name": "dpo-tests", "role": "dpo", "sha256": hash_token(TOKEN)}])
+    tokens = json.dumps([{"name": "dpo-tests", "role": "admin", "sha256": hash_token(TOKEN)}])
     return registries(
         connection_init_timeout=INIT_TIMEOUT, subscriptions_per_connection=CAP, tokens=tokens
     )
