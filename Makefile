@@ -56,8 +56,8 @@ run: install
 	$(BIN)/ropa dev --example $(EXAMPLE)
 
 lint: install
-	$(BIN)/ruff check schema graph services tests
-	$(BIN)/ruff format --check schema graph services tests
+	$(BIN)/ruff check schema graph services tests bench
+	$(BIN)/ruff format --check schema graph services tests bench
 
 typecheck: install
 	$(BIN)/mypy .
@@ -67,6 +67,10 @@ test: install helm lint typecheck
 
 unit: install
 	$(BIN)/pytest tests/unit
+
+# A short run of every benchmark (bench/) and one table of the speed targets; see bench/__init__.py.
+bench: install
+	$(BIN)/python -m bench
 
 schema-export: install
 	$(BIN)/ropa schema export

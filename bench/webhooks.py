@@ -1,4 +1,4 @@
-"""Webhook throughput: `python -m services.notifier.bench [--endpoints K] [--changes N]`.
+"""Webhook throughput: `python -m bench.webhooks [--endpoints K] [--changes N]`.
 
 Starts a private Neo4j (or, with --external, uses the one NEO4J_* names), K receivers on
 loopback in a child process, registers K endpoints, records N sub-processor changes through the
@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import sys
 import tempfile
 import time
 from collections.abc import Coroutine, Sequence
@@ -21,6 +22,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from bench.common import header
 from graph import from_document, migrate, register, webhooks
 from graph.database import Database, open_database
 from graph.neo4j_server import LocalNeo4j, free_port
@@ -177,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--checkpoint-every", type=int, default=20)
     parser.add_argument("--external", action="store_true", help="use the Neo4j NEO4J_* names")
     args = parser.parse_args(argv)
+    header("bench.webhooks", list(sys.argv[1:] if argv is None else argv))
     if args.external:
         result = _loop_run(_run(args, Neo4jSettings()))
     else:

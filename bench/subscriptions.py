@@ -1,6 +1,6 @@
 """Benchmark `subProcessorChanges`: commit-to-delivery latency with N subscribers on one registry.
 
-    python -m services.registry.bench_subscriptions --subscribers 1000
+    python -m bench.subscriptions --subscribers 1000
 
 Starts its own Neo4j (graph.neo4j_server.LocalNeo4j) unless NEO4J_URI is set (its graph is
 replaced), applies a small register, starts one registry under uvicorn (`ropa serve
@@ -8,8 +8,9 @@ registry`), and opens N graphql-transport-ws subscribers from a few client proce
 `websockets`, to keep the clients' own cost low). It then commits K engagement changes through
 `register.apply`, spaced out, and for each subscriber and change takes the time from the moment
 the commit returned to the moment the subscriber received the change (one machine, one clock).
-It reports p50/p99/max of that latency, deliveries missing, and the registry process's memory
-(VmRSS before the subscribers, with them, and its peak VmHWM). Not a test: it asserts nothing.
+It reports p50/p99/max of that latency, deliveries missing, the registry process's CPU per
+delivery, and its memory (VmRSS before the subscribers, with them, after the first 10 measured
+changes and after all of them, and its peak VmHWM). Not a test: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -17,28 +18,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import httpx
-from pydantic import SecretStr
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
+from bench.common import Result, cpu_seconds, header, memory_kib, neo4j, registry, say
 from graph import from_document, maintenance, migrate, register
 from graph import subprocessor_changes as spc
 from graph.database import Database, open_database
-from graph.neo4j_server import LocalNeo4j, free_port
 from graph.settings import Neo4jSettings
 from schema.validation import parse_document
 
@@ -54,10 +50,6 @@ subscription {
 }
 """
 _PROTOCOL = Subprotocol("graphql-transport-ws")
-
-
-def _say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def _document(revision: int) -> str:
@@ -87,57 +79,6 @@ def _document(revision: int) -> str:
 async def _apply(db: Database, revision: int) -> None:
     doc = parse_document(_document(revision))
     await register.apply(db, "bench-school", from_document.entities(doc), "bench")
-
-
-def _memory(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM of a process, in KiB."""
-    found = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            found[key] = int(value.split()[0])
-    return found
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time a process has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextmanager
-def registry(
-    neo4j: Neo4jSettings, poll_interval: float, log: Path | None
-) -> Iterator[tuple[str, int]]:
-    """The registry under uvicorn on a free port; its WebSocket URL and process id."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "NEO4J_URI": neo4j.uri,
-        "NEO4J_USER": neo4j.user,
-        "NEO4J_PASSWORD": neo4j.password.get_secret_value(),
-        "NEO4J_DATABASE": neo4j.database,
-        "ROPA_ENV": "production",
-        "ROPA_FOLLOWER_POLL_INTERVAL": str(poll_interval),
-    }
-    command = [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)]
-    with log.open("wb") if log else open(os.devnull, "wb") as errors:
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the registry did not become ready")
-            time.sleep(0.3)
-        yield f"ws://127.0.0.1:{port}/graphql", process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 # ---- client processes -------------------------------------------------------------------
@@ -220,7 +161,7 @@ def _start_clients(url: str, subscribers: int, processes: int) -> list[Client]:
     clients = []
     for p in range(processes):
         count = subscribers // processes + (1 if p < subscribers % processes else 0)
-        command = [sys.executable, "-m", "services.registry.bench_subscriptions"]
+        command = [sys.executable, "-m", "bench.subscriptions"]
         process = subprocess.Popen(
             [*command, "--client", url, "--subscribers", str(count)],
             stdin=subprocess.PIPE,
@@ -239,41 +180,46 @@ def _percentile(samples: list[float], q: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
 
 
-async def measure(neo4j: Neo4jSettings, args: argparse.Namespace) -> None:
+async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Result]:
     """Serve, subscribe, commit, report."""
-    async with open_database(neo4j) as db:
-        await migrate.migrate(db, report=_say)
+    async with open_database(settings) as db:
+        await migrate.migrate(db, report=say)
         await maintenance.wipe(db)
         await _apply(db, 0)
-        with registry(neo4j, args.poll_interval, args.registry_log) as (url, pid):
+        env = {"ROPA_FOLLOWER_POLL_INTERVAL": str(args.poll_interval)}
+        with registry(settings, env=env, log=args.registry_log) as server:
+            pid = server.pid
             await asyncio.sleep(1)
-            before = _memory(pid)
-            _say(f"registry up (pid {pid}, VmRSS {before['VmRSS'] / 1024:.0f} MiB)")
+            before = memory_kib(pid)
+            say(f"registry up (pid {pid}, VmRSS {before['VmRSS'] / 1024:.0f} MiB)")
             started = time.monotonic()
             clients = await asyncio.to_thread(
-                _start_clients, url, args.subscribers, args.client_processes
+                _start_clients, server.ws_url, args.subscribers, args.client_processes
             )
-            _say(f"{args.subscribers} subscribers in {time.monotonic() - started:.1f} s")
+            say(f"{args.subscribers} subscribers in {time.monotonic() - started:.1f} s")
             await asyncio.sleep(2)  # subscriptions register after the subscribe message
-            with_subscribers = _memory(pid)
+            with_subscribers = memory_kib(pid)
             revision = 1
             for _ in range(args.warmup):
                 await _apply(db, revision)
                 revision += 1
                 await asyncio.sleep(args.interval)
             start = await db.read(spc.head_sequence)
-            cpu_before = _cpu_seconds(pid)
+            cpu_before = cpu_seconds(pid)
             commits: list[float] = []
+            after_ten = with_subscribers
             for n in range(args.changes):
                 await _apply(db, revision)
                 commits.append(time.time())
                 revision += 1
                 if (n + 1) % 10 == 0:
-                    _say(f"committed {n + 1}/{args.changes} changes")
+                    say(f"committed {n + 1}/{args.changes} changes")
                 await asyncio.sleep(args.interval)
+                if n + 1 == min(10, args.changes):
+                    after_ten = memory_kib(pid)
             await asyncio.sleep(3)
-            cpu = _cpu_seconds(pid) - cpu_before
-            after = _memory(pid)
+            cpu = cpu_seconds(pid) - cpu_before
+            after = memory_kib(pid)
             recorded = await db.read(spc.changes_after, start, None, args.changes + 10)
             results = []
             for client in clients:
@@ -291,28 +237,44 @@ async def measure(neo4j: Neo4jSettings, args: argparse.Namespace) -> None:
             got = {seq: at for seq, at in received if seq in committed_at}
             missing += len(committed_at) - len(got)
             latencies.extend(got[seq] - committed_at[seq] for seq in got)
-    ms = sorted(x * 1000 for x in latencies)
+    ms = sorted(x * 1000 for x in latencies) or [float("nan")]
+    p50, p99 = (_percentile(ms, q) if len(ms) > 1 else ms[0] for q in (50, 99))
     print(
-        f"\nsubProcessorChanges: {args.subscribers} subscribers on one registry process "
+        f"subProcessorChanges: {args.subscribers} subscribers on one registry process "
         f"({args.client_processes} client processes), {args.changes} changes "
         f"{args.interval} s apart, follower poll interval {args.poll_interval} s"
     )
     print(
-        f"commit -> delivery: p50 {_percentile(ms, 50):.0f} ms, p99 {_percentile(ms, 99):.0f} ms, "
-        f"max {ms[-1]:.0f} ms over {len(ms)} deliveries; missing {missing}; "
-        f"subscriber failures {len(failures)}"
+        f"commit -> delivery: p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {ms[-1]:.0f} ms over "
+        f"{len(latencies)} deliveries; missing {missing}; subscriber failures {len(failures)}"
     )
+    snapshots = (("before", before), ("with", with_subscribers), ("ten", after_ten))
+    mib = {k: v["VmRSS"] / 1024 for k, v in (*snapshots, ("after", after))}
     print(
-        f"registry memory: VmRSS {before['VmRSS'] / 1024:.0f} MiB before subscribers, "
-        f"{with_subscribers['VmRSS'] / 1024:.0f} MiB with them, {after['VmRSS'] / 1024:.0f} MiB "
-        f"after the changes; peak VmHWM {after['VmHWM'] / 1024:.0f} MiB"
+        f"registry memory: VmRSS {mib['before']:.0f} MiB before subscribers, "
+        f"{mib['with']:.0f} MiB with them, {mib['ten']:.0f} MiB after the first 10 changes, "
+        f"{mib['after']:.0f} MiB after all {args.changes}; peak VmHWM "
+        f"{after['VmHWM'] / 1024:.0f} MiB"
     )
+    per_delivery = cpu / max(1, len(latencies)) * 1e6
     print(
         f"registry CPU while the changes were delivered: {cpu:.1f} s, "
-        f"{cpu / max(1, len(ms)) * 1e6:.0f} µs per delivery"
+        f"{per_delivery:.0f} µs per delivery"
     )
     if failures:
         print(f"first failure: {failures[0]}")
+    n = args.subscribers
+    return [
+        Result(f"subscriptions ({n}): commit -> delivery p99", p99, "ms", 500),
+        Result(f"subscriptions ({n}): registry CPU per delivery", per_delivery, "µs", 60),
+        Result(f"subscriptions ({n}): deliveries missing", missing + len(failures), "", 0),
+        Result(
+            f"subscriptions ({n}): RSS after {args.changes} changes / after 10",
+            mib["after"] / mib["ten"],
+            "x",
+            1.1,
+        ),
+    ]
 
 
 def _raise_file_limit() -> None:
@@ -321,35 +283,30 @@ def _raise_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def main() -> None:
-    """Command line entry point."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """This benchmark's options."""
     parser.add_argument("--subscribers", type=int, default=1000)
-    parser.add_argument("--changes", type=int, default=30, help="changes measured")
+    parser.add_argument("--changes", type=int, default=100, help="changes measured")
     parser.add_argument("--warmup", type=int, default=3, help="changes before measuring")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between commits")
     parser.add_argument("--poll-interval", type=float, default=0.2, help="the follower's")
     parser.add_argument("--client-processes", type=int, default=2)
-    parser.add_argument("--home", type=Path, help="Neo4j home to keep between runs")
     parser.add_argument("--registry-log", type=Path, help="where the registry's log goes")
+
+
+def main() -> None:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    add_arguments(parser)
     parser.add_argument("--client", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     _raise_file_limit()
     if args.client:
         asyncio.run(_clients(args.client, args.subscribers))
         return
-    if os.environ.get("NEO4J_URI"):
-        _say(f"using NEO4J_URI={os.environ['NEO4J_URI']}; its graph is replaced")
-        asyncio.run(measure(Neo4jSettings(), args))
-        return
-    with tempfile.TemporaryDirectory(prefix="ropa-bench-") as tmp:
-        server = LocalNeo4j(home=args.home or Path(tmp), port=free_port(), heap="1g")
-        password = server.start()
-        try:
-            neo4j = Neo4jSettings(uri=server.uri, password=SecretStr(password))
-            asyncio.run(measure(neo4j, args))
-        finally:
-            server.stop()
+    header("bench.subscriptions", sys.argv[1:])
+    with neo4j(heap="1g", page_cache="512m") as settings:
+        asyncio.run(measure(settings, args))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,212 @@
+"""Benchmark `recipients`: through HTTP (uvicorn, GraphQL) against the bare traversal.
+
+    python -m bench.lineage --schools 1000
+
+Starts its own Neo4j (graph.neo4j_server.LocalNeo4j) unless NEO4J_URI is set, loads a
+synthetic register of N schools (bench.synthetic) through `register.apply`, the code path of
+`ropa apply`, one register per school with progress shown, starts the registry under uvicorn
+on a free port, and reports p50/p95/p99 of `recipients` for a random school through HTTP and
+of the same traversal (`graph.read.lineage.recipients`) through the driver, interleaved; then
+the same for every controller at once, the Cypher round trips one operation costs (counted
+in-process on the same schema and loaders), and the registry's memory around the large
+answers. Not a test: it prints numbers, it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import random
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from neo4j import AsyncManagedTransaction
+
+from bench import synthetic
+from bench.common import Registry, Result, header, memory_kib, neo4j, percentiles, registry, say
+from graph import from_document, maintenance, migrate, register
+from graph.database import Database, open_database
+from graph.read import lineage
+from graph.settings import Neo4jSettings
+from schema.graphql.records import RecipientsQuestion
+from schema.graphql.schema import build_schema
+from services.registry.loaders import build_context
+
+QUERY = """
+query ($category: String!, $controller: String, $asOf: Date) {
+  recipients(category: $category, controller: $controller, asOf: $asOf) {
+    organisation { id name }
+    paths { hops { kind from { id } to { id } activity { id } legalBases { id }
+                   categories { id } condition engagement { id } } }
+  }
+}
+"""
+_SIZE = "RETURN COUNT { (:Register) } AS registers, COUNT { ()-->() } AS relationships"
+
+
+async def _size(tx: AsyncManagedTransaction) -> tuple[int, int]:
+    record = await (await tx.run(_SIZE)).single(strict=True)
+    return int(record["registers"]), int(record["relationships"])
+
+
+async def load(db: Database, schools: int) -> None:
+    """Apply one register per school, unless the graph already holds exactly these."""
+    await migrate.migrate(db, report=say)
+    registers, relationships = await db.read(_size)
+    if registers == schools:
+        say(f"graph already holds {schools} school registers ({relationships} relationships)")
+        return
+    await maintenance.wipe(db)
+    started = time.monotonic()
+    for i in range(schools):
+        doc = synthetic.school(i)
+        await register.apply(db, doc.register_info.id, from_document.entities(doc), "bench")
+        if (i + 1) % max(1, schools // 20) == 0 or i + 1 == schools:
+            rate = (i + 1) / (time.monotonic() - started)
+            say(f"applied {i + 1}/{schools} school registers ({rate:.1f}/s)")
+    registers, relationships = await db.read(_size)
+    say(f"loaded {registers} registers, {relationships} relationships")
+
+
+async def _timed(run: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await run()
+    return time.perf_counter() - started
+
+
+async def round_trips(db: Database, variables: dict[str, object]) -> int:
+    """The Cypher round trips one `recipients` operation costs, on the registry's own schema
+    and loaders (in this process, where the counter can be read)."""
+    counted = Database(db.driver, db.name)
+    result = await build_schema().execute(
+        QUERY, variable_values=variables, context_value=build_context(counted)
+    )
+    if result.errors:
+        raise RuntimeError(f"the operation failed: {result.errors}")
+    return counted.round_trips
+
+
+async def measure(
+    settings: Neo4jSettings, server: Registry, args: argparse.Namespace
+) -> list[Result]:
+    """Time `recipients` through HTTP and through the driver, interleaved; print and return
+    the ratios."""
+    rng = random.Random(7)
+    as_of = dt.date.fromisoformat(args.as_of)
+
+    def school() -> str:
+        return f"school-{rng.randrange(args.schools)}"
+
+    async with (
+        open_database(settings) as db,
+        httpx.AsyncClient(base_url=server.url, timeout=300) as http,
+    ):
+
+        async def over_http(controller: str | None) -> None:
+            variables = {"category": args.category, "asOf": args.as_of, "controller": controller}
+            response = await http.post("/graphql", json={"query": QUERY, "variables": variables})
+            body = response.json()
+            if response.status_code != 200 or "errors" in body:
+                raise RuntimeError(f"registry answered {response.status_code}: {body}")
+
+        async def bare(controller: str | None) -> None:
+            await lineage.recipients(db, RecipientsQuestion(args.category, as_of, controller))
+
+        for _ in range(args.warmup):
+            controller = school()
+            await over_http(controller)
+            await bare(controller)
+        http_s: list[float] = []
+        bare_s: list[float] = []
+        for _ in range(args.requests):
+            controller = school()
+            http_s.append(await _timed(lambda c=controller: over_http(c)))  # type: ignore[misc]
+            bare_s.append(await _timed(lambda c=controller: bare(c)))  # type: ignore[misc]
+        trips = await round_trips(
+            db, {"category": args.category, "asOf": args.as_of, "controller": school()}
+        )
+        rss_before = memory_kib(server.pid)["VmRSS"]
+        every_http: list[float] = []
+        every_bare: list[float] = []
+        for _ in range(args.all_requests):
+            every_http.append(await _timed(lambda: over_http(None)))
+            every_bare.append(await _timed(lambda: bare(None)))
+        rss_after = memory_kib(server.pid)["VmRSS"]
+        await asyncio.sleep(2)
+        await over_http(school())
+        rss_settled = memory_kib(server.pid)["VmRSS"]
+        found = await lineage.recipients(db, RecipientsQuestion(args.category, as_of))
+    http_ms, bare_ms = percentiles(http_s), percentiles(bare_s)
+    paths = sum(len(r.paths) for r in found)
+    print(
+        f"recipients(category: {args.category!r}, asOf: {args.as_of}) on {args.schools} "
+        f"schools, {args.requests} requests each, interleaved (random school as controller):"
+    )
+    print(f"{'':28}{'p50':>10}{'p95':>10}{'p99':>10}")
+    for name, row in (("HTTP (uvicorn + GraphQL)", http_ms), ("bare driver (traversal)", bare_ms)):
+        print(f"{name:28}" + "".join(f"{row[k]:>8.1f}ms" for k in ("p50", "p95", "p99")))
+    print(
+        f"{'ratio HTTP / driver':28}"
+        + "".join(f"{http_ms[k] / bare_ms[k]:>10.2f}" for k in ("p50", "p95", "p99"))
+    )
+    print(f"Cypher round trips per operation: {trips}")
+    every_ratio = statistics.median(every_http) / statistics.median(every_bare)
+    print(
+        f"every controller: {len(found)} recipients, {paths} paths; median HTTP "
+        f"{statistics.median(every_http) * 1000:.0f} ms, driver "
+        f"{statistics.median(every_bare) * 1000:.0f} ms over {len(every_http)} requests each; "
+        f"ratio {every_ratio:.2f}"
+    )
+    print(
+        f"registry VmRSS: {rss_before / 1024:.0f} MiB before the every-controller answers, "
+        f"{rss_after / 1024:.0f} MiB after, {rss_settled / 1024:.0f} MiB 2 s later"
+    )
+    return [
+        Result(
+            "recipients, one controller: HTTP p50 / driver p50",
+            http_ms["p50"] / bare_ms["p50"],
+            "x",
+            1.3,
+        ),
+        Result("recipients, one controller: Cypher round trips", trips, "", 3),
+        Result("recipients, every controller: HTTP / driver", every_ratio, "x", 2.0),
+        Result("memory after large answers / before", rss_settled / rss_before, "x", 1.1),
+    ]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """This benchmark's options."""
+    parser.add_argument("--schools", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--all-requests", type=int, default=3, help="every-controller requests")
+    parser.add_argument("--category", default="safeguarding")
+    parser.add_argument("--as-of", default="2022-06-01")
+
+
+async def _loaded(settings: Neo4jSettings, schools: int) -> None:
+    async with open_database(settings) as db:
+        await db.ping()
+        await load(db, schools)
+
+
+def main() -> None:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    add_arguments(parser)
+    parser.add_argument("--home", type=Path, help="Neo4j home to keep between runs")
+    args = parser.parse_args()
+    header("bench.lineage", sys.argv[1:])
+    with neo4j(args.home, heap="3g", page_cache="2g") as settings:
+        asyncio.run(_loaded(settings, args.schools))
+        with registry(settings) as server:
+            asyncio.run(measure(settings, server, args))
+
+
+if __name__ == "__main__":
+    main()

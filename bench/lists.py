@@ -1,0 +1,117 @@
+"""Benchmark the list fields: `organisations { id name }` (and `activities { id name }`)
+through HTTP against a bare Cypher read of the same fields through the driver.
+
+    python -m bench.lists --schools 1000
+
+Loads the synthetic register as bench.lineage does (or reuses it), starts the registry, and
+reports p50/p95 of each list through HTTP and through the driver, interleaved. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from neo4j import AsyncManagedTransaction
+
+from bench.common import Registry, Result, header, neo4j, percentiles, registry
+from bench.lineage import _loaded
+from graph.database import open_database
+from graph.settings import Neo4jSettings
+
+# The bare reads: the same fields, in the same order as the API gives them.
+_ORGANISATIONS = """
+MATCH (n:Organisation)
+RETURN n.id AS id, n.name AS name ORDER BY toLower(n.name), n.id
+"""
+_ACTIVITIES = """
+MATCH (a:ProcessingActivity)
+WHERE (a.validFrom IS NULL OR a.validFrom <= $asOf)
+  AND (a.validUntil IS NULL OR a.validUntil >= $asOf)
+RETURN a.id AS id, a.name AS name ORDER BY toLower(a.name), a.id
+"""
+LISTS = {
+    "organisations": ("{ organisations { id name } }", _ORGANISATIONS),
+    "activities": ('{ activities(asOf: "2022-06-01") { id name } }', _ACTIVITIES),
+}
+
+
+async def _rows(tx: AsyncManagedTransaction, /, query: str, **params: Any) -> list[dict[str, Any]]:
+    result = await tx.run(query, **params)
+    return [record.data() async for record in result]
+
+
+async def measure(
+    settings: Neo4jSettings, server: Registry, args: argparse.Namespace
+) -> list[Result]:
+    """Time each list through HTTP and through the driver, interleaved."""
+    results: list[Result] = []
+    async with (
+        open_database(settings) as db,
+        httpx.AsyncClient(base_url=server.url, timeout=120) as http,
+    ):
+        for name in args.lists:
+            document, cypher = LISTS[name]
+
+            async def over_http(document: str = document, name: str = name) -> int:
+                response = await http.post("/graphql", json={"query": document})
+                body = response.json()
+                if response.status_code != 200 or "errors" in body:
+                    raise RuntimeError(f"registry answered {response.status_code}: {body}")
+                return len(body["data"][name])
+
+            async def bare(cypher: str = cypher) -> int:
+                return len(await db.read(_rows, cypher, asOf="2022-06-01"))
+
+            for _ in range(args.warmup):
+                count = await over_http()
+                await bare()
+            http_s: list[float] = []
+            bare_s: list[float] = []
+            for _ in range(args.requests):
+                for samples, run in ((http_s, over_http), (bare_s, bare)):
+                    started = time.perf_counter()
+                    await run()
+                    samples.append(time.perf_counter() - started)
+            h, b = percentiles(http_s), percentiles(bare_s)
+            print(
+                f"{document} ({count} items), {args.requests} requests each, interleaved: "
+                f"HTTP p50 {h['p50']:.1f} ms p95 {h['p95']:.1f} ms; driver p50 {b['p50']:.1f} ms "
+                f"p95 {b['p95']:.1f} ms; ratio p50 {h['p50'] / b['p50']:.2f}"
+            )
+            results.append(
+                Result(
+                    f"{name} {{ id name }}: HTTP p50 / bare read p50", h["p50"] / b["p50"], "x", 1.5
+                )
+            )
+    return results
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """This benchmark's options."""
+    parser.add_argument("--schools", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--lists", nargs="+", choices=sorted(LISTS), default=sorted(LISTS))
+
+
+def main() -> None:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    add_arguments(parser)
+    parser.add_argument("--home", type=Path, help="Neo4j home to keep between runs")
+    args = parser.parse_args()
+    header("bench.lists", sys.argv[1:])
+    with neo4j(args.home, heap="3g", page_cache="2g") as settings:
+        asyncio.run(_loaded(settings, args.schools))
+        with registry(settings) as server:
+            asyncio.run(measure(settings, server, args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Benchmark throughput: requests per second of one controller's `recipients` at concurrency 1
+and at concurrency 16, against `ropa serve registry --workers N` (default: one per core).
+
+    python -m bench.throughput --schools 1000 --workers 2
+
+Loads the synthetic register as bench.lineage does (or reuses it), starts the registry with N
+uvicorn workers, and for each concurrency sends requests for random schools from that many
+concurrent clients for `--seconds`, counting the answers. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.common import Registry, Result, header, load_average, neo4j, registry
+from bench.lineage import QUERY, _loaded
+from graph.settings import Neo4jSettings
+
+
+async def requests_per_second(
+    url: str, concurrency: int, seconds: float, schools: int, args: argparse.Namespace
+) -> float:
+    """Answers per second from `concurrency` clients asking for `seconds`."""
+    rng = random.Random(concurrency)
+    done = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
+
+        async def client(until: float) -> None:
+            nonlocal done
+            while time.monotonic() < until:
+                variables = {
+                    "category": args.category,
+                    "asOf": args.as_of,
+                    "controller": f"school-{rng.randrange(schools)}",
+                }
+                response = await http.post(
+                    "/graphql", json={"query": QUERY, "variables": variables}
+                )
+                if response.status_code != 200 or "errors" in response.json():
+                    raise RuntimeError(f"registry answered {response.status_code}")
+                done += 1
+
+        # Warm every worker's connections and caches first.
+        await asyncio.gather(*(client(time.monotonic() + 1.0) for _ in range(concurrency)))
+        done = 0
+        started = time.monotonic()
+        await asyncio.gather(*(client(started + seconds) for _ in range(concurrency)))
+        return done / (time.monotonic() - started)
+
+
+async def measure(
+    settings: Neo4jSettings, server: Registry, args: argparse.Namespace
+) -> list[Result]:
+    """Requests per second at concurrency 1 and 16, interleaved over `--rounds`."""
+    rates: dict[int, list[float]] = {1: [], 16: []}
+    for _ in range(args.rounds):
+        for concurrency in rates:
+            rate = await requests_per_second(
+                server.url, concurrency, args.seconds, args.schools, args
+            )
+            rates[concurrency].append(rate)
+    one, sixteen = (sum(r) / len(r) for r in rates.values())
+    print(
+        f"recipients (one controller) with {args.workers} worker(s), {args.rounds} x "
+        f"{args.seconds:.0f} s per concurrency: concurrency 1 {one:.1f} req/s, concurrency 16 "
+        f"{sixteen:.1f} req/s, ratio {sixteen / one:.2f} (load average now {load_average()})"
+    )
+    return [
+        Result(
+            f"throughput: concurrency 16 / 1, {args.workers} workers",
+            sixteen / one,
+            "x",
+            1.8,
+            higher=True,
+        )
+    ]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """This benchmark's options."""
+    parser.add_argument("--schools", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per concurrency and round")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--category", default="safeguarding")
+    parser.add_argument("--as-of", default="2022-06-01")
+
+
+def main() -> None:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    add_arguments(parser)
+    parser.add_argument("--home", type=Path, help="Neo4j home to keep between runs")
+    args = parser.parse_args()
+    header("bench.throughput", sys.argv[1:])
+    with neo4j(args.home, heap="3g", page_cache="2g") as settings:
+        asyncio.run(_loaded(settings, args.schools))
+        with registry(settings, workers=args.workers) as server:
+            asyncio.run(measure(settings, server, args))
+
+
+if __name__ == "__main__":
+    main()
