@@ -12,6 +12,7 @@ from graph.database import Database
 from graph.read.values import date, first, text, texts
 from schema.document import EngagementStatus
 from schema.graphql.records import EngagementRecord
+from schema.sub_processor_list import NoticeTerms
 
 _ENGAGEMENT_FIELDS = """
 MATCH (e)-[:ENGAGED_BY]->(processor:Organisation)
@@ -31,6 +32,30 @@ WHERE e.status = 'active'
   AND (e.until IS NULL OR e.until >= $asOf)"""
     + _ENGAGEMENT_FIELDS
 )
+
+
+# Every engagement of the processor, whatever its status or dates (the public list's history).
+_OF_PROCESSOR = (
+    "MATCH (:Organisation {id: $processor})<-[:ENGAGED_BY]-(e:Engagement)" + _ENGAGEMENT_FIELDS
+)
+
+# The organisations that engage sub-processors: the processors whose lists are public.
+_PROCESSORS = """
+MATCH (o:Organisation)<-[:ENGAGED_BY]-(e:Engagement)
+WITH o, count(e) AS engagements
+RETURN o.id AS id, engagements
+ORDER BY toLower(o.name), o.id
+"""
+
+# Each controller's appointment of these processors, with the registers that keep it.
+_NOTICE_TERMS = """
+UNWIND $processors AS processor
+MATCH (a:ProcessingActivity)-[r:PROCESSOR]->(:Organisation {id: processor})
+RETURN processor, a.id AS activity, r.noticePeriodDays AS notice,
+       r.objectionWindowDays AS window,
+       COLLECT { MATCH (reg:Register)-[:DECLARES]->(a) RETURN reg.id ORDER BY reg.id } AS registers
+ORDER BY processor, activity
+"""
 
 
 def _engagement(record: Mapping[str, Any]) -> EngagementRecord:
@@ -68,3 +93,41 @@ async def in_force(db: Database, processor_id: str, as_of: dt.date) -> list[Enga
     transaction)."""
     found = await db.read(_engagements, _IN_FORCE, processor=processor_id, asOf=as_of)
     return [e for _, e in sorted(found, key=lambda pair: (pair[0].lower(), pair[1].id))]
+
+
+async def of_processor(db: Database, processor_id: str) -> list[EngagementRecord]:
+    """Every engagement of the processor, by sub-processor name (one read transaction)."""
+    found = await db.read(_engagements, _OF_PROCESSOR, processor=processor_id)
+    return [e for _, e in sorted(found, key=lambda pair: (pair[0].lower(), pair[1].id))]
+
+
+async def _processors(tx: AsyncManagedTransaction) -> list[str]:
+    result = await tx.run(_PROCESSORS)
+    return [record["id"] async for record in result]
+
+
+async def processors(db: Database) -> list[str]:
+    """The ids of the organisations that engage sub-processors, by name (one read)."""
+    return await db.read(_processors)
+
+
+async def notice_terms_in(
+    tx: AsyncManagedTransaction, processor_ids: list[str]
+) -> list[NoticeTerms]:
+    """The contract terms of every appointment of these processors (in a transaction)."""
+    result = await tx.run(_NOTICE_TERMS, processors=processor_ids)
+    return [
+        NoticeTerms(
+            processor_id=record["processor"],
+            activity_id=record["activity"],
+            registers=tuple(record["registers"]),
+            notice_period_days=record["notice"],
+            objection_window_days=record["window"],
+        )
+        async for record in result
+    ]
+
+
+async def notice_terms(db: Database, processor_ids: list[str]) -> list[NoticeTerms]:
+    """The contract terms of every appointment of these processors (one read)."""
+    return await db.read(notice_terms_in, processor_ids)

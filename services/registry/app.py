@@ -25,6 +25,7 @@ from services.registry.explorer import RegistryGraphQL
 from services.registry.exports import EXPORT_ROUTE
 from services.registry.feeds import FEED_ROUTE
 from services.registry.follower import ChangeFollower, FollowerConfig
+from services.registry.portal import pages as portal_pages
 from services.registry.settings import RegistrySettings
 
 
@@ -90,6 +91,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             EXPORT_ROUTE,
             FEED_ROUTE,
+            *portal_pages.ROUTES,
         ],
         lifespan=lifespan,
     )

@@ -29,6 +29,7 @@ from graph.read import refs
 from schema.document import OrganisationKind
 from schema.errors import DatabaseUnavailable
 from schema.graphql.records import OrganisationRecord, RefKind
+from services.registry.portal.links import page_path, public_base
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
@@ -119,8 +120,10 @@ def atom_feed(
     found: read_changes.FeedChanges,
     self_url: str,
     now: dt.datetime,
+    page_url: str | None = None,
 ) -> bytes:
-    """The Atom document of a processor's changes (newest first, as given)."""
+    """The Atom document of a processor's changes (newest first, as given); with `page_url`,
+    the feed and each entry link to the processor's public page."""
     # Unqualified names under a default namespace declared on the root: every element is Atom's.
     feed = ET.Element("feed", xmlns=ATOM)
     _el(feed, "id", uuid.uuid5(_FEED_NAMESPACE, processor.id).urn)
@@ -129,6 +132,8 @@ def atom_feed(
     latest = found.changes[0].occurred_at if found.changes else now
     _el(feed, "updated", _stamp(latest))
     _el(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    if page_url is not None:
+        _el(feed, "link", rel="alternate", type="text/html", href=page_url)
     author = _el(feed, "author")
     _el(author, "name", "ROPA registry")
     _el(feed, "generator", "ropa-registry")
@@ -142,6 +147,14 @@ def atom_feed(
         _el(entry, "published", _stamp(change.occurred_at))
         by = _el(entry, "author")
         _el(by, "name", change.actor)
+        if page_url is not None:
+            _el(
+                entry,
+                "link",
+                rel="alternate",
+                type="text/html",
+                href=f"{page_url}#change-{change.id}",
+            )
         _el(entry, "category", term=change.type)
         _el(entry, "content", _describe(change, sub, owner), type="text")
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
@@ -163,7 +176,8 @@ async def processor_feed(request: Request) -> Response:
     processor = found.organisations.get(resolved) or OrganisationRecord(
         id=resolved, name=resolved, kind=OrganisationKind.OTHER
     )
-    body = atom_feed(processor, found, str(request.url), dt.datetime.now(dt.UTC))
+    page_url = public_base(request) + page_path(resolved)
+    body = atom_feed(processor, found, str(request.url), dt.datetime.now(dt.UTC), page_url)
     return Response(body, media_type=MEDIA_TYPE)
 
 

@@ -68,6 +68,11 @@ class RegistrySettings(BaseSettings):
         description="ROPA_PUBLIC_READS: what callers without a token may read: "
         "`subprocessors` (processors' published sub-processor lists), `none`, or `all`",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="ROPA_PUBLIC_URL: the registry's address as the public sees it (links in "
+        "feeds and pages); unset: the address each request came to",
+    )
     # The notifier's variables (ROPA_WEBHOOK_ALLOW_*): registration refuses what it would.
     webhook_allow_loopback: bool = Field(default=False, description="Allow loopback targets")
     webhook_allow_private: bool = Field(default=False, description="Allow private targets")
