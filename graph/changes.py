@@ -37,6 +37,7 @@ ON CREATE SET c.sequence = base + i + 1,
               c.occurredAt = datetime($occurredAt),
               c.actor = $actor,
               c.register = $register,
+              c.registers = $registers,
               c.entityType = e.entityType,
               c.entityId = e.entityId,
               c.op = e.op,
@@ -85,6 +86,8 @@ class ChangeEvent:
     op: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    # Every register the change belongs to (the first is `register`); access is decided by them.
+    registers: tuple[str, ...] = ()
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> ChangeEvent:
@@ -101,6 +104,9 @@ class ChangeEvent:
             op=data["op"],
             before=json.loads(data["before"]) if data.get("before") else None,
             after=json.loads(data["after"]) if data.get("after") else None,
+            registers=tuple(
+                data.get("registers") or ([data["register"]] if data.get("register") else [])
+            ),
         )
 
 
@@ -118,8 +124,12 @@ async def append(
     actor: str,
     register: str | None = None,
     occurred_at: dt.datetime | None = None,
+    registers: list[str] | None = None,
 ) -> list[int]:
     """Record `events` in `tx` (after `lock`); return their sequence numbers.
+
+    `registers`: every register the changes belong to (default: just `register`), so that
+    a change to an entity several registers declare is seen by principals of each of them.
 
     Idempotent per event id (MERGE), so a retried transaction cannot record an event twice.
     """
@@ -137,8 +147,14 @@ async def append(
         }
         for e in events
     ]
+    belongs = registers if registers is not None else ([register] if register else [])
     result = await tx.run(
-        _APPEND, events=rows, actor=actor, register=register, occurredAt=when.isoformat()
+        _APPEND,
+        events=rows,
+        actor=actor,
+        register=register,
+        registers=belongs,
+        occurredAt=when.isoformat(),
     )
     return [record["sequence"] async for record in result]
 

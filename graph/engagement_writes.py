@@ -6,10 +6,15 @@ model, and made an entity again by `graph.from_document`. `register.upsert_entit
 writes it with the steps and the change event of `register.apply_in`. So a mutation and an
 `ropa apply` of a document that makes the same change record the same event (but the actor).
 
-Which register declares what a mutation creates: every register that declares the processor,
-so that `ropa plan` of each of their documents shows the new engagement (and a sub-processor
-created with it) until the document is brought up to date. The change event names the first
-of them (by id). A processor that no register declares is refused.
+Who may make the change (schema.access.policy): a processor that keeps its own register (a
+register owned by it) owns its engagements; else the registers declaring the engagement (for
+a new one: declaring the processor) own it. The principal must be a `dpo` (or `admin`) of one
+of the owning registers, else `Forbidden`, with nothing written.
+
+Which register declares what a mutation creates: every owning register in the principal's
+scope, so that `ropa plan` of each of their documents shows the new engagement (and a
+sub-processor created with it) until the document is brought up to date. The change event names
+the first of them (by id) and belongs to all. A processor that no register declares is refused.
 
 Everything is resolved and checked inside the write transaction, after the change lock; a
 refused request raises `InvalidInput` and writes nothing. A transaction retried after a commit
@@ -31,6 +36,8 @@ from graph import model as m
 from graph.database import Database
 from graph.to_document import document_from_snapshots
 from schema import document as d
+from schema.access.policy import engagement_owners, require_change, writable_registers
+from schema.access.principal import Principal
 from schema.change_requests import EngagementUpdate, EngageRequest, FieldProblem, InvalidInput
 from schema.graphql.records import EngagementRecord
 
@@ -38,6 +45,13 @@ _OF_PAIR = """
 MATCH (e:Engagement)-[:ENGAGED_BY]->(:Organisation {id: $processor})
 MATCH (e)-[:SUB_PROCESSOR]->(:Organisation {id: $subProcessor})
 RETURN e.key AS key
+"""
+
+# The registers a processor keeps itself (Article 30(2)): those it owns.
+_OWN_REGISTERS = """
+MATCH (reg:Register)-[:OWNED_BY]->(:Organisation {id: $organisation})
+RETURN reg.id AS register
+ORDER BY register
 """
 
 # A register for building one entity the way a document would; never written.
@@ -121,6 +135,25 @@ async def _registers_of(tx: AsyncManagedTransaction, kind: str, entity_id: str) 
     return await register.declaring_registers(tx, m.entity_key(kind, entity_id))
 
 
+async def own_registers(tx: AsyncManagedTransaction, organisation: str) -> list[str]:
+    """The ids of the registers `organisation` owns (keeps itself), in order."""
+    result = await tx.run(_OWN_REGISTERS, organisation=organisation)
+    return [record["register"] async for record in result]
+
+
+async def owners(
+    tx: AsyncManagedTransaction, processor: str, engagement_id: str | None
+) -> list[str]:
+    """The registers owning an engagement of `processor` (None: a new one), by the rule above."""
+    if engagement_id is None:
+        declaring = await _registers_of(tx, m.ORGANISATION, processor)
+    else:
+        declaring = await _registers_of(tx, m.ENGAGEMENT, engagement_id) or await _registers_of(
+            tx, m.ORGANISATION, processor
+        )
+    return engagement_owners(await own_registers(tx, processor), declaring)
+
+
 async def _write(
     tx: AsyncManagedTransaction,
     registers: list[str],
@@ -133,7 +166,7 @@ async def _write(
 
 
 async def engage_in(
-    tx: AsyncManagedTransaction, request: EngageRequest, actor: str
+    tx: AsyncManagedTransaction, request: EngageRequest, principal: Principal
 ) -> EngagementWrite:
     """Engage a sub-processor (created, named as given, if no organisation has that id or name).
 
@@ -155,11 +188,14 @@ async def engage_in(
             FieldProblem("processor", f"no organisation with id or name '{request.processor}'")
         )
     elif processor is not None:
-        registers = await _registers_of(tx, m.ORGANISATION, processor)
-        if not registers:
+        owning = await owners(tx, processor, None)
+        if not owning:
             problems.append(
                 FieldProblem("processor", f"no register declares the organisation '{processor}'")
             )
+        else:
+            require_change(principal, owning, f"the sub-processors of '{processor}'")
+            registers = writable_registers(principal, owning)
         if sub == processor:
             problems.append(FieldProblem("subProcessor", "a processor cannot engage itself"))
     new_org: d.Organisation | None = None
@@ -203,7 +239,7 @@ async def engage_in(
         }
     )
     entities.append(engagement_entity(engagement))
-    return await _write(tx, registers, entities, engagement, actor)
+    return await _write(tx, registers, entities, engagement, principal.name)
 
 
 async def _identical(tx: AsyncManagedTransaction, draft: d.Engagement) -> d.Engagement | None:
@@ -228,6 +264,13 @@ async def _current(
     return found, doc.engagements[0]
 
 
+async def _authorise(
+    tx: AsyncManagedTransaction, current: d.Engagement, principal: Principal
+) -> None:
+    owning = await owners(tx, current.processor, current.id)
+    require_change(principal, owning, f"the engagement '{current.id}'")
+
+
 async def _rewrite(
     tx: AsyncManagedTransaction, current: d.Engagement, new: d.Engagement, actor: str
 ) -> EngagementWrite:
@@ -243,11 +286,15 @@ async def _rewrite(
 
 
 async def update_in(
-    tx: AsyncManagedTransaction, engagement_id: str, update: EngagementUpdate, actor: str
+    tx: AsyncManagedTransaction,
+    engagement_id: str,
+    update: EngagementUpdate,
+    principal: Principal,
 ) -> EngagementWrite:
     """Change the given fields of an engagement; the others (and its links) stay as they are."""
     await changes.lock(tx)
     _, current = await _current(tx, engagement_id)
+    await _authorise(tx, current, principal)
     problems: list[FieldProblem] = []
     categories = (
         await write_refs.categories(tx, update.categories, problems)
@@ -265,11 +312,11 @@ async def update_in(
     new = _validated(lambda: d.Engagement.model_validate(fields), problems, "since")
     if problems or new is None:
         raise InvalidInput(problems)
-    return await _rewrite(tx, current, new, actor)
+    return await _rewrite(tx, current, new, principal.name)
 
 
 async def end_in(
-    tx: AsyncManagedTransaction, engagement_id: str, until: dt.date, actor: str
+    tx: AsyncManagedTransaction, engagement_id: str, until: dt.date, principal: Principal
 ) -> EngagementWrite:
     """Set the last day of an engagement that has none; its status stays as it is.
 
@@ -279,6 +326,7 @@ async def end_in(
     """
     await changes.lock(tx)
     _, current = await _current(tx, engagement_id)
+    await _authorise(tx, current, principal)
     if current.until == until:
         return EngagementWrite(engagement_record(current))
     problems: list[FieldProblem] = []
@@ -295,21 +343,23 @@ async def end_in(
     if problems:
         raise InvalidInput(problems)
     new = d.Engagement.model_validate(current.model_dump() | {"until": until})
-    return await _rewrite(tx, current, new, actor)
+    return await _rewrite(tx, current, new, principal.name)
 
 
-async def engage(db: Database, request: EngageRequest, actor: str) -> EngagementWrite:
+async def engage(db: Database, request: EngageRequest, principal: Principal) -> EngagementWrite:
     """`engage_in` in one write transaction."""
-    return await db.write(engage_in, request, actor)
+    return await db.write(engage_in, request, principal)
 
 
 async def update(
-    db: Database, engagement_id: str, changes_: EngagementUpdate, actor: str
+    db: Database, engagement_id: str, changes_: EngagementUpdate, principal: Principal
 ) -> EngagementWrite:
     """`update_in` in one write transaction."""
-    return await db.write(update_in, engagement_id, changes_, actor)
+    return await db.write(update_in, engagement_id, changes_, principal)
 
 
-async def end(db: Database, engagement_id: str, until: dt.date, actor: str) -> EngagementWrite:
+async def end(
+    db: Database, engagement_id: str, until: dt.date, principal: Principal
+) -> EngagementWrite:
     """`end_in` in one write transaction."""
-    return await db.write(end_in, engagement_id, until, actor)
+    return await db.write(end_in, engagement_id, until, principal)

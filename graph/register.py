@@ -239,8 +239,10 @@ async def _write(
     actor: str,
     progress: Callable[[str], None],
     occurred_at: dt.datetime | None,
+    registers: list[str] | None = None,
 ) -> None:
-    """Carry out `changes_` for `register` and record their events (after the change lock)."""
+    """Carry out `changes_` for `register` and record their events (after the change lock);
+    the events belong to `registers` (default: `register` alone)."""
     ordered = _order(changes_)
     await tx.run(_ENSURE_REGISTER, key=m.entity_key(m.REGISTER, register), register=register)
     upserts = [c.entity for c in ordered if c.op != "DELETED"]
@@ -277,7 +279,9 @@ async def _write(
     ]
     when = occurred_at or dt.datetime.now(dt.UTC)
     for rows in _chunks(events):
-        await changes.append(tx, rows, actor=actor, register=register, occurred_at=when)
+        await changes.append(
+            tx, rows, actor=actor, register=register, occurred_at=when, registers=registers
+        )
     progress(f"recorded {len(events)} change events")
 
 
@@ -310,8 +314,8 @@ async def upsert_entities_in(
     entity against its node (whichever register declares it), then the same upsert, link and
     event steps, so that a change made this way records the same event as applying a document
     that makes it. The events name the first register; an entity created here is declared by
-    every one of `registers`. Entities already as desired are left alone: a retry after an
-    unseen commit writes nothing.
+    every one of `registers`, and the events belong to all of them. Entities already as desired
+    are left alone: a retry after an unseen commit writes nothing.
     """
     if not registers:
         raise ValueError("an entity must be declared by at least one register")
@@ -320,7 +324,7 @@ async def upsert_entities_in(
     plan = diff(registers[0], current, entities)
     if plan.empty:
         return plan
-    await _write(tx, registers[0], plan.changes, actor, lambda _: None, occurred_at)
+    await _write(tx, registers[0], plan.changes, actor, lambda _: None, occurred_at, registers)
     created = [c.entity.key for c in plan.by_op("CREATED")]
     if created and len(registers) > 1:
         await tx.run(_DECLARE, keys=created, registers=registers[1:])

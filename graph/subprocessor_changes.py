@@ -74,6 +74,8 @@ class SubProcessorChange:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     actor: str
+    # The registers the change belongs to: who may read it (schema.access.policy).
+    registers: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """The JSON form (camelCase), as webhooks, feeds and the API present it."""
@@ -183,6 +185,7 @@ def from_event(event: changes.ChangeEvent) -> SubProcessorChange | None:
         before=engagement_view(event.before),
         after=engagement_view(event.after),
         actor=event.actor,
+        registers=event.registers,
     )
 
 
@@ -197,10 +200,19 @@ def _concerns(change: SubProcessorChange, processor: str | None) -> bool:
     )
 
 
+def _belongs(change: SubProcessorChange, registers: frozenset[str] | None) -> bool:
+    return registers is None or not registers.isdisjoint(change.registers)
+
+
 async def changes_page(
-    tx: AsyncManagedTransaction, after: int, processor: str | None, limit: int
+    tx: AsyncManagedTransaction,
+    after: int,
+    processor: str | None,
+    limit: int,
+    registers: frozenset[str] | None = None,
 ) -> ChangePage:
-    """Up to `limit` changes with sequence > `after` (of `processor`, if given), oldest first.
+    """Up to `limit` changes with sequence > `after` (of `processor`, if given; belonging to
+    one of `registers`, if given), oldest first.
 
     Read transaction; may run several queries in it when a processor filter skips many events.
     """
@@ -221,6 +233,8 @@ async def changes_page(
             change = from_event(changes.ChangeEvent.from_record(data))
             if change is None or not _concerns(change, processor):
                 continue
+            if not _belongs(change, registers):
+                continue
             found.append(change)
             if len(found) == limit:
                 return ChangePage(found, change.sequence)
@@ -231,10 +245,14 @@ async def changes_page(
 
 
 async def changes_after(
-    tx: AsyncManagedTransaction, after_sequence: int, processor_id: str | None, limit: int
+    tx: AsyncManagedTransaction,
+    after_sequence: int,
+    processor_id: str | None,
+    limit: int,
+    registers: frozenset[str] | None = None,
 ) -> list[SubProcessorChange]:
     """Sub-processor changes after `after_sequence`, oldest first, at most `limit` (read tx)."""
-    return (await changes_page(tx, after_sequence, processor_id, limit)).changes
+    return (await changes_page(tx, after_sequence, processor_id, limit, registers)).changes
 
 
 async def head_sequence(tx: AsyncManagedTransaction) -> int:

@@ -36,7 +36,7 @@ SECRET_PREFIX = "whsec_"
 
 # Never the secret: only `register` and `due` (the notifier's read) return it.
 _PUBLIC = """w {.id, .url, .processor, .status, .cursor, .createdAt, .createdBy, .attempts,
-               .failingSince, .nextAttemptAt, .lastError, .lastDeliveredAt}"""
+               .failingSince, .nextAttemptAt, .lastError, .lastDeliveredAt, .registers}"""
 
 _ORGANISATION = "MATCH (o:Organisation {id: $id}) RETURN o.id AS id"
 
@@ -45,7 +45,7 @@ MATCH (s:ChangeSequence {{name: 'change'}})
 MERGE (w:WebhookEndpoint {{id: $id}})
 ON CREATE SET w.url = $url, w.processor = $processor, w.secret = $secret,
               w.status = 'active', w.cursor = s.value, w.attempts = 0,
-              w.createdAt = $now, w.createdBy = $createdBy
+              w.createdAt = $now, w.createdBy = $createdBy, w.registers = $registers
 RETURN {_PUBLIC} AS endpoint, w.secret AS secret
 """
 
@@ -135,6 +135,9 @@ class WebhookEndpoint:
     next_attempt_at: dt.datetime | None
     last_error: str | None
     last_delivered_at: dt.datetime | None
+    # The scope of the principal that registered it: only changes of these registers are sent
+    # to it (None: every register, an admin's endpoint).
+    registers: frozenset[str] | None = None
 
     @classmethod
     def from_record(cls, data: dict[str, Any]) -> WebhookEndpoint:
@@ -152,6 +155,7 @@ class WebhookEndpoint:
             next_attempt_at=_native_or_none(data.get("nextAttemptAt")),
             last_error=data.get("lastError"),
             last_delivered_at=_native_or_none(data.get("lastDeliveredAt")),
+            registers=None if data.get("registers") is None else frozenset(data["registers"]),
         )
 
 
@@ -198,6 +202,7 @@ async def register_in(
     created_by: str,
     secret: str,
     now: dt.datetime,
+    registers: frozenset[str] | None = None,
 ) -> Registration:
     """Create the endpoint (write tx; idempotent: MERGE on the id chosen by the caller).
 
@@ -216,6 +221,7 @@ async def register_in(
             secret=secret,
             createdBy=created_by,
             now=now,
+            registers=None if registers is None else sorted(registers),
         )
     ).single()
     if record is None:
@@ -225,9 +231,17 @@ async def register_in(
 
 
 async def register(
-    db: Database, url: str, processor: str | None, created_by: str, policy: TargetPolicy
+    db: Database,
+    url: str,
+    processor: str | None,
+    created_by: str,
+    policy: TargetPolicy,
+    registers: frozenset[str] | None = None,
 ) -> Registration:
     """Register an endpoint for all changes, or one processor's; return it with its secret.
+
+    `registers`: the scope of the principal registering it; only changes belonging to one of
+    them are delivered (None: every register).
 
     Checks the URL's form (schema.webhook_url.parse_webhook_url, raising InvalidWebhookUrl)
     but does no DNS: the caller checks the resolved addresses first with
@@ -235,7 +249,14 @@ async def register(
     """
     target = parse_webhook_url(url, policy)
     return await db.write(
-        register_in, str(uuid.uuid4()), target.url, processor, created_by, new_secret(), _now()
+        register_in,
+        str(uuid.uuid4()),
+        target.url,
+        processor,
+        created_by,
+        new_secret(),
+        _now(),
+        registers,
     )
 
 

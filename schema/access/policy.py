@@ -16,6 +16,9 @@ Personal data of people (an organisation's contacts, the actor of a change, who 
 webhook) goes only to principals whose scope holds a register declaring it, whatever the
 public reads.
 
+A webhook endpoint keeps the scope of the principal that registered it: it is sent only the
+changes of those registers, and only a principal whose scope holds all of them administers it.
+
 Who owns an engagement (may change it): a processor that keeps its own register (Article 30(2):
 a register whose owner is the processor) owns its sub-processor engagements; where the
 processor keeps none, the registers declaring the engagement own it. A `dpo` of any owning
@@ -112,6 +115,16 @@ def may_change(principal: Principal | None, register: str) -> bool:
 def may_administer_tokens(principal: Principal | None) -> bool:
     """Whether `principal` may administer tokens (and see every webhook): admins only."""
     return principal is not None and principal.role is Role.ADMIN
+
+
+def may_administer_webhook(principal: Principal | None, registers: frozenset[str] | None) -> bool:
+    """Whether `principal` may see, remove or redeliver a webhook endpoint registered with the
+    scope `registers` (None: every register): a dpo whose scope holds all of them, or an admin."""
+    if principal is None or principal.role not in (Role.DPO, Role.ADMIN):
+        return False
+    if principal.registers is None:
+        return True
+    return registers is not None and registers <= principal.registers
 
 
 def writable_registers(principal: Principal, registers: Iterable[str]) -> list[str]:

@@ -276,6 +276,6 @@ class ChangesQuery:
     async def webhooks(
         self, info: Info, processor: OptionalRef = strawberry.UNSET
     ) -> list[Webhook]:
-        require_writer(info.context.principal)
-        found = await writer(info).webhooks(await processor_id(info, processor))
+        principal = require_writer(info.context.principal)
+        found = await writer(info).webhooks(await processor_id(info, processor), principal)
         return [Webhook.from_record(w) for w in found]

@@ -149,7 +149,7 @@ class Mutation:
             location=_given(input.location),
             status=_given(input.status) or EngagementStatus.ACTIVE,
         )
-        return await _engagement_payload(writer(info).engage(request, actor.name))
+        return await _engagement_payload(writer(info).engage(request, actor))
 
     @resolver(description="Change some fields of an engagement (dpo role)")
     async def update_engagement(
@@ -164,9 +164,7 @@ class Mutation:
             since=_given(input.since),
             status=_given(input.status),
         )
-        return await _engagement_payload(
-            writer(info).update_engagement(str(id), update, actor.name)
-        )
+        return await _engagement_payload(writer(info).update_engagement(str(id), update, actor))
 
     @resolver(
         description="End an engagement: `until` is its last day (dpo role). Refused for an "
@@ -176,7 +174,7 @@ class Mutation:
         self, info: Info, id: strawberry.ID, until: dt.date
     ) -> EngagementPayload:
         actor = _dpo(info)
-        return await _engagement_payload(writer(info).end_engagement(str(id), until, actor.name))
+        return await _engagement_payload(writer(info).end_engagement(str(id), until, actor))
 
     @resolver(
         description="Register a webhook endpoint (dpo role); the answer carries its signing "
@@ -188,7 +186,7 @@ class Mutation:
         if errors:
             return WebhookPayload(webhook=None, secret=None, errors=errors)
         try:
-            created = await writer(info).register_webhook(input.url, processor, actor.name)
+            created = await writer(info).register_webhook(input.url, processor, actor)
         except InvalidInput as refused:
             return WebhookPayload(webhook=None, secret=None, errors=_errors(refused.problems))
         return WebhookPayload(
@@ -197,9 +195,9 @@ class Mutation:
 
     @resolver(description="Remove a webhook endpoint (dpo role)")
     async def remove_webhook(self, info: Info, id: strawberry.ID) -> RemoveWebhookPayload:
-        _dpo(info)
+        actor = _dpo(info)
         try:
-            removed = await writer(info).remove_webhook(str(id))
+            removed = await writer(info).remove_webhook(str(id), actor)
         except InvalidInput as refused:
             return RemoveWebhookPayload(webhook=None, errors=_errors(refused.problems))
         return RemoveWebhookPayload(webhook=Webhook.from_record(removed), errors=[])
@@ -219,7 +217,7 @@ class Mutation:
             int | None, strawberry.argument(description="A change sequence, instead of `after`")
         ] = UNSET,
     ) -> WebhookPayload:
-        _dpo(info)
+        actor = _dpo(info)
         event, sequence = _given(after), _given(after_sequence)
         if event is not None and sequence is not None:
             message = "give `after` or `afterSequence`, not both"
@@ -232,7 +230,7 @@ class Mutation:
                 error = UnknownChangeEvent("after", str(event))
                 return WebhookPayload(webhook=None, secret=None, errors=_refused("after", error))
         try:
-            found = await writer(info).redeliver(str(webhook), sequence)
+            found = await writer(info).redeliver(str(webhook), sequence, actor)
         except InvalidInput as refused:
             return WebhookPayload(webhook=None, secret=None, errors=_errors(refused.problems))
         return WebhookPayload(webhook=Webhook.from_record(found), secret=None, errors=[])

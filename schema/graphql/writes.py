@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from schema.access.principal import Principal
 from schema.change_requests import EngagementUpdate, EngageRequest
 from schema.graphql.records import EngagementRecord, OrganisationRecord
 
@@ -39,6 +40,8 @@ class ChangeRecord(Protocol):
     def after(self) -> dict[str, Any] | None: ...
     @property
     def actor(self) -> str: ...
+    @property
+    def registers(self) -> tuple[str, ...]: ...
 
 
 class WebhookData(Protocol):
@@ -68,6 +71,8 @@ class WebhookData(Protocol):
     def last_error(self) -> str | None: ...
     @property
     def last_delivered_at(self) -> dt.datetime | None: ...
+    @property
+    def registers(self) -> frozenset[str] | None: ...
 
 
 @dataclass(frozen=True)
@@ -81,35 +86,43 @@ class NewWebhook:
 class Writer(Protocol):
     """Changes to the register and to webhook endpoints, each in one write transaction."""
 
-    async def engage(self, request: EngageRequest, actor: str) -> EngagementRecord:
+    async def engage(self, request: EngageRequest, principal: Principal) -> EngagementRecord:
         """Engage a sub-processor; InvalidInput when refused (nothing written)."""
         ...
 
     async def update_engagement(
-        self, engagement_id: str, update: EngagementUpdate, actor: str
+        self, engagement_id: str, update: EngagementUpdate, principal: Principal
     ) -> EngagementRecord:
         """Change some fields of an engagement; InvalidInput when refused."""
         ...
 
     async def end_engagement(
-        self, engagement_id: str, until: dt.date, actor: str
+        self, engagement_id: str, until: dt.date, principal: Principal
     ) -> EngagementRecord:
         """Set an engagement's last day; InvalidInput when refused."""
         ...
 
-    async def register_webhook(self, url: str, processor_id: str | None, actor: str) -> NewWebhook:
-        """Register an endpoint; InvalidInput for a URL the policy refuses."""
+    async def register_webhook(
+        self, url: str, processor_id: str | None, principal: Principal
+    ) -> NewWebhook:
+        """Register an endpoint with the principal's scope; InvalidInput for a URL the policy
+        refuses."""
         ...
 
-    async def webhooks(self, processor_id: str | None) -> Sequence[WebhookData]:
-        """Every endpoint (or those of one processor), oldest first."""
+    async def webhooks(
+        self, processor_id: str | None, principal: Principal
+    ) -> Sequence[WebhookData]:
+        """Every endpoint the principal administers (or those of one processor), oldest first."""
         ...
 
-    async def remove_webhook(self, webhook_id: str) -> WebhookData:
-        """Remove an endpoint; its last state. InvalidInput when there is none."""
+    async def remove_webhook(self, webhook_id: str, principal: Principal) -> WebhookData:
+        """Remove an endpoint; its last state. InvalidInput when there is none, Forbidden when
+        the principal does not administer it."""
         ...
 
-    async def redeliver(self, webhook_id: str, after: int | None) -> WebhookData:
+    async def redeliver(
+        self, webhook_id: str, after: int | None, principal: Principal
+    ) -> WebhookData:
         """Re-activate an endpoint and send again every change after sequence `after`
         (None: from its cursor); InvalidInput when there is no such endpoint or sequence."""
         ...

@@ -63,7 +63,11 @@ class EndpointRun:
         batch = self.settings.batch_size
         while not self.stopping.is_set():
             page = await self.db.read(
-                subprocessor_changes.changes_page, self.position, self.endpoint.processor, batch
+                subprocessor_changes.changes_page,
+                self.position,
+                self.endpoint.processor,
+                batch,
+                self.endpoint.registers,
             )
             for change in page.changes:
                 if self.stopping.is_set() or not await self._deliver(change):

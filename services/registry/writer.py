@@ -19,6 +19,8 @@ from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read import changes as read_changes
 from graph.webhooks import WebhookEndpoint
+from schema.access.policy import Forbidden, may_administer_webhook
+from schema.access.principal import Principal
 from schema.change_requests import EngagementUpdate, EngageRequest, FieldProblem, InvalidInput
 from schema.errors import NotFound
 from schema.graphql.records import EngagementRecord, OrganisationRecord
@@ -46,42 +48,65 @@ class GraphWriter:
         self._policy = policy
         self._resolve = resolve
 
-    async def engage(self, request: EngageRequest, actor: str) -> EngagementRecord:
-        return (await engagement_writes.engage(self._db, request, actor)).engagement
+    async def engage(self, request: EngageRequest, principal: Principal) -> EngagementRecord:
+        return (await engagement_writes.engage(self._db, request, principal)).engagement
 
     async def update_engagement(
-        self, engagement_id: str, update: EngagementUpdate, actor: str
+        self, engagement_id: str, update: EngagementUpdate, principal: Principal
     ) -> EngagementRecord:
-        return (await engagement_writes.update(self._db, engagement_id, update, actor)).engagement
+        written = await engagement_writes.update(self._db, engagement_id, update, principal)
+        return written.engagement
 
     async def end_engagement(
-        self, engagement_id: str, until: dt.date, actor: str
+        self, engagement_id: str, until: dt.date, principal: Principal
     ) -> EngagementRecord:
-        return (await engagement_writes.end(self._db, engagement_id, until, actor)).engagement
+        return (await engagement_writes.end(self._db, engagement_id, until, principal)).engagement
 
-    async def register_webhook(self, url: str, processor_id: str | None, actor: str) -> NewWebhook:
-        """Check the URL, resolving its host (every address must be allowed), then register."""
+    async def register_webhook(
+        self, url: str, processor_id: str | None, principal: Principal
+    ) -> NewWebhook:
+        """Check the URL, resolving its host (every address must be allowed), then register
+        with the principal's scope: it is sent only the changes of those registers."""
         try:
             await resolve_webhook_url(url, self._policy, self._resolve)
-            created = await webhooks.register(self._db, url, processor_id, actor, self._policy)
+            created = await webhooks.register(
+                self._db, url, processor_id, principal.name, self._policy, principal.registers
+            )
         except InvalidWebhookUrl as refused:
             raise _refused("url", refused) from refused
         except NotFound as missing:
             raise _refused("processor", missing) from missing
         return NewWebhook(created.endpoint, created.secret.get_secret_value())
 
-    async def webhooks(self, processor_id: str | None) -> list[WebhookEndpoint]:
-        return await webhooks.list_endpoints(self._db, processor_id)
+    async def webhooks(
+        self, processor_id: str | None, principal: Principal
+    ) -> list[WebhookEndpoint]:
+        found = await webhooks.list_endpoints(self._db, processor_id)
+        return [w for w in found if may_administer_webhook(principal, w.registers)]
 
-    async def remove_webhook(self, webhook_id: str) -> WebhookEndpoint:
+    async def _administered(
+        self, webhook_id: str, principal: Principal, field: str
+    ) -> WebhookEndpoint:
         try:
             endpoint = await webhooks.get(self._db, webhook_id)
         except NotFound as missing:
-            raise _refused("id", missing) from missing
+            raise _refused(field, missing) from missing
+        if not may_administer_webhook(principal, endpoint.registers):
+            raise Forbidden(
+                f"'{principal.name}' may not administer the webhook '{webhook_id}': "
+                "it was registered for registers outside its scope"
+            )
+        return endpoint
+
+    async def remove_webhook(self, webhook_id: str, principal: Principal) -> WebhookEndpoint:
+        endpoint = await self._administered(webhook_id, principal, "id")
         await webhooks.remove(self._db, webhook_id)
         return endpoint
 
-    async def redeliver(self, webhook_id: str, after: int | None) -> WebhookEndpoint:
+    async def redeliver(
+        self, webhook_id: str, after: int | None, principal: Principal
+    ) -> WebhookEndpoint:
+        await self._administered(webhook_id, principal, "webhook")
         try:
             return await webhooks.redeliver(self._db, webhook_id, after)
         except NotFound as missing:

@@ -12,11 +12,16 @@ import pytest
 from graph import changes, engagement_writes, from_document, register
 from graph.database import Database
 from graph.engagement_writes import EngagementWrite
+from schema.access.policy import Forbidden
+from schema.access.principal import Principal, Role, Via, admin
 from schema.change_requests import EngagementUpdate, EngageRequest, FieldProblem, InvalidInput
 from schema.document import EngagementStatus
 from schema.validation import parse_document
 
 pytestmark = pytest.mark.neo4j
+
+ALICE = admin("dpo:alice", Via.TOKEN)
+A = admin("a", Via.TOKEN)
 
 HOSTING: dict[str, Any] = {
     "id": "portal-hosting",
@@ -35,6 +40,7 @@ def _document(
     engagements: list[dict[str, Any]],
     extra_orgs: list[dict[str, Any]] | None = None,
     register_id: str = "school",
+    owner: str = "school",
 ) -> str:
     orgs = [
         {"id": o, "name": o.replace("-", " ").title(), "kind": "company"}
@@ -43,7 +49,7 @@ def _document(
     return json.dumps(
         {
             "version": "ropa/v1",
-            "register": {"id": register_id, "name": "School", "owner": "school"},
+            "register": {"id": register_id, "name": "School", "owner": owner},
             "organisations": orgs + (extra_orgs or []),
             "data_categories": [
                 {"id": "pupil-data", "name": "Pupil data"},
@@ -114,14 +120,14 @@ ENDED = UPDATED | {"until": "2025-08-31"}
 
 async def test_mutations_record_the_same_events_as_applying_documents(db: Database) -> None:
     mutations: list[Callable[[], Awaitable[EngagementWrite]]] = [
-        lambda: engagement_writes.engage(db, _engage(), "dpo:alice"),
+        lambda: engagement_writes.engage(db, _engage(), ALICE),
         lambda: engagement_writes.update(
             db,
             "portal-hosting",
             EngagementUpdate(purpose="Hosting and backups", categories=("contact-details",)),
-            "dpo:alice",
+            ALICE,
         ),
-        lambda: engagement_writes.end(db, "portal-hosting", dt.date(2025, 8, 31), "dpo:alice"),
+        lambda: engagement_writes.end(db, "portal-hosting", dt.date(2025, 8, 31), ALICE),
         lambda: engagement_writes.engage(
             db,
             _engage(
@@ -133,7 +139,7 @@ async def test_mutations_record_the_same_events_as_applying_documents(db: Databa
                 location=None,
                 status=EngagementStatus.PROPOSED,
             ),
-            "dpo:alice",
+            ALICE,
         ),
     ]
     documents = [
@@ -178,7 +184,7 @@ async def _wipe_register_data(tx: Any) -> None:
 async def test_mutation_events_name_the_actor_and_the_register(db: Database) -> None:
     await _apply(db, _document([HOSTING]))
     head = await _head(db)
-    written = await engagement_writes.engage(db, _engage(), "dpo:alice")
+    written = await engagement_writes.engage(db, _engage(), ALICE)
     events = await db.read(changes.read_after, head, 10)
     assert [(e.actor, e.register, e.op) for e in events] == [("dpo:alice", "school", "CREATED")]
     assert written.engagement.id == "portal-co-mail-co"
@@ -188,7 +194,7 @@ async def test_mutation_events_name_the_actor_and_the_register(db: Database) -> 
 
 async def test_a_later_plan_of_the_document_shows_the_drift(db: Database) -> None:
     await _apply(db, _document([HOSTING]))
-    await engagement_writes.engage(db, _engage(), "dpo:alice")
+    await engagement_writes.engage(db, _engage(), ALICE)
     doc = parse_document(_document([HOSTING]))
     plan = await register.plan(db, "school", from_document.entities(doc))
     assert [(c.op, c.entity.key) for c in plan.changes] == [
@@ -202,7 +208,7 @@ async def test_every_register_declaring_the_processor_declares_the_new_engagemen
     await _apply(db, _document([HOSTING], register_id="school-b"))
     await _apply(db, _document([HOSTING], register_id="school-a"))
     head = await _head(db)
-    await engagement_writes.engage(db, _engage(sub_processor="New Mail Ltd"), "dpo:alice")
+    await engagement_writes.engage(db, _engage(sub_processor="New Mail Ltd"), ALICE)
     events = await db.read(changes.read_after, head, 10)
     assert {(e.entity_id, e.register) for e in events} == {
         ("new-mail-ltd", "school-a"),
@@ -219,12 +225,12 @@ async def test_every_register_declaring_the_processor_declares_the_new_engagemen
 
 async def test_the_same_request_again_writes_nothing(db: Database) -> None:
     await _apply(db, _document([HOSTING]))
-    first = await engagement_writes.engage(db, _engage(sub_processor="Cloud Backup Ltd"), "a")
+    first = await engagement_writes.engage(db, _engage(sub_processor="Cloud Backup Ltd"), A)
     head = await _head(db)
-    again = await engagement_writes.engage(db, _engage(sub_processor="cloud backup ltd"), "a")
-    ended = await engagement_writes.end(db, first.engagement.id, dt.date(2025, 1, 1), "a")
+    again = await engagement_writes.engage(db, _engage(sub_processor="cloud backup ltd"), A)
+    ended = await engagement_writes.end(db, first.engagement.id, dt.date(2025, 1, 1), A)
     head_after_end = await _head(db)
-    ended_again = await engagement_writes.end(db, first.engagement.id, dt.date(2025, 1, 1), "a")
+    ended_again = await engagement_writes.end(db, first.engagement.id, dt.date(2025, 1, 1), A)
     assert again.engagement == first.engagement
     assert again.changes == ()
     assert head_after_end == head + 1
@@ -235,8 +241,8 @@ async def test_the_same_request_again_writes_nothing(db: Database) -> None:
 
 async def test_a_second_different_engagement_of_the_pair_gets_its_own_id(db: Database) -> None:
     await _apply(db, _document([HOSTING]))
-    first = await engagement_writes.engage(db, _engage(), "a")
-    second = await engagement_writes.engage(db, _engage(purpose="Newsletters"), "a")
+    first = await engagement_writes.engage(db, _engage(), A)
+    second = await engagement_writes.engage(db, _engage(purpose="Newsletters"), A)
     assert (first.engagement.id, second.engagement.id) == (
         "portal-co-mail-co",
         "portal-co-mail-co-2",
@@ -256,7 +262,7 @@ async def test_refused_requests_write_nothing(db: Database) -> None:
     problems = await _refused(
         db,
         engagement_writes.engage(
-            db, _engage(processor="Nobody Ltd", categories=("pupil-data", "shoe size")), "a"
+            db, _engage(processor="Nobody Ltd", categories=("pupil-data", "shoe size")), A
         ),
     )
     assert problems == [
@@ -264,22 +270,22 @@ async def test_refused_requests_write_nothing(db: Database) -> None:
         FieldProblem("processor", "no organisation with id or name 'Nobody Ltd'"),
     ]
     problems = await _refused(
-        db, engagement_writes.engage(db, _engage(sub_processor="Brand New Ltd", purpose=" "), "a")
+        db, engagement_writes.engage(db, _engage(sub_processor="Brand New Ltd", purpose=" "), A)
     )
     assert [p.field for p in problems] == ["purpose"]
     problems = await _refused(
-        db, engagement_writes.end(db, "portal-hosting", dt.date(2022, 2, 13), "a")
+        db, engagement_writes.end(db, "portal-hosting", dt.date(2022, 2, 13), A)
     )
     assert problems == [
         FieldProblem("until", "until 2022-02-13 is before the engagement's since 2022-02-14")
     ]
     problems = await _refused(
-        db, engagement_writes.update(db, "no-such", EngagementUpdate(purpose="x"), "a")
+        db, engagement_writes.update(db, "no-such", EngagementUpdate(purpose="x"), A)
     )
     assert problems == [FieldProblem("id", "no engagement with id 'no-such'")]
-    await engagement_writes.end(db, "portal-hosting", dt.date(2024, 7, 31), "a")
+    await engagement_writes.end(db, "portal-hosting", dt.date(2024, 7, 31), A)
     problems = await _refused(
-        db, engagement_writes.end(db, "portal-hosting", dt.date(2024, 8, 31), "a")
+        db, engagement_writes.end(db, "portal-hosting", dt.date(2024, 8, 31), A)
     )
     assert problems == [
         FieldProblem("id", "engagement 'portal-hosting' already ended on 2024-07-31")
@@ -287,12 +293,12 @@ async def test_refused_requests_write_nothing(db: Database) -> None:
     problems = await _refused(
         db,
         engagement_writes.update(
-            db, "portal-hosting", EngagementUpdate(since=dt.date(2024, 8, 1)), "a"
+            db, "portal-hosting", EngagementUpdate(since=dt.date(2024, 8, 1)), A
         ),
     )
     assert problems == [FieldProblem("since", "since: until 2024-07-31 is before since 2024-08-01")]
     problems = await _refused(
-        db, engagement_writes.engage(db, _engage(sub_processor="portal-co"), "a")
+        db, engagement_writes.engage(db, _engage(sub_processor="portal-co"), A)
     )
     assert problems == [FieldProblem("subProcessor", "a processor cannot engage itself")]
 
@@ -300,7 +306,7 @@ async def test_refused_requests_write_nothing(db: Database) -> None:
 async def test_an_update_keeps_what_it_does_not_name(db: Database) -> None:
     await _apply(db, _document([HOSTING]))
     written = await engagement_writes.update(
-        db, "portal-hosting", EngagementUpdate(status=EngagementStatus.WITHDRAWN), "a"
+        db, "portal-hosting", EngagementUpdate(status=EngagementStatus.WITHDRAWN), A
     )
     record = written.engagement
     assert (record.status, record.purpose, record.notice_date, record.assumptions) == (
@@ -309,7 +315,7 @@ async def test_an_update_keeps_what_it_does_not_name(db: Database) -> None:
         dt.date(2022, 1, 14),
         ("The contract says so",),
     )
-    unchanged = await engagement_writes.update(db, "portal-hosting", EngagementUpdate(), "a")
+    unchanged = await engagement_writes.update(db, "portal-hosting", EngagementUpdate(), A)
     assert unchanged.changes == ()
 
 
@@ -320,3 +326,52 @@ def test_slugs() -> None:
     assert slug("Société Générale") == "societe-generale"
     assert slug("***") == "organisation"
     assert len(slug("x" * 200)) <= 74
+
+
+def _dpo(*registers: str) -> Principal:
+    return Principal(f"dpo-{'-'.join(registers)}", Role.DPO, frozenset(registers))
+
+
+async def _declaring(db: Database, kind: str, entity_id: str) -> list[str]:
+    return await db.read(register.declaring_registers, f"{kind}:{entity_id}")
+
+
+async def _forbidden(db: Database, write: Awaitable[EngagementWrite]) -> None:
+    head = await _head(db)
+    with pytest.raises(Forbidden):
+        await write
+    assert await _head(db) == head, "a forbidden request wrote change events"
+
+
+async def test_the_declaring_registers_own_an_engagement_of_a_processor_without_one(
+    db: Database,
+) -> None:
+    await _apply(db, _document([HOSTING]))
+    await _apply(db, _document([HOSTING], register_id="school-b"))
+    update = EngagementUpdate(purpose="Hosting and backups")
+    # A dpo of either declaring register may change it; a dpo of neither, or a reader, may not.
+    await engagement_writes.update(db, "portal-hosting", update, _dpo("school-b"))
+    await _forbidden(db, engagement_writes.update(db, "portal-hosting", update, _dpo("other")))
+    reader = Principal("reader", Role.READER, frozenset({"school"}))
+    await _forbidden(db, engagement_writes.end(db, "portal-hosting", dt.date(2025, 1, 1), reader))
+    # A new engagement is declared by the owning registers in the principal's scope only.
+    written = await engagement_writes.engage(db, _engage(), _dpo("school"))
+    assert await _declaring(db, "Engagement", written.engagement.id) == ["school"]
+    await _forbidden(db, engagement_writes.engage(db, _engage(purpose="X"), _dpo("other")))
+
+
+async def test_a_processor_that_keeps_its_own_register_owns_its_engagements(
+    db: Database,
+) -> None:
+    await _apply(db, _document([HOSTING]))
+    await _apply(db, _document([HOSTING], register_id="portal-register", owner="portal-co"))
+    update = EngagementUpdate(purpose="Hosting and backups")
+    # The schools that declare the engagement do not own it: the processor's register does.
+    await _forbidden(db, engagement_writes.update(db, "portal-hosting", update, _dpo("school")))
+    await _forbidden(db, engagement_writes.engage(db, _engage(), _dpo("school")))
+    await engagement_writes.update(db, "portal-hosting", update, _dpo("portal-register"))
+    written = await engagement_writes.engage(db, _engage(), _dpo("portal-register"))
+    assert await _declaring(db, "Engagement", written.engagement.id) == ["portal-register"]
+    # The change belongs to the processor's register.
+    (event,) = [e for e in await db.read(changes.read_after, 0, 1000)][-1:]
+    assert event.registers == ("portal-register",)

@@ -30,6 +30,7 @@ class Change:
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     actor: str = "tests"
+    registers: tuple[str, ...] = ("school",)
 
 
 class Live:
