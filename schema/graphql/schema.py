@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.graphql.changes import ChangesQuery
+from schema.graphql.document_cache import DocumentCache
 from schema.graphql.errors import ErrorCodes, log_errors
 from schema.graphql.mutation import Mutation
 from schema.graphql.query import Query
@@ -25,6 +26,9 @@ RootQuery = merge_types("Query", (Query, ChangesQuery))
 class RegistrySchema(strawberry.Schema):
     """A strawberry schema that logs only what needs a developer's attention."""
 
+    # The documents it has parsed and validated (schema.graphql.document_cache).
+    documents: DocumentCache
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -34,13 +38,19 @@ class RegistrySchema(strawberry.Schema):
 
 def build_schema(*, show_unexpected_errors: bool = False) -> RegistrySchema:
     """The schema; unexpected errors are masked unless `show_unexpected_errors`."""
-    return RegistrySchema(
+    documents = DocumentCache()
+    schema = RegistrySchema(
         query=RootQuery,
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={dt.date: DATE}),
-        extensions=[partial(ErrorCodes, show_unexpected=show_unexpected_errors)],
+        extensions=[
+            documents.extension(),
+            partial(ErrorCodes, show_unexpected=show_unexpected_errors),
+        ],
     )
+    schema.documents = documents
+    return schema
 
 
 def sdl() -> str:
