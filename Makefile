@@ -21,7 +21,12 @@ HELM_VERSION ?= v3.16.4
 HELM := $(ROPA_CACHE_DIR)/bin/helm-$(HELM_VERSION)
 export HELM_BIN := $(HELM)
 
-.PHONY: all install lock run test lint typecheck unit helm clean schema-export bench
+# The OpenID provider that the sign-in tests start, and `ropa dev` when Node is there: panva's
+# oidc-provider under Node, pinned by tools/oidc-provider/package-lock.json, installed by npm ci.
+OIDC_PROVIDER := tools/oidc-provider
+OIDC_STAMP := $(OIDC_PROVIDER)/node_modules/.installed-stamp
+
+.PHONY: all install lock run test lint typecheck unit helm clean schema-export bench oidc-provider
 
 all: test
 
@@ -52,7 +57,15 @@ $(HELM):
 
 helm: $(HELM)
 
+$(OIDC_STAMP): $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund --loglevel=error
+	touch $(OIDC_STAMP)
+
+oidc-provider: $(OIDC_STAMP)
+
 run: install
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory oidc-provider; \
+	else echo "npm not found: make run starts without the development sign-in (bearer tokens only)"; fi
 	$(BIN)/ropa dev --example $(EXAMPLE)
 
 lint: install
@@ -62,7 +75,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-test: install helm lint typecheck
+test: install helm oidc-provider lint typecheck
 	$(BIN)/pytest
 
 unit: install

@@ -27,6 +27,11 @@ from services.registry.feeds import FEED_ROUTE
 from services.registry.follower import ChangeFollower, FollowerConfig
 from services.registry.portal import pages as portal_pages
 from services.registry.settings import RegistrySettings
+from services.registry.signin import session as sessions
+from services.registry.signin.config import sign_in_config
+from services.registry.signin.guard import SessionGuard
+from services.registry.signin.routes import ROUTES as SIGN_IN_ROUTES
+from services.registry.signin.routes import oidc_client
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -59,6 +64,8 @@ async def readyz(request: Request) -> JSONResponse:
 def create_app(settings: RegistrySettings | None = None) -> Starlette:
     """The app; settings come from the environment unless given."""
     settings = settings or RegistrySettings()
+    # Checked here: a sign-in setting that cannot be used stops the start (SignInConfigInvalid).
+    signin = sign_in_config(settings)
     graphql = RegistryGraphQL(
         build_schema(show_unexpected_errors=settings.development),
         connection_init_timeout=settings.connection_init_timeout,
@@ -87,15 +94,19 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
-            Route("/graphql", graphql),
+            Route("/graphql", SessionGuard(graphql)),
             WebSocketRoute("/graphql", graphql),
             EXPORT_ROUTE,
             FEED_ROUTE,
             *portal_pages.ROUTES,
+            *SIGN_IN_ROUTES,
         ],
+        middleware=[] if signin is None else [sessions.middleware(signin)],
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.signin = signin
+    app.state.oidc = None if signin is None else oidc_client(signin)
     # Read once, here: a token list that cannot be used stops the start (TokenConfigInvalid).
     app.state.tokens = load_tokens(settings.tokens, settings.tokens_file)
     return app

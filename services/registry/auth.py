@@ -12,7 +12,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from schema.access.principal import Principal
+from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
+
+from schema.access.principal import Principal, Via
 from schema.access.tokens import (
     TokenConfigInvalid,
     TokenEntry,
@@ -20,6 +23,8 @@ from schema.access.tokens import (
     parse_tokens,
     verify,
 )
+from services.registry.signin import session as sessions
+from services.registry.signin.config import SignInConfig
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +60,52 @@ def principal_from_header(value: str | None, tokens: tuple[TokenEntry, ...]) -> 
     return None if token is None else verify(token, tokens)
 
 
+def session_principal(person: sessions.SignedIn) -> Principal:
+    """The principal of a signed-in person."""
+    return Principal(
+        name=person.display_name,
+        role=person.role,
+        registers=person.registers,
+        via=Via.SESSION,
+        subject=person.subject,
+        display_name=person.display_name,
+    )
+
+
 def request_principal(request: Any) -> Principal | None:
-    """The principal of a Starlette request or WebSocket, by its Authorization header and the
-    tokens the app was started with (`app.state.tokens`); None for anything else."""
-    headers = getattr(request, "headers", None)
-    if headers is None:
+    """The principal of a Starlette request or WebSocket: its bearer token (by the tokens the
+    app was started with, `app.state.tokens`), else its session cookie; None for anyone else.
+
+    A request that presents an Authorization header is judged by it alone, never by a cookie.
+    A WebSocket's session counts only when its Origin is the registry's own (a page elsewhere
+    must not open a socket that acts as the person: cross-site WebSocket hijacking).
+    """
+    if not isinstance(request, HTTPConnection):
         return None
-    scope = getattr(request, "scope", None)
-    app = scope.get("app") if isinstance(scope, dict) else None
-    state = getattr(app, "state", None)
-    tokens: tuple[TokenEntry, ...] = getattr(state, "tokens", ())
-    return principal_from_header(headers.get("authorization"), tokens)
+    state = getattr(request.app, "state", None)
+    header = request.headers.get("authorization")
+    if header is not None:
+        tokens: tuple[TokenEntry, ...] = getattr(state, "tokens", ())
+        return principal_from_header(header, tokens)
+    config: SignInConfig | None = getattr(state, "signin", None)
+    if config is None or "session" not in request.scope:
+        return None
+    if isinstance(request, WebSocket) and not same_origin(request, config):
+        return None
+    person = sessions.state_of(request, config).person
+    return None if person is None else session_principal(person)
+
+
+def same_origin(connection: HTTPConnection, config: SignInConfig) -> bool:
+    """Whether a connection's Origin header (if any) is the registry's public origin."""
+    origin = connection.headers.get("origin")
+    return origin is None or origin.rstrip("/") == config.origin
+
+
+def stale_session(connection: HTTPConnection) -> bool:
+    """Whether a connection carries a session cookie that expired or does not verify."""
+    config: SignInConfig | None = getattr(connection.app.state, "signin", None)
+    if config is None or "session" not in connection.scope:
+        return False
+    status = sessions.state_of(connection, config).status
+    return status in (sessions.Status.EXPIRED, sessions.Status.INVALID)

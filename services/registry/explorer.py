@@ -19,7 +19,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph.database import Database
 from schema.graphql.context import RegistryContext
-from services.registry.auth import principal_from_header
+from services.registry.auth import principal_from_header, stale_session
 from services.registry.follower import ChangeFollower
 from services.registry.loaders import build_context
 from services.registry.subscriptions import share_organisations
@@ -113,9 +113,14 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
     async def on_ws_connect(self, context: RegistryContext) -> UnsetType | dict[str, object] | None:
         """`connection_init`: reads need no token, but a token given in the payload
         (`{"Authorization": "Bearer <token>"}`) must be a configured one, else the socket is
-        closed with 4403 Forbidden; it then acts for the connection's operations."""
+        closed with 4403 Forbidden; it then acts for the connection's operations. Without one, a
+        signed-in browser's session cookie acts (see auth.request_principal), and one that has
+        expired or does not verify closes the socket with 4403 too."""
         given = _authorization(context.connection_params)
         if given is None:
+            if isinstance(context.request, WebSocket) and stale_session(context.request):
+                log.info("refused a WebSocket whose session has expired or is not valid")
+                raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "signIn": "/auth/login"})
             return _ACK
         tokens = getattr(context.request.app.state, "tokens", ())
         principal = principal_from_header(given, tokens) if isinstance(given, str) else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.settings import Neo4jSettings
@@ -71,12 +71,31 @@ class RegistrySettings(BaseSettings):
     public_url: str | None = Field(
         default=None,
         description="ROPA_PUBLIC_URL: the registry's address as the public sees it (links in "
-        "feeds and pages); unset: the address each request came to",
+        "feeds and pages, and sign-in's /auth/callback under it); unset: the address each request "
+        "came to (sign-in needs it set)",
     )
     # The notifier's variables (ROPA_WEBHOOK_ALLOW_*): registration refuses what it would.
     webhook_allow_loopback: bool = Field(default=False, description="Allow loopback targets")
     webhook_allow_private: bool = Field(default=False, description="Allow private targets")
     webhook_allow_link_local: bool = Field(default=False, description="Allow link-local targets")
+    # Sign-in for people (OpenID Connect); off unless ROPA_OIDC_ISSUER or _CLIENT_ID is set.
+    # Checked when the app is made (services/registry/signin/config.py).
+    oidc_issuer: str | None = Field(default=None, description="The provider's issuer URL")
+    oidc_client_id: str | None = Field(default=None, description="The registry's client id")
+    oidc_client_secret: SecretStr | None = Field(default=None, description="Its client secret")
+    oidc_scopes: str = Field(default="openid email profile", description="Scopes asked for")
+    oidc_role_mappings: str | None = Field(
+        default=None,
+        description="JSON list of rules from claims (group, e-mail domain, claim value) to a "
+        "role and registers (see services/registry/signin/mapping.py)",
+    )
+    oidc_groups_claim: str = Field(default="groups", description="The claim listing groups")
+    session_secret: SecretStr | None = Field(
+        default=None, description="Key that signs the session cookies (32+ characters)"
+    )
+    session_lifetime: float = Field(
+        default=8 * 3600, gt=0, description="Seconds a sign-in lasts before it must be renewed"
+    )
 
     @property
     def development(self) -> bool:
