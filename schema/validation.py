@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -10,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
 from schema.document import (
     DataCategory,
@@ -27,6 +24,7 @@ from schema.document import (
     System,
 )
 from schema.errors import DocumentInvalid, DocumentProblem
+from schema.yaml_reader import ReaderLimits, decode, read_tree
 
 _STATUTE_KINDS = (LegalBasisKind.STATUTE, LegalBasisKind.GUIDANCE)
 
@@ -79,17 +77,11 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def parse_document(text: str, source: str = "<document>") -> RopaDocument:
+def parse_document(
+    text: str, source: str = "<document>", limits: ReaderLimits = ReaderLimits()
+) -> RopaDocument:
     """Parse and fully validate a YAML document; raise DocumentInvalid with every problem."""
-    yaml = YAML(typ="rt")
-    try:
-        tree = yaml.load(io.StringIO(text))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise DocumentInvalid(
-            source, [DocumentProblem("(document)", f"not valid YAML: {exc.problem}", line)]
-        ) from exc
+    tree = read_tree(text, source, limits)
     if not isinstance(tree, dict):
         raise DocumentInvalid(
             source, [DocumentProblem("(document)", "expected a mapping at the top level", 1)]
@@ -120,15 +112,16 @@ def parse_document(text: str, source: str = "<document>") -> RopaDocument:
     return document
 
 
-def load_document(path: Path) -> RopaDocument:
-    """Read and validate a document file."""
+def load_document(path: Path, limits: ReaderLimits = ReaderLimits()) -> RopaDocument:
+    """Read and validate a document file (at most `limits.max_bytes` of it)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(limits.max_bytes + 1)
     except OSError as exc:
         raise DocumentInvalid(
             str(path), [DocumentProblem("(document)", f"cannot read: {exc.strerror}", None)]
         ) from exc
-    return parse_document(text, str(path))
+    return parse_document(decode(data, str(path), limits), str(path), limits)
 
 
 def _reason(err: Any) -> str:
