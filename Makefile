@@ -23,10 +23,15 @@ export HELM_BIN := $(HELM)
 
 # The OpenID provider that the sign-in tests start, and `ropa dev` when Node is there: panva's
 # oidc-provider under Node, pinned by tools/oidc-provider/package-lock.json, installed by npm ci.
-OIDC_PROVIDER := tools/oidc-provider
+OIDC_PROVIDER := tools/oidc-provider console
 OIDC_STAMP := $(OIDC_PROVIDER)/node_modules/.installed-stamp
 
-.PHONY: all install lock run test lint typecheck unit helm clean schema-export bench oidc-provider
+.PHONY: all install lock run test lint typecheck unit helm clean schema-export bench oidc-provider console
+
+# The console's front-end files (GraphiQL, graphql-ws, cytoscape; axe-core for the browser
+# tests) come from npm, pinned by package-lock.json, and are copied into its static/vendor/.
+CONSOLE := services/registry/console
+CONSOLE_STAMP := $(CONSOLE)/.npm-stamp
 
 all: test
 
@@ -42,7 +47,13 @@ $(STAMP): pyproject.toml uv.lock $(UV)
 	$(UV) sync --locked --extra dev --python $(PYTHON)
 	touch $(STAMP)
 
-install: $(STAMP)
+$(CONSOLE_STAMP): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json $(CONSOLE)/build.mjs
+	cd $(CONSOLE) && npm ci --prefer-offline --no-audit --no-fund --loglevel=error && node build.mjs
+	touch $(CONSOLE_STAMP)
+
+console: $(CONSOLE_STAMP)
+
+install: $(STAMP) $(CONSOLE_STAMP)
 
 # Re-resolve uv.lock after a change to pyproject.toml's dependencies (versions already locked
 # stay); `make lock LOCK_FLAGS=--upgrade` moves everything to the newest allowed versions and

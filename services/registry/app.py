@@ -1,4 +1,5 @@
-"""The registry's ASGI app: GraphQL at /graphql, liveness at /healthz, readiness at /readyz.
+"""The registry's ASGI app: GraphQL at /graphql, liveness at /healthz, readiness at /readyz,
+and the DPO's console (services.registry.console) at / .
 
 `ropa serve registry` runs `create_app` under uvicorn as a factory. The app starts whether or
 not Neo4j is up (the driver connects lazily): /readyz answers 503 and operations fail with
@@ -21,6 +22,7 @@ from graph.database import Database, open_database
 from schema.errors import DatabaseUnavailable
 from schema.graphql.schema import build_schema
 from services.registry.auth import load_tokens
+from services.registry.console import console_routes
 from services.registry.explorer import RegistryGraphQL
 from services.registry.exports import EXPORT_ROUTE
 from services.registry.feeds import FEED_ROUTE
@@ -100,6 +102,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             FEED_ROUTE,
             *portal_pages.ROUTES,
             *SIGN_IN_ROUTES,
+            *console_routes(),
         ],
         middleware=[] if signin is None else [sessions.middleware(signin)],
         lifespan=lifespan,

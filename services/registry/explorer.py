@@ -1,15 +1,17 @@
-"""The GraphQL endpoint: strawberry's ASGI view with our context and a ready explorer query."""
+"""The GraphQL endpoint: strawberry's ASGI view with our context; a browser gets the explorer.
+
+The explorer page is the console's (services.registry.console): GraphiQL from the registry's
+own files, with the DPO's questions as ready tabs.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -20,58 +22,19 @@ from strawberry.types.unset import UNSET, UnsetType
 from graph.database import Database
 from schema.graphql.context import RegistryContext
 from services.registry.auth import principal_from_header, stale_session
+from services.registry.console.pages import explorer_page, has_sign_in
 from services.registry.follower import ChangeFollower
 from services.registry.loaders import build_context
 from services.registry.subscriptions import share_organisations
 
 log = logging.getLogger(__name__)
 
-TITLE = "ROPA registry: GraphQL explorer"
 # connection_ack with no payload.
 _ACK: UnsetType = UNSET
 
-DEFAULT_QUERY = """\
-# Who receives safeguarding data, along which path, under which legal basis, today?
-# Press the run button (or Ctrl-Enter). Add `asOf: "2022-06-01"` to ask about another day,
-# `controller: "Allestree Woodlands School"` to start from one controller, or
-# `transitive: false` for direct recipients only. The Docs panel lists every field.
-query WhoReceivesSafeguardingData {
-  recipients(category: "safeguarding") {
-    organisation { name kind }
-    paths {
-      hops {
-        kind
-        from { name }
-        to { name }
-        activity { name }
-        categories { name special criminalOffence }
-        legalBases { title article legislation }
-        condition
-        engagement { since until status }
-      }
-    }
-  }
-}
-"""
-
-_EXAMPLE = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.DOTALL)
-_TITLE = re.compile(r"<title>.*?</title>", re.DOTALL)
-
-
-def explorer_html(base: str, query: str = DEFAULT_QUERY) -> str:
-    """Strawberry's GraphiQL page, opened with `query` and titled for the registry."""
-    # JSON text is a valid JavaScript string literal; `</` is escaped so that the query can
-    # never close the script element.
-    literal = json.dumps(query).replace("</", "<\\/")
-    html, found = _EXAMPLE.subn(lambda _: f"const EXAMPLE_QUERY = {literal};", base, count=1)
-    if not found:
-        log.warning("the explorer page has changed shape; it opens without the example query")
-        return base
-    return _TITLE.sub(f"<title>{TITLE}</title>", html, count=1)
-
 
 class RegistryGraphQL(GraphQL[RegistryContext, None]):
-    """POST (and GET) runs operations; a browser's GET opens GraphiQL with the example query.
+    """POST (and GET) runs operations; a browser's GET opens the explorer with ready tabs.
 
     WebSockets on the same endpoint speak graphql-transport-ws only (the legacy `graphql-ws`
     subprotocol is refused with 4406); see docs/subscriptions.md.
@@ -91,12 +54,15 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
             connection_init_wait_timeout=timedelta(seconds=connection_init_timeout),
             max_subscriptions_per_connection=subscriptions_per_connection,
         )
-        self._html = explorer_html(super().graphql_ide_html)
 
     @property
     def graphql_ide_html(self) -> str:
-        """The explorer page."""
-        return self._html
+        """The explorer page (for an app without people's sessions)."""
+        return explorer_page()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """The explorer page, which uses the session when the app has sign-in."""
+        return HTMLResponse(explorer_page(has_sign_in(request.app.routes)))
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

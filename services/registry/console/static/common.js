@@ -1,0 +1,147 @@
+// Shared by the console's pages: the caller's credentials and a GraphQL client for the same
+// origin. Signed-in people send their session cookie (and the CSRF header /auth/me names);
+// others may paste a bearer token, kept for this tab only (sessionStorage).
+"use strict";
+(function () {
+  const TOKEN_KEY = "ropa-console-token";
+  let csrf = null;
+
+  function token() {
+    try {
+      return window.sessionStorage.getItem(TOKEN_KEY) || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function setToken(value) {
+    try {
+      if (value) window.sessionStorage.setItem(TOKEN_KEY, value);
+      else window.sessionStorage.removeItem(TOKEN_KEY);
+    } catch (e) {
+      /* storage disabled: the token lasts for this page only */
+    }
+  }
+
+  function headers(extra) {
+    const out = Object.assign({}, extra || {});
+    const t = token();
+    if (t && !Object.keys(out).some((k) => k.toLowerCase() === "authorization")) {
+      out.Authorization = "Bearer " + t;
+    }
+    if (csrf) out[csrf.header] = csrf.value;
+    return out;
+  }
+
+  // The session, when the registry has sign-in (the page then names /auth/me in a meta
+  // element): it answers 200 with who is signed in, and the CSRF token to send back.
+  const session = document.querySelector('meta[name="ropa-session"]');
+  const me = (session
+    ? window.fetch(session.content, {
+        credentials: "same-origin",
+        headers: { accept: "application/json" },
+      })
+    : Promise.resolve(null)
+  )
+    .then((r) => (r && r.ok ? r.json() : null))
+    .catch(() => null)
+    .then((body) => {
+      if (body && typeof body === "object") {
+        const value = body.csrfToken || body.csrf_token || body.csrf;
+        if (typeof value === "string") {
+          csrf = { header: body.csrfHeader || body.csrf_header || "X-CSRF-Token", value };
+        }
+      }
+      return body;
+    });
+
+  // fetch for the same origin with the caller's credentials.
+  async function consoleFetch(input, init) {
+    await me;
+    const options = Object.assign({}, init || {});
+    options.credentials = "same-origin";
+    options.headers = headers(options.headers);
+    return window.fetch(input, options);
+  }
+
+  // Runs an operation; resolves to `data`, rejects with the errors' messages.
+  async function graphql(query, variables) {
+    const response = await consoleFetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ query, variables: variables || {} }),
+    });
+    let body;
+    try {
+      body = await response.json();
+    } catch (e) {
+      throw new Error("the registry answered " + response.status + " without JSON");
+    }
+    if (body.errors && body.errors.length) {
+      const error = new Error(body.errors.map((e) => e.message).join("; "));
+      error.errors = body.errors;
+      throw error;
+    }
+    return body.data;
+  }
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "text") node.textContent = value;
+      else if (key === "class") node.className = value;
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of [].concat(children || [])) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function today() {
+    const d = new Date();
+    const pad = (n) => String(n).padStart(2, "0");
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
+  }
+
+  function wireHeader() {
+    const page = document.body.className.replace("page-", "");
+    document.querySelectorAll("nav a[data-page]").forEach((a) => {
+      if (a.dataset.page === page) a.setAttribute("aria-current", "page");
+    });
+    const form = document.getElementById("token-form");
+    const input = document.getElementById("token-input");
+    const who = document.getElementById("who");
+    if (!form) return;
+    const show = () => {
+      me.then((body) => {
+        who.textContent = "";
+        if (body && body.signedIn) {
+          who.append("Signed in as " + (body.displayName || body.subject || "you") + " ");
+          form.querySelectorAll("label, input, button").forEach((n) => (n.hidden = true));
+        } else if (token()) {
+          who.append("Using a pasted token ");
+        } else if (body && body.signInAvailable && body.signIn) {
+          who.append(el("a", { href: body.signIn, class: "signin", text: "Sign in" }), " or ");
+        }
+      });
+    };
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      setToken(input.value.trim());
+      input.value = "";
+      window.location.reload();
+    });
+    document.getElementById("token-clear").addEventListener("click", () => {
+      setToken("");
+      window.location.reload();
+    });
+    show();
+  }
+
+  window.RopaConsole = { token, headers, consoleFetch, graphql, el, today, me };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wireHeader);
+  else wireHeader();
+})();

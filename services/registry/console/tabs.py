@@ -1,0 +1,157 @@
+"""The explorer's ready tabs: the questions a DPO asks most, as GraphQL operations.
+
+Each tab is opened by GraphiQL with its query and variables; the first is the one the explorer
+shows first. They use only the public API, so each is also an example for scripts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Tab:
+    """One ready question."""
+
+    query: str
+
+    def as_graphiql(self) -> dict[str, str]:
+        """GraphiQL's `defaultTabs` entry."""
+        return {"query": self.query}
+
+
+RECIPIENTS = Tab(
+    """\
+# Who receives a category of data, along which path, under which legal basis, on a day?
+# Press the run button (or Ctrl-Enter). The category and the controller take an id or a name,
+# in any case; `asOf` is YYYY-MM-DD (leave it out for today); `transitive: false` gives direct
+# recipients only. The Docs panel lists every field. Each tab above asks another question.
+query WhoReceivesSafeguardingData {
+  recipients(
+    category: "safeguarding"
+    controller: "allestree-woodlands"
+    asOf: "2022-06-01"
+  ) {
+    organisation { name kind }
+    paths {
+      hops {
+        kind
+        from { name }
+        to { name }
+        activity { name }
+        categories { name special criminalOffence }
+        legalBases { title article legislation }
+        condition
+        engagement { since until status }
+      }
+    }
+  }
+}
+"""
+)
+
+SHARED_WITH = Tab(
+    """\
+# What do we share with an organisation, in which activity, and in which role does it receive
+# it (controller or processor)? Look for it among the recipients below.
+query WhatWeShareWith {
+  activities(controller: "allestree-woodlands", asOf: "2022-06-01") {
+    name
+    disclosures {
+      to { id name }
+      kind
+      recipientRole
+      categories { name special criminalOffence }
+      legalBases { title article }
+      condition
+    }
+    processors { organisation { id name } }
+  }
+}
+"""
+)
+
+CONSENT = Tab(
+    """\
+# Which activities rely on consent (Article 6(1)(a), or an Article 9(2)(a) explicit consent)?
+query ActivitiesRelyingOnConsent {
+  consent: activities(legalBasis: "art6-1-a", asOf: "2022-06-01") {
+    name
+    purposes
+    consentRecord
+    dataSubjects { name }
+  }
+  explicitConsent: activities(legalBasis: "art9-2-a", asOf: "2022-06-01") {
+    name
+    consentRecord
+  }
+}
+"""
+)
+
+SUB_PROCESSORS = Tab(
+    """\
+# A processor's sub-processors on a day: its active engagements in force that day.
+query SubProcessorsOnADay {
+  subProcessors(processor: "school-transition-limited", asOf: "2022-06-01") {
+    subProcessor { name country }
+    purpose
+    location
+    since
+    until
+    categories { name }
+  }
+}
+"""
+)
+
+GAPS = Tab(
+    """\
+# The gaps in our record on a day (leave out asOf for today).
+query GapsInOurRecord {
+  complianceIssues(controller: "allestree-woodlands") {
+    severity ruleId entityKind entityId message reference
+  }
+}
+"""
+)
+
+CHANGES_SINCE = Tab(
+    """\
+# The sub-processor changes, in the order they were recorded.
+query ChangesSince {
+  changes(first: 100) {
+    sequence occurredAt actor type
+    processor { name }
+    subProcessor { name }
+  }
+}
+"""
+)
+
+LIVE = Tab(
+    """\
+# Watch sub-processor changes as they are committed (graphql-transport-ws on this URL).
+# Run it, then change an engagement (with `ropa apply` or a mutation): the change appears.
+subscription WatchSubProcessors {
+  subProcessorChanges {
+    id
+    type
+    occurredAt
+    processor { name }
+    subProcessor { name }
+    after { purpose since until status }
+  }
+}
+"""
+)
+
+TABS: tuple[Tab, ...] = (
+    RECIPIENTS,
+    SHARED_WITH,
+    CONSENT,
+    SUB_PROCESSORS,
+    GAPS,
+    CHANGES_SINCE,
+    LIVE,
+)
