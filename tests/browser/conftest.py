@@ -39,7 +39,7 @@ from graph import from_document, maintenance, register
 from graph.database import Database
 from graph.neo4j_server import free_port
 from graph.settings import Neo4jSettings
-from schema.tokens import hash_token
+from schema.access.tokens import hash_token
 from schema.validation import load_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,14 @@ async def example_db(session_db: Database) -> Database:
 def registry_url(neo4j_settings: Neo4jSettings, example_db: Database) -> Iterator[str]:
     """`ropa serve registry` under uvicorn on a free loopback port, on the example."""
     port = free_port()
-    tokens = [{"name": "dpo-browser", "role": "dpo", "sha256": hash_token(DPO_TOKEN)}]
+    tokens = [
+        {
+            "name": "dpo-browser",
+            "role": "dpo",
+            "sha256": hash_token(DPO_TOKEN),
+            "registers": ["allestree-woodlands"],
+        }
+    ]
     env = {
         **os.environ,
         "NEO4J_URI": neo4j_settings.uri,
