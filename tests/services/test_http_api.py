@@ -61,9 +61,13 @@ async def test_browser_get_opens_the_explorer_with_the_example_query(
     response = await client.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert "<title>ROPA registry: GraphQL explorer</title>" in response.text
-    assert 'recipients(category: \\"safeguarding\\")' in response.text
-    assert "Welcome to GraphiQL" not in response.text
+    assert "<title>GraphQL explorer · ROPA registry</title>" in response.text
+    assert 'category: \\"safeguarding\\"' in response.text
+    assert "/console/static/vendor/graphiql.min.js" in response.text
+    assert "unpkg.com" not in response.text
+    script = await client.get("/console/static/vendor/graphiql.min.js")
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
 
 
 async def test_get_with_a_query_runs_it(example: Database, client: httpx.AsyncClient) -> None:
