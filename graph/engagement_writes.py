@@ -38,6 +38,7 @@ from graph.to_document import document_from_snapshots
 from schema import document as d
 from schema.access.policy import engagement_owners, require_change, writable_registers
 from schema.access.principal import Principal
+from schema.audit import Author
 from schema.change_requests import EngagementUpdate, EngageRequest, FieldProblem, InvalidInput
 from schema.graphql.records import EngagementRecord
 
@@ -159,7 +160,7 @@ async def _write(
     registers: list[str],
     entities: list[m.Entity],
     engagement: d.Engagement,
-    actor: str,
+    actor: Author,
 ) -> EngagementWrite:
     plan = await register.upsert_entities_in(tx, registers, entities, actor)
     return EngagementWrite(engagement_record(engagement), tuple(plan.changes))
@@ -239,7 +240,7 @@ async def engage_in(
         }
     )
     entities.append(engagement_entity(engagement))
-    return await _write(tx, registers, entities, engagement, principal.name)
+    return await _write(tx, registers, entities, engagement, principal)
 
 
 async def _identical(tx: AsyncManagedTransaction, draft: d.Engagement) -> d.Engagement | None:
@@ -272,7 +273,7 @@ async def _authorise(
 
 
 async def _rewrite(
-    tx: AsyncManagedTransaction, current: d.Engagement, new: d.Engagement, actor: str
+    tx: AsyncManagedTransaction, current: d.Engagement, new: d.Engagement, actor: Author
 ) -> EngagementWrite:
     key = m.entity_key(m.ENGAGEMENT, current.id)
     registers = await register.declaring_registers(tx, key) or await _registers_of(
@@ -312,7 +313,7 @@ async def update_in(
     new = _validated(lambda: d.Engagement.model_validate(fields), problems, "since")
     if problems or new is None:
         raise InvalidInput(problems)
-    return await _rewrite(tx, current, new, principal.name)
+    return await _rewrite(tx, current, new, principal)
 
 
 async def end_in(
@@ -343,7 +344,7 @@ async def end_in(
     if problems:
         raise InvalidInput(problems)
     new = d.Engagement.model_validate(current.model_dump() | {"until": until})
-    return await _rewrite(tx, current, new, principal.name)
+    return await _rewrite(tx, current, new, principal)
 
 
 async def engage(db: Database, request: EngageRequest, principal: Principal) -> EngagementWrite:

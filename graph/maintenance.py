@@ -15,7 +15,7 @@ DETACH DELETE n
 RETURN count(*) AS deleted
 """
 
-_RESET_SEQUENCE = "MATCH (s:ChangeSequence {name: 'change'}) SET s.value = 0"
+_RESET_SEQUENCE = "MATCH (s:ChangeSequence {name: 'change'}) SET s.value = 0, s.head = null"
 
 
 async def _wipe_batch(tx: AsyncManagedTransaction) -> int:

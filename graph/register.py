@@ -17,6 +17,7 @@ from neo4j import AsyncManagedTransaction
 from graph import changes
 from graph import model as m
 from graph.database import Database
+from schema.audit import Author
 
 _CURRENT = """
 MATCH (reg:Register {id: $register})
@@ -212,7 +213,7 @@ async def apply_in(
     tx: AsyncManagedTransaction,
     register: str,
     desired: list[m.Entity],
-    actor: str,
+    actor: Author,
     progress: Callable[[str], None] = lambda _: None,
     occurred_at: dt.datetime | None = None,
 ) -> Plan:
@@ -236,7 +237,7 @@ async def _write(
     tx: AsyncManagedTransaction,
     register: str,
     changes_: list[Change],
-    actor: str,
+    actor: Author,
     progress: Callable[[str], None],
     occurred_at: dt.datetime | None,
     registers: list[str] | None = None,
@@ -305,7 +306,7 @@ async def upsert_entities_in(
     tx: AsyncManagedTransaction,
     registers: list[str],
     entities: list[m.Entity],
-    actor: str,
+    actor: Author,
     occurred_at: dt.datetime | None = None,
 ) -> Plan:
     """Create or update just `entities`, declared by `registers`, as `apply_in` would.
@@ -340,7 +341,7 @@ async def apply(
     db: Database,
     register: str,
     desired: list[m.Entity],
-    actor: str,
+    actor: Author,
     progress: Callable[[str], None] = lambda _: None,
     occurred_at: dt.datetime | None = None,
 ) -> Plan:

@@ -2,40 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from graph import from_document, migrate, register
-from graph.database import Database, open_database
-from schema.errors import DatabaseUnavailable, DocumentInvalid
+from graph.database import Database
+from schema.errors import DocumentInvalid
 from schema.validation import load_document
+from services.cli.database import run_db
 from services.cli.settings import CliSettings
 
 T = TypeVar("T")
 
 EXIT_INVALID = 1
-EXIT_UNAVAILABLE = 3
 
 
 def _err(message: str) -> None:
     click.echo(message, err=True)
-
-
-def _run_db(settings: CliSettings, work: Callable[[Database], Awaitable[T]]) -> T:
-    async def main() -> T:
-        async with open_database(settings.neo4j()) as db:
-            return await work(db)
-
-    try:
-        return asyncio.run(main())
-    except DatabaseUnavailable as exc:
-        _err(f"error: {exc} (NEO4J_URI={settings.neo4j_uri})")
-        sys.exit(EXIT_UNAVAILABLE)
 
 
 def _load(path: Path) -> Any:
@@ -87,7 +73,7 @@ def plan(file: Path) -> None:
     settings = CliSettings()
     doc = _load(file)
     entities = from_document.entities(doc)
-    result = _run_db(settings, lambda db: register.plan(db, doc.register_info.id, entities))
+    result = run_db(settings, lambda db: register.plan(db, doc.register_info.id, entities))
     for change in result.changes:
         click.echo(_describe(change))
     click.echo(
@@ -108,7 +94,7 @@ def apply(file: Path, actor: str | None) -> None:
     async def work(db: Database) -> register.Plan:
         return await register.apply(db, doc.register_info.id, entities, who, progress=_err)
 
-    result = _run_db(settings, work)
+    result = run_db(settings, work)
     if result.empty:
         click.echo(f"register {doc.register_info.id}: already up to date; nothing written")
         return
@@ -124,7 +110,7 @@ def apply(file: Path, actor: str | None) -> None:
 def migrate_command() -> None:
     """Apply pending database migrations (constraints, indexes). Safe to rerun."""
     settings = CliSettings()
-    applied = _run_db(settings, lambda db: migrate.migrate(db, report=_err))
+    applied = run_db(settings, lambda db: migrate.migrate(db, report=_err))
     click.echo(f"applied {len(applied)} migration(s)" if applied else "migrations up to date")
 
 
@@ -195,8 +181,10 @@ def main() -> None:
 
 
 # Compliance commands live in their own module; registered here so `ropa` lists them.
+from services.cli.audit import audit  # noqa: E402
 from services.cli.compliance import check, export, notice  # noqa: E402
 
 cli.add_command(check)
 cli.add_command(export)
 cli.add_command(notice)
+cli.add_command(audit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -100,3 +101,41 @@ def test_commands_fail_clearly_when_neo4j_is_unreachable(tmp_path: Path) -> None
     result = _ropa(unreachable, "plan", str(SMALL))
     assert result.returncode == 3
     assert "Neo4j is unavailable" in result.stderr
+
+
+@pytest.mark.neo4j
+async def test_audit_verify_export_and_a_tampered_event(
+    db: Database, neo4j_settings: Neo4jSettings
+) -> None:
+    assert _ropa(neo4j_settings, "apply", str(SMALL)).returncode == 0
+    verified = _ropa(neo4j_settings, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "audit chain intact" in verified.stdout
+    exported = _ropa(neo4j_settings, "audit", "export", "--register", "test-school")
+    assert exported.returncode == 0, exported.stderr
+    lines = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert lines
+    assert [e["sequence"] for e in lines] == sorted(e["sequence"] for e in lines)
+    assert {(e["actor"]["name"], e["actor"]["via"]) for e in lines} == {("cli-test", "cli")}
+    assert all(e["register"] == "test-school" and len(e["hash"]) == 64 for e in lines)
+    as_list = _ropa(
+        neo4j_settings,
+        "audit",
+        "export",
+        "--register",
+        "test-school",
+        "--format",
+        "json",
+        "--since",
+        "2000-01-01",
+    )
+    assert json.loads(as_list.stdout) == lines
+    unknown = _ropa(neo4j_settings, "audit", "export", "--register", "nowhere")
+    assert unknown.returncode == 4
+    assert "no register 'nowhere'" in unknown.stderr
+
+    async with db.driver.session(database=db.name) as session:
+        await session.run("MATCH (c:ChangeEvent {sequence: 2}) SET c.op = 'DELETED'")
+    broken = _ropa(neo4j_settings, "audit", "verify")
+    assert broken.returncode == 5
+    assert "audit chain broken at sequence 2: was edited" in broken.stderr
