@@ -21,17 +21,19 @@ from schema.graphql.records import (
     TransferRecord,
 )
 
-_ACTIVITY_FIELDS = """
-RETURN a {.*} AS props,
-  COLLECT { MATCH (a)-[:CONTROLLED_BY]->(o:Organisation) RETURN o.id } AS controller,
-  COLLECT { MATCH (a)-[:JOINT_CONTROLLER]->(o:Organisation) RETURN o.id ORDER BY o.id } AS joint,
-  COLLECT { MATCH (a)-[r:PROCESSOR]->(o:Organisation)
-            RETURN r {.*, organisation: o.id} ORDER BY o.id } AS processors,
-  COLLECT { MATCH (a)-[:CONCERNS]->(s:DataSubjectCategory) RETURN s.id ORDER BY s.id } AS subjects,
-  COLLECT { MATCH (a)-[:PROCESSES]->(c:DataCategory) RETURN c.id ORDER BY c.id } AS categories,
-  COLLECT { MATCH (a)-[:LAWFUL_BASIS]->(b:LegalBasis) RETURN b.id ORDER BY b.id } AS bases,
-  COLLECT { MATCH (a)-[:USES_SYSTEM]->(s:System) RETURN s.id ORDER BY s.id } AS systems
-"""
+# An activity `a` as one map (what `activity_record` reads), also embedded by the lineage.
+ACTIVITY_MAP = """{
+  props: a {.*},
+  controller: COLLECT { MATCH (a)-[:CONTROLLED_BY]->(o:Organisation) RETURN o.id },
+  joint: COLLECT { MATCH (a)-[:JOINT_CONTROLLER]->(o:Organisation) RETURN o.id ORDER BY o.id },
+  processors: COLLECT { MATCH (a)-[r:PROCESSOR]->(o:Organisation)
+                        RETURN r {.*, organisation: o.id} ORDER BY o.id },
+  subjects: COLLECT { MATCH (a)-[:CONCERNS]->(s:DataSubjectCategory) RETURN s.id ORDER BY s.id },
+  categories: COLLECT { MATCH (a)-[:PROCESSES]->(c:DataCategory) RETURN c.id ORDER BY c.id },
+  bases: COLLECT { MATCH (a)-[:LAWFUL_BASIS]->(b:LegalBasis) RETURN b.id ORDER BY b.id },
+  systems: COLLECT { MATCH (a)-[:USES_SYSTEM]->(s:System) RETURN s.id ORDER BY s.id }
+}"""
+_ACTIVITY_FIELDS = "\nRETURN " + ACTIVITY_MAP + " AS activity\n"
 _VALID_ACTIVITY = """
 WHERE (a.validFrom IS NULL OR a.validFrom <= $asOf)
   AND (a.validUntil IS NULL OR a.validUntil >= $asOf)
@@ -99,7 +101,8 @@ def _dpia(props: Mapping[str, Any]) -> DpiaRecord | None:
     )
 
 
-def _activity(record: Mapping[str, Any]) -> ActivityRecord:
+def activity_record(record: Mapping[str, Any]) -> ActivityRecord:
+    """The record of an activity read as ACTIVITY_MAP."""
     p = record["props"]
     return ActivityRecord(
         id=p["id"],
@@ -159,7 +162,7 @@ async def _activities(
     tx: AsyncManagedTransaction, /, query: str, **params: Any
 ) -> list[ActivityRecord]:
     result = await tx.run(query, **params)
-    return [_activity(record) async for record in result]
+    return [activity_record(record["activity"]) async for record in result]
 
 
 async def _disclosures(

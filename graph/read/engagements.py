@@ -14,13 +14,22 @@ from schema.document import EngagementStatus
 from schema.graphql.records import EngagementRecord
 from schema.sub_processor_list import NoticeTerms
 
-_ENGAGEMENT_FIELDS = """
-MATCH (e)-[:ENGAGED_BY]->(processor:Organisation)
+# An engagement `e` as one map (what `engagement_record` reads), also embedded by the lineage.
+ENGAGEMENT_MAP = """{
+  props: e {.*},
+  processor: head(COLLECT { MATCH (e)-[:ENGAGED_BY]->(p:Organisation) RETURN p.id }),
+  subProcessor: head(COLLECT { MATCH (e)-[:SUB_PROCESSOR]->(s:Organisation) RETURN s.id }),
+  categories: COLLECT { MATCH (e)-[:COVERS]->(c:DataCategory) RETURN c.id ORDER BY c.id },
+  activity: COLLECT { MATCH (e)-[:FOR_ACTIVITY]->(a:ProcessingActivity) RETURN a.id }
+}"""
+_ENGAGEMENT_FIELDS = (
+    """
+MATCH (e)-[:ENGAGED_BY]->(:Organisation)
 MATCH (e)-[:SUB_PROCESSOR]->(sub:Organisation)
-RETURN e {.*} AS props, processor.id AS processor, sub.id AS subProcessor, sub.name AS subName,
-  COLLECT { MATCH (e)-[:COVERS]->(c:DataCategory) RETURN c.id ORDER BY c.id } AS categories,
-  COLLECT { MATCH (e)-[:FOR_ACTIVITY]->(a:ProcessingActivity) RETURN a.id } AS activity
-"""
+RETURN sub.name AS subName, """
+    + ENGAGEMENT_MAP
+    + " AS engagement\n"
+)
 _ENGAGEMENTS_BY_ID = "UNWIND $ids AS id MATCH (e:Engagement {id: id})" + _ENGAGEMENT_FIELDS
 # In force on a day: active, and the day within since..until (either end may be open). A
 # proposed engagement is not yet in force, whatever its `since`; a withdrawn one no longer is.
@@ -58,7 +67,8 @@ ORDER BY processor, activity
 """
 
 
-def _engagement(record: Mapping[str, Any]) -> EngagementRecord:
+def engagement_record(record: Mapping[str, Any]) -> EngagementRecord:
+    """The record of an engagement read as ENGAGEMENT_MAP."""
     p = record["props"]
     return EngagementRecord(
         id=p["id"],
@@ -80,7 +90,7 @@ async def _engagements(
     tx: AsyncManagedTransaction, /, query: str, **params: Any
 ) -> list[tuple[str, EngagementRecord]]:
     result = await tx.run(query, **params)
-    return [(record["subName"], _engagement(record)) async for record in result]
+    return [(record["subName"], engagement_record(record["engagement"])) async for record in result]
 
 
 async def engagements_by_id(db: Database, ids: list[str]) -> dict[str, EngagementRecord]:

@@ -1,19 +1,22 @@
 """Lineage: who receives a category of data, along which paths, on a given day.
 
-The traversal expands a frontier one hop per query, so an answer costs at most MAX_HOPS read
-transactions whatever the size of the graph:
+One Cypher statement answers a question, whatever its depth:
 
 1. from the controller (or every controller), the disclosures (kind `disclosure`) that carry
    the asked category or a category below it;
-2. from each recipient reached so far: if it received as a processor, its engagements of
-   sub-processors that cover the data; and, whoever it is, its onward disclosures that carry
-   the data.
+2. from the organisations those reach, every organisation reachable within MAX_HOPS - 2 more
+   hops along onward disclosures and active engagements in force (a superset of where the
+   paths can go: the category and the processor's role are checked at the last step and here);
+3. from each of these, its onward disclosures that carry the data and its engagements of
+   sub-processors that cover it, each once, whatever the number of paths through it;
+4. the organisations on all of these, once each, and (when asked for) the activities and
+   engagements on them, so that the GraphQL fields of a path need no further read.
 
-The query of a level takes the distinct (organisation, received-as-processor) states of the
-frontier, not the paths, so its cost does not grow with the number of paths; paths are
-extended here, and never revisit an organisation. Every pattern is anchored on a unique-index
-seek (hinted, so that the planner never prefers a scan on a small graph) and expands single
-relationships, or category hierarchies bounded at 8 levels.
+Paths are then extended here, hop level by hop level, from those rows: an engagement only
+from an organisation that received the data as a processor, never revisiting an organisation.
+Every pattern is anchored on a unique-index seek (hinted, so that the planner never prefers a
+scan on a small graph) and expands single relationships, category hierarchies bounded at 8
+levels, or the reach of step 2, bounded at MAX_HOPS - 2.
 
 What counts as carrying the data:
 - a disclosure carries it when one of its categories is the asked one or below it. A flow of a
@@ -30,15 +33,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
+from graph.read.activities import ACTIVITY_MAP, activity_record
+from graph.read.engagements import ENGAGEMENT_MAP, engagement_record
 from graph.read.organisations import organisation
 from schema.errors import RopaError
 from schema.graphql.records import (
+    ActivityRecord,
+    EngagementRecord,
     HopKind,
     HopRecord,
     OrganisationRecord,
@@ -49,101 +56,145 @@ from schema.graphql.records import (
 MAX_HOPS = 6
 MAX_PATHS = 50_000
 
-_HOP_COLUMNS = """
-RETURN d.id AS hop, source.id AS source, target.id AS target,
-       source {.*} AS sourceProps, target {.*} AS targetProps,
-       a.id AS activity, d.recipientRole AS role, d.condition AS condition,
-       COLLECT { MATCH (d)-[:CARRIES]->(c:DataCategory)-[:PART_OF*0..8]->(asked)
-                 RETURN DISTINCT c.id AS id ORDER BY id } AS categories,
-       COLLECT { MATCH (d)-[:UNDER]->(b:LegalBasis) RETURN b.id AS id ORDER BY id } AS bases
-"""
+_VALID_D = """(d.validFrom IS NULL OR d.validFrom <= $asOf)
+  AND (d.validUntil IS NULL OR d.validUntil >= $asOf)"""
+_VALID_A = """(a.validFrom IS NULL OR a.validFrom <= $asOf)
+  AND (a.validUntil IS NULL OR a.validUntil >= $asOf)"""
+_HOP = """{hop: d.id, source: source.id, target: target.id, activity: a.id,
+          role: d.recipientRole, condition: d.condition,
+          categories: COLLECT { MATCH (d)-[:CARRIES]->(c:DataCategory)-[:PART_OF*0..8]->(asked)
+                                RETURN DISTINCT c.id AS id ORDER BY id },
+          bases: COLLECT { MATCH (d)-[:UNDER]->(b:LegalBasis) RETURN b.id AS id ORDER BY id }}"""
 
-FIRST_HOPS_FROM = (
+_FIRST_FROM = (
     """
 MATCH (asked:DataCategory {id: $category})
 USING INDEX SEEK asked:DataCategory(id)
-MATCH (source:Organisation {id: $controller})<-[:FROM]-(d:Disclosure {kind: 'disclosure'})
-USING INDEX SEEK source:Organisation(id)
-WHERE (d.validFrom IS NULL OR d.validFrom <= $asOf)
-  AND (d.validUntil IS NULL OR d.validUntil >= $asOf)
-  AND EXISTS { (d)-[:CARRIES]->(:DataCategory)-[:PART_OF*0..8]->(asked) }
-MATCH (d)-[:IN_ACTIVITY]->(a:ProcessingActivity)
-WHERE (a.validFrom IS NULL OR a.validFrom <= $asOf)
-  AND (a.validUntil IS NULL OR a.validUntil >= $asOf)
-MATCH (d)-[:TO]->(target:Organisation)"""
-    + _HOP_COLUMNS
-)
-
-FIRST_HOPS_ALL = (
-    """
-MATCH (asked:DataCategory {id: $category})
-USING INDEX SEEK asked:DataCategory(id)
-MATCH (c:DataCategory)-[:PART_OF*0..8]->(asked)
-MATCH (c)<-[:CARRIES]-(d:Disclosure {kind: 'disclosure'})
-WHERE (d.validFrom IS NULL OR d.validFrom <= $asOf)
-  AND (d.validUntil IS NULL OR d.validUntil >= $asOf)
-WITH DISTINCT asked, d
-MATCH (d)-[:IN_ACTIVITY]->(a:ProcessingActivity)
-WHERE (a.validFrom IS NULL OR a.validFrom <= $asOf)
-  AND (a.validUntil IS NULL OR a.validUntil >= $asOf)
-MATCH (d)-[:FROM]->(source:Organisation)
-MATCH (d)-[:TO]->(target:Organisation)"""
-    + _HOP_COLUMNS
-)
-
-NEXT_HOPS = """
-MATCH (asked:DataCategory {id: $category})
-USING INDEX SEEK asked:DataCategory(id)
-UNWIND $frontier AS f
-MATCH (o:Organisation {id: f.org})
-USING INDEX SEEK o:Organisation(id)
-CALL (asked, o, f) {
-  MATCH (o)<-[:FROM]-(d:Disclosure {kind: 'onward-disclosure'})
-  WHERE (d.validFrom IS NULL OR d.validFrom <= $asOf)
-    AND (d.validUntil IS NULL OR d.validUntil >= $asOf)
+CALL (asked) {
+  MATCH (source:Organisation {id: $controller})<-[:FROM]-(d:Disclosure {kind: 'disclosure'})
+  USING INDEX SEEK source:Organisation(id)
+  WHERE """
+    + _VALID_D
+    + """
     AND EXISTS { (d)-[:CARRIES]->(:DataCategory)-[:PART_OF*0..8]->(asked) }
   MATCH (d)-[:IN_ACTIVITY]->(a:ProcessingActivity)
-  WHERE (a.validFrom IS NULL OR a.validFrom <= $asOf)
-    AND (a.validUntil IS NULL OR a.validUntil >= $asOf)
+  WHERE """
+    + _VALID_A
+    + """
   MATCH (d)-[:TO]->(target:Organisation)
-  RETURN 'onward-disclosure' AS kind, d.id AS hop, target.id AS target,
-         target {.*} AS targetProps, a.id AS activity, d.recipientRole AS role,
-         d.condition AS condition,
-         COLLECT { MATCH (d)-[:CARRIES]->(c:DataCategory)-[:PART_OF*0..8]->(asked)
-                   RETURN DISTINCT c.id AS id ORDER BY id } AS categories,
-         COLLECT { MATCH (d)-[:UNDER]->(b:LegalBasis) RETURN b.id AS id ORDER BY id } AS bases
-  UNION ALL
-  MATCH (o)<-[:ENGAGED_BY]-(e:Engagement {status: 'active'})
-  WHERE f.processor
-    AND (e.since IS NULL OR e.since <= $asOf)
-    AND (e.until IS NULL OR e.until >= $asOf)
-  MATCH (e)-[:SUB_PROCESSOR]->(target:Organisation)
-  OPTIONAL MATCH (e)-[:FOR_ACTIVITY]->(a:ProcessingActivity)
-  WITH asked, e, target, a
-  WHERE a IS NULL
-     OR ((a.validFrom IS NULL OR a.validFrom <= $asOf)
-         AND (a.validUntil IS NULL OR a.validUntil >= $asOf))
-  WITH e, target, a,
-       COLLECT { MATCH (e)-[:COVERS]->(c:DataCategory)
-                 WHERE EXISTS { (c)-[:PART_OF*0..8]->(asked) }
-                    OR EXISTS { (asked)-[:PART_OF*1..8]->(c) }
-                 RETURN c.id AS id ORDER BY id } AS categories
-  WHERE size(categories) > 0
-  RETURN 'sub-processing' AS kind, e.id AS hop, target.id AS target,
-         target {.*} AS targetProps, a.id AS activity, 'processor' AS role,
-         null AS condition, categories, [] AS bases
+  RETURN collect("""
+    + _HOP
+    + """) AS first
+}"""
+)
+
+_FIRST_ALL = (
+    """
+MATCH (asked:DataCategory {id: $category})
+USING INDEX SEEK asked:DataCategory(id)
+CALL (asked) {
+  MATCH (c:DataCategory)-[:PART_OF*0..8]->(asked)
+  MATCH (c)<-[:CARRIES]-(d:Disclosure {kind: 'disclosure'})
+  WHERE """
+    + _VALID_D
+    + """
+  WITH DISTINCT asked, d
+  MATCH (d)-[:IN_ACTIVITY]->(a:ProcessingActivity)
+  WHERE """
+    + _VALID_A
+    + """
+  MATCH (d)-[:FROM]->(source:Organisation)
+  MATCH (d)-[:TO]->(target:Organisation)
+  RETURN collect("""
+    + _HOP
+    + """) AS first
+}"""
+)
+
+# Steps 2 to 4, after either first step. `$transitive` false skips steps 2 and 3.
+_ONWARD = (
+    """
+CALL (asked, first) {
+  UNWIND first AS h
+  WITH DISTINCT asked, h.target AS start
+  WHERE $transitive
+  MATCH (s:Organisation {id: start})
+  USING INDEX SEEK s:Organisation(id)
+  MATCH (s) ((:Organisation)<-[:FROM|ENGAGED_BY]-(x WHERE
+        (x:Disclosure AND x.kind = 'onward-disclosure'
+         AND (x.validFrom IS NULL OR x.validFrom <= $asOf)
+         AND (x.validUntil IS NULL OR x.validUntil >= $asOf))
+     OR (x:Engagement AND x.status = 'active'
+         AND (x.since IS NULL OR x.since <= $asOf)
+         AND (x.until IS NULL OR x.until >= $asOf)))
+    -[:TO|SUB_PROCESSOR]->(:Organisation)){0,4} (source:Organisation)
+  WITH DISTINCT asked, source
+  CALL (asked, source) {
+    MATCH (source)<-[:FROM]-(d:Disclosure {kind: 'onward-disclosure'})
+    WHERE """
+    + _VALID_D
+    + """
+      AND EXISTS { (d)-[:CARRIES]->(:DataCategory)-[:PART_OF*0..8]->(asked) }
+    MATCH (d)-[:IN_ACTIVITY]->(a:ProcessingActivity)
+    WHERE """
+    + _VALID_A
+    + """
+    MATCH (d)-[:TO]->(target:Organisation)
+    RETURN 'onward-disclosure' AS kind, """
+    + _HOP
+    + """ AS row
+    UNION ALL
+    MATCH (source)<-[:ENGAGED_BY]-(e:Engagement {status: 'active'})
+    WHERE (e.since IS NULL OR e.since <= $asOf)
+      AND (e.until IS NULL OR e.until >= $asOf)
+    MATCH (e)-[:SUB_PROCESSOR]->(target:Organisation)
+    OPTIONAL MATCH (e)-[:FOR_ACTIVITY]->(a:ProcessingActivity)
+    WITH asked, source, e, target, a
+    WHERE a IS NULL OR ("""
+    + _VALID_A
+    + """)
+    WITH source, e, target, a,
+         COLLECT { MATCH (e)-[:COVERS]->(c:DataCategory)
+                   WHERE EXISTS { (c)-[:PART_OF*0..8]->(asked) }
+                      OR EXISTS { (asked)-[:PART_OF*1..8]->(c) }
+                   RETURN c.id AS id ORDER BY id } AS categories
+    WHERE size(categories) > 0
+    RETURN 'sub-processing' AS kind,
+           {hop: e.id, source: source.id, target: target.id, activity: a.id,
+            role: 'processor', condition: null, categories: categories, bases: []} AS row
+  }
+  RETURN collect(row {.*, kind: kind}) AS onward
 }
-RETURN f.org AS source, f.processor AS processor, kind, hop, target, targetProps, activity,
-       role, condition, categories, bases
+WITH first, onward, [h IN first | h.source] + [h IN first + onward | h.target] AS orgs,
+     [h IN first + onward WHERE h.activity IS NOT NULL | h.activity] AS activities,
+     [h IN onward WHERE h.kind = 'sub-processing' | h.hop] AS engagements
+RETURN first, onward,
+  COLLECT { UNWIND orgs AS id WITH DISTINCT id
+            MATCH (n:Organisation {id: id}) RETURN n {.*} } AS organisations,
+  COLLECT { UNWIND activities AS id WITH DISTINCT id WHERE $withActivities
+            MATCH (a:ProcessingActivity {id: id}) RETURN """
+    + ACTIVITY_MAP
+    + """ } AS activities,
+  COLLECT { UNWIND engagements AS id WITH DISTINCT id WHERE $withEngagements
+            MATCH (e:Engagement {id: id}) RETURN """
+    + ENGAGEMENT_MAP
+    + """ } AS engagements
 """
+)
+
+FROM_CONTROLLER = _FIRST_FROM + _ONWARD
+FROM_EVERY_CONTROLLER = _FIRST_ALL + _ONWARD
 
 
 @dataclass(frozen=True)
 class Lineage:
-    """The recipients, and every organisation on their paths (read along the way)."""
+    """The recipients, every organisation on their paths, and (when asked for) the activities
+    and engagements on them, all read with the paths."""
 
     recipients: list[RecipientRecord]
     organisations: dict[str, OrganisationRecord]
+    activities: dict[str, ActivityRecord] = field(default_factory=dict)
+    engagements: dict[str, EngagementRecord] = field(default_factory=dict)
 
 
 class TooManyPaths(RopaError):
@@ -163,9 +214,9 @@ class _Path:
         return self.hops[-1].to_id, self.processor
 
 
-async def _rows(tx: AsyncManagedTransaction, /, query: str, **params: Any) -> list[dict[str, Any]]:
-    result = await tx.run(query, **params)
-    return [record.data() async for record in result]
+async def _answer(tx: AsyncManagedTransaction, /, query: str, **params: Any) -> dict[str, Any]:
+    record = await (await tx.run(query, **params)).single(strict=True)
+    return record.data()
 
 
 def _first_hop(row: Mapping[str, Any]) -> _Path | None:
@@ -223,43 +274,54 @@ def _check_size(count: int) -> None:
         )
 
 
-async def trace(db: Database, question: RecipientsQuestion) -> Lineage:
-    """Every recipient of the data with its paths, by name, and the organisations on them (at
-    most MAX_HOPS read transactions, one per hop level; no writes)."""
-    params: dict[str, Any] = {"category": question.category_id, "asOf": question.as_of}
+async def trace(
+    db: Database,
+    question: RecipientsQuestion,
+    *,
+    activities: bool = False,
+    engagements: bool = False,
+) -> Lineage:
+    """Every recipient of the data with its paths, by name, and the organisations on them (one
+    read transaction of one statement; no writes). With `activities` or `engagements`, the
+    records of those on the paths come with it."""
+    params: dict[str, Any] = {
+        "category": question.category_id,
+        "asOf": question.as_of,
+        "transitive": question.transitive,
+        "withActivities": activities,
+        "withEngagements": engagements,
+    }
     if question.controller_id is None:
-        rows = await db.read(_rows, FIRST_HOPS_ALL, **params)
+        answer = await db.read(_answer, FROM_EVERY_CONTROLLER, **params)
     else:
-        rows = await db.read(_rows, FIRST_HOPS_FROM, controller=question.controller_id, **params)
-    orgs = {row["source"]: row["sourceProps"] for row in rows}
-    orgs.update((row["target"], row["targetProps"]) for row in rows)
-    frontier = [p for p in map(_first_hop, rows) if p is not None]
+        answer = await db.read(
+            _answer, FROM_CONTROLLER, controller=question.controller_id, **params
+        )
+    frontier = [p for p in map(_first_hop, answer["first"]) if p is not None]
     paths = list(frontier)
     _check_size(len(paths))
+    onward: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in answer["onward"]:
+        onward[row["source"]].append(row)
     depth = 1
-    while question.transitive and frontier and depth < MAX_HOPS:
-        states = sorted({p.state for p in frontier})
-        rows = await db.read(
-            _rows,
-            NEXT_HOPS,
-            frontier=[{"org": org, "processor": processor} for org, processor in states],
-            **params,
-        )
-        onward: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            onward[(row["source"], row["processor"])].append(row)
-            orgs[row["target"]] = row["targetProps"]
+    while frontier and depth < MAX_HOPS:
         frontier = [
             extended
             for path in frontier
-            for row in onward.get(path.state, [])
-            if (extended := _extend(path, row)) is not None
+            for row in onward.get(path.hops[-1].to_id, ())
+            if (path.processor or row["kind"] != "sub-processing")
+            and (extended := _extend(path, row)) is not None
         ]
         paths.extend(frontier)
         _check_size(len(paths))
         depth += 1
-    records = {key: organisation(props) for key, props in orgs.items()}
-    return Lineage(_group(paths, records), records)
+    records = {props["id"]: organisation(props) for props in answer["organisations"]}
+    return Lineage(
+        _group(paths, records),
+        records,
+        {a.id: a for a in map(activity_record, answer["activities"])},
+        {e.id: e for e in map(engagement_record, answer["engagements"])},
+    )
 
 
 async def recipients(db: Database, question: RecipientsQuestion) -> list[RecipientRecord]:
@@ -284,11 +346,15 @@ def _path_key(hops: tuple[HopRecord, ...]) -> tuple[int, list[tuple[str, str]]]:
 
 
 def statements(question: RecipientsQuestion) -> list[tuple[str, dict[str, Any]]]:
-    """The traversal's queries with parameters for `question`, e.g. for EXPLAIN."""
-    params: dict[str, Any] = {"category": question.category_id, "asOf": question.as_of}
-    frontier = [{"org": question.controller_id or "", "processor": True}]
+    """The traversal's statements with parameters for `question`, e.g. for EXPLAIN."""
+    params: dict[str, Any] = {
+        "category": question.category_id,
+        "asOf": question.as_of,
+        "transitive": question.transitive,
+        "withActivities": True,
+        "withEngagements": True,
+    }
     return [
-        (FIRST_HOPS_FROM, {**params, "controller": question.controller_id or ""}),
-        (FIRST_HOPS_ALL, params),
-        (NEXT_HOPS, {**params, "frontier": frontier}),
+        (FROM_CONTROLLER, {**params, "controller": question.controller_id or ""}),
+        (FROM_EVERY_CONTROLLER, params),
     ]

@@ -89,8 +89,11 @@ class Reader(Protocol):
         """The activities that match, by name."""
         ...
 
-    async def recipients(self, question: RecipientsQuestion) -> list[RecipientRecord]:
-        """Who receives the data, with every path that reaches each recipient."""
+    async def recipients(
+        self, question: RecipientsQuestion, *, activities: bool = False, engagements: bool = False
+    ) -> list[RecipientRecord]:
+        """Who receives the data, with every path that reaches each recipient; with
+        `activities` or `engagements`, the loaders are primed with those on the paths."""
         ...
 
     async def sub_processors(self, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:

@@ -1,31 +1,42 @@
-"""Types of the lineage answer: who receives the data, and along which paths."""
+"""Types of the lineage answer: who receives the data, and along which paths.
+
+A `recipients` answer may hold thousands of hops, so the root field builds them whole: the
+organisations, categories and legal bases of every hop are plain fields, each view built once
+per id and shared, and resolve without a coroutine each. Only the activity, engagement and
+disclosure of a hop go through the loaders (which the lineage primes with what it read).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import strawberry
 
 from schema.graphql import records as r
-from schema.graphql.access import Info, loaders, many, maybe, one, resolver
+from schema.graphql.access import DanglingReference, Info, loaders, maybe, resolver
 from schema.graphql.activity import Disclosure, Engagement, ProcessingActivity
 from schema.graphql.enums import HopKind
-from schema.graphql.reference import DataCategory, LegalBasis, Organisation, categories, legal_bases
+from schema.graphql.reference import DataCategory, LegalBasis, Organisation
+from schema.graphql.selection import selects
 
 
 @strawberry.type(description="One step of a path: a disclosure or a sub-processor engagement")
 class Hop:
     kind: HopKind
     condition: str | None = strawberry.field(description="e.g. once enrolment is confirmed")
+    from_: Organisation = strawberry.field(name="from")
+    to: Organisation
+
+    categories: list[DataCategory] = strawberry.field(
+        description="The hop's categories that the question is about: carried categories at or "
+        "below the asked one; for an engagement, covered categories at, below or above it"
+    )
+    legal_bases: list[LegalBasis] = strawberry.field(
+        description="The disclosure's legal bases; a sub-processor works under those of the "
+        "hop that brought the data to its processor"
+    )
     rec: strawberry.Private[r.HopRecord]
-
-    @resolver(name="from")
-    async def from_(self, info: Info) -> Organisation:
-        rec = await one(loaders(info).organisations, self.rec.from_id, "organisation")
-        return Organisation.from_record(rec)
-
-    @strawberry.field
-    async def to(self, info: Info) -> Organisation:
-        rec = await one(loaders(info).organisations, self.rec.to_id, "organisation")
-        return Organisation.from_record(rec)
 
     @resolver(
         description="The activity the data moves in (for a sub-processor, the activity it was "
@@ -34,20 +45,6 @@ class Hop:
     async def activity(self, info: Info) -> ProcessingActivity | None:
         rec = await maybe(loaders(info).activities, self.rec.activity_id)
         return ProcessingActivity.from_record(rec) if rec else None
-
-    @resolver(
-        description="The hop's categories that the question is about: carried categories at or "
-        "below the asked one; for an engagement, covered categories at, below or above it"
-    )
-    async def categories(self, info: Info) -> list[DataCategory]:
-        return categories(await many(loaders(info).categories, self.rec.category_ids))
-
-    @resolver(
-        description="The disclosure's legal bases; a sub-processor works under those of the "
-        "hop that brought the data to its processor"
-    )
-    async def legal_bases(self, info: Info) -> list[LegalBasis]:
-        return legal_bases(await many(loaders(info).legal_bases, self.rec.legal_basis_ids))
 
     @resolver(description="The engagement, for a SUB_PROCESSING hop")
     async def engagement(self, info: Info) -> Engagement | None:
@@ -64,26 +61,68 @@ class Hop:
 class LineagePath:
     hops: list[Hop]
 
-    @classmethod
-    def from_record(cls, hops: tuple[r.HopRecord, ...]) -> LineagePath:
-        """The GraphQL view of a path."""
-        return cls(hops=[Hop(kind=h.kind, condition=h.condition, rec=h) for h in hops])
-
 
 @strawberry.type(description="An organisation that receives the data")
 class Recipient:
     paths: list[LineagePath] = strawberry.field(description="Every distinct path that reaches it")
-    organisation_id: strawberry.Private[str]
+    organisation: Organisation
 
-    @classmethod
-    def from_record(cls, rec: r.RecipientRecord) -> Recipient:
-        """The GraphQL view of a record."""
-        return cls(
-            paths=[LineagePath.from_record(p) for p in rec.paths],
-            organisation_id=rec.organisation_id,
+
+@dataclass
+class _Views:
+    """One GraphQL view per id, shared by every hop that names it."""
+
+    organisations: Mapping[str, Organisation]
+    categories: Mapping[str, DataCategory]
+    legal_bases: Mapping[str, LegalBasis]
+
+    def organisation(self, key: str) -> Organisation:
+        found = self.organisations.get(key)
+        if found is None:
+            raise DanglingReference(f"organisation '{key}' is referenced but missing")
+        return found
+
+    def hop(self, rec: r.HopRecord) -> Hop:
+        return Hop(
+            kind=rec.kind,
+            condition=rec.condition,
+            rec=rec,
+            from_=self.organisation(rec.from_id),
+            to=self.organisation(rec.to_id),
+            categories=[c for k in rec.category_ids if (c := self.categories.get(k))],
+            legal_bases=[b for k in rec.legal_basis_ids if (b := self.legal_bases.get(k))],
         )
 
-    @strawberry.field
-    async def organisation(self, info: Info) -> Organisation:
-        rec = await one(loaders(info).organisations, self.organisation_id, "organisation")
-        return Organisation.from_record(rec)
+
+async def _organisations(info: Info, keys: Iterable[str]) -> dict[str, Organisation]:
+    ids = sorted(set(keys))
+    found = await loaders(info).organisations.load_many(ids)
+    return {k: Organisation.from_record(o) for k, o in zip(ids, found, strict=True) if o}
+
+
+async def recipients(info: Info, found: list[r.RecipientRecord]) -> list[Recipient]:
+    """The views of a lineage answer, for the field being resolved: the reference data is read
+    only when the selection shows categories or legal bases."""
+    hops = [hop for rec in found for path in rec.paths for hop in path]
+    orgs = await _organisations(
+        info,
+        [rec.organisation_id for rec in found] + [k for h in hops for k in (h.from_id, h.to_id)],
+    )
+    categories: dict[str, DataCategory] = {}
+    if selects(info, "paths", "hops", "categories"):
+        ids = sorted({k for h in hops for k in h.category_ids})
+        recs = await loaders(info).categories.load_many(ids)
+        categories = {c.id: DataCategory.from_record(c) for c in recs if c}
+    bases: dict[str, LegalBasis] = {}
+    if selects(info, "paths", "hops", "legalBases"):
+        ids = sorted({k for h in hops for k in h.legal_basis_ids})
+        found_bases = await loaders(info).legal_bases.load_many(ids)
+        bases = {b.id: LegalBasis.from_record(b) for b in found_bases if b}
+    views = _Views(orgs, categories, bases)
+    return [
+        Recipient(
+            paths=[LineagePath(hops=[views.hop(h) for h in path]) for path in rec.paths],
+            organisation=views.organisation(rec.organisation_id),
+        )
+        for rec in found
+    ]

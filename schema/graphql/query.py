@@ -12,6 +12,7 @@ from schema.compliance.graphql_types import ComplianceIssueType, compliance_issu
 from schema.graphql.access import Info, loaders, resolver
 from schema.graphql.activity import Engagement, ProcessingActivity
 from schema.graphql.lineage import Recipient
+from schema.graphql.lineage import recipients as lineage_views
 from schema.graphql.records import ActivityFilter, RecipientsQuestion, RefKind
 from schema.graphql.reference import (
     DataCategory,
@@ -22,6 +23,7 @@ from schema.graphql.reference import (
     categories,
     legal_bases,
 )
+from schema.graphql.selection import selects
 
 Ref = Annotated[str, strawberry.argument(description="An id or a name, in any case")]
 OptionalRef = Annotated[str | None, strawberry.argument(description="An id or a name, in any case")]
@@ -137,7 +139,12 @@ class Query:
             controller_id=controller_id,
             transitive=transitive is not False,
         )
-        return [Recipient.from_record(r) for r in await info.context.reader.recipients(question)]
+        found = await info.context.reader.recipients(
+            question,
+            activities=selects(info, "paths", "hops", "activity"),
+            engagements=selects(info, "paths", "hops", "engagement"),
+        )
+        return await lineage_views(info, found)
 
     @resolver(
         description="Gaps in a controller's record (or every controller's) on `asOf`: each "

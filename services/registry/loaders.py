@@ -152,9 +152,15 @@ class GraphReader:
         self._activities.prime_many({a.id: a for a in found})
         return found
 
-    async def recipients(self, question: RecipientsQuestion) -> list[RecipientRecord]:
-        found = await lineage.trace(self._db, question)
+    async def recipients(
+        self, question: RecipientsQuestion, *, activities: bool = False, engagements: bool = False
+    ) -> list[RecipientRecord]:
+        found = await lineage.trace(
+            self._db, question, activities=activities, engagements=engagements
+        )
         self._organisations.prime_many(found.organisations)
+        self._activities.prime_many(found.activities)
+        self._engagements.prime_many(found.engagements)
         return found.recipients
 
     async def sub_processors(self, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:

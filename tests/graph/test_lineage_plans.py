@@ -52,7 +52,7 @@ def test_unbounded_recognises_open_patterns() -> None:
 
 
 @pytest.mark.parametrize(
-    ("index", "name"), [(0, "from a controller"), (1, "from every controller"), (2, "next hops")]
+    ("index", "name"), [(0, "from a controller"), (1, "from every controller")]
 )
 async def test_lineage_plan_seeks_indexes_and_bounds_expansions(
     example: Database, index: int, name: str
