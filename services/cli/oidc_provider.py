@@ -98,6 +98,8 @@ class DevProvider:
         self._process = subprocess.Popen(
             ["node", str(SCRIPT), str(config)],
             cwd=PROVIDER_DIR,
+            # Node can stall at start on an inherited stdin it cannot use; it reads none.
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,
         )

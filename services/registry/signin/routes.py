@@ -154,7 +154,10 @@ async def callback(request: Request) -> Response:
     except (AuthlibBaseError, JoseError, ValueError) as exc:
         # A state that matches no sign-in under way, an error from the provider, an ID token
         # with a bad signature, issuer, audience, nonce or expiry: nothing is signed in.
-        reason = getattr(exc, "description", None) or getattr(exc, "error", None) or str(exc)
+        error, description = getattr(exc, "error", None), getattr(exc, "description", None)
+        reason = (
+            ": ".join(str(x) for x in (error, description) if x) or str(exc) or type(exc).__name__
+        )
         log.warning("refused a sign-in callback: %s: %s", type(exc).__name__, reason)
         return _page(400, "Sign-in failed", f"The sign-in could not be completed: {reason}.")
     claims = token.get("userinfo") if isinstance(token, dict) else None
