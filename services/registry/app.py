@@ -72,6 +72,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
         build_schema(show_unexpected_errors=settings.development),
         connection_init_timeout=settings.connection_init_timeout,
         subscriptions_per_connection=settings.subscriptions_per_connection,
+        allowed_origins=() if signin is None else (signin.origin,),
     )
     neo4j = settings.neo4j
     follower_config = FollowerConfig(

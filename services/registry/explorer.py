@@ -46,13 +46,17 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
         *,
         connection_init_timeout: float = 10.0,
         subscriptions_per_connection: int = 20,
+        allowed_origins: tuple[str, ...] = (),
     ) -> None:
+        # Strawberry refuses WebSocket handshakes from pages of another origin than the Host
+        # (cross-site WebSocket hijacking); `allowed_origins` adds the public one behind a proxy.
         super().__init__(
             schema,
             graphql_ide="graphiql",
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
             connection_init_wait_timeout=timedelta(seconds=connection_init_timeout),
             max_subscriptions_per_connection=subscriptions_per_connection,
+            allowed_origins=allowed_origins,
         )
 
     @property
