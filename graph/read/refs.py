@@ -12,37 +12,41 @@ from schema.errors import NotFound, RopaError
 from schema.graphql.records import RefKind
 
 # Ids are lower-case slugs, found through the unique index. Names are compared lower-cased,
-# which no index serves, so that query scans the one label, and only for refs no id matched.
-_ORGANISATION_IDS = "UNWIND $ids AS id MATCH (n:Organisation {id: id}) RETURN n.id AS id"
-_ACTIVITY_IDS = "UNWIND $ids AS id MATCH (n:ProcessingActivity {id: id}) RETURN n.id AS id"
-_DATA_CATEGORY_IDS = "UNWIND $ids AS id MATCH (n:DataCategory {id: id}) RETURN n.id AS id"
-_LEGAL_BASIS_IDS = "UNWIND $ids AS id MATCH (n:LegalBasis {id: id}) RETURN n.id AS id"
-_ORGANISATION_NAMES = """
+# which no index serves, so that query scans the labels, and only for refs no id matched. Every
+# kind is looked up in the same statement: an operation that names a category and a controller
+# costs one read, not one per kind.
+_IDS = """
 UNWIND $refs AS ref
-MATCH (n:Organisation) WHERE toLower(n.name) = toLower(ref)
-RETURN ref, n.id AS id
-"""
-_ACTIVITY_NAMES = """
-UNWIND $refs AS ref
-MATCH (n:ProcessingActivity) WHERE toLower(n.name) = toLower(ref)
-RETURN ref, n.id AS id
-"""
-_DATA_CATEGORY_NAMES = """
-UNWIND $refs AS ref
-MATCH (n:DataCategory) WHERE toLower(n.name) = toLower(ref)
-RETURN ref, n.id AS id
-"""
-_LEGAL_BASIS_NAMES = """
-UNWIND $refs AS ref
-MATCH (n:LegalBasis) WHERE toLower(n.title) = toLower(ref)
-RETURN ref, n.id AS id
-"""
-_QUERIES = {
-    RefKind.ORGANISATION: (_ORGANISATION_IDS, _ORGANISATION_NAMES),
-    RefKind.ACTIVITY: (_ACTIVITY_IDS, _ACTIVITY_NAMES),
-    RefKind.DATA_CATEGORY: (_DATA_CATEGORY_IDS, _DATA_CATEGORY_NAMES),
-    RefKind.LEGAL_BASIS: (_LEGAL_BASIS_IDS, _LEGAL_BASIS_NAMES),
+CALL (ref) {
+  MATCH (n:Organisation {id: ref.id}) WHERE ref.kind = 'organisation' RETURN n.id AS id
+  UNION ALL
+  MATCH (n:ProcessingActivity {id: ref.id}) WHERE ref.kind = 'activity' RETURN n.id AS id
+  UNION ALL
+  MATCH (n:DataCategory {id: ref.id}) WHERE ref.kind = 'data category' RETURN n.id AS id
+  UNION ALL
+  MATCH (n:LegalBasis {id: ref.id}) WHERE ref.kind = 'legal basis' RETURN n.id AS id
 }
+RETURN ref.kind AS kind, id
+"""
+_NAMES = """
+UNWIND $refs AS ref
+CALL (ref) {
+  MATCH (n:Organisation) WHERE ref.kind = 'organisation' AND toLower(n.name) = toLower(ref.ref)
+  RETURN n.id AS id
+  UNION ALL
+  MATCH (n:ProcessingActivity)
+  WHERE ref.kind = 'activity' AND toLower(n.name) = toLower(ref.ref)
+  RETURN n.id AS id
+  UNION ALL
+  MATCH (n:DataCategory)
+  WHERE ref.kind = 'data category' AND toLower(n.name) = toLower(ref.ref)
+  RETURN n.id AS id
+  UNION ALL
+  MATCH (n:LegalBasis) WHERE ref.kind = 'legal basis' AND toLower(n.title) = toLower(ref.ref)
+  RETURN n.id AS id
+}
+RETURN ref.kind AS kind, ref.ref AS ref, id
+"""
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
@@ -58,18 +62,20 @@ class AmbiguousReference(RopaError):
         super().__init__(f"'{ref}' names several of kind {kind}: use one of the ids {ids}")
 
 
-async def _ids(tx: AsyncManagedTransaction, /, kind: RefKind, ids: list[str]) -> set[str]:
-    result = await tx.run(_QUERIES[kind][0], ids=ids)
-    return {record["id"] async for record in result}
+async def _ids(
+    tx: AsyncManagedTransaction, /, wanted: list[tuple[RefKind, str]]
+) -> set[tuple[RefKind, str]]:
+    result = await tx.run(_IDS, refs=[{"kind": k.value, "id": i} for k, i in wanted])
+    return {(RefKind(record["kind"]), record["id"]) async for record in result}
 
 
 async def _names(
-    tx: AsyncManagedTransaction, /, kind: RefKind, refs: list[str]
-) -> dict[str, list[str]]:
-    result = await tx.run(_QUERIES[kind][1], refs=refs)
-    found: dict[str, list[str]] = defaultdict(list)
+    tx: AsyncManagedTransaction, /, wanted: list[tuple[RefKind, str]]
+) -> dict[tuple[RefKind, str], list[str]]:
+    result = await tx.run(_NAMES, refs=[{"kind": k.value, "ref": r} for k, r in wanted])
+    found: dict[tuple[RefKind, str], list[str]] = defaultdict(list)
     async for record in result:
-        found[record["ref"]].append(record["id"])
+        found[(RefKind(record["kind"]), record["ref"])].append(record["id"])
     return found
 
 
@@ -81,19 +87,26 @@ def _pick(kind: RefKind, ref: str, ids: list[str]) -> str | NotFound | Ambiguous
     return AmbiguousReference(kind.value, ref, sorted(ids))
 
 
-async def resolve(
-    db: Database, kind: RefKind, refs: list[str]
-) -> list[str | NotFound | AmbiguousReference]:
-    """The id each ref names, or the error to raise for it, in order.
+Answer = str | NotFound | AmbiguousReference
+
+
+async def resolve_many(db: Database, wanted: list[tuple[RefKind, str]]) -> list[Answer]:
+    """The id each (kind, ref) names, or the error to raise for it, in order.
 
     An exact id (any case) wins over a name; a name must name exactly one thing. One read
-    transaction for the refs that look like ids, one more for those that matched no id.
+    transaction for the refs that look like ids, of whatever kinds, and one more for those that
+    matched no id.
     """
-    slugs = sorted({ref.lower() for ref in refs if _SLUG.fullmatch(ref.lower())})
-    exact = await db.read(_ids, kind, slugs) if slugs else set()
-    misses = sorted({ref for ref in refs if ref.lower() not in exact})
-    named = await db.read(_names, kind, misses) if misses else {}
+    slugs = sorted({(k, r.lower()) for k, r in wanted if _SLUG.fullmatch(r.lower())})
+    exact = await db.read(_ids, slugs) if slugs else set()
+    misses = sorted({(k, r) for k, r in wanted if (k, r.lower()) not in exact})
+    named = await db.read(_names, misses) if misses else {}
     return [
-        ref.lower() if ref.lower() in exact else _pick(kind, ref, named.get(ref, []))
-        for ref in refs
+        r.lower() if (k, r.lower()) in exact else _pick(k, r, named.get((k, r), []))
+        for k, r in wanted
     ]
+
+
+async def resolve(db: Database, kind: RefKind, refs: list[str]) -> list[Answer]:
+    """The id each ref of one kind names, or the error to raise for it (see `resolve_many`)."""
+    return await resolve_many(db, [(kind, ref) for ref in refs])

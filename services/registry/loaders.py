@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -121,18 +120,8 @@ class GraphReader:
         )
 
     async def _resolve(self, keys: list[tuple[RefKind, str]]) -> list[str | BaseException]:
-        by_kind: dict[RefKind, list[str]] = defaultdict(list)
-        for kind, ref in keys:
-            by_kind[kind].append(ref)
-        # One read per kind, concurrently: a `recipients` names a category and a controller.
-        kinds = list(by_kind)
-        found = await asyncio.gather(*(refs.resolve(self._db, k, by_kind[k]) for k in kinds))
-        answers: dict[tuple[RefKind, str], str | BaseException] = {
-            (kind, ref): answer
-            for kind, results in zip(kinds, found, strict=True)
-            for ref, answer in zip(by_kind[kind], results, strict=True)
-        }
-        return [answers[key] for key in keys]
+        # Every kind at once: a `recipients` names a category and a controller.
+        return list(await refs.resolve_many(self._db, keys))
 
     async def resolve(self, kind: RefKind, ref: str) -> str:
         return await self._refs.load((kind, ref))
