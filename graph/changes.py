@@ -272,3 +272,17 @@ async def last_sequence(tx: AsyncManagedTransaction) -> int:
     """The highest sequence number recorded so far (0 when none)."""
     record = await (await tx.run(_LAST)).single()
     return int(record["value"]) if record is not None else 0
+
+
+_BY_ID = """
+UNWIND $ids AS id
+MATCH (c:ChangeEvent {id: id})
+RETURN c {.*} AS event
+"""
+
+
+async def events_by_id(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, ChangeEvent]:
+    """The recorded events with these ids (read transaction)."""
+    result = await tx.run(_BY_ID, ids=ids)
+    found = [ChangeEvent.from_record(record["event"]) async for record in result]
+    return {event.id: event for event in found}

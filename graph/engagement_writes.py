@@ -55,6 +55,15 @@ RETURN reg.id AS register
 ORDER BY register
 """
 
+# Proposed engagements whose effective date has come: the notifier makes them active.
+_DUE_PROPOSALS = """
+MATCH (e:Engagement {status: 'proposed'})
+WHERE e.since IS NOT NULL AND e.since <= $today
+RETURN e.id AS id
+ORDER BY e.since, e.id
+LIMIT $limit
+"""
+
 # A register for building one entity the way a document would; never written.
 _SCRATCH = d.RegisterInfo(id="scratch", name="scratch", owner="scratch")
 # The document fields behind each input field of the API.
@@ -218,6 +227,7 @@ async def engage_in(
             location=request.location,
             since=request.since,
             status=request.status,
+            notice_date=request.announced_on,
         ),
         problems,
         "since",
@@ -364,3 +374,40 @@ async def end(
 ) -> EngagementWrite:
     """`end_in` in one write transaction."""
     return await db.write(end_in, engagement_id, until, principal)
+
+
+async def _due_proposals(tx: AsyncManagedTransaction, today: dt.date, limit: int) -> list[str]:
+    result = await tx.run(_DUE_PROPOSALS, today=today, limit=limit)
+    return [record["id"] async for record in result]
+
+
+async def activate_in(
+    tx: AsyncManagedTransaction, engagement_id: str, today: dt.date, actor: str
+) -> EngagementWrite:
+    """Make a proposed engagement whose `since` has come active (with its change event).
+
+    Anything else (already active, withdrawn, not yet due, gone) is left as it is: a second
+    notifier, or a retry, finds nothing to do.
+    """
+    await changes.lock(tx)
+    key = m.entity_key(m.ENGAGEMENT, engagement_id)
+    if key not in await register.entities_in(tx, [key]):
+        raise InvalidInput([FieldProblem("id", f"no engagement with id '{engagement_id}'")])
+    _, current = await _current(tx, engagement_id)
+    due = current.since is not None and current.since <= today
+    if current.status is not d.EngagementStatus.PROPOSED or not due:
+        return EngagementWrite(engagement_record(current))
+    new = current.model_copy(update={"status": d.EngagementStatus.ACTIVE})
+    return await _rewrite(tx, current, new, actor)
+
+
+async def activate_due(db: Database, today: dt.date, actor: str, limit: int = 100) -> int:
+    """Make every proposed engagement due by `today` active, one transaction each; how many."""
+    activated = 0
+    for engagement_id in await db.read(_due_proposals, today, limit):
+        try:
+            done = await db.write(activate_in, engagement_id, today, actor)
+        except InvalidInput:
+            continue  # taken out of the register meanwhile
+        activated += 1 if done.changes else 0
+    return activated

@@ -1,10 +1,12 @@
 """The sub-processor changes: the change log seen as `SubProcessorChange`s.
 
 Every change event about an `Engagement` is one sub-processor change: CREATED is ADDED, UPDATED
-is CHANGED and DELETED is REMOVED. An engagement whose status becomes `withdrawn` stays in the
-register, so that change is a CHANGED (its `after.status` says withdrawn, and its
-`effectiveFrom` is the engagement's `until`, else the day it was recorded); only an engagement
-taken out of the register is REMOVED.
+is CHANGED and DELETED is REMOVED. An update that ends the engagement (gives it a last day,
+`until`, where it had none, as `endEngagement` does, or withdraws it) is REMOVED too, though
+the engagement stays in the register with its history: `after` is the ended engagement.
+
+`effectiveFrom` is the first day the change applies: for an addition or a change the
+engagement's `since`; for a removal the day after its `until`; else the day it was recorded.
 
 `sequence` is the global, gap-free change sequence; the changes of one processor (or all
 sub-processor changes) are a subsequence of it, increasing but with gaps where other entities
@@ -148,16 +150,25 @@ def _date(value: Any) -> dt.date | None:
     return None
 
 
+def _ends(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether an update takes the engagement off the list: a first `until`, or a withdrawal."""
+    old, new = before.get("props", {}), after.get("props", {})
+    withdrawn = new.get("status") == "withdrawn" and old.get("status") != "withdrawn"
+    return withdrawn or (old.get("until") is None and new.get("until") is not None)
+
+
+def _day_after(value: Any) -> dt.date | None:
+    last = _date(value)
+    return None if last is None else last + dt.timedelta(days=1)
+
+
 def _effective_from(
     kind: str, before: dict[str, Any], after: dict[str, Any], day: dt.date
 ) -> dt.date:
-    old = before.get("props", {})
     if kind == REMOVED:
-        return _date(old.get("until")) or day
-    new = after.get("props", {})
-    if kind == CHANGED and new.get("status") == "withdrawn" and old.get("status") != "withdrawn":
-        return _date(new.get("until")) or day
-    return _date(new.get("since")) or day
+        ended = after or before
+        return _day_after(ended.get("props", {}).get("until")) or day
+    return _date(after.get("props", {}).get("since")) or day
 
 
 def from_event(event: changes.ChangeEvent) -> SubProcessorChange | None:
@@ -165,6 +176,8 @@ def from_event(event: changes.ChangeEvent) -> SubProcessorChange | None:
     kind = _TYPES.get(event.op)
     if event.entity_type != m.ENGAGEMENT or kind is None:
         return None
+    if kind == CHANGED and _ends(event.before or {}, event.after or {}):
+        kind = REMOVED
     current = event.after or event.before
     if current is None:
         return None

@@ -26,6 +26,8 @@ class EngageRequest:
     sub_processor_country: str | None = None
     location: str | None = None
     status: EngagementStatus = EngagementStatus.ACTIVE
+    # The notice date; None: not announced.
+    announced_on: dt.date | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from schema.document import EngagementStatus
+from schema.errors import RopaError
 from schema.graphql.records import EngagementRecord
 
 _DAY = dt.timedelta(days=1)
@@ -65,6 +66,36 @@ def objection_deadline(
     if engagement.since is not None:
         return max(announced, engagement.since - _DAY)
     return None
+
+
+class ObjectionWindowClosed(RopaError):
+    """An objection after the deadline, or to an engagement that was never announced."""
+
+    code = "OBJECTION_WINDOW_CLOSED"
+
+    def __init__(self, engagement_id: str, deadline: dt.date | None, today: dt.date) -> None:
+        self.engagement_id = engagement_id
+        self.deadline = deadline
+        if deadline is None:
+            reason = "it was never announced, so it has no objection window"
+        else:
+            reason = f"objections closed on {deadline.isoformat()} (today is {today.isoformat()})"
+        super().__init__(f"engagement '{engagement_id}' cannot be objected to: {reason}")
+
+
+def check_objection(
+    engagement: EngagementRecord, terms: Iterable[NoticeTerms], today: dt.date
+) -> dt.date:
+    """The objection deadline, if `today` is on or before it; else ObjectionWindowClosed."""
+    deadline = objection_deadline(engagement, terms)
+    if deadline is None or today > deadline:
+        raise ObjectionWindowClosed(engagement.id, deadline, today)
+    return deadline
+
+
+def objecting_registers(engagement: EngagementRecord, terms: Iterable[NoticeTerms]) -> list[str]:
+    """The registers whose contracts with the processor cover the engagement, in order."""
+    return sorted({r for t in covering(engagement, terms) for r in t.registers})
 
 
 def in_force(engagement: EngagementRecord, day: dt.date) -> bool:

@@ -141,3 +141,9 @@ async def notice_terms_in(
 async def notice_terms(db: Database, processor_ids: list[str]) -> list[NoticeTerms]:
     """The contract terms of every appointment of these processors (one read)."""
     return await db.read(notice_terms_in, processor_ids)
+
+
+async def engagement_in(tx: AsyncManagedTransaction, engagement_id: str) -> EngagementRecord | None:
+    """The engagement with this id, read in the caller's transaction; None if there is none."""
+    found = await _engagements(tx, _ENGAGEMENTS_BY_ID, ids=[engagement_id])
+    return found[0][1] if found else None

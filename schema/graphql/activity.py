@@ -18,6 +18,25 @@ from schema.graphql.reference import (
     categories,
     legal_bases,
 )
+from schema.sub_processor_list import objection_deadline
+
+
+@strawberry.type(description="A controller's objection to an announced engagement")
+class Objection:
+    id: strawberry.ID
+    register: str = strawberry.field(description="The register of the controller that objects")
+    reason: str
+    objected_at: dt.datetime
+
+    @classmethod
+    def from_record(cls, rec: r.ObjectionRecord) -> Objection:
+        """The GraphQL view of a record."""
+        return cls(
+            id=strawberry.ID(rec.id),
+            register=rec.register_id,
+            reason=rec.reason,
+            objected_at=rec.objected_at,
+        )
 
 
 async def _organisation(info: Info, key: str) -> Organisation:
@@ -256,6 +275,12 @@ class Engagement:
     until: dt.date | None = strawberry.field(description="Last day of the engagement")
     status: EngagementStatus
     notice_date: dt.date | None = strawberry.field(description="When controllers were told")
+    announced_on: dt.date | None = strawberry.field(
+        description="When controllers were told of it: the same date as noticeDate"
+    )
+    effective_from: dt.date | None = strawberry.field(
+        description="The first day it applies: the same date as since"
+    )
     assumptions: list[str]
     rec: strawberry.Private[r.EngagementRecord]
 
@@ -270,6 +295,8 @@ class Engagement:
             until=rec.until,
             status=rec.status,
             notice_date=rec.notice_date,
+            announced_on=rec.notice_date,
+            effective_from=rec.since,
             assumptions=list(rec.assumptions),
             rec=rec,
         )
@@ -285,6 +312,20 @@ class Engagement:
     @resolver(description="The categories of data the sub-processor handles")
     async def categories(self, info: Info) -> list[DataCategory]:
         return categories(await many(loaders(info).categories, self.rec.category_ids))
+
+    @resolver(
+        description="The last day a controller may object: the announcement plus the longest "
+        "objection window of the contracts with the processor that cover it (else the day "
+        "before it takes effect); null if never announced"
+    )
+    async def objection_deadline(self, info: Info) -> dt.date | None:
+        terms = await loaders(info).notice_terms.load(self.rec.processor_id)
+        return objection_deadline(self.rec, terms)
+
+    @resolver(description="Controllers' objections to it, oldest first")
+    async def objections(self, info: Info) -> list[Objection]:
+        found = await loaders(info).objections.load(self.rec.id)
+        return [Objection.from_record(o) for o in found]
 
     @resolver(description="The activity the sub-processor was engaged for")
     async def activity(self, info: Info) -> ProcessingActivity | None:

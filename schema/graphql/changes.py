@@ -33,6 +33,7 @@ class InvalidArgument(RopaError):
 class SubProcessorChangeType(enum.Enum):
     ADDED = "ADDED"
     CHANGED = "CHANGED"
+    # Ended (endEngagement), withdrawn, or taken out of the register.
     REMOVED = "REMOVED"
 
 
@@ -137,11 +138,15 @@ class SubProcessorChange:
     type: SubProcessorChangeType
     occurred_at: dt.datetime = strawberry.field(description="When the change was recorded")
     effective_from: dt.date = strawberry.field(
-        description="When it takes effect: the engagement's since; for a withdrawal its until; "
-        "for a removal the old until; else the day it was recorded"
+        description="The first day it applies: the engagement's since; for a removal (an "
+        "engagement ended, withdrawn or taken out of the register) the day after its until; "
+        "else the day it was recorded"
     )
     before: EngagementSnapshot | None = strawberry.field(description="null when ADDED")
-    after: EngagementSnapshot | None = strawberry.field(description="null when REMOVED")
+    after: EngagementSnapshot | None = strawberry.field(
+        description="null when the engagement was taken out of the register; an ended or "
+        "withdrawn one (REMOVED) is shown as it now stands"
+    )
     actor: str = strawberry.field(
         description="Who made the change: a token's name, or the CLI user"
     )

@@ -22,6 +22,7 @@ from schema.graphql.records import (
     DisclosureRecord,
     EngagementRecord,
     LegalBasisRecord,
+    ObjectionRecord,
     OrganisationRecord,
     RecipientRecord,
     RecipientsQuestion,
@@ -30,6 +31,7 @@ from schema.graphql.records import (
     SystemRecord,
 )
 from schema.graphql.writes import ChangeRecord, History, Writer
+from schema.sub_processor_list import NoticeTerms
 
 K = TypeVar("K", contravariant=True)
 V = TypeVar("V")
@@ -68,6 +70,10 @@ class Loaders:
     subjects: Catalogue[SubjectRecord]
     legal_bases: Catalogue[LegalBasisRecord]
     systems: Loader[str, SystemRecord | None]
+    # By processor id: each controller's contract terms with it (for objection deadlines).
+    notice_terms: Loader[str, list[NoticeTerms]]
+    # By engagement id: the objections recorded against it.
+    objections: Loader[str, list[ObjectionRecord]]
 
 
 class Reader(Protocol):

@@ -9,6 +9,7 @@ already ended, a refused URL) come back in the payload's `errors`, with nothing 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Annotated, Any
 
 import strawberry
@@ -24,9 +25,10 @@ from schema.change_requests import (
 )
 from schema.errors import NotFound, RopaError
 from schema.graphql.access import Info, resolver
-from schema.graphql.activity import Engagement
+from schema.graphql.activity import Engagement, Objection
 from schema.graphql.changes import Webhook, history, processor_id, writer
 from schema.graphql.enums import EngagementStatus
+from schema.subscriptions import InvalidEmail
 
 UNSET: Any = strawberry.UNSET
 
@@ -54,8 +56,18 @@ class EngageSubProcessorInput:
     purpose: str
     categories: list[str] = strawberry.field(description="Data categories, by id or name")
     location: str | None = strawberry.field(default=UNSET, description="Where the data is held")
-    since: dt.date = strawberry.field(description="The effective date; may lie in the future")
-    status: EngagementStatus | None = EngagementStatus.ACTIVE
+    since: dt.date = strawberry.field(
+        description="The effective date (effectiveFrom); may lie in the future"
+    )
+    announced_on: dt.date | None = strawberry.field(
+        default=UNSET,
+        description="When controllers were told (the notice date); none: today, when recorded",
+    )
+    status: EngagementStatus | None = strawberry.field(
+        default=UNSET,
+        description="None: PROPOSED if `since` is after today (it becomes ACTIVE on that day), "
+        "else ACTIVE",
+    )
 
 
 @strawberry.input(description="New values; a field left out (or null) stays as it is")
@@ -78,6 +90,26 @@ class WebhookInput:
 @strawberry.type(description="The engagement as it is after the mutation, or why it was refused")
 class EngagementPayload:
     engagement: Engagement | None
+    errors: list[InputError]
+
+
+@strawberry.enum(description="What a subscription request did")
+class SubscriptionStatus(enum.Enum):
+    CONFIRMATION_SENT = "CONFIRMATION_SENT"
+    ALREADY_PENDING = "ALREADY_PENDING"
+    ALREADY_SUBSCRIBED = "ALREADY_SUBSCRIBED"
+
+
+@strawberry.type(description="What a subscription request did, or why it was refused")
+class EmailSubscriptionPayload:
+    status: SubscriptionStatus | None
+    message: str | None = strawberry.field(description="What to tell the person who asked")
+    errors: list[InputError]
+
+
+@strawberry.type(description="The objection recorded, or why the request was refused")
+class ObjectionPayload:
+    objection: Objection | None
     errors: list[InputError]
 
 
@@ -147,9 +179,55 @@ class Mutation:
             since=input.since,
             sub_processor_country=_given(input.sub_processor_country),
             location=_given(input.location),
-            status=_given(input.status) or EngagementStatus.ACTIVE,
+            status=_given(input.status)
+            or (
+                EngagementStatus.PROPOSED
+                if input.since > info.context.today
+                else EngagementStatus.ACTIVE
+            ),
+            announced_on=_given(input.announced_on) or info.context.today,
         )
         return await _engagement_payload(writer(info).engage(request, actor))
+
+    @resolver(
+        description="Subscribe an e-mail address to a processor's sub-processor changes (no "
+        "token needed). Double opt-in: a confirmation message is sent, and nothing else until "
+        "its link is followed. Rate-limited per address and per client (code RATE_LIMITED)"
+    )
+    async def subscribe_by_email(
+        self, info: Info, processor: str, email: str, digest: bool | None = False
+    ) -> EmailSubscriptionPayload:
+        try:
+            result = await writer(info).subscribe_by_email(processor, email, bool(digest))
+        except InvalidEmail as invalid:
+            return EmailSubscriptionPayload(
+                status=None, message=None, errors=_refused("email", invalid)
+            )
+        except NotFound as missing:
+            return EmailSubscriptionPayload(
+                status=None, message=None, errors=_refused("processor", missing)
+            )
+        return EmailSubscriptionPayload(
+            status=SubscriptionStatus(result.outcome.value), message=result.message, errors=[]
+        )
+
+    @resolver(
+        description="Object to an announced engagement, before its objectionDeadline (dpo role, "
+        "of a register whose contract with the processor covers it). Recorded as a change, "
+        "sent to the processor's DPO; objecting again returns the first objection. After the "
+        "deadline: an error with code OBJECTION_WINDOW_CLOSED"
+    )
+    async def object_to_engagement(
+        self, info: Info, id: strawberry.ID, reason: str
+    ) -> ObjectionPayload:
+        principal = _dpo(info)
+        try:
+            found = await writer(info).object_to_engagement(
+                str(id), reason, principal, info.context.today
+            )
+        except InvalidInput as refused:
+            return ObjectionPayload(objection=None, errors=_errors(refused.problems))
+        return ObjectionPayload(objection=Objection.from_record(found), errors=[])
 
     @resolver(description="Change some fields of an engagement (dpo role)")
     async def update_engagement(

@@ -196,6 +196,18 @@ class EngagementRecord:
 
 
 @dataclass(frozen=True)
+class ObjectionRecord:
+    """A controller's objection to an announced engagement, made through its register."""
+
+    id: str
+    engagement_id: str
+    register_id: str
+    reason: str
+    objected_at: dt.datetime
+    actor: str
+
+
+@dataclass(frozen=True)
 class HopRecord:
     """One step of a lineage path; `category_ids` are the hop's categories the question is about."""
 

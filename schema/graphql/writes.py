@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 from schema.access.principal import Principal
 from schema.change_requests import EngagementUpdate, EngageRequest
-from schema.graphql.records import EngagementRecord, OrganisationRecord
+from schema.graphql.records import EngagementRecord, ObjectionRecord, OrganisationRecord
+from schema.subscriptions import SubscribeResult
 
 
 class ChangeRecord(Protocol):
@@ -100,6 +101,16 @@ class Writer(Protocol):
         self, engagement_id: str, until: dt.date, principal: Principal
     ) -> EngagementRecord:
         """Set an engagement's last day; InvalidInput when refused."""
+        ...
+
+    async def object_to_engagement(
+        self, engagement_id: str, reason: str, principal: Principal, today: dt.date
+    ) -> ObjectionRecord:
+        """Record an objection; InvalidInput, Forbidden or ObjectionWindowClosed when refused."""
+        ...
+
+    async def subscribe_by_email(self, processor: str, email: str, digest: bool) -> SubscribeResult:
+        """Start an e-mail subscription (double opt-in); InvalidEmail, NotFound, RateLimited."""
         ...
 
     async def register_webhook(

@@ -15,7 +15,9 @@ from starlette.routing import Route
 from graph import migrate
 from graph.database import Database, open_database
 from schema.errors import DatabaseUnavailable
+from services.notifier.activation import activate_forever
 from services.notifier.delivery import Notifier
+from services.notifier.mail.worker import MailWorker
 from services.notifier.sender import Sender, client
 from services.notifier.settings import NotifierSettings
 
@@ -59,12 +61,25 @@ def create_app(settings: NotifierSettings | None = None) -> Starlette:
             app.state.db = db
             app.state.notifier = notifier
             app.state.loop = asyncio.create_task(notifier.run(), name="notifier loop")
+            background = [
+                asyncio.create_task(
+                    activate_forever(db, config.activation_interval), name="activation"
+                )
+            ]
+            if config.mail_enabled:
+                worker = MailWorker(db, config)
+                app.state.mail = worker
+                background.append(asyncio.create_task(worker.run(), name="mail"))
+                log.info("notifier: e-mail through %s:%d", config.smtp_host, config.smtp_port)
+            else:
+                log.info("notifier: no e-mail (ROPA_SMTP_HOST or ROPA_SECRET_KEY unset)")
             log.info("notifier: delivering (poll every %g s)", config.poll_interval)
             try:
                 yield
             finally:
-                app.state.loop.cancel()
-                await asyncio.gather(app.state.loop, return_exceptions=True)
+                for task in [app.state.loop, *background]:
+                    task.cancel()
+                await asyncio.gather(app.state.loop, *background, return_exceptions=True)
                 await notifier.aclose()
 
     return Starlette(

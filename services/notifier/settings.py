@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from graph.settings import Neo4jSettings
@@ -79,6 +79,63 @@ class NotifierSettings(Neo4jSettings):
         description="Endpoints delivered to at the same time",
     )
 
+    activation_interval: float = Field(
+        default=60.0,
+        gt=0,
+        validation_alias=_env("ROPA_NOTIFIER_ACTIVATION_INTERVAL"),
+        description="Seconds between looks for announced engagements whose day has come",
+    )
+
+    smtp_host: str | None = Field(
+        default=None,
+        validation_alias=_env("ROPA_SMTP_HOST"),
+        description="The SMTP relay e-mail notices go through; unset: no e-mail is sent",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, validation_alias=_env("ROPA_SMTP_PORT"))
+    smtp_user: str | None = Field(default=None, validation_alias=_env("ROPA_SMTP_USER"))
+    smtp_password: SecretStr | None = Field(
+        default=None, validation_alias=_env("ROPA_SMTP_PASSWORD")
+    )
+    smtp_starttls: bool = Field(
+        default=True,
+        validation_alias=_env("ROPA_SMTP_STARTTLS"),
+        description="Upgrade the SMTP connection with STARTTLS (off only for a local sink)",
+    )
+    smtp_timeout: float = Field(default=30.0, gt=0, validation_alias=_env("ROPA_SMTP_TIMEOUT"))
+    mail_from: str = Field(
+        default="ROPA registry <notices@localhost>",
+        validation_alias=_env("ROPA_MAIL_FROM"),
+        description="The From of every notice",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        validation_alias=_env("ROPA_PUBLIC_URL"),
+        description="The registry's public address, for the links in e-mails",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("ROPA_SECRET_KEY"),
+        description="Signs the links in e-mails; the registry's ROPA_SECRET_KEY",
+    )
+    confirmation_hours: float = Field(
+        default=48.0,
+        gt=0,
+        validation_alias=_env("ROPA_CONFIRMATION_HOURS"),
+        description="Hours a confirmation link is valid (the registry's setting)",
+    )
+    mail_interval: float = Field(
+        default=1.0,
+        gt=0,
+        validation_alias=_env("ROPA_MAIL_POLL_INTERVAL"),
+        description="Seconds between looks for mail to queue and send",
+    )
+    mail_retry: float = Field(
+        default=60.0,
+        ge=0,
+        validation_alias=_env("ROPA_MAIL_RETRY"),
+        description="Seconds before a message the relay refused is tried again",
+    )
+
     @field_validator("retry_schedule", mode="before")
     @classmethod
     def _split_schedule(cls, value: object) -> object:
@@ -91,6 +148,11 @@ class NotifierSettings(Neo4jSettings):
         if any(delay < 0 for delay in self.retry_schedule):
             raise ValueError("retry_schedule: delays must not be negative")
         return self
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Whether e-mail is sent: a relay and the link key are both configured."""
+        return self.smtp_host is not None and self.secret_key is not None
 
     @property
     def policy(self) -> TargetPolicy:

@@ -9,6 +9,7 @@ DATABASE_UNAVAILABLE until it is reachable, then both recover without a restart.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,6 +29,9 @@ from services.registry.exports import EXPORT_ROUTE
 from services.registry.feeds import FEED_ROUTE
 from services.registry.follower import ChangeFollower, FollowerConfig
 from services.registry.portal import pages as portal_pages
+from services.registry.portal import subscription_pages
+from services.registry.portal.ratelimit import SlidingWindow
+from services.registry.portal.subscribe import Subscriptions
 from services.registry.settings import RegistrySettings
 from services.registry.signin import session as sessions
 from services.registry.signin.config import sign_in_config
@@ -63,6 +67,17 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
+def subscriptions(database: Database, settings: RegistrySettings) -> Subscriptions:
+    """The process's e-mail subscriptions, with their rate limits (per hour)."""
+    return Subscriptions(
+        database,
+        settings.secret_key,
+        dt.timedelta(hours=settings.confirmation_hours),
+        per_address=SlidingWindow(settings.subscribe_per_address, 3600.0),
+        per_client=SlidingWindow(settings.subscribe_per_client, 3600.0),
+    )
+
+
 def create_app(settings: RegistrySettings | None = None) -> Starlette:
     """The app; settings come from the environment unless given."""
     settings = settings or RegistrySettings()
@@ -85,6 +100,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_database(neo4j) as database:
             app.state.database = database
+            app.state.subscriptions = subscriptions(database, settings)
             # Its own wrapper on the same driver: its reads are not counted with requests'.
             follower = ChangeFollower(Database(database.driver, database.name), follower_config)
             app.state.changes = follower
@@ -104,6 +120,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             *portal_pages.ROUTES,
             *SIGN_IN_ROUTES,
             *console_routes(),
+            *subscription_pages.ROUTES,
         ],
         middleware=[] if signin is None else [sessions.middleware(signin)],
         lifespan=lifespan,

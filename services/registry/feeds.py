@@ -16,16 +16,15 @@ import datetime as dt
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read import changes as read_changes
 from graph.read import refs
+from schema.change_text import describe, stamp
 from schema.document import OrganisationKind
 from schema.errors import DatabaseUnavailable
 from schema.graphql.records import OrganisationRecord, RefKind
@@ -37,17 +36,6 @@ LIMIT = 100
 _FEED_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:ropa-registry:subprocessor-feeds")
 # Characters XML 1.0 cannot carry at all; user text is stripped of them.
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_FIELDS = (
-    ("purpose", "Purpose"),
-    ("dataCategories", "Data categories"),
-    ("location", "Location"),
-    ("since", "Since"),
-    ("until", "Until"),
-    ("status", "Status"),
-    ("noticeDate", "Notice date"),
-    ("activity", "Activity"),
-    ("contract", "Contract"),
-)
 
 
 def _clean(text: str) -> str:
@@ -61,53 +49,11 @@ def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> 
     return element
 
 
-def _stamp(moment: dt.datetime) -> str:
-    """RFC 3339, as Atom requires."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-    return aware.isoformat()
-
-
 def _urn(event_id: str) -> str:
     try:
         return uuid.UUID(event_id).urn
     except ValueError:
         return uuid.uuid5(_FEED_NAMESPACE, event_id).urn
-
-
-def _value(value: Any) -> str:
-    if value is None or value == []:
-        return "none"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def _describe(change: spc.SubProcessorChange, sub: str, processor: str) -> str:
-    if change.type == spc.ADDED:
-        lines = [f"{sub} was added as a sub-processor of {processor}."]
-    elif change.type == spc.REMOVED:
-        lines = [f"{sub} was removed from the sub-processors of {processor}."]
-    else:
-        lines = [f"The engagement of {sub} as a sub-processor of {processor} changed."]
-    lines.append(f"Effective from {change.effective_from.isoformat()}.")
-    before, after = change.before or {}, change.after or {}
-    if change.type == spc.CHANGED:
-        lines.append("")
-        lines.extend(
-            f"{label}: {_value(before.get(key))} -> {_value(after.get(key))}"
-            for key, label in _FIELDS
-            if before.get(key) != after.get(key)
-        )
-    lines.append("")
-    lines.append("The engagement as it now stands:" if after else "The engagement as it was:")
-    state = after or before
-    lines.extend(f"{label}: {_value(state.get(key))}" for key, label in _FIELDS)
-    lines.append("")
-    lines.append(
-        f"Recorded {_stamp(change.occurred_at)} by {change.actor} (change {change.sequence}, "
-        f"id {change.id})."
-    )
-    return "\n".join(lines)
 
 
 def _name(organisations: dict[str, OrganisationRecord], org_id: str) -> str:
@@ -130,7 +76,7 @@ def atom_feed(
     _el(feed, "title", f"Sub-processors of {processor.name}")
     _el(feed, "subtitle", f"Changes to the sub-processors {processor.name} engages, newest first")
     latest = found.changes[0].occurred_at if found.changes else now
-    _el(feed, "updated", _stamp(latest))
+    _el(feed, "updated", stamp(latest))
     _el(feed, "link", rel="self", type="application/atom+xml", href=self_url)
     if page_url is not None:
         _el(feed, "link", rel="alternate", type="text/html", href=page_url)
@@ -143,8 +89,8 @@ def atom_feed(
         entry = _el(feed, "entry")
         _el(entry, "id", _urn(change.id))
         _el(entry, "title", f"{change.type}: {sub} as sub-processor of {owner}")
-        _el(entry, "updated", _stamp(change.occurred_at))
-        _el(entry, "published", _stamp(change.occurred_at))
+        _el(entry, "updated", stamp(change.occurred_at))
+        _el(entry, "published", stamp(change.occurred_at))
         by = _el(entry, "author")
         _el(by, "name", change.actor)
         if page_url is not None:
@@ -156,7 +102,7 @@ def atom_feed(
                 href=f"{page_url}#change-{change.id}",
             )
         _el(entry, "category", term=change.type)
-        _el(entry, "content", _describe(change, sub, owner), type="text")
+        _el(entry, "content", describe(change, sub, owner), type="text")
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return body
 

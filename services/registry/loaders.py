@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from graph import objections
 from graph.database import Database
 from graph.read import activities, catalogue, engagements, lineage, organisations, refs
 from graph.to_document import GraphDocumentLoader
@@ -29,6 +30,7 @@ from schema.graphql.records import (
     RefKind,
     SystemRecord,
 )
+from schema.sub_processor_list import NoticeTerms
 from schema.webhook_url import TargetPolicy
 from services.registry.auth import request_principal
 from services.registry.settings import RegistrySettings
@@ -83,6 +85,13 @@ class _Catalogue(Generic[V]):
         return list(self._pick(await self._data.get()).values())
 
 
+async def _notice_terms(db: Database, processor_ids: list[str]) -> dict[str, list[NoticeTerms]]:
+    out: dict[str, list[NoticeTerms]] = defaultdict(list)
+    for terms in await engagements.notice_terms(db, processor_ids):
+        out[terms.processor_id].append(terms)
+    return out
+
+
 def _lists(
     fetch: Callable[[Database, list[str]], Awaitable[Mapping[str, list[V]]]], db: Database
 ) -> DataLoader[str, list[V]]:
@@ -117,6 +126,8 @@ class GraphReader:
             subjects=_Catalogue(data, lambda d: d.subjects),
             legal_bases=_Catalogue(data, lambda d: d.legal_bases),
             systems=self._systems,
+            notice_terms=_lists(_notice_terms, db),
+            objections=_lists(objections.of_engagements, db),
         )
 
     async def _resolve(self, keys: list[tuple[RefKind, str]]) -> list[str | BaseException]:
@@ -165,6 +176,18 @@ def _settings(request: Any) -> RegistrySettings | None:
     return settings if isinstance(settings, RegistrySettings) else None
 
 
+def _app_state(request: Any, name: str) -> Any:
+    scope = getattr(request, "scope", None)
+    app = scope.get("app") if isinstance(scope, dict) else None
+    return getattr(getattr(app, "state", None), name, None)
+
+
+def _client_host(request: Any) -> str | None:
+    client = getattr(request, "client", None)
+    host = getattr(client, "host", None)
+    return host if isinstance(host, str) else None
+
+
 def build_context(db: Database, request: Any = None, response: Any = None) -> RegistryContext:
     """The context of one request: a reader with fresh loaders, the principal its bearer token
     names (services.registry.auth), and the writer and change history of the change API."""
@@ -179,6 +202,11 @@ def build_context(db: Database, request: Any = None, response: Any = None) -> Re
         response=response,
         principal=request_principal(request),
         public_reads=settings.public_reads if settings else PublicReads.SUBPROCESSORS,
-        writer=GraphWriter(db, settings.webhook_policy if settings else TargetPolicy()),
+        writer=GraphWriter(
+            db,
+            settings.webhook_policy if settings else TargetPolicy(),
+            subscriptions=_app_state(request, "subscriptions"),
+            client=_client_host(request),
+        ),
         history=GraphHistory(db),
     )

@@ -74,6 +74,20 @@ class RegistrySettings(BaseSettings):
         "feeds and pages, and sign-in's /auth/callback under it); unset: the address each request "
         "came to (sign-in needs it set)",
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="ROPA_SECRET_KEY: signs the links of subscription e-mails and the "
+        "subscribe form (give the notifier the same); unset: no e-mail subscriptions",
+    )
+    confirmation_hours: float = Field(
+        default=48.0, gt=0, description="Hours a subscription's confirmation link is valid"
+    )
+    subscribe_per_address: int = Field(
+        default=5, ge=1, description="Subscription requests per address per hour"
+    )
+    subscribe_per_client: int = Field(
+        default=30, ge=1, description="Subscription requests per client address per hour"
+    )
     # The notifier's variables (ROPA_WEBHOOK_ALLOW_*): registration refuses what it would.
     webhook_allow_loopback: bool = Field(default=False, description="Allow loopback targets")
     webhook_allow_private: bool = Field(default=False, description="Allow private targets")

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from strawberry.dataloader import DataLoader
 
-from graph import engagement_writes, webhooks
+from graph import engagement_writes, objections, webhooks
 from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read import changes as read_changes
@@ -23,9 +23,11 @@ from schema.access.policy import Forbidden, may_administer_webhook
 from schema.access.principal import Principal
 from schema.change_requests import EngagementUpdate, EngageRequest, FieldProblem, InvalidInput
 from schema.errors import NotFound
-from schema.graphql.records import EngagementRecord, OrganisationRecord
+from schema.graphql.records import EngagementRecord, ObjectionRecord, OrganisationRecord
 from schema.graphql.writes import NewWebhook
+from schema.subscriptions import SubscribeResult, SubscriptionsUnavailable
 from schema.webhook_url import AsyncResolver, InvalidWebhookUrl, TargetPolicy, resolve_webhook_url
+from services.registry.portal.subscribe import Subscriptions
 
 
 async def system_resolve(host: str, port: int) -> Iterable[str]:
@@ -42,11 +44,23 @@ class GraphWriter:
     """Mutations and webhook administration on the graph."""
 
     def __init__(
-        self, db: Database, policy: TargetPolicy, resolve: AsyncResolver = system_resolve
+        self,
+        db: Database,
+        policy: TargetPolicy,
+        resolve: AsyncResolver = system_resolve,
+        subscriptions: Subscriptions | None = None,
+        client: str | None = None,
     ) -> None:
         self._db = db
         self._policy = policy
         self._resolve = resolve
+        self._subscriptions = subscriptions
+        self._client = client
+
+    async def subscribe_by_email(self, processor: str, email: str, digest: bool) -> SubscribeResult:
+        if self._subscriptions is None:
+            raise SubscriptionsUnavailable("e-mail subscriptions are not available here")
+        return await self._subscriptions.subscribe(processor, email, digest, self._client)
 
     async def engage(self, request: EngageRequest, principal: Principal) -> EngagementRecord:
         return (await engagement_writes.engage(self._db, request, principal)).engagement
@@ -61,6 +75,11 @@ class GraphWriter:
         self, engagement_id: str, until: dt.date, principal: Principal
     ) -> EngagementRecord:
         return (await engagement_writes.end(self._db, engagement_id, until, principal)).engagement
+
+    async def object_to_engagement(
+        self, engagement_id: str, reason: str, principal: Principal, today: dt.date
+    ) -> ObjectionRecord:
+        return await objections.object_to(self._db, engagement_id, reason, principal, today)
 
     async def register_webhook(
         self, url: str, processor_id: str | None, principal: Principal

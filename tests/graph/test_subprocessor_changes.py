@@ -57,7 +57,8 @@ async def test_an_engagement_added_changed_withdrawn_and_removed(db: Database) -
     await _apply(db, _document([]))
 
     changes = await _all(db)
-    assert [c.type for c in changes] == ["ADDED", "CHANGED", "CHANGED", "REMOVED"]
+    # The withdrawal takes it off the list: REMOVED, though it stays in the register.
+    assert [c.type for c in changes] == ["ADDED", "CHANGED", "REMOVED", "REMOVED"]
     added, changed, withdrawal, removed = changes
     assert all((c.processor, c.sub_processor) == ("portal-co", "hosting-co") for c in changes)
     assert [c.sequence for c in changes] == sorted(c.sequence for c in changes)
@@ -93,15 +94,15 @@ async def test_an_engagement_added_changed_withdrawn_and_removed(db: Database) -
     # Withdrawal keeps the engagement in the register: a CHANGED, effective from its `until`.
     assert withdrawal.after is not None
     assert withdrawal.after["status"] == "withdrawn"
-    assert withdrawal.effective_from == dt.date(2024, 7, 31)
+    assert withdrawal.effective_from == dt.date(2024, 8, 1)
 
     assert removed.after is None
     assert removed.before is not None
-    assert removed.effective_from == dt.date(2024, 7, 31)
+    assert removed.effective_from == dt.date(2024, 8, 1)
     as_json = removed.as_json()
     assert as_json["type"] == "REMOVED"
     assert as_json["subProcessor"] == "hosting-co"
-    assert as_json["effectiveFrom"] == "2024-07-31"
+    assert as_json["effectiveFrom"] == "2024-08-01"
     assert dt.datetime.fromisoformat(as_json["occurredAt"]).tzinfo is not None
 
 

@@ -59,7 +59,7 @@ async def test_the_history_in_order_with_both_states(
     assert [(c["type"], c["after"]["id"]) for c in found] == [
         ("ADDED", "portal-hosting"),
         ("ADDED", "portal-co-mail-co"),
-        ("CHANGED", "portal-hosting"),
+        ("REMOVED", "portal-hosting"),
     ]
     assert [c["sequence"] for c in found] == sorted(c["sequence"] for c in found)
     assert [c["actor"] for c in found] == ["tests", "dpo-alice", "dpo-alice"]
@@ -72,6 +72,7 @@ async def test_the_history_in_order_with_both_states(
     assert added["after"]["categories"] == [{"name": "Pupil data"}]
     assert ended["before"]["until"] is None
     assert ended["after"]["until"] == "2025-08-31"
+    assert ended["effectiveFrom"] == "2025-09-01"  # the first day it no longer applies
     assert ended["before"]["processor"] == {"id": "portal-co"}
     assert ended["after"]["status"] == "ACTIVE"
 

@@ -22,8 +22,10 @@ from graph.read import changes as read_changes
 from schema.errors import DatabaseUnavailable
 from schema.graphql.records import RefKind
 from schema.sub_processor_list import in_force, list_on
+from schema.subscriptions import SubscriptionsUnavailable
 from services.registry.portal.links import feed_path
 from services.registry.portal.render import page, problem
+from services.registry.portal.subscribe import Subscriptions
 
 RECENT_CHANGES = 20
 CHANGE_LABELS = {spc.ADDED: "Added", spc.CHANGED: "Changed", spc.REMOVED: "Removed"}
@@ -118,7 +120,16 @@ async def processor_page(request: Request) -> Response:
         changes=recent.changes,
         change_labels=CHANGE_LABELS,
         feed_url=feed_path(resolved),
+        form_token=_form_token(request, resolved),
     )
+
+
+def _form_token(request: Request, processor_id: str) -> str | None:
+    subscriptions: Subscriptions | None = getattr(request.app.state, "subscriptions", None)
+    try:
+        return None if subscriptions is None else subscriptions.form_token(processor_id)
+    except SubscriptionsUnavailable:
+        return None
 
 
 ROUTES = [

@@ -24,7 +24,8 @@ def day(offset: int) -> str:
 
 
 def document() -> dict[str, Any]:
-    """The register: hosting since long ago, a mailer ended 10 days ago, analytics announced."""
+    """The register: hosting since long ago, a mailer ended 10 days ago, analytics announced
+    5 days ago (objections open), backups announced 20 days ago (objections closed)."""
     return {
         "version": "ropa/v1",
         "register": {"id": "school", "name": "School register", "owner": "school"},
@@ -91,6 +92,17 @@ def document() -> dict[str, Any]:
                 "location": "Germany",
                 "since": day(25),
                 "notice_date": day(-5),
+                "status": "proposed",
+            },
+            {
+                "id": "portal-late",
+                "processor": "portal-co",
+                "sub_processor": "hosting-co",
+                "purpose": "Backups",
+                "data_categories": ["pupil-data"],
+                "location": "United Kingdom",
+                "since": day(10),
+                "notice_date": day(-20),
                 "status": "proposed",
             },
         ],

@@ -88,7 +88,8 @@ async def test_page_today(portal_register: Database, client: httpx.AsyncClient) 
     assert response.status_code == 200
     assert "Stats &lt;Co&gt; Ltd" in response.text  # escaped, never markup
     page = _parse(response.text)
-    in_force, announced = page.rows[0], page.rows[1]
+    in_force, backups, announced = page.rows[0], page.rows[1], page.rows[2]
+    assert backups.startswith("Hosting Co Ltd | Added | Backups")
     assert in_force == (f"Hosting Co Ltd | Hosting | Pupil data | United Kingdom | {_long(-400)}")
     assert announced == (
         f"Stats <Co> Ltd | Added | Usage statistics | Contact details | Germany | {_long(-5)} | "

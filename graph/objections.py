@@ -1,0 +1,148 @@
+"""Controllers' objections to announced engagements: recorded with their change event.
+
+An `Objection` node (`-[:OBJECTS_TO]->` the engagement) keeps which register objected, why,
+when and who. It is written with a change event (entity type `Objection`, op CREATED) in the
+same transaction, after the change lock, so the notifier tells the processor's DPO from the
+change log as it tells everyone else. A register objects to an engagement once: asking again
+returns the first objection and writes nothing (so a retried transaction is harmless).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph import changes
+from graph import model as m
+from graph.database import Database
+from graph.read import engagements
+from schema.access.policy import Forbidden, may_change
+from schema.access.principal import Principal
+from schema.change_requests import FieldProblem, InvalidInput
+from schema.graphql.records import ObjectionRecord
+from schema.sub_processor_list import check_objection, objecting_registers
+
+OBJECTION = "Objection"
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:ropa-registry:objections")
+
+_GET = "MATCH (o:Objection {id: $id}) RETURN o {.*} AS props"
+
+_CREATE = """
+MATCH (e:Engagement {id: $engagement})
+MERGE (o:Objection {id: $id})
+ON CREATE SET o.engagement = $engagement, o.register = $register, o.reason = $reason,
+              o.objectedAt = datetime($objectedAt), o.actor = $actor
+MERGE (o)-[:OBJECTS_TO]->(e)
+RETURN o {.*} AS props
+"""
+
+_OF_ENGAGEMENTS = """
+UNWIND $ids AS id
+MATCH (o:Objection {engagement: id})
+RETURN o {.*} AS props
+ORDER BY o.objectedAt, o.id
+"""
+
+
+def _record(props: dict[str, Any]) -> ObjectionRecord:
+    moment = props["objectedAt"]
+    return ObjectionRecord(
+        id=props["id"],
+        engagement_id=props["engagement"],
+        register_id=props["register"],
+        reason=props["reason"],
+        objected_at=moment.to_native() if hasattr(moment, "to_native") else moment,
+        actor=props["actor"],
+    )
+
+
+def objection_id(engagement_id: str, register_id: str) -> str:
+    """The one id of a register's objection to an engagement."""
+    return str(uuid.uuid5(_NAMESPACE, f"{register_id}/{engagement_id}"))
+
+
+async def object_in(
+    tx: AsyncManagedTransaction,
+    engagement_id: str,
+    reason: str,
+    principal: Principal,
+    today: dt.date,
+) -> ObjectionRecord:
+    """Record the principal's register's objection (write tx).
+
+    InvalidInput for an unknown engagement or an empty reason, Forbidden when none of the
+    principal's registers uses the processor for it, ObjectionWindowClosed after the deadline.
+    """
+    await changes.lock(tx)
+    text = reason.strip()
+    engagement = await engagements.engagement_in(tx, engagement_id)
+    if engagement is None:
+        raise InvalidInput([FieldProblem("id", f"no engagement with id '{engagement_id}'")])
+    if not text:
+        raise InvalidInput([FieldProblem("reason", "reason: say why you object")])
+    terms = await engagements.notice_terms_in(tx, [engagement.processor_id])
+    mine = [r for r in objecting_registers(engagement, terms) if may_change(principal, r)]
+    if not mine:
+        raise Forbidden(
+            f"'{principal.name}' keeps no register that uses {engagement.processor_id} as a "
+            f"processor for engagement '{engagement_id}' (dpo role needed)"
+        )
+    check_objection(engagement, terms, today)
+    register = mine[0]
+    the_id = objection_id(engagement_id, register)
+    existing = await (await tx.run(_GET, id=the_id)).single()
+    if existing is not None:
+        return _record(existing["props"])
+    now = dt.datetime.now(dt.UTC)
+    record = await (
+        await tx.run(
+            _CREATE,
+            engagement=engagement_id,
+            id=the_id,
+            register=register,
+            reason=text,
+            objectedAt=now.isoformat(),
+            actor=principal.name,
+        )
+    ).single()
+    if record is None:
+        raise InvalidInput([FieldProblem("id", f"no engagement with id '{engagement_id}'")])
+    snapshot = {
+        "kind": OBJECTION,
+        "id": the_id,
+        "props": {"reason": text, "objectedAt": now.isoformat(), "register": register},
+        "links": [
+            {"type": "OBJECTS_TO", "to": m.entity_key(m.ENGAGEMENT, engagement_id)},
+            {"type": "ENGAGED_BY", "to": m.entity_key(m.ORGANISATION, engagement.processor_id)},
+            {
+                "type": "SUB_PROCESSOR",
+                "to": m.entity_key(m.ORGANISATION, engagement.sub_processor_id),
+            },
+        ],
+    }
+    event = changes.PendingEvent(OBJECTION, the_id, "CREATED", None, snapshot)
+    await changes.append(tx, [event], principal.name, register, now)
+    return _record(record["props"])
+
+
+async def object_to(
+    db: Database, engagement_id: str, reason: str, principal: Principal, today: dt.date
+) -> ObjectionRecord:
+    """`object_in` in one write transaction."""
+    return await db.write(object_in, engagement_id, reason, principal, today)
+
+
+async def _of(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, list[ObjectionRecord]]:
+    out: dict[str, list[ObjectionRecord]] = {i: [] for i in ids}
+    async for row in await tx.run(_OF_ENGAGEMENTS, ids=ids):
+        found = _record(row["props"])
+        out.setdefault(found.engagement_id, []).append(found)
+    return out
+
+
+async def of_engagements(db: Database, ids: list[str]) -> dict[str, list[ObjectionRecord]]:
+    """The objections to each of these engagements, oldest first (one read)."""
+    return await db.read(_of, ids)
