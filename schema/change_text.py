@@ -47,7 +47,7 @@ def describe(change: ChangeRecord, sub: str, processor: str) -> str:
     else:
         lines = [f"The engagement of {sub} as a sub-processor of {processor} changed."]
     lines.append(f"Effective from {change.effective_from.isoformat()}.")
-    if change.type == CHANGED:
+    if before and after:
         lines.append("")
         lines.extend(
             f"{label}: {_value(before.get(key))} -> {_value(after.get(key))}"

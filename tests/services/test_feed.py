@@ -66,7 +66,7 @@ async def test_a_valid_atom_feed_newest_first(
     recorded = (await as_dpo(CHANGES, p="portal-co"))["changes"]
     assert [e.id for e in parsed.entries] == [f"urn:uuid:{c['id']}" for c in reversed(recorded)]
     assert [e.title for e in parsed.entries] == [
-        "CHANGED: Hosting Co Ltd as sub-processor of Portal Co Ltd",
+        "REMOVED: Hosting Co Ltd as sub-processor of Portal Co Ltd",
         "ADDED: Mail Co Ltd as sub-processor of Portal Co Ltd",
         "ADDED: Hosting Co Ltd as sub-processor of Portal Co Ltd",
     ]
