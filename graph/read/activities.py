@@ -15,6 +15,7 @@ from schema.document import DpiaStatus, FlowKind, RecipientRole
 from schema.graphql.records import (
     ActivityFilter,
     ActivityRecord,
+    DisclosureFilter,
     DisclosureRecord,
     DpiaRecord,
     ProcessorAppointmentRecord,
@@ -63,6 +64,24 @@ RETURN d {.*} AS props, a.id AS activity, source.id AS source, recipient.id AS r
 _DISCLOSURES_BY_ID = "UNWIND $ids AS id MATCH (d:Disclosure {id: id})" + _DISCLOSURE_FIELDS
 _DISCLOSURES_OF_ACTIVITIES = (
     "UNWIND $ids AS id MATCH (:ProcessingActivity {id: id})<-[:IN_ACTIVITY]-(d:Disclosure)"
+    + _DISCLOSURE_FIELDS
+)
+
+# Disclosures in force on a day (their own validity and their activity's), from or to an
+# organisation, carrying a category or one below it.
+_FIND_DISCLOSURES = (
+    """
+MATCH (d:Disclosure)-[:IN_ACTIVITY]->(act:ProcessingActivity)
+WHERE ($from IS NULL OR EXISTS { (d)-[:FROM]->(:Organisation {id: $from}) })
+  AND ($to IS NULL OR EXISTS { (d)-[:TO]->(:Organisation {id: $to}) })
+  AND (d.validFrom IS NULL OR d.validFrom <= $asOf)
+  AND (d.validUntil IS NULL OR d.validUntil >= $asOf)
+  AND (act.validFrom IS NULL OR act.validFrom <= $asOf)
+  AND (act.validUntil IS NULL OR act.validUntil >= $asOf)
+  AND ($category IS NULL
+       OR EXISTS { (d)-[:CARRIES]->(:DataCategory)-[:PART_OF*0..8]->
+                   (:DataCategory {id: $category}) })
+WITH d ORDER BY d.id"""
     + _DISCLOSURE_FIELDS
 )
 
@@ -214,3 +233,21 @@ async def disclosures_of_activities(
 
 def _key(found: DisclosureRecord) -> str:
     return found.id
+
+
+async def find_disclosures(db: Database, question: DisclosureFilter) -> list[DisclosureRecord]:
+    """The disclosures in force on the day that match, by id."""
+    params = {
+        "asOf": question.as_of,
+        "from": question.from_id,
+        "to": question.to_id,
+        "category": question.category_id,
+    }
+    return await db.read(_matching_disclosures, _FIND_DISCLOSURES, **params)
+
+
+async def _matching_disclosures(
+    tx: AsyncManagedTransaction, /, query: str, **params: Any
+) -> list[DisclosureRecord]:
+    result = await tx.run(query, **params)
+    return [_disclosure(record) async for record in result]

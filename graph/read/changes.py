@@ -161,3 +161,26 @@ async def feed_in(tx: AsyncManagedTransaction, processor_id: str, limit: int) ->
 async def feed(db: Database, processor_id: str, limit: int) -> FeedChanges:
     """`feed_in` in one read transaction."""
     return await db.read(feed_in, processor_id, limit)
+
+
+# Changes recorded per calendar month (UTC) in the registers a controller owns (all: null).
+_MONTHLY = """
+OPTIONAL MATCH (reg:Register)-[:OWNED_BY]->(:Organisation {id: $controller})
+WITH collect(reg.id) AS owned
+MATCH (c:ChangeEvent)
+WHERE c.occurredAt IS NOT NULL
+  AND ($controller IS NULL
+       OR any(r IN coalesce(c.registers, [c.register]) WHERE r IN owned))
+RETURN substring(toString(c.occurredAt), 0, 7) AS month, count(*) AS changes
+ORDER BY month
+"""
+
+
+async def _monthly(tx: AsyncManagedTransaction, /, controller: str | None) -> list[tuple[str, int]]:
+    result = await tx.run(_MONTHLY, controller=controller)
+    return [(record["month"], record["changes"]) async for record in result]
+
+
+async def changes_per_month(db: Database, controller: str | None) -> list[tuple[str, int]]:
+    """(YYYY-MM, how many changes) for the controller's registers (or all), oldest first."""
+    return await db.read(_monthly, controller)

@@ -10,7 +10,12 @@ from neo4j import AsyncManagedTransaction
 from graph.database import Database
 from graph.read.values import first, text, texts
 from schema.document import OrganisationKind
-from schema.graphql.records import ContactRecord, OrganisationRecord, SystemRecord
+from schema.graphql.records import (
+    ContactRecord,
+    OrganisationRecord,
+    OrganisationRole,
+    SystemRecord,
+)
 
 _ORGANISATIONS_BY_ID = """
 UNWIND $ids AS id
@@ -18,6 +23,21 @@ MATCH (n:Organisation {id: id})
 RETURN n {.*} AS props
 """
 _ALL_ORGANISATIONS = "MATCH (n:Organisation) RETURN n {.*} AS props"
+
+# The roles each organisation plays: they live on the relationships around it.
+_ROLES = """
+MATCH (o:Organisation)
+WITH o, [
+  CASE WHEN EXISTS { (o)<-[:CONTROLLED_BY]-(:ProcessingActivity) } THEN 'controller' END,
+  CASE WHEN EXISTS { (o)<-[:JOINT_CONTROLLER]-(:ProcessingActivity) } THEN 'joint-controller' END,
+  CASE WHEN EXISTS { (o)<-[:PROCESSOR]-(:ProcessingActivity) }
+         OR EXISTS { (o)<-[:TO]-(d:Disclosure) WHERE d.recipientRole = 'processor' }
+       THEN 'processor' END,
+  CASE WHEN EXISTS { (o)<-[:SUB_PROCESSOR]-(:Engagement) } THEN 'sub-processor' END,
+  CASE WHEN EXISTS { (o)<-[:TO]-(:Disclosure) } THEN 'recipient' END
+] AS found
+RETURN o.id AS id, [role IN found WHERE role IS NOT NULL] AS roles
+"""
 
 _SYSTEM_FIELDS = """
 RETURN s {.*} AS props,
@@ -107,3 +127,16 @@ async def systems_by_id(db: Database, ids: list[str]) -> dict[str, SystemRecord]
 async def all_systems(db: Database) -> list[SystemRecord]:
     """Every system, by name (one read transaction)."""
     return sorted(await db.read(_systems, None), key=lambda s: (s.name.lower(), s.id))
+
+
+async def _roles(tx: AsyncManagedTransaction, /) -> dict[str, frozenset[OrganisationRole]]:
+    result = await tx.run(_ROLES)
+    return {
+        record["id"]: frozenset(OrganisationRole(r) for r in record["roles"])
+        async for record in result
+    }
+
+
+async def organisation_roles(db: Database) -> dict[str, frozenset[OrganisationRole]]:
+    """The roles each organisation plays anywhere in the graph (one read transaction)."""
+    return await db.read(_roles)

@@ -19,11 +19,13 @@ from schema.graphql.records import (
     ActivityFilter,
     ActivityRecord,
     CategoryRecord,
+    DisclosureFilter,
     DisclosureRecord,
     EngagementRecord,
     LegalBasisRecord,
     ObjectionRecord,
     OrganisationRecord,
+    OrganisationRole,
     RecipientRecord,
     RecipientsQuestion,
     RefKind,
@@ -104,6 +106,18 @@ class Reader(Protocol):
 
     async def sub_processors(self, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:
         """The processor's engagements in force on `as_of`."""
+        ...
+
+    async def organisation_roles(self) -> dict[str, frozenset[OrganisationRole]]:
+        """The roles each organisation plays anywhere in the register, by id."""
+        ...
+
+    async def disclosures(self, question: DisclosureFilter) -> list[DisclosureRecord]:
+        """The disclosures in force on the day that match, by id."""
+        ...
+
+    async def changes_per_month(self, controller_id: str | None) -> list[tuple[str, int]]:
+        """(YYYY-MM, changes recorded) for the controller's registers (or all), oldest first."""
         ...
 
 

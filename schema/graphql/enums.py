@@ -15,7 +15,7 @@ from schema.document import (
     OrganisationKind,
     RecipientRole,
 )
-from schema.graphql.records import HopKind
+from schema.graphql.records import HopKind, OrganisationRole
 
 strawberry.enum(OrganisationKind, description="What sort of body it is")
 strawberry.enum(LegalBasisKind, description="Which kind of basis, condition or law it is")
@@ -26,6 +26,7 @@ strawberry.enum(RecipientRole, description="What the recipient acts as")
 strawberry.enum(EngagementStatus, description="Where an engagement stands")
 strawberry.enum(DpiaStatus, description="Whether a DPIA is needed and done")
 strawberry.enum(HopKind, description="How data moves along one hop")
+strawberry.enum(OrganisationRole, description="A role an organisation plays in the register")
 
 __all__ = [
     "DpiaStatus",
@@ -34,5 +35,6 @@ __all__ = [
     "HopKind",
     "LegalBasisKind",
     "OrganisationKind",
+    "OrganisationRole",
     "RecipientRole",
 ]

@@ -8,12 +8,22 @@ from typing import Annotated, TypeVar
 
 import strawberry
 
-from schema.compliance.graphql_types import ComplianceIssueType, compliance_issues
+from schema.compliance.graphql_types import (
+    ComplianceIssueType,
+    ComplianceSeverity,
+    compliance_issues,
+)
 from schema.graphql.access import Info, loaders, resolver
-from schema.graphql.activity import Engagement, ProcessingActivity
+from schema.graphql.activity import Disclosure, Engagement, ProcessingActivity
+from schema.graphql.enums import OrganisationKind, OrganisationRole
 from schema.graphql.lineage import Recipient
 from schema.graphql.lineage import recipients as lineage_views
-from schema.graphql.records import ActivityFilter, RecipientsQuestion, RefKind
+from schema.graphql.records import (
+    ActivityFilter,
+    DisclosureFilter,
+    RecipientsQuestion,
+    RefKind,
+)
 from schema.graphql.reference import (
     DataCategory,
     DataSubjectCategory,
@@ -48,9 +58,24 @@ async def _resolve(info: Info, kind: RefKind, ref: str | None) -> str | None:
 
 @strawberry.type
 class Query:
-    @resolver(description="Every organisation, by name")
-    async def organisations(self, info: Info) -> list[Organisation]:
-        return [Organisation.from_record(o) for o in await info.context.reader.organisations()]
+    @resolver(
+        description="Every organisation, by name; `kind` keeps one kind of body, `role` those "
+        "that play that role somewhere in the register"
+    )
+    async def organisations(
+        self,
+        info: Info,
+        kind: OrganisationKind | None = strawberry.UNSET,
+        role: OrganisationRole | None = strawberry.UNSET,
+    ) -> list[Organisation]:
+        found = await info.context.reader.organisations()
+        wanted_kind, wanted_role = _given(kind), _given(role)
+        if wanted_kind is not None:
+            found = [o for o in found if o.kind == wanted_kind]
+        if wanted_role is not None:
+            roles = await info.context.reader.organisation_roles()
+            found = [o for o in found if wanted_role in roles.get(o.id, ())]
+        return [Organisation.from_record(o) for o in found]
 
     @resolver(description="One organisation, by id or name")
     async def organisation(self, info: Info, ref: Ref) -> Organisation | None:
@@ -152,10 +177,52 @@ class Query:
         "guidance it rests on"
     )
     async def compliance_issues(
-        self, info: Info, controller: OptionalRef = strawberry.UNSET, as_of: AsOf = strawberry.UNSET
+        self,
+        info: Info,
+        controller: OptionalRef = strawberry.UNSET,
+        as_of: AsOf = strawberry.UNSET,
+        severity: ComplianceSeverity | None = strawberry.UNSET,
+        rule: Annotated[
+            str | None, strawberry.argument(description="Only this rule's, by its id")
+        ] = strawberry.UNSET,
     ) -> list[ComplianceIssueType]:
         controller_id = await _resolve(info, RefKind.ORGANISATION, controller)
-        return await compliance_issues(info, controller_id, _given(as_of))
+        found = await compliance_issues(info, controller_id, _given(as_of))
+        wanted_severity, wanted_rule = _given(severity), _given(rule)
+        return [
+            issue
+            for issue in found
+            if (wanted_severity is None or issue.severity == wanted_severity)
+            and (wanted_rule is None or issue.rule_id == wanted_rule)
+        ]
+
+    @resolver(
+        description="Disclosures in force on `asOf` (theirs and their activity's validity), "
+        "by id: from an organisation, to an organisation, carrying a category or one below it"
+    )
+    async def disclosures(
+        self,
+        info: Info,
+        from_: Annotated[
+            str | None,
+            strawberry.argument(name="from", description="The discloser: id or name, any case"),
+        ] = strawberry.UNSET,
+        to: OptionalRef = strawberry.UNSET,
+        category: OptionalRef = strawberry.UNSET,
+        as_of: AsOf = strawberry.UNSET,
+    ) -> list[Disclosure]:
+        from_id, to_id, category_id = await asyncio.gather(
+            _resolve(info, RefKind.ORGANISATION, from_),
+            _resolve(info, RefKind.ORGANISATION, to),
+            _resolve(info, RefKind.DATA_CATEGORY, category),
+        )
+        question = DisclosureFilter(
+            as_of=_given(as_of) or info.context.today,
+            from_id=from_id,
+            to_id=to_id,
+            category_id=category_id,
+        )
+        return [Disclosure.from_record(d) for d in await info.context.reader.disclosures(question)]
 
     @resolver(
         description="A processor's sub-processors on `asOf`: its active engagements in force "

@@ -230,6 +230,26 @@ class RecipientRecord:
     paths: tuple[tuple[HopRecord, ...], ...]
 
 
+class OrganisationRole(StrEnum):
+    """A role an organisation plays somewhere in the register (roles live on relationships)."""
+
+    CONTROLLER = "controller"
+    JOINT_CONTROLLER = "joint-controller"
+    PROCESSOR = "processor"
+    SUB_PROCESSOR = "sub-processor"
+    RECIPIENT = "recipient"
+
+
+@dataclass(frozen=True)
+class DisclosureFilter:
+    """The `disclosures` question, with every reference already resolved to an id."""
+
+    as_of: dt.date
+    from_id: str | None = None
+    to_id: str | None = None
+    category_id: str | None = None
+
+
 @dataclass(frozen=True)
 class ActivityFilter:
     """The `activities` question, with every reference already resolved to an id."""

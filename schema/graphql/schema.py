@@ -12,15 +12,18 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.graphql.changes import ChangesQuery
+from schema.graphql.connection_fields import ConnectionsQuery
 from schema.graphql.document_cache import DocumentCache
 from schema.graphql.errors import ErrorCodes, log_errors
 from schema.graphql.mutation import Mutation
 from schema.graphql.query import Query
 from schema.graphql.scalars import DATE
 from schema.graphql.subscription import Subscription
+from schema.graphql.summary import SummaryQuery
 
-# The root query: the register's questions, and the change history (schema.graphql.changes).
-RootQuery = merge_types("Query", (Query, ChangesQuery))
+# The root query: the register's questions, their connections, the dashboard's aggregates,
+# and the change history (schema.graphql.changes).
+RootQuery = merge_types("Query", (Query, ConnectionsQuery, SummaryQuery, ChangesQuery))
 
 
 class RegistrySchema(strawberry.Schema):

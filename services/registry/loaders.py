@@ -17,14 +17,18 @@ from strawberry.dataloader import DataLoader
 from graph import objections
 from graph.database import Database
 from graph.read import activities, catalogue, engagements, lineage, organisations, refs
+from graph.read import changes as read_changes
 from graph.to_document import GraphDocumentLoader
 from schema.access.policy import PublicReads
 from schema.graphql.context import Loaders, RegistryContext
 from schema.graphql.records import (
     ActivityFilter,
     ActivityRecord,
+    DisclosureFilter,
+    DisclosureRecord,
     EngagementRecord,
     OrganisationRecord,
+    OrganisationRole,
     RecipientRecord,
     RecipientsQuestion,
     RefKind,
@@ -115,11 +119,12 @@ class GraphReader:
         self._activities = _by_id(activities.activities_by_id, db)
         self._engagements = _by_id(engagements.engagements_by_id, db)
         self._systems = _by_id(organisations.systems_by_id, db)
+        self._disclosures = _by_id(activities.disclosures_by_id, db)
         data = _Once(lambda: catalogue.reference_data(db))
         self.loaders = Loaders(
             organisations=self._organisations,
             activities=self._activities,
-            disclosures=_by_id(activities.disclosures_by_id, db),
+            disclosures=self._disclosures,
             activity_disclosures=_lists(activities.disclosures_of_activities, db),
             engagements=self._engagements,
             categories=_Catalogue(data, lambda d: d.categories),
@@ -167,6 +172,17 @@ class GraphReader:
         found = await engagements.in_force(self._db, processor_id, as_of)
         self._engagements.prime_many({e.id: e for e in found})
         return found
+
+    async def organisation_roles(self) -> dict[str, frozenset[OrganisationRole]]:
+        return await organisations.organisation_roles(self._db)
+
+    async def disclosures(self, question: DisclosureFilter) -> list[DisclosureRecord]:
+        found = await activities.find_disclosures(self._db, question)
+        self._disclosures.prime_many({d.id: d for d in found})
+        return found
+
+    async def changes_per_month(self, controller_id: str | None) -> list[tuple[str, int]]:
+        return await read_changes.changes_per_month(self._db, controller_id)
 
 
 def _settings(request: Any) -> RegistrySettings | None:

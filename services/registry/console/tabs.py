@@ -52,20 +52,21 @@ query WhoReceivesSafeguardingData {
 
 SHARED_WITH = Tab(
     """\
-# What do we share with an organisation, in which activity, and in which role does it receive
-# it (controller or processor)? Look for it among the recipients below.
+# What do we share with an organisation: in which activity, which data, under which legal
+# basis, and in which role it receives it (as a controller itself, or as our processor)?
 query WhatWeShareWith {
-  activities(controller: "allestree-woodlands", asOf: "2022-06-01") {
-    name
-    disclosures {
-      to { id name }
+  organisation(ref: "derby-city-council") { name kind }
+  disclosuresConnection(to: "derby-city-council", asOf: "2022-06-01") {
+    totalCount
+    nodes {
+      activity { name }
+      from { name }
       kind
       recipientRole
       categories { name special criminalOffence }
       legalBases { title article }
       condition
     }
-    processors { organisation { id name } }
   }
 }
 """
@@ -107,10 +108,15 @@ query SubProcessorsOnADay {
 
 GAPS = Tab(
     """\
-# The gaps in our record on a day (leave out asOf for today).
+# The gaps in our record today, by rule; `severity: ERROR` or `rule: "..."` narrows them.
 query GapsInOurRecord {
-  complianceIssues(controller: "allestree-woodlands") {
-    severity ruleId entityKind entityId message reference
+  registerSummary(controller: "allestree-woodlands") {
+    issues
+    issuesBySeverity { key count }
+  }
+  complianceIssuesConnection(controller: "allestree-woodlands") {
+    totalCount
+    nodes { severity ruleId entityKind entityId message reference }
   }
 }
 """
