@@ -44,7 +44,7 @@ async def test_connections_take_their_list_fields_arguments(
     example: Database, data: GraphQL
 ) -> None:
     listed = await data(
-        "query($d: Date) { activities(controller: \"allestree-woodlands\", asOf: $d) { id } }",
+        'query($d: Date) { activities(controller: "allestree-woodlands", asOf: $d) { id } }',
         d=DAY,
     )
     paged = await _pages(
@@ -80,7 +80,8 @@ async def test_compliance_issues_by_severity_and_rule(example: Database, data: G
     assert len(errors["complianceIssues"]) == sum(1 for i in every if i["severity"] == "ERROR")
     rule = every[0]["ruleId"]
     one_rule = await data(
-        "query($r: String) { complianceIssuesConnection(rule: $r) { totalCount nodes { ruleId } } }",
+        "query($r: String) { complianceIssuesConnection(rule: $r) "
+        "{ totalCount nodes { ruleId } } }",
         r=rule,
     )
     found = one_rule["complianceIssuesConnection"]
