@@ -72,14 +72,17 @@ DETACH DELETE s
 RETURN email
 """
 
+# An address matches in any case (the domain is kept in lower case, the local part as given).
 _BY_EMAIL = f"""
-MATCH (s:Subscriber {{email: $email}})
+MATCH (s:Subscriber)
+WHERE toLower(s.email) = toLower($email)
 RETURN {_SUBSCRIBER} AS subscriber
 ORDER BY s.processor
 """
 
 _ERASE = """
-MATCH (s:Subscriber {email: $email})
+MATCH (s:Subscriber)
+WHERE toLower(s.email) = toLower($email)
 OPTIONAL MATCH (m:MailMessage)-[:TO]->(s)
 WITH collect(DISTINCT s) AS subscribers, collect(DISTINCT m) AS waiting
 FOREACH (m IN waiting | DETACH DELETE m)

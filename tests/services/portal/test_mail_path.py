@@ -7,7 +7,11 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
 from typing import Any
@@ -302,3 +306,40 @@ async def test_an_objection_reaches_the_processors_dpo(
     text = message.get_body(preferencelist=("plain",))
     assert text is not None
     assert "No <stats>" in text.get_content()
+
+
+async def test_subscribers_export_and_erase(
+    portal_register: Database, http: httpx.AsyncClient, neo4j_settings: Any
+) -> None:
+    assert (await _subscribe(http, "Parent@School.Example")).status_code == 200
+    env = {
+        **os.environ,
+        "NEO4J_URI": neo4j_settings.uri,
+        "NEO4J_USER": neo4j_settings.user,
+        "NEO4J_PASSWORD": neo4j_settings.password.get_secret_value(),
+        "NEO4J_DATABASE": neo4j_settings.database,
+    }
+
+    def ropa(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "services.cli", "subscribers", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    exported = ropa("export", "parent@school.example")
+    assert exported.returncode == 0, exported.stderr
+    (kept,) = json.loads(exported.stdout)["subscriptions"]
+    assert kept["email"] == "Parent@school.example"
+    assert (kept["processor"], kept["confirmed"]) == ("portal-co", False)
+    shown = ropa("erase", "parent@school.example")
+    assert "would be erased; rerun with --yes" in shown.stdout
+    assert len(await portal_register.read(mail.by_email_in, "parent@school.example")) == 1
+    erased = ropa("erase", "parent@school.example", "--yes")
+    assert "erased 1 subscription(s)" in erased.stdout
+    assert await portal_register.read(mail.by_email_in, "parent@school.example") == []
+    assert await mail.waiting(portal_register) == 0
+    assert ropa("export", "not an address").returncode == 1
