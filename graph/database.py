@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Concatenate, ParamSpec, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
-from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
+from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired, TransientError
 
 from graph.settings import Neo4jSettings
-from schema.errors import DatabaseUnavailable
+from schema.errors import DatabaseAuthFailed, DatabaseUnavailable
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -54,6 +54,10 @@ def _unavailable_as_domain_error() -> Iterator[None]:
     """Connection failures become DatabaseUnavailable, the error the layers above expect."""
     try:
         yield
+    except AuthError as exc:
+        raise DatabaseAuthFailed(
+            f"Neo4j refused the user name or password ({exc.message})"
+        ) from exc
     except (ServiceUnavailable, SessionExpired, OSError) as exc:
         raise DatabaseUnavailable(f"Neo4j is unavailable: {exc}") from exc
     except TransientError as exc:

@@ -83,6 +83,12 @@ WITH n, collect(CASE WHEN r IS NULL THEN null
 RETURN n.key AS key, properties(n) AS props, links
 """
 
+_REGISTERS = """
+MATCH (reg:Register)
+RETURN reg.id AS id
+ORDER BY id
+"""
+
 _DECLARING = """
 MATCH (reg:Register)-[:DECLARES]->(:Entity {key: $key})
 RETURN reg.id AS register
@@ -330,6 +336,15 @@ async def upsert_entities_in(
     if created and len(registers) > 1:
         await tx.run(_DECLARE, keys=created, registers=registers[1:])
     return plan
+
+
+async def _register_ids(tx: AsyncManagedTransaction) -> list[str]:
+    return [record["id"] async for record in await tx.run(_REGISTERS)]
+
+
+async def register_ids(db: Database) -> list[str]:
+    """The ids of the registers the graph holds (none in an empty database)."""
+    return await db.read(_register_ids)
 
 
 async def plan(db: Database, register: str, desired: list[m.Entity]) -> Plan:

@@ -57,6 +57,10 @@ class DatabaseUnavailable(RopaError):
     code = "DATABASE_UNAVAILABLE"
 
 
+class DatabaseAuthFailed(DatabaseUnavailable):
+    """Neo4j refused the configured user name or password (to API clients: unavailable)."""
+
+
 class MigrationsPending(RopaError):
     """The database has not had every migration applied."""
 

@@ -24,9 +24,52 @@ class LocalNeo4jError(RuntimeError):
     """The local Neo4j server could not be fetched or started."""
 
 
+class PrerequisiteMissing(LocalNeo4jError):
+    """A program the server needs (java, mvn) is not installed."""
+
+
+class PortInUse(LocalNeo4jError):
+    """Something already listens on the port the server would take."""
+
+
+class PasswordRefused(LocalNeo4jError):
+    """The server's database was created with another password than the one given."""
+
+
 def default_cache_dir() -> Path:
     """The git-ignored cache: ROPA_CACHE_DIR, else `.cache` in the current project."""
     return Path(os.environ.get("ROPA_CACHE_DIR", Path.cwd() / ".cache")).resolve()
+
+
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could not listen on host:port now (the test uvicorn and Neo4j make)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As servers do: a port that only has connections in TIME_WAIT is free to listen on.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+        return False
+
+
+def java_executable() -> str:
+    """The `java` that starts Neo4j: $JAVA_HOME/bin/java, else the one on PATH."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home:
+        java = Path(java_home) / "bin" / "java"
+        if not java.is_file():
+            raise PrerequisiteMissing(
+                f"JAVA_HOME={java_home} has no bin/java; Neo4j 5.26 needs Java 17 or 21"
+            )
+        return str(java)
+    found = shutil.which("java")
+    if found is None:
+        raise PrerequisiteMissing(
+            "`java` is not on PATH; Neo4j 5.26 needs Java 17 or 21 "
+            "(apt-get install openjdk-17-jre-headless, or set JAVA_HOME)"
+        )
+    return found
 
 
 def free_port() -> int:
@@ -47,11 +90,13 @@ def ensure_installed(cache_dir: Path, version: str = NEO4J_VERSION) -> Path:
     marker = lib / ".complete"
     if marker.exists():
         return lib
+    java_executable()
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise LocalNeo4jError("`mvn` is not on PATH; install Maven (apt-get install maven)")
-    if shutil.which("java") is None:
-        raise LocalNeo4jError("`java` is not on PATH; Neo4j 5.26 needs Java 17 or 21")
+        raise PrerequisiteMissing(
+            "`mvn` is not on PATH, and Neo4j's jars are not in the cache yet; "
+            "install Maven (apt-get install maven)"
+        )
     staging = lib.with_name("lib.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -146,11 +191,14 @@ class LocalNeo4j:
         )
         return conf
 
+    @property
+    def port_file(self) -> Path:
+        """Where the server's Bolt port is kept, so that clients in other shells find it."""
+        return self.home / "port"
+
     def _java(self) -> list[str]:
-        java_home = os.environ.get("JAVA_HOME")
-        java = str(Path(java_home) / "bin" / "java") if java_home else "java"
         return [
-            java,
+            java_executable(),
             f"-Xms{self.heap}",
             f"-Xmx{self.heap}",
             "-XX:+UseG1GC",
@@ -162,6 +210,12 @@ class LocalNeo4j:
 
     def start(self) -> str:
         """Fetch if needed, start the server, wait until Bolt answers; return the password."""
+        java_executable()
+        if port_taken(self.port):
+            raise PortInUse(
+                f"port {self.port} on 127.0.0.1 is already in use; set NEO4J_PORT to another port, "
+                "or set NEO4J_URI to use the server that listens there"
+            )
         lib = ensure_installed(self.cache_dir, self.version)
         for sub in ("data", "logs", "run", "plugins"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
@@ -189,11 +243,7 @@ class LocalNeo4j:
                 raise LocalNeo4jError(
                     f"setting the initial password failed:\n{proc.stderr[-2000:]}"
                 )
-        if _port_open(self.port):
-            raise LocalNeo4jError(
-                f"port {self.port} on 127.0.0.1 is already in use; set NEO4J_PORT to another port, "
-                "or set NEO4J_URI to use the server that listens there"
-            )
+        self.port_file.write_text(f"{self.port}\n")
         console = open(self.home / "logs" / "console.log", "ab")  # noqa: SIM115 - owned by the child
         _say(f"starting Neo4j {self.version} on {self.uri} (home {self.home})")
         self._process = subprocess.Popen(
@@ -224,7 +274,7 @@ class LocalNeo4j:
                     f"Neo4j exited with code {self._process.returncode} while starting.\n"
                     + self.log_tail()
                 )
-            if _port_open(self.port) and _bolt_answers(self.uri, password):
+            if _port_open(self.port) and self._bolt_answers(password):
                 _say(f"Bolt answers on {self.uri} after {time.monotonic() - started:.1f} s")
                 return
             time.sleep(0.5)
@@ -233,6 +283,21 @@ class LocalNeo4j:
             f"Neo4j did not answer on {self.uri} within {self.startup_timeout:.0f} s.\n"
             + self.log_tail()
         )
+
+    def _bolt_answers(self, password: str) -> bool:
+        from neo4j.exceptions import AuthError
+
+        try:
+            return _bolt_answers(self.uri, password)
+        except AuthError:
+            # Retrying would only lock the account: the data was made with another password.
+            self.stop()
+            raise PasswordRefused(
+                f"Neo4j in {self.home} refused the password "
+                + ("in NEO4J_PASSWORD" if self.password else f"in {self.home / 'password'}")
+                + "; its database was created with another one. Give that one in NEO4J_PASSWORD, "
+                "or start from an empty database with `ropa dev --fresh`"
+            ) from None
 
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of Neo4j's log and console, for error messages."""
@@ -280,11 +345,13 @@ def _port_open(port: int) -> bool:
 
 def _bolt_answers(uri: str, password: str) -> bool:
     from neo4j import GraphDatabase
-    from neo4j.exceptions import Neo4jError, ServiceUnavailable
+    from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
     try:
         with GraphDatabase.driver(uri, auth=("neo4j", password)) as driver:
             driver.verify_connectivity()
             return True
+    except AuthError:
+        raise
     except (ServiceUnavailable, Neo4jError, OSError):
         return False

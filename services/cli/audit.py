@@ -1,7 +1,7 @@
 """`ropa audit`: check the hash-chained change log, seal what predates it, export a register's log.
 
-Exit codes: 0 the chain holds (or the work is done), 3 Neo4j unreachable, 4 unknown register,
-5 the chain is broken (verify names the first bad sequence and why).
+Exit codes (services/cli/exit_codes.py): 0 the chain holds (or the work is done), 3 Neo4j
+unreachable, 4 unknown register, 5 the chain is broken (verify names the first bad sequence).
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import click
 from graph import audit as graph_audit
 from graph.database import Database
 from services.cli.database import run_db
+from services.cli.exit_codes import Exit
 from services.cli.settings import CliSettings
 
-EXIT_NOT_FOUND = 4
-EXIT_BROKEN = 5
 _PAGE = 1000
 
 
@@ -38,7 +37,7 @@ def verify() -> None:
     if result.broken is not None:
         _err(f"audit chain broken at {result.broken}")
         _err(f"the {result.checked} event(s) before it hold; {result.last} recorded in all")
-        sys.exit(EXIT_BROKEN)
+        sys.exit(Exit.AUDIT_BROKEN)
     click.echo(f"audit chain intact: {result.checked} event(s); head {result.head or '-'}")
 
 
@@ -106,5 +105,5 @@ def export_command(register_id: str, since: dt.datetime | None, fmt: str) -> Non
     written = run_db(CliSettings(), work)
     if written < 0:
         _err(f"error: no register '{register_id}' and no change recorded for one")
-        sys.exit(EXIT_NOT_FOUND)
+        sys.exit(Exit.NOT_FOUND)
     _err(f"register {register_id}: {written} event(s)")

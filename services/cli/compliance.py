@@ -6,7 +6,6 @@ it stood at the end of `--as-of` (default: today).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import sys
 from pathlib import Path
@@ -14,11 +13,11 @@ from pathlib import Path
 import click
 
 from graph import to_document
-from graph.database import open_database
+from graph.database import Database
 from schema.compliance.check import check as run_checks
 from schema.compliance.issues import Severity, has_errors
 from schema.document import RopaDocument
-from schema.errors import DatabaseUnavailable, DocumentInvalid, NotFound
+from schema.errors import DocumentInvalid, NotFound
 from schema.notice.compose import compose
 from schema.notice.model import Audience
 from schema.notice.render import NoticeFormat
@@ -27,12 +26,9 @@ from schema.ropa_export.formats import ExportFormat
 from schema.ropa_export.formats import render as render_export
 from schema.ropa_export.records import build_export
 from schema.validation import load_document
+from services.cli.database import run_db
+from services.cli.exit_codes import Exit
 from services.cli.settings import CliSettings
-
-EXIT_GAPS = 1
-EXIT_INVALID = 1
-EXIT_UNAVAILABLE = 3
-EXIT_NOT_FOUND = 4
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -52,29 +48,23 @@ def _from_file(path: Path, controller: str | None) -> RopaDocument:
         for line in exc.render():
             _err(line)
         _err(f"{path}: invalid, {len(exc.problems)} problem(s)")
-        sys.exit(EXIT_INVALID)
+        sys.exit(Exit.INVALID)
     return to_document.for_controller(doc, controller) if controller else doc
 
 
 def _from_graph(controller: str | None, as_of: dt.date | None) -> RopaDocument:
-    settings = CliSettings()
-
-    async def read() -> RopaDocument:
-        async with open_database(settings.neo4j()) as db:
-            return await to_document.controller_document(db, controller, as_of)
+    async def read(db: Database) -> RopaDocument:
+        return await to_document.controller_document(db, controller, as_of)
 
     try:
-        return asyncio.run(read())
-    except DatabaseUnavailable as exc:
-        _err(f"error: {exc} (NEO4J_URI={settings.neo4j_uri})")
-        sys.exit(EXIT_UNAVAILABLE)
+        return run_db(CliSettings(), read)
     except (NotFound, to_document.ControllerAmbiguous) as exc:
         _err(f"error: {exc}")
-        sys.exit(EXIT_NOT_FOUND)
+        sys.exit(Exit.NOT_FOUND)
     except DocumentInvalid as exc:
         for line in exc.render():
             _err(line)
-        sys.exit(EXIT_INVALID)
+        sys.exit(Exit.INVALID)
 
 
 def _document(file: Path | None, controller: str | None, as_of: dt.date | None) -> RopaDocument:
@@ -118,7 +108,7 @@ def check(
         f"{source}: {errors} error(s), {len(issues) - errors} warning(s) on {when.isoformat()}"
     )
     if has_errors(issues):
-        sys.exit(EXIT_GAPS)
+        sys.exit(Exit.INVALID)
 
 
 @click.command()
@@ -147,7 +137,7 @@ def export(
         record = build_export(doc, day or dt.date.today(), controller)
     except NotFound as exc:
         _err(f"error: {exc}")
-        sys.exit(EXIT_NOT_FOUND)
+        sys.exit(Exit.NOT_FOUND)
     _write(render_export(record, ExportFormat(fmt)), output)
 
 
@@ -173,5 +163,5 @@ def notice(
         written = compose(doc, controller, Audience(audience), day or dt.date.today())
     except NotFound as exc:
         _err(f"error: {exc}")
-        sys.exit(EXIT_NOT_FOUND)
+        sys.exit(Exit.NOT_FOUND)
     _write(render_notice(written, NoticeFormat(fmt)).encode("utf-8"), output)

@@ -1,4 +1,4 @@
-"""Running a piece of CLI work against Neo4j, with an unreachable server as a clean exit."""
+"""Running a command's work against Neo4j, with the connection failures as one clear line each."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from typing import TypeVar
 import click
 
 from graph.database import Database, open_database
-from schema.errors import DatabaseUnavailable
+from schema.errors import DatabaseAuthFailed, DatabaseUnavailable
+from services.cli.exit_codes import Exit
 from services.cli.settings import CliSettings
 
 T = TypeVar("T")
 
-EXIT_UNAVAILABLE = 3
-
 
 def run_db(settings: CliSettings, work: Callable[[Database], Awaitable[T]]) -> T:
-    """`work(db)` on the configured database; exit 3 with a message when Neo4j is unreachable."""
+    """Run `work` with a Database; exit with Exit.AUTH_FAILED or Exit.UNAVAILABLE, and a line
+    naming the server, when Neo4j refuses the credentials or cannot be reached."""
 
     async def main() -> T:
         async with open_database(settings.neo4j()) as db:
@@ -27,6 +27,11 @@ def run_db(settings: CliSettings, work: Callable[[Database], Awaitable[T]]) -> T
 
     try:
         return asyncio.run(main())
+    except DatabaseAuthFailed as exc:
+        click.echo(
+            f"error: {exc}; set NEO4J_USER and NEO4J_PASSWORD. Neo4j: {settings.where()}", err=True
+        )
+        sys.exit(Exit.AUTH_FAILED)
     except DatabaseUnavailable as exc:
-        click.echo(f"error: {exc} (NEO4J_URI={settings.neo4j_uri})", err=True)
-        sys.exit(EXIT_UNAVAILABLE)
+        click.echo(f"error: {exc}. Neo4j: {settings.where()}", err=True)
+        sys.exit(Exit.UNAVAILABLE)

@@ -20,13 +20,23 @@ import httpx
 
 from graph import from_document, migrate, register
 from graph.database import open_database
-from graph.neo4j_server import LocalNeo4j, LocalNeo4jError, default_cache_dir
+from graph.neo4j_server import (
+    LocalNeo4j,
+    LocalNeo4jError,
+    PasswordRefused,
+    PortInUse,
+    PrerequisiteMissing,
+    java_executable,
+    port_taken,
+)
 from graph.settings import Neo4jSettings
 from schema.access.principal import Role
 from schema.access.tokens import hash_token
-from schema.errors import DatabaseUnavailable, DocumentInvalid
+from schema.errors import DatabaseAuthFailed, DatabaseUnavailable, DocumentInvalid
 from schema.validation import load_document
-from services.cli.settings import CliSettings
+from services.cli.exit_codes import Exit
+from services.cli.plan_lines import describe, summary
+from services.cli.settings import CliSettings, dev_neo4j_home
 
 # Services are started as `ropa serve NAME` child processes once their package exists.
 _SERVICES = {"registry": "services.registry", "notifier": "services.notifier"}
@@ -37,6 +47,10 @@ def _say(message: str) -> None:
 
 
 class _Stop(Exception):
+    pass
+
+
+class _ServiceFailed(Exception):
     pass
 
 
@@ -59,13 +73,27 @@ async def _prepare(settings: Neo4jSettings, example: Path | None, actor: str) ->
         if example is None:
             return
         doc = load_document(example)
-        plan = await register.apply(
-            db, doc.register_info.id, from_document.entities(doc), actor, progress=_say
-        )
+        entities = from_document.entities(doc)
+        register_id = doc.register_info.id
+        present = await register.register_ids(db)
+        if not present:
+            loaded = await register.apply(db, register_id, entities, actor, progress=_say)
+            _say(
+                f"example {example}: loaded into the empty database ({len(loaded.changes)} changes)"
+            )
+            return
+        # The database holds someone's work: show how it differs from the example, change nothing.
+        plan = await register.plan(db, register_id, entities)
+        if plan.empty:
+            _say(f"register {register_id} matches {example}")
+            return
         _say(
-            f"example {example}: "
-            + (f"{len(plan.changes)} changes applied" if not plan.empty else "already loaded")
+            f"register {register_id} differs from {example} ({summary(plan)} to match it); "
+            "left as it is. `ropa apply` the example to match it, or `ropa dev --fresh` to start "
+            "from an empty database:"
         )
+        for change in plan.changes:
+            _say(f"  {describe(change)}")
 
 
 def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
@@ -75,15 +103,24 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
     started = time.monotonic()
     server: LocalNeo4j | None = None
     children: list[_Child] = []
+    ports = {"registry": settings.ropa_registry_port, "notifier": settings.ropa_notifier_port}
     try:
+        # Everything that can be found out before starting anything is, so that a stack that
+        # cannot come up says why in its first second.
+        wanted = dict(ports) if settings.neo4j_uri else {"neo4j": settings.dev_port, **ports}
+        _check_ports(wanted)
         if settings.neo4j_uri:
             neo4j = settings.neo4j()
             _say(f"using the Neo4j at NEO4J_URI={neo4j.uri}; starting none")
+            if fresh:
+                _say("--fresh empties only the stack's own Neo4j; NEO4J_URI's is left as it is")
         else:
+            java_executable()
+            secret = settings.neo4j_password
             server = LocalNeo4j(
-                home=default_cache_dir() / "dev-neo4j",
-                port=settings.neo4j_port,
-                password=settings.neo4j_password.get_secret_value() or None,
+                home=dev_neo4j_home(),
+                port=settings.dev_port,
+                password=(secret.get_secret_value() or None) if secret is not None else None,
             )
             if fresh:
                 server.wipe()
@@ -102,7 +139,6 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
             "ROPA_ENV": os.environ.get("ROPA_ENV", "development"),
             "ROPA_TOKENS": dev_tokens(token, os.environ.get("ROPA_TOKENS")),
         }
-        ports = {"registry": settings.ropa_registry_port, "notifier": settings.ropa_notifier_port}
         for name, module in _SERVICES.items():
             if importlib.util.find_spec(module) is None:
                 continue
@@ -131,18 +167,30 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
             for child in children:
                 if child.process.poll() is not None:
                     _say(f"{child.name} exited with code {child.process.returncode}; stopping")
-                    return 1
+                    return Exit.SERVICE_FAILED
             time.sleep(0.5)
     except _Stop as stop:
         _say(f"{stop.args[0]}: stopping")
-        return 0
+        return Exit.OK
+    except PortInUse as exc:
+        _say(f"error: {exc}")
+        return Exit.PORT_IN_USE
+    except PrerequisiteMissing as exc:
+        _say(f"error: {exc}")
+        return Exit.MISSING_PREREQUISITE
+    except (PasswordRefused, DatabaseAuthFailed) as exc:
+        _say(f"error: {exc}")
+        return Exit.AUTH_FAILED
     except (LocalNeo4jError, DatabaseUnavailable) as exc:
         _say(f"error: {exc}")
-        return 1
+        return Exit.UNAVAILABLE
+    except _ServiceFailed as exc:
+        _say(f"error: {exc}; stopping")
+        return Exit.SERVICE_FAILED
     except DocumentInvalid as exc:
         for line in exc.render():
             _say(line)
-        return 1
+        return Exit.INVALID
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -159,19 +207,37 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
         _say("stopped")
 
 
+def _check_ports(ports: dict[str, int]) -> None:
+    """Raise PortInUse naming every port of the stack that is taken, and its variable."""
+    variables = {
+        "neo4j": "NEO4J_PORT",
+        "registry": "ROPA_REGISTRY_PORT",
+        "notifier": "ROPA_NOTIFIER_PORT",
+    }
+    taken = [f"{name} {port}" for name, port in ports.items() if port_taken(port)]
+    if taken:
+        names = ", ".join(variables.get(name.split()[0], name) for name in taken)
+        raise PortInUse(
+            f"port(s) already in use on 127.0.0.1: {', '.join(taken)}; is another stack running? "
+            f"Stop it, or choose free ports with {names}"
+        )
+
+
 def _wait_healthy(child: _Child, timeout: float = 60.0) -> None:
     """Wait until the child answers /healthz, so the banner's addresses work when printed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.process.poll() is not None:
-            return  # the main loop reports the exit
+            raise _ServiceFailed(
+                f"{child.name} exited with code {child.process.returncode} while starting"
+            )
         try:
             if httpx.get(f"{child.url}/healthz", timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    _say(f"{child.name} did not answer {child.url}/healthz within {timeout:.0f} s")
+    raise _ServiceFailed(f"{child.name} did not answer {child.url}/healthz within {timeout:.0f} s")
 
 
 def _banner(
@@ -183,9 +249,13 @@ def _banner(
     lines = ["", "ROPA registry development stack is up:"]
     lines.append(f"  Neo4j (Bolt)     {neo4j.uri}  user {neo4j.user}")
     if server is not None:
+        password_file = server.home / "password"
+        lines.append(f"  Neo4j password   in {password_file}; logs in {server.home / 'logs'}")
         lines.append(
-            f"  Neo4j password   in {server.home / 'password'}; logs in {server.home / 'logs'}"
+            "  Other terminals: `ropa plan|apply|notice ...` find this Neo4j by themselves;"
         )
+        lines.append("    other tools reach it with")
+        lines.append(f'    export NEO4J_URI={neo4j.uri} NEO4J_PASSWORD="$(cat {password_file})"')
     for child in children:
         if child.name == "registry":
             lines.append(f"  GraphQL explorer {child.url}/graphql")
@@ -195,8 +265,17 @@ def _banner(
     if not children:
         lines.append("  (no HTTP services are built yet)")
     lines.extend(extra or [])
+    if not _allowed(os.environ.get("ROPA_WEBHOOK_ALLOW_LOOPBACK")):
+        lines.append(
+            "  Webhooks to 127.0.0.1/localhost are refused; for a local receiver start with"
+        )
+        lines.append("    ROPA_WEBHOOK_ALLOW_LOOPBACK=true make run")
     lines.append("Press Ctrl-C to stop everything.")
     click.echo("\n".join(lines), err=True)
+
+
+def _allowed(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 DEV_TOKEN_NAME = "dev-admin"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -13,11 +13,10 @@ from graph.database import Database
 from schema.errors import DocumentInvalid
 from schema.validation import load_document
 from services.cli.database import run_db
+from services.cli.exit_codes import Exit
+from services.cli.plan_lines import describe as _describe
+from services.cli.plan_lines import summary as _summary
 from services.cli.settings import CliSettings
-
-T = TypeVar("T")
-
-EXIT_INVALID = 1
 
 
 def _err(message: str) -> None:
@@ -31,7 +30,7 @@ def _load(path: Path) -> Any:
         for line in exc.render():
             _err(line)
         _err(f"{path}: invalid, {len(exc.problems)} problem(s); nothing was written")
-        sys.exit(EXIT_INVALID)
+        sys.exit(Exit.INVALID)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,22 +46,6 @@ def validate(file: Path) -> None:
     click.echo(
         f"{file}: valid ({len(doc.activities)} activities, {len(doc.flows)} flows, "
         f"{len(doc.engagements)} engagements)"
-    )
-
-
-def _describe(change: register.Change) -> str:
-    entity = change.entity
-    if change.op == "CREATED":
-        return f"+ create {entity.kind} {entity.id}"
-    if change.op == "DELETED":
-        return f"- remove {entity.kind} {entity.id}"
-    return f"~ change {entity.kind} {entity.id} ({', '.join(change.fields_changed())})"
-
-
-def _summary(plan: register.Plan) -> str:
-    return (
-        f"{len(plan.by_op('CREATED'))} to create, {len(plan.by_op('UPDATED'))} to change, "
-        f"{len(plan.by_op('DELETED'))} to remove"
     )
 
 
@@ -135,7 +118,7 @@ def schema_export(check: bool) -> None:
             click.echo(f"wrote {path}")
     if check and stale:
         _err("stale: " + ", ".join(str(p) for p in stale) + "; run `ropa schema export`")
-        sys.exit(1)
+        sys.exit(Exit.INVALID)
 
 
 @cli.command()

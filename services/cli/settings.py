@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph.neo4j_server import default_cache_dir
 from graph.settings import Neo4jSettings
+
+DEFAULT_BOLT_PORT = 7687
 
 
 def _default_actor() -> str:
@@ -17,16 +21,30 @@ def _default_actor() -> str:
         return "ropa-cli"
 
 
+def dev_neo4j_home() -> Path:
+    """The folder of the development stack's Neo4j (`make run`): data, password, port."""
+    return default_cache_dir() / "dev-neo4j"
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
 class CliSettings(BaseSettings):
-    """NEO4J_* for the database; NEO4J_URI unset means `ropa dev` starts a local server."""
+    """NEO4J_* for the database. With NEO4J_URI unset, the development stack's Neo4j: `ropa dev`
+    starts it, and the other commands find it by the port and password `ropa dev` keeps in
+    its folder (NEO4J_PORT and NEO4J_PASSWORD, when set, win)."""
 
     model_config = SettingsConfigDict(extra="ignore")
 
     neo4j_uri: str | None = None
     neo4j_user: str = "neo4j"
-    neo4j_password: SecretStr = SecretStr("")
+    neo4j_password: SecretStr | None = None
     neo4j_database: str = "neo4j"
-    neo4j_port: int = Field(default=7687, description="Bolt port of the local dev server")
+    neo4j_port: int | None = Field(default=None, description="Bolt port of the local dev server")
     ropa_actor: str = Field(default_factory=_default_actor)
     ropa_registry_port: int = 8000
     ropa_notifier_port: int = 8001
@@ -36,11 +54,44 @@ class CliSettings(BaseSettings):
         """Who the change events name as the author."""
         return self.ropa_actor
 
+    @property
+    def dev_port(self) -> int:
+        """The Bolt port `ropa dev` starts its Neo4j on."""
+        return self.neo4j_port or DEFAULT_BOLT_PORT
+
     def neo4j(self, uri: str | None = None, password: str | None = None) -> Neo4jSettings:
-        """Connection settings, optionally for a server `ropa dev` started itself."""
+        """Connection settings: NEO4J_URI's server, the development stack's, or (with `uri`) a
+        server `ropa dev` started itself."""
+        if password is not None:
+            secret = SecretStr(password)
+        elif self.neo4j_password is not None:
+            secret = self.neo4j_password
+        elif uri is None and not self.neo4j_uri:
+            secret = SecretStr(_read(dev_neo4j_home() / "password") or "")
+        else:
+            secret = SecretStr("")
         return Neo4jSettings(
-            uri=uri or self.neo4j_uri or "bolt://127.0.0.1:7687",
+            uri=uri or self.neo4j_uri or f"bolt://127.0.0.1:{self._dev_stack_port()}",
             user=self.neo4j_user,
-            password=SecretStr(password) if password is not None else self.neo4j_password,
+            password=secret,
             database=self.neo4j_database,
+        )
+
+    def _dev_stack_port(self) -> int:
+        if self.neo4j_port is not None:
+            return self.neo4j_port
+        recorded = _read(dev_neo4j_home() / "port")
+        return int(recorded) if recorded and recorded.isdigit() else DEFAULT_BOLT_PORT
+
+    def where(self) -> str:
+        """Which Neo4j the commands reach, and how they chose it, for error messages."""
+        if self.neo4j_uri:
+            return f"NEO4J_URI={self.neo4j_uri}"
+        uri = self.neo4j().uri
+        source = (
+            "NEO4J_PASSWORD" if self.neo4j_password is not None else "the stack's password file"
+        )
+        return (
+            f"{uri}, the development stack's Neo4j (NEO4J_URI is unset; password from {source} "
+            f"in {dev_neo4j_home()}); start it with `make run`, or set NEO4J_URI"
         )
