@@ -16,7 +16,7 @@ from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read.organisations import organisation
 from schema.change_requests import UnknownChangeEvent
-from schema.graphql.records import OrganisationRecord
+from schema.graphql.records import ChangeEntryRecord, OrganisationRecord
 
 _SEQUENCE_OF = "MATCH (c:ChangeEvent {id: $id}) RETURN c.sequence AS sequence"
 
@@ -184,3 +184,39 @@ async def _monthly(tx: AsyncManagedTransaction, /, controller: str | None) -> li
 async def changes_per_month(db: Database, controller: str | None) -> list[tuple[str, int]]:
     """(YYYY-MM, how many changes) for the controller's registers (or all), oldest first."""
     return await db.read(_monthly, controller)
+
+
+# The newest changes recorded in the registers a controller owns (all: null), newest first.
+_LATEST = """
+OPTIONAL MATCH (reg:Register)-[:OWNED_BY]->(:Organisation {id: $controller})
+WITH collect(reg.id) AS owned
+MATCH (c:ChangeEvent)
+WHERE $controller IS NULL OR any(r IN coalesce(c.registers, [c.register]) WHERE r IN owned)
+WITH c ORDER BY c.sequence DESC LIMIT $limit
+RETURN c.sequence AS sequence, toString(c.occurredAt) AS occurredAt, c.actor AS actor,
+       c.op AS op, c.entityType AS entityType, c.entityId AS entityId
+"""
+
+
+async def _latest(
+    tx: AsyncManagedTransaction, /, controller: str | None, limit: int
+) -> list[ChangeEntryRecord]:
+    result = await tx.run(_LATEST, controller=controller, limit=limit)
+    return [
+        ChangeEntryRecord(
+            sequence=record["sequence"],
+            occurred_at=record["occurredAt"],
+            actor=record["actor"],
+            op=record["op"],
+            entity_type=record["entityType"],
+            entity_id=record["entityId"],
+        )
+        async for record in result
+    ]
+
+
+async def latest_changes(
+    db: Database, controller: str | None, limit: int
+) -> list[ChangeEntryRecord]:
+    """The newest `limit` changes in the controller's registers (or all), newest first."""
+    return await db.read(_latest, controller, limit)

@@ -19,6 +19,7 @@ from schema.graphql.records import (
     ActivityFilter,
     ActivityRecord,
     CategoryRecord,
+    ChangeEntryRecord,
     DisclosureFilter,
     DisclosureRecord,
     EngagementRecord,
@@ -118,6 +119,12 @@ class Reader(Protocol):
 
     async def changes_per_month(self, controller_id: str | None) -> list[tuple[str, int]]:
         """(YYYY-MM, changes recorded) for the controller's registers (or all), oldest first."""
+        ...
+
+    async def latest_changes(
+        self, controller_id: str | None, limit: int
+    ) -> list[ChangeEntryRecord]:
+        """The newest `limit` changes in the controller's registers (or all), newest first."""
         ...
 
 

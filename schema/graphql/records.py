@@ -241,6 +241,18 @@ class OrganisationRole(StrEnum):
 
 
 @dataclass(frozen=True)
+class ChangeEntryRecord:
+    """One recorded change to the register, as the dashboard lists it."""
+
+    sequence: int
+    occurred_at: str
+    actor: str | None
+    op: str
+    entity_type: str
+    entity_id: str
+
+
+@dataclass(frozen=True)
 class DisclosureFilter:
     """The `disclosures` question, with every reference already resolved to an id."""
 

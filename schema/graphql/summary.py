@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from schema.access.policy import Forbidden
 from schema.compliance.check import check
 from schema.compliance.graphql_types import ComplianceDocuments, ComplianceEntityKind
 from schema.compliance.index import DocumentIndex
@@ -28,6 +29,7 @@ from schema.graphql.records import RefKind
 
 HORIZON_DAYS = 90
 TREND_MONTHS = 6
+LATEST = 10
 
 
 @strawberry.type(description="How many items share a key")
@@ -60,6 +62,18 @@ class UpcomingEvent:
     entity_kind: ComplianceEntityKind
     entity_id: str
     description: str
+
+
+@strawberry.type(description="One recorded change to the register")
+class ChangeEntry:
+    sequence: int
+    occurred_at: str = strawberry.field(description="When it was recorded (ISO 8601, UTC)")
+    actor: str | None = strawberry.field(
+        description="Who made it; null unless the caller may read the register's people"
+    )
+    op: str = strawberry.field(description="CREATED, UPDATED or DELETED")
+    entity_kind: str
+    entity_id: str
 
 
 @strawberry.type(description="A controller's record on a day, in figures")
@@ -96,6 +110,9 @@ class RegisterSummary:
     )
     changes_per_month: list[MonthCount] = strawberry.field(
         description="Changes recorded per month in the controller's registers"
+    )
+    latest_changes: list[ChangeEntry] = strawberry.field(
+        description="The newest changes recorded in the controller's registers, newest first"
     )
 
 
@@ -254,7 +271,8 @@ class SummaryQuery:
     @resolver(
         description="A controller's record on `asOf` (default today) in figures: counts, "
         "gaps by severity and rule, what comes up within `horizonDays` (default 90), and gaps "
-        "and changes per month over the last `months` (1 to 12, default 6)"
+        "and changes per month over the last `months` (1 to 12, default 6), and the `latest` "
+        "(0 to 100, default 10) changes; FORBIDDEN outside the caller's scope"
     )
     async def register_summary(
         self,
@@ -268,6 +286,7 @@ class SummaryQuery:
         ] = strawberry.UNSET,
         horizon_days: int | None = HORIZON_DAYS,
         months: int | None = TREND_MONTHS,
+        latest: int | None = LATEST,
     ) -> RegisterSummary:
         given: Any = None if controller in (None, strawberry.UNSET) else controller
         day: dt.date = info.context.today if as_of in (None, strawberry.UNSET) else as_of
@@ -280,13 +299,19 @@ class SummaryQuery:
         )
         documents = _documents(info)
         doc = await documents.controller_document(key, day)
-        owner = doc.register_info.owner
-        controller_id = key or owner
+        register = doc.register_info.id
+        scope = info.context.scope
+        if not scope.reads([register]):
+            raise Forbidden(f"register {register!r} is outside the caller's scope")
+        controller_id = key or doc.register_info.owner
         ends = month_ends(day, span)
-        gaps, changes = await asyncio.gather(
+        count = LATEST if latest is None else max(0, min(latest, 100))
+        gaps, changes, newest = await asyncio.gather(
             asyncio.gather(*(_gaps_then(documents, controller_id, end) for end in ends)),
             info.context.reader.changes_per_month(controller_id),
+            info.context.reader.latest_changes(controller_id, count),
         )
+        people = scope.reads_people([register])
         issues = check(doc, day)
         numbers = figures(doc, day)
         months_shown = {end.strftime("%Y-%m") for end in ends}
@@ -313,5 +338,16 @@ class SummaryQuery:
             ],
             changes_per_month=[
                 MonthCount(month=m, count=n) for m, n in changes if m in months_shown
+            ],
+            latest_changes=[
+                ChangeEntry(
+                    sequence=c.sequence,
+                    occurred_at=c.occurred_at,
+                    actor=c.actor if people else None,
+                    op=c.op,
+                    entity_kind=c.entity_type,
+                    entity_id=c.entity_id,
+                )
+                for c in newest
             ],
         )

@@ -25,6 +25,7 @@ from schema.graphql.context import Loaders, RegistryContext
 from schema.graphql.records import (
     ActivityFilter,
     ActivityRecord,
+    ChangeEntryRecord,
     DisclosureFilter,
     DisclosureRecord,
     EngagementRecord,
@@ -184,6 +185,11 @@ class GraphReader:
 
     async def changes_per_month(self, controller_id: str | None) -> list[tuple[str, int]]:
         return await read_changes.changes_per_month(self._db, controller_id)
+
+    async def latest_changes(
+        self, controller_id: str | None, limit: int
+    ) -> list[ChangeEntryRecord]:
+        return await read_changes.latest_changes(self._db, controller_id, limit)
 
 
 def _settings(request: Any) -> RegistrySettings | None:

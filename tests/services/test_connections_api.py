@@ -101,13 +101,13 @@ async def test_disclosures_to_an_organisation(example: Database, data: GraphQL) 
     assert {n["to"]["id"] for n in nodes} == {"derby-city-council"}
 
 
-async def test_the_summary_agrees_with_the_lists(example: Database, data: GraphQL) -> None:
-    found = await data(
+async def test_the_summary_agrees_with_the_lists(example: Database, as_dpo: GraphQL) -> None:
+    found = await as_dpo(
         "query($d: Date) { registerSummary(asOf: $d) { controllerId asOf activities issues "
         "issuesBySeverity { key count } issuesByRule { key count } specialCategoryFlows "
         "criminalOffenceFlows recipients subProcessors activitiesByLawfulBasis { key count } "
         "gapsPerMonth { month count } changesPerMonth { month count } "
-        "upcoming { date kind entityId } } "
+        "upcoming { date kind entityId } latestChanges { sequence actor op entityId } } "
         "activities(asOf: $d) { id } complianceIssues(asOf: $d) { ruleId severity } "
         'subProcessors(processor: "school-transition-limited", asOf: $d) { id } }',
         d=DAY,
@@ -126,3 +126,12 @@ async def test_the_summary_agrees_with_the_lists(example: Database, data: GraphQ
     assert [m["month"] for m in summary["gapsPerMonth"]][-1] == "2022-06"
     assert len(summary["gapsPerMonth"]) == 6
     assert all(u["date"] > DAY for u in summary["upcoming"])
+    latest = summary["latestChanges"]
+    assert latest
+    assert [c["sequence"] for c in latest] == sorted((c["sequence"] for c in latest), reverse=True)
+    assert {c["actor"] for c in latest} == {"tests"}
+
+
+async def test_the_summary_is_cut_to_scope(example: Database, graphql: GraphQL) -> None:
+    body = await graphql("{ registerSummary { issues } }")
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
