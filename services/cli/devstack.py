@@ -36,6 +36,12 @@ from schema.errors import DatabaseAuthFailed, DatabaseUnavailable, DocumentInval
 from schema.validation import load_document
 from services.cli.exit_codes import Exit
 from services.cli.plan_lines import describe, summary
+from services.cli.oidc_provider import (
+    DevProviderError,
+    DevSignIn,
+    missing_reason,
+    start_dev_sign_in,
+)
 from services.cli.settings import CliSettings, dev_neo4j_home
 
 # Services are started as `ropa serve NAME` child processes once their package exists.
@@ -65,13 +71,14 @@ class _Child:
     process: subprocess.Popen[bytes]
 
 
-async def _prepare(settings: Neo4jSettings, example: Path | None, actor: str) -> None:
+async def _prepare(settings: Neo4jSettings, example: Path | None, actor: str) -> str | None:
+    """Migrate, load the example into an empty database; the example's register id."""
     async with open_database(settings) as db:
         await db.ping()
         applied = await migrate.migrate(db, report=_say)
         _say(f"migrations: {len(applied)} applied" if applied else "migrations: up to date")
         if example is None:
-            return
+            return None
         doc = load_document(example)
         entities = from_document.entities(doc)
         register_id = doc.register_info.id
@@ -81,12 +88,12 @@ async def _prepare(settings: Neo4jSettings, example: Path | None, actor: str) ->
             _say(
                 f"example {example}: loaded into the empty database ({len(loaded.changes)} changes)"
             )
-            return
+            return register_id
         # The database holds someone's work: show how it differs from the example, change nothing.
         plan = await register.plan(db, register_id, entities)
         if plan.empty:
             _say(f"register {register_id} matches {example}")
-            return
+            return register_id
         _say(
             f"register {register_id} differs from {example} ({summary(plan)} to match it); "
             "left as it is. `ropa apply` the example to match it, or `ropa dev --fresh` to start "
@@ -94,6 +101,7 @@ async def _prepare(settings: Neo4jSettings, example: Path | None, actor: str) ->
         )
         for change in plan.changes:
             _say(f"  {describe(change)}")
+        return register_id
 
 
 def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
@@ -104,6 +112,7 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
     server: LocalNeo4j | None = None
     children: list[_Child] = []
     ports = {"registry": settings.ropa_registry_port, "notifier": settings.ropa_notifier_port}
+    signin: DevSignIn | None = None
     try:
         # Everything that can be found out before starting anything is, so that a stack that
         # cannot come up says why in its first second.
@@ -126,7 +135,7 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
                 server.wipe()
             password = server.start()
             neo4j = settings.neo4j(uri=server.uri, password=password)
-        asyncio.run(_prepare(neo4j, example, "ropa dev"))
+        register_id = asyncio.run(_prepare(neo4j, example, "ropa dev"))
         # The development admin token: ROPA_DEV_TOKEN, else a new one each run.
         token = os.environ.get("ROPA_DEV_TOKEN") or secrets.token_urlsafe(32)
         _say(f"database loaded {time.monotonic() - started:.1f} s after start")
@@ -139,6 +148,12 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
             "ROPA_ENV": os.environ.get("ROPA_ENV", "development"),
             "ROPA_TOKENS": dev_tokens(token, os.environ.get("ROPA_TOKENS")),
         }
+        registry_url = os.environ.get("ROPA_PUBLIC_URL") or (
+            f"http://127.0.0.1:{settings.ropa_registry_port}"
+        )
+        signin, signin_lines = _sign_in(registry_url, register_id)
+        if signin is not None:
+            env.update(signin.env)
         for name, module in _SERVICES.items():
             if importlib.util.find_spec(module) is None:
                 continue
@@ -161,7 +176,10 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
         for child in children:
             _wait_healthy(child)
         _banner(
-            neo4j, server, children, _token_lines(token, children, "ROPA_DEV_TOKEN" in os.environ)
+            neo4j,
+            server,
+            children,
+            signin_lines + _token_lines(token, children, "ROPA_DEV_TOKEN" in os.environ),
         )
         while True:
             for child in children:
@@ -202,9 +220,30 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
                 child.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.process.kill()
+        if signin is not None:
+            signin.provider.stop()
         if server is not None:
             server.stop()
         _say("stopped")
+
+
+def _sign_in(registry_url: str, register_id: str | None) -> tuple[DevSignIn | None, list[str]]:
+    """The development sign-in when Node is there (and no provider of one's own is set), with
+    its banner lines; else a line saying why there is none."""
+    if os.environ.get("ROPA_OIDC_ISSUER"):
+        issuer = os.environ["ROPA_OIDC_ISSUER"]
+        return None, [f"  Sign in          {registry_url}/auth/login  (through {issuer})"]
+    reason = missing_reason()
+    if reason is None:
+        home = dev_neo4j_home().parent / "dev-oidc"
+        try:
+            signin = start_dev_sign_in(home, registry_url, [register_id] if register_id else [])
+        except DevProviderError as exc:
+            reason = str(exc)
+        else:
+            return signin, signin.banner
+    _say(f"sign-in for people is off: {reason}")
+    return None, [f"  Sign-in          off ({reason}); use the token below"]
 
 
 def _check_ports(ports: dict[str, int]) -> None:

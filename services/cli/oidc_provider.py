@@ -8,6 +8,7 @@ client and its signing key live only as long as the process.
 from __future__ import annotations
 
 import json
+import secrets
 import select
 import shutil
 import subprocess
@@ -136,3 +137,54 @@ class DevProvider:
                 process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+@dataclass
+class DevSignIn:
+    """`ropa dev`'s sign-in: the running provider, the registry's settings for it, the accounts."""
+
+    provider: DevProvider
+    env: dict[str, str]
+    banner: list[str]
+
+
+def start_dev_sign_in(home: Path, registry_url: str, registers: list[str]) -> DevSignIn:
+    """Start the provider with a `dpo` account (dpo of `registers`) and an `admin` account, each
+    with a new password; the ROPA_OIDC_* settings that make the registry use it."""
+    password = secrets.token_urlsafe(9)
+    client = DevClient("ropa-dev", secrets.token_urlsafe(24), (f"{registry_url}/auth/callback",))
+    users = [
+        DevUser("admin", password, "dev-admin", {"name": "Dev Admin", "roles": ["ropa-admin"]})
+    ]
+    mappings: list[dict[str, Any]] = [{"claim": "roles", "value": "ropa-admin", "role": "admin"}]
+    if registers:
+        users.append(
+            DevUser(
+                "dpo",
+                password,
+                "dev-dpo",
+                {"name": "Dev DPO", "email": "dpo@dev.invalid", "groups": ["ropa-dpo"]},
+            )
+        )
+        mappings.append({"group": "ropa-dpo", "role": "dpo", "registers": registers})
+    provider = DevProvider(home, client, tuple(users))
+    issuer = provider.start()
+    env = {
+        "ROPA_OIDC_ISSUER": issuer,
+        "ROPA_OIDC_CLIENT_ID": client.client_id,
+        "ROPA_OIDC_CLIENT_SECRET": client.client_secret,
+        "ROPA_OIDC_ROLE_MAPPINGS": json.dumps(mappings),
+        "ROPA_PUBLIC_URL": registry_url,
+        "ROPA_SESSION_SECRET": secrets.token_urlsafe(32),
+    }
+    accounts = ", ".join(
+        f"{u.login} ({'dpo of ' + ', '.join(registers) if u.login == 'dpo' else 'admin'})"
+        for u in users
+    )
+    banner = [
+        f"  Sign in          {registry_url}/auth/login  (who am I: {registry_url}/auth/me)",
+        f"                   as {accounts}; password {password}",
+        f"                   (a development OpenID provider at {issuer}; set ROPA_OIDC_ISSUER",
+        "                   and the other ROPA_OIDC_* to use your own instead)",
+    ]
+    return DevSignIn(provider, env, banner)

@@ -79,10 +79,38 @@ async def test_a_reader_session_may_not_change(
     assert "reason" not in body["errors"][0]["extensions"]
 
 
-async def test_a_get_query_needs_no_csrf_token(browser: httpx.AsyncClient) -> None:
-    await sign_in(browser, "rob")
+async def test_queries_need_no_csrf_token(
+    change_register: Database, browser: httpx.AsyncClient
+) -> None:
+    await sign_in(browser, "dana")
     response = await browser.get("/graphql", params={"query": "{ __typename }"})
     assert response.json() == {"data": {"__typename": "Query"}}
+    # Served as the person (webhooks need the dpo role), without the token.
+    body = await post(browser, "{ webhooks { id } }")
+    assert body == {"data": {"webhooks": []}}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # operationName picks the query; the document still holds a mutation.
+        {
+            "query": "query Q { __typename } " + ENGAGE.replace("mutation", "mutation M"),
+            "operationName": "Q",
+        },
+        [{"query": "{ __typename }"}, {"query": ENGAGE}],
+        {"query": "{ __typename"},
+    ],
+    ids=["mixed-document", "batch", "unparsable"],
+)
+async def test_a_body_that_may_change_state_needs_the_token(
+    change_register: Database, browser: httpx.AsyncClient, body: Any
+) -> None:
+    await sign_in(browser, "dana")
+    response = await browser.post("/graphql", json=body)
+    assert response.json()["errors"][0]["extensions"]["reason"] == "CSRF_TOKEN_MISSING"
+    form = await browser.post("/graphql", data={"query": "{ __typename }"})
+    assert form.json()["errors"][0]["extensions"]["reason"] == "CSRF_TOKEN_MISSING"
 
 
 async def test_sign_out_ends_the_session(browser: httpx.AsyncClient) -> None:
