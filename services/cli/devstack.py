@@ -35,13 +35,13 @@ from schema.access.tokens import hash_token
 from schema.errors import DatabaseAuthFailed, DatabaseUnavailable, DocumentInvalid
 from schema.validation import load_document
 from services.cli.exit_codes import Exit
-from services.cli.plan_lines import describe, summary
 from services.cli.oidc_provider import (
     DevProviderError,
     DevSignIn,
     missing_reason,
     start_dev_sign_in,
 )
+from services.cli.plan_lines import describe, summary
 from services.cli.settings import CliSettings, dev_neo4j_home
 
 # Services are started as `ropa serve NAME` child processes once their package exists.
