@@ -5,6 +5,9 @@
 (function () {
   const C = window.RopaConsole;
   const tabs = JSON.parse(document.getElementById("explorer-tabs").textContent);
+  // A link from another page (the dashboard's gaps) opens its query in a first tab.
+  const asked = new URLSearchParams(window.location.search).get("query");
+  if (asked) tabs.unshift({ query: asked });
   const http = new URL("/graphql", window.location.href);
   const ws = new URL(http);
   ws.protocol = http.protocol === "https:" ? "wss:" : "ws:";

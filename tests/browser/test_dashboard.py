@@ -1,0 +1,72 @@
+"""The dashboard in Chromium: the example's gaps and counts, as the API gives them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from playwright.async_api import expect
+
+from tests.browser.conftest import DPO_TOKEN, Visit
+
+DAY = "2022-06-01"
+
+
+def _api(url: str, query: str) -> dict[str, Any]:
+    response = httpx.post(
+        f"{url}/graphql",
+        json={"query": query},
+        headers={"authorization": f"Bearer {DPO_TOKEN}"},
+        timeout=60,
+    )
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def test_the_dashboard_shows_the_examples_gaps_and_counts(
+    visit: Visit, registry_url: str
+) -> None:
+    expected = _api(
+        registry_url,
+        f'{{ complianceIssues(controller: "allestree-woodlands", asOf: "{DAY}") '
+        f"{{ severity ruleId entityId }} "
+        f'activities(controller: "allestree-woodlands", asOf: "{DAY}") {{ id }} }}',
+    )
+    errors = sum(1 for i in expected["complianceIssues"] if i["severity"] == "ERROR")
+    warnings = len(expected["complianceIssues"]) - errors
+    assert expected["complianceIssues"]
+
+    page = visit.page
+    await page.goto(f"{registry_url}/?asOf={DAY}")
+    school = page.locator('article[data-controller="allestree-woodlands"]')
+    await expect(school.get_by_role("heading", name="Allestree Woodlands School")).to_be_visible(
+        timeout=30_000
+    )
+    await expect(school.locator('[data-figure="errors"] .figure')).to_have_text(str(errors))
+    await expect(school.locator('[data-figure="warnings"] .figure')).to_have_text(str(warnings))
+    await expect(school.locator('[data-figure="activities"] .figure')).to_have_text(
+        str(len(expected["activities"]))
+    )
+    gaps = school.get_by_role("table", name="gaps, errors first")
+    for issue in expected["complianceIssues"]:
+        await expect(gaps.get_by_text(issue["ruleId"], exact=True).first).to_be_visible()
+    first = expected["complianceIssues"][0]
+    link = gaps.get_by_role("link").filter(has_text=first["entityId"]).first
+    assert "/graphql?query=" in (await link.get_attribute("href") or "")
+    await expect(school.get_by_role("heading", name="What comes up next")).to_be_visible()
+    await expect(school.get_by_role("heading", name="Latest changes")).to_be_visible()
+    await expect(page.locator("#status")).to_contain_text(DAY)
+    await visit.screenshot("dashboard")
+    assert await visit.axe() == []
+    visit.assert_clean()
+
+
+async def test_the_dashboard_is_also_at_slash_dashboard(visit: Visit, registry_url: str) -> None:
+    page = visit.page
+    await page.goto(f"{registry_url}/dashboard")
+    await expect(page.get_by_role("heading", name="Compliance dashboard")).to_be_visible()
+    await expect(page.locator("#day")).to_have_value(await page.evaluate("RopaConsole.today()"))
+    await expect(page.locator("article.controller h2").first).to_be_visible(timeout=30_000)
+    visit.assert_clean()
