@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 import httpx
@@ -43,6 +44,9 @@ from services.cli.oidc_provider import (
 )
 from services.cli.plan_lines import describe, summary
 from services.cli.settings import CliSettings, dev_neo4j_home
+
+if TYPE_CHECKING:
+    from services.cli.mail_sink import MailSink
 
 # Services are started as `ropa serve NAME` child processes once their package exists.
 _SERVICES = {"registry": "services.registry", "notifier": "services.notifier"}
@@ -113,6 +117,7 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
     children: list[_Child] = []
     ports = {"registry": settings.ropa_registry_port, "notifier": settings.ropa_notifier_port}
     signin: DevSignIn | None = None
+    sink: MailSink | None = None
     try:
         # Everything that can be found out before starting anything is, so that a stack that
         # cannot come up says why in its first second.
@@ -154,6 +159,8 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
         signin, signin_lines = _sign_in(registry_url, register_id)
         if signin is not None:
             env.update(signin.env)
+        sink, mail_env = _mail(ports["registry"])
+        env.update(mail_env)
         for name, module in _SERVICES.items():
             if importlib.util.find_spec(module) is None:
                 continue
@@ -179,7 +186,9 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
             neo4j,
             server,
             children,
-            signin_lines + _token_lines(token, children, "ROPA_DEV_TOKEN" in os.environ),
+            signin_lines
+            + _token_lines(token, children, "ROPA_DEV_TOKEN" in os.environ)
+            + _mail_lines(sink),
         )
         while True:
             for child in children:
@@ -222,6 +231,8 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
                 child.process.kill()
         if signin is not None:
             signin.provider.stop()
+        if sink is not None:
+            sink.stop()
         if server is not None:
             server.stop()
         _say("stopped")
@@ -299,6 +310,7 @@ def _banner(
         if child.name == "registry":
             lines.append(f"  GraphQL explorer {child.url}/graphql")
             lines.append(f"  Atom feeds       {child.url}/feeds/subprocessors/<processor>.atom")
+            lines.append(f"  Portal           {child.url}/processors")
         else:
             lines.append(f"  {child.name:<16} {child.url}/healthz")
     if not children:
@@ -351,4 +363,43 @@ def _token_lines(token: str, children: list[_Child], chosen: bool) -> list[str]:
         f"    curl -s {registry.url}/graphql -H 'Authorization: Bearer {token}' \\",
         f"      -H 'Content-Type: application/json' -d '{query}'",
         '    in the explorer, Headers: {"Authorization": "Bearer <the token>"}',
+    ]
+
+
+def _mail(registry_port: int) -> tuple[MailSink | None, dict[str, str]]:
+    """The e-mail settings of the children: the caller's relay if ROPA_SMTP_HOST is set, else
+    a local SMTP sink; a link key kept in the cache, so links survive restarts."""
+    key_file = dev_neo4j_home().parent / "dev-secret-key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        key_file.chmod(0o600)
+    env = {
+        "ROPA_SECRET_KEY": os.environ.get("ROPA_SECRET_KEY")
+        or key_file.read_text(encoding="utf-8").strip(),
+        "ROPA_PUBLIC_URL": os.environ.get("ROPA_PUBLIC_URL", f"http://127.0.0.1:{registry_port}"),
+    }
+    if os.environ.get("ROPA_SMTP_HOST"):
+        return None, env
+    try:
+        from services.cli.mail_sink import MailSink
+    except ImportError:
+        _say("aiosmtpd is not installed (dev extras): no e-mail is sent")
+        return None, env
+    sink = MailSink(dev_neo4j_home().parent / "dev-mail").start()
+    env |= {
+        "ROPA_SMTP_HOST": "127.0.0.1",
+        "ROPA_SMTP_PORT": str(sink.port),
+        "ROPA_SMTP_STARTTLS": "false",
+    }
+    return sink, env
+
+
+def _mail_lines(sink: MailSink | None) -> list[str]:
+    if sink is None:
+        relay = os.environ.get("ROPA_SMTP_HOST")
+        return [f"  e-mail           through {relay}"] if relay else []
+    return [
+        f"  e-mail sink      smtp://127.0.0.1:{sink.port}; each message caught is kept in",
+        f"                   {sink.folder}/ as an .eml file (open it in a mail client, or cat it)",
     ]

@@ -147,7 +147,9 @@ class MailWorker:
         if not due:
             return 0
         events = await self._db.read(changes.events_by_id, [w.event for w in due if w.event])
-        names = await self._names(events)
+        names = await self._names(
+            events, [w.subscriber.processor_id for w in due if w.subscriber is not None]
+        )
         # A digest subscriber's due notices go as one message.
         groups: dict[str, list[mail.WaitingMail]] = defaultdict(list)
         for waiting in due:
@@ -174,8 +176,10 @@ class MailWorker:
             self.sent += 1
         return sent
 
-    async def _names(self, events: dict[str, changes.ChangeEvent]) -> dict[str, OrganisationRecord]:
-        ids: set[str] = set()
+    async def _names(
+        self, events: dict[str, changes.ChangeEvent], processors: list[str]
+    ) -> dict[str, OrganisationRecord]:
+        ids: set[str] = set(processors)
         for event in events.values():
             for snapshot in (event.before, event.after):
                 for link_type in ("ENGAGED_BY", "SUB_PROCESSOR"):

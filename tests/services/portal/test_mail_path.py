@@ -154,6 +154,7 @@ async def test_subscribe_confirm_notice_unsubscribe(
     confirmation = sink.messages[0]
     assert confirmation["To"] == "Office@school.example"
     assert "List-Unsubscribe" not in confirmation
+    assert confirmation["Subject"] == "Confirm: notices of Portal Co Ltd's sub-processors"
     (confirm_url,) = [u for u in _links(confirmation) if "/subscriptions/confirm" in u]
     path = urlsplit(confirm_url)
     confirm_path = f"{path.path}?{path.query}"
