@@ -943,3 +943,125 @@ def test_registry_and_notifier_share_the_webhook_target_policy(helm: Helm) -> No
             pod = render.one("Deployment", suffix)["spec"]["template"]["spec"]
             (main,) = [c for c in pod["containers"] if c["name"] in ("registry", "notifier")]
             assert env_of(main)["ROPA_WEBHOOK_ALLOW_PRIVATE"]["value"] == allow, suffix
+
+
+# Sign-in for people: its settings in plain env, its secrets only through a Secret.
+SIGN_IN_SETS = (
+    "signIn.enabled=true",
+    "signIn.issuer=https://login.microsoftonline.com/tenant-id/v2.0",
+    "signIn.clientId=ropa-registry",
+    "signIn.roleMappings[0].group=entra-group-object-id",
+    "signIn.roleMappings[0].role=dpo",
+    "signIn.roleMappings[0].registers[0]=allestree-woodlands",
+    "signIn.roleMappings[1].claim=roles",
+    "signIn.roleMappings[1].value=ROPA.Admin",
+    "signIn.roleMappings[1].role=admin",
+)
+CLIENT_SECRET = "Inline-Client-Secret-0815"
+SESSION_SECRET = "Inline-Session-Secret-0123456789-abcdefghij"
+
+
+def registry_container(manifests: list[Manifest]) -> Manifest:
+    render = Rendering("sign-in", manifests)
+    (container,) = render.one("Deployment", "-registry")["spec"]["template"]["spec"]["containers"]
+    found: Manifest = container
+    return found
+
+
+def test_sign_in_settings_reach_the_registry(helm: Helm) -> None:
+    manifests = helm.template(
+        sets=(
+            *SIGN_IN_SETS,
+            "signIn.publicUrl=https://ropa.example.org",
+            f"signIn.clientSecret={CLIENT_SECRET}",
+            f"signIn.sessionSecret={SESSION_SECRET}",
+        )
+    )
+    for manifest in manifests:
+        kubernetes_validate.validate(manifest, KUBE_VERSION, strict=True)
+    env = env_of(registry_container(manifests))
+    assert env["ROPA_OIDC_ISSUER"]["value"] == "https://login.microsoftonline.com/tenant-id/v2.0"
+    assert env["ROPA_OIDC_CLIENT_ID"]["value"] == "ropa-registry"
+    assert env["ROPA_PUBLIC_URL"]["value"] == "https://ropa.example.org"
+    assert env["ROPA_SESSION_LIFETIME"]["value"] == "28800"
+    assert json.loads(env["ROPA_OIDC_ROLE_MAPPINGS"]["value"]) == [
+        {"group": "entra-group-object-id", "role": "dpo", "registers": ["allestree-woodlands"]},
+        {"claim": "roles", "value": "ROPA.Admin", "role": "admin"},
+    ]
+    for name, key in (
+        ("ROPA_OIDC_CLIENT_SECRET", "client-secret"),
+        ("ROPA_SESSION_SECRET", "session-secret"),
+    ):
+        assert env[name]["valueFrom"]["secretKeyRef"] == {"name": "ropa-signin", "key": key}
+        assert "value" not in env[name]
+    secret = Rendering("sign-in", manifests).one("Secret", "-signin")
+    assert base64.b64decode(secret["data"]["client-secret"]).decode() == CLIENT_SECRET
+    assert base64.b64decode(secret["data"]["session-secret"]).decode() == SESSION_SECRET
+    # The clear secrets are nowhere but in that Secret: not in env, not in ConfigMaps.
+    for manifest in manifests:
+        if manifest["kind"] == "Secret":
+            continue
+        text = json.dumps(manifest)
+        assert CLIENT_SECRET not in text, manifest["metadata"]["name"]
+        assert SESSION_SECRET not in text, manifest["metadata"]["name"]
+    # The notifier signs no one in.
+    notifier = Rendering("sign-in", manifests).one("Deployment", "-notifier")
+    notifier_env = env_of(notifier["spec"]["template"]["spec"]["containers"][0])
+    assert not any(name.startswith(("ROPA_OIDC", "ROPA_SESSION")) for name in notifier_env)
+
+
+def test_sign_in_from_an_existing_secret(helm: Helm) -> None:
+    manifests = helm.template(
+        sets=(
+            *SIGN_IN_SETS,
+            "signIn.existingSecret=ropa-oidc",
+            "ingress.enabled=true",
+            "ingress.host=ropa.example.org",
+            "ingress.tls.enabled=true",
+            "ingress.tls.secretName=ropa-tls",
+        )
+    )
+    env = env_of(registry_container(manifests))
+    # The public URL follows the TLS ingress.
+    assert env["ROPA_PUBLIC_URL"]["value"] == "https://ropa.example.org"
+    assert env["ROPA_OIDC_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "ropa-oidc"
+    assert env["ROPA_SESSION_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "ropa-oidc"
+    assert not [m for m in manifests if m["metadata"]["name"].endswith("-signin")]
+
+
+def test_sign_in_session_secret_generated(helm: Helm) -> None:
+    manifests = helm.template(sets=(*SIGN_IN_SETS, "signIn.publicUrl=https://ropa.example.org"))
+    secret = Rendering("sign-in", manifests).one("Secret", "-signin")
+    assert len(base64.b64decode(secret["data"]["session-secret"])) == 48
+    # A public client (no secret): the registry authenticates with PKCE alone.
+    assert "client-secret" not in secret["data"]
+    assert "ROPA_OIDC_CLIENT_SECRET" not in env_of(registry_container(manifests))
+    # Without sign-in the registry gets none of it.
+    default = env_of(registry_container(helm.template()))
+    assert not any(name.startswith(("ROPA_OIDC", "ROPA_SESSION")) for name in default)
+
+
+@pytest.mark.parametrize(
+    ("sets", "fragment"),
+    [
+        (["signIn.enabled=true"], "signIn.issuer: Does not match pattern"),
+        ([*SIGN_IN_SETS, "signIn.issuer=http://idp.example.org"], "signIn.issuer: Does not"),
+        ([*SIGN_IN_SETS], "signIn.publicUrl is required"),
+        ([*SIGN_IN_SETS, "signIn.roleMappings[0].role=boss"], "roleMappings.0.role"),
+        ([*SIGN_IN_SETS, "signIn.roleMappings[1].registers[0]=x"], "roleMappings.1"),
+        ([*SIGN_IN_SETS, "signIn.sessionSecret=short"], "signIn.sessionSecret: Does not match"),
+        (
+            [
+                *SIGN_IN_SETS,
+                "signIn.publicUrl=https://a.b",
+                "signIn.existingSecret=s",
+                "signIn.clientSecret=c",
+            ],
+            "mutually exclusive",
+        ),
+    ],
+)
+def test_wrong_sign_in_value_fails_clearly(helm: Helm, sets: list[str], fragment: str) -> None:
+    with pytest.raises(HelmError) as caught:
+        helm.template(sets=sets)
+    assert fragment in str(caught.value), str(caught.value)

@@ -240,6 +240,53 @@ through secretKeyRef.
 {{- end -}}
 
 {{/* Consistency checks that JSON Schema cannot express. */}}
+{{/* The Secret holding the sign-in's client secret and session key. */}}
+{{- define "ropa.signIn.secretName" -}}
+{{- .Values.signIn.existingSecret | default (printf "%s-signin" (include "ropa.fullname" .)) -}}
+{{- end -}}
+
+{{/* Where browsers reach the registry: signIn.publicUrl, else https://<ingress.host>. */}}
+{{- define "ropa.signIn.publicUrl" -}}
+{{- if .Values.signIn.publicUrl -}}
+{{- .Values.signIn.publicUrl -}}
+{{- else if and .Values.ingress.enabled .Values.ingress.tls.enabled -}}
+{{- printf "https://%s" .Values.ingress.host -}}
+{{- else -}}
+{{- fail "signIn.publicUrl is required when signIn.enabled is true, unless ingress.enabled and ingress.tls.enabled give https://<ingress.host>" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The registry's sign-in environment (secrets by reference only). */}}
+{{- define "ropa.signIn.env" -}}
+{{- $secret := include "ropa.signIn.secretName" . -}}
+- name: ROPA_OIDC_ISSUER
+  value: {{ .Values.signIn.issuer | quote }}
+- name: ROPA_OIDC_CLIENT_ID
+  value: {{ .Values.signIn.clientId | quote }}
+- name: ROPA_OIDC_SCOPES
+  value: {{ .Values.signIn.scopes | quote }}
+- name: ROPA_OIDC_GROUPS_CLAIM
+  value: {{ .Values.signIn.groupsClaim | quote }}
+- name: ROPA_OIDC_ROLE_MAPPINGS
+  value: {{ .Values.signIn.roleMappings | toJson | quote }}
+- name: ROPA_SESSION_LIFETIME
+  value: {{ .Values.signIn.sessionLifetimeSeconds | quote }}
+- name: ROPA_PUBLIC_URL
+  value: {{ include "ropa.signIn.publicUrl" . | quote }}
+{{- if or .Values.signIn.existingSecret .Values.signIn.clientSecret }}
+- name: ROPA_OIDC_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ .Values.signIn.clientSecretKey }}
+{{- end }}
+- name: ROPA_SESSION_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ .Values.signIn.sessionSecretKey }}
+{{- end -}}
+
 {{- define "ropa.validate" -}}
 {{- $hpa := .Values.registry.autoscaling -}}
 {{- if and $hpa.enabled (gt (int $hpa.minReplicas) (int $hpa.maxReplicas)) -}}
@@ -253,6 +300,12 @@ through secretKeyRef.
 {{- end -}}
 {{- if and .Values.ropaDocument.enabled .Values.ropaDocument.content .Values.ropaDocument.existingConfigMap -}}
 {{- fail "ropaDocument.content and ropaDocument.existingConfigMap are mutually exclusive" -}}
+{{- end -}}
+{{- if and .Values.signIn.existingSecret (or .Values.signIn.clientSecret .Values.signIn.sessionSecret) -}}
+{{- fail "signIn.existingSecret and signIn.clientSecret/sessionSecret are mutually exclusive: keep the secrets in one place" -}}
+{{- end -}}
+{{- if .Values.signIn.enabled -}}
+{{- $_ := include "ropa.signIn.publicUrl" . -}}
 {{- end -}}
 {{- if and (eq .Values.neo4j.mode "internal") .Values.neo4j.internal.auth.password .Values.neo4j.internal.auth.existingSecret -}}
 {{- fail "neo4j.internal.auth.password and neo4j.internal.auth.existingSecret are mutually exclusive" -}}
