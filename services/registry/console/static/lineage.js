@@ -1,1 +1,204 @@
+// The lineage map: who receives a category of data from a controller on a day, drawn with
+// cytoscape (served by the registry). Organisations are nodes; each hop is an edge styled by
+// its kind and labelled with its legal bases and condition. Selecting one shows its details and
+// the query that produced them. The list below the map says the same in text.
+"use strict";
+(function () {
+  const C = window.RopaConsole;
+  const el = C.el;
 
+  const CHOICES = `query LineageChoices {
+  dataCategoriesConnection { nodes { id name special criminalOffence } }
+  organisationsConnection(role: CONTROLLER) { nodes { id name } }
+}`;
+  const RECIPIENTS = `query LineageMap($category: String!, $controller: String, $asOf: Date) {
+  recipients(category: $category, controller: $controller, asOf: $asOf) {
+    organisation { id name kind }
+    paths {
+      hops {
+        kind
+        from { id name kind }
+        to { id name kind }
+        activity { id name }
+        categories { name }
+        legalBases { title article kind }
+        condition
+        engagement { id purpose since until status }
+        disclosure { id recipientRole }
+      }
+    }
+  }
+}`;
+  const KIND_NAMES = {
+    DISCLOSURE: "disclosure",
+    SUB_PROCESSING: "sub-processing",
+    ONWARD_DISCLOSURE: "onward disclosure",
+  };
+
+  const form = document.getElementById("lineage-form");
+  const category = document.getElementById("category");
+  const controller = document.getElementById("controller");
+  const day = document.getElementById("day");
+  const status = document.getElementById("status");
+  const details = document.getElementById("details-body");
+  const queryBox = document.getElementById("query");
+  const list = document.getElementById("recipients-list");
+
+  const cy = window.cytoscape({
+    container: document.getElementById("map"),
+    wheelSensitivity: 0.3,
+    style: [
+      { selector: "node", style: {
+        label: "data(label)", "text-wrap": "wrap", "text-max-width": "140px", "font-size": 11,
+        "text-valign": "bottom", "text-margin-y": 4, color: "#1b1f24",
+        "background-color": "#14365c", width: 22, height: 22 } },
+      { selector: "node.controller", style: { "background-color": "#f5a623", shape: "round-rectangle", width: 30, height: 30 } },
+      { selector: "edge", style: {
+        width: 2, "curve-style": "bezier", "target-arrow-shape": "triangle",
+        label: "data(label)", "font-size": 10, "text-wrap": "wrap", "text-max-width": "160px",
+        "text-background-color": "#ffffff", "text-background-opacity": 0.85, color: "#1b1f24" } },
+      { selector: "edge.DISCLOSURE", style: { "line-color": "#0b5cad", "target-arrow-color": "#0b5cad" } },
+      { selector: "edge.SUB_PROCESSING", style: { "line-color": "#a4161a", "target-arrow-color": "#a4161a", "line-style": "dashed" } },
+      { selector: "edge.ONWARD_DISCLOSURE", style: { "line-color": "#1d6b32", "target-arrow-color": "#1d6b32", "line-style": "dotted" } },
+      { selector: ":selected", style: { "overlay-color": "#f5a623", "overlay-opacity": 0.35, "overlay-padding": 6 } },
+    ],
+  });
+  window.RopaLineage = { cy };
+
+  let lastQuery = "";
+
+  function bases(hop) {
+    return hop.legalBases.map((b) => (b.article ? "Art " + b.article : b.title));
+  }
+
+  // On the map an edge names only its UK GDPR Articles (the details name every basis).
+  const ARTICLES = ["ARTICLE_6", "ARTICLE_9", "ARTICLE_10"];
+  function edgeLabel(hop) {
+    const articles = hop.legalBases.filter((b) => ARTICLES.includes(b.kind) && b.article)
+      .map((b) => b.article);
+    return articles.join(", ") + (hop.condition ? " · conditional" : "");
+  }
+
+  function showDetails(target) {
+    const data = target.data();
+    details.textContent = "";
+    if (target.isNode()) {
+      details.append(el("strong", { text: data.name }), ` (${data.kind.toLowerCase().replace(/_/g, " ")})`);
+      const incoming = target.incomers("edge").map((e) => e.data());
+      if (incoming.length) {
+        details.append(el("p", { text: "Receives through:" }), el("ul", {}, incoming.map((e) =>
+          el("li", { text: `${KIND_NAMES[e.kind]} from ${e.fromName}${e.activity ? " in " + e.activity : ""}` }))));
+      }
+    } else {
+      const rows = [
+        ["Kind", KIND_NAMES[data.kind]],
+        ["From", data.fromName],
+        ["To", data.toName],
+        ["Activity", data.activity || "—"],
+        ["Categories", data.categories.join(", ") || "—"],
+        ["Legal bases", data.bases.join("; ") || "—"],
+        ["Condition", data.condition || "—"],
+      ];
+      if (data.engagement) {
+        const e = data.engagement;
+        rows.push(["Engagement", `${e.purpose || e.id}: ${e.since || "…"} to ${e.until || "…"} (${e.status})`]);
+      }
+      if (data.role) rows.push(["Receives as", data.role.toLowerCase()]);
+      details.append(el("dl", {}, rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])));
+    }
+    queryBox.textContent = lastQuery;
+  }
+
+  function draw(answer, variables) {
+    cy.elements().remove();
+    list.textContent = "";
+    const nodes = new Map();
+    const edges = new Map();
+    const addNode = (org, isController) => {
+      if (!nodes.has(org.id)) nodes.set(org.id, { data: { id: org.id, name: org.name, kind: org.kind, label: org.name }, classes: "" });
+      if (isController) nodes.get(org.id).classes = "controller";
+    };
+    for (const recipient of answer.recipients) {
+      for (const path of recipient.paths) {
+        path.hops.forEach((hop, i) => {
+          addNode(hop.from, i === 0);
+          addNode(hop.to, false);
+          const key = [hop.from.id, hop.to.id, hop.kind, hop.activity ? hop.activity.id : ""].join("|");
+          if (edges.has(key)) return;
+          const label = edgeLabel(hop);
+          edges.set(key, { data: {
+            id: "e" + edges.size, source: hop.from.id, target: hop.to.id, kind: hop.kind, label,
+            fromName: hop.from.name, toName: hop.to.name, activity: hop.activity && hop.activity.name,
+            categories: hop.categories.map((c) => c.name), bases: hop.legalBases.map((b) => b.title + (b.article ? ` (${b.article})` : "")),
+            condition: hop.condition, engagement: hop.engagement, role: hop.disclosure && hop.disclosure.recipientRole,
+          }, classes: hop.kind });
+        });
+      }
+    }
+    cy.add([...nodes.values(), ...edges.values()]);
+    cy.layout({ name: "breadthfirst", directed: true, roots: cy.nodes(".controller"), spacingFactor: 1.4, padding: 30 }).run();
+    lastQuery = RECIPIENTS + "\n\n# variables\n" + JSON.stringify(variables, null, 2);
+    queryBox.textContent = lastQuery;
+    for (const recipient of answer.recipients) {
+      const org = recipient.organisation;
+      const hops = recipient.paths.map((p) => p.hops.map((h) => `${KIND_NAMES[h.kind]} to ${h.to.name} (${bases(h).join(", ") || "no legal basis"})`).join(", then "));
+      const button = el("button", { type: "button", class: "linkish", text: org.name });
+      button.addEventListener("click", () => {
+        cy.elements().unselect();
+        const node = cy.getElementById(org.id);
+        node.select();
+        showDetails(node);
+      });
+      list.append(el("li", { "data-recipient": org.id }, [button, ": ", hops.join("; ")]));
+    }
+    const count = answer.recipients.length;
+    status.textContent = `${count} recipient(s) of ${variables.category} on ${variables.asOf}.`;
+  }
+
+  cy.on("tap", "node, edge", (event) => showDetails(event.target));
+
+  async function run() {
+    const variables = { category: category.value, controller: controller.value || null, asOf: day.value };
+    status.className = "status";
+    status.textContent = "Tracing " + variables.category + "…";
+    const url = new URL(window.location.href);
+    for (const [k, v] of Object.entries(variables)) {
+      if (v) url.searchParams.set(k, v); else url.searchParams.delete(k);
+    }
+    window.history.replaceState(null, "", url);
+    try {
+      draw(await C.graphql(RECIPIENTS, variables), variables);
+    } catch (error) {
+      status.className = "status failed";
+      status.textContent = "The map could not be drawn: " + error.message;
+    }
+  }
+
+  async function start() {
+    const params = new URLSearchParams(window.location.search);
+    day.value = params.get("asOf") || C.today();
+    try {
+      const choices = await C.graphql(CHOICES);
+      for (const c of choices.dataCategoriesConnection.nodes) {
+        category.append(el("option", { value: c.id, text: c.name + (c.special ? " (special)" : c.criminalOffence ? " (criminal offence)" : "") }));
+      }
+      controller.append(el("option", { value: "", text: "Every controller" }));
+      for (const o of choices.organisationsConnection.nodes) {
+        controller.append(el("option", { value: o.id, text: o.name }));
+      }
+      category.value = params.get("category") || "safeguarding";
+      if (!category.value && category.options.length) category.selectedIndex = 0;
+      controller.value = params.get("controller") || (choices.organisationsConnection.nodes[0] || { id: "" }).id;
+    } catch (error) {
+      status.className = "status failed";
+      status.textContent = "The register could not be read: " + error.message;
+      return;
+    }
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      run();
+    });
+    run();
+  }
+  start();
+})();
