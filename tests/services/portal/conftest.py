@@ -13,6 +13,9 @@ from graph import from_document, register
 from graph.database import Database
 from schema.validation import parse_document
 
+# The notifier tests' child-process fixture, for the kill -9 test of the mail worker.
+from tests.services.notifier.conftest import notifier_processes  # noqa: F401
+
 TODAY = dt.date.today()
 NOTICE_PERIOD = 30
 OBJECTION_WINDOW = 14
