@@ -88,6 +88,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
         connection_init_timeout=settings.connection_init_timeout,
         subscriptions_per_connection=settings.subscriptions_per_connection,
         allowed_origins=() if signin is None else (signin.origin,),
+        subscriber_queue_size=settings.subscriber_queue_size,
     )
     neo4j = settings.neo4j
     follower_config = FollowerConfig(

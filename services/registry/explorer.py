@@ -25,6 +25,7 @@ from services.registry.auth import principal_from_header, stale_session
 from services.registry.console.pages import explorer_page, has_sign_in
 from services.registry.follower import ChangeFollower
 from services.registry.loaders import build_context
+from services.registry.multiplex import MultiplexedTransportWSHandler, SubscriptionGroups
 from services.registry.subscriptions import share_organisations
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,11 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
     """POST (and GET) runs operations; a browser's GET opens the explorer with ready tabs.
 
     WebSockets on the same endpoint speak graphql-transport-ws only (the legacy `graphql-ws`
-    subprotocol is refused with 4406); see docs/subscriptions.md.
+    subprotocol is refused with 4406); see docs/subscriptions.md. Live subscriptions asking the
+    same thing share one execution (services.registry.multiplex).
     """
+
+    graphql_transport_ws_handler_class = MultiplexedTransportWSHandler
 
     def __init__(
         self,
@@ -47,6 +51,7 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
         connection_init_timeout: float = 10.0,
         subscriptions_per_connection: int = 20,
         allowed_origins: tuple[str, ...] = (),
+        subscriber_queue_size: int = 1000,
     ) -> None:
         # Strawberry refuses WebSocket handshakes from pages of another origin than the Host
         # (cross-site WebSocket hijacking); `allowed_origins` adds the public one behind a proxy.
@@ -58,6 +63,7 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
             max_subscriptions_per_connection=subscriptions_per_connection,
             allowed_origins=allowed_origins,
         )
+        self.subscription_groups = SubscriptionGroups(subscriber_queue_size)
 
     @property
     def graphql_ide_html(self) -> str:
