@@ -223,3 +223,17 @@ async def visit(browser: BrowserContext) -> AsyncIterator[Visit]:
         yield watched
     finally:
         await page.close()
+
+
+async def api(url: str, query: str) -> dict[str, Any]:
+    """Run an operation against the registry as the DPO token; its `data` (no errors)."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        response = await http.post(
+            f"{url}/graphql",
+            json={"query": query},
+            headers={"authorization": f"Bearer {DPO_TOKEN}"},
+        )
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data

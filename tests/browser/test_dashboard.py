@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
 from playwright.async_api import expect
 
-from tests.browser.conftest import DPO_TOKEN, Visit
+from tests.browser.conftest import Visit, api
 
 DAY = "2022-06-01"
-
-
-def _api(url: str, query: str) -> dict[str, Any]:
-    response = httpx.post(
-        f"{url}/graphql",
-        json={"query": query},
-        headers={"authorization": f"Bearer {DPO_TOKEN}"},
-        timeout=60,
-    )
-    body: dict[str, Any] = response.json()
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
 
 
 async def test_the_dashboard_shows_the_examples_gaps_and_counts(
     visit: Visit, registry_url: str
 ) -> None:
-    expected = _api(
+    expected = await api(
         registry_url,
         f'{{ complianceIssues(controller: "allestree-woodlands", asOf: "{DAY}") '
         f"{{ severity ruleId entityId }} "

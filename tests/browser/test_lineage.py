@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import httpx
 from playwright.async_api import expect
 
-from tests.browser.conftest import DPO_TOKEN, Visit
+from tests.browser.conftest import Visit, api
 
 DAY = "2022-06-01"
 
 
 async def test_the_map_draws_the_safeguarding_recipients(visit: Visit, registry_url: str) -> None:
-    answer = httpx.post(
-        f"{registry_url}/graphql",
-        json={
-            "query": '{ recipients(category: "safeguarding", controller: "allestree-woodlands", '
-            f'asOf: "{DAY}") {{ organisation {{ id name }} }} }}'
-        },
-        headers={"authorization": f"Bearer {DPO_TOKEN}"},
-        timeout=60,
-    ).json()
-    recipients = {
-        r["organisation"]["id"]: r["organisation"]["name"] for r in answer["data"]["recipients"]
-    }
+    answer = await api(
+        registry_url,
+        '{ recipients(category: "safeguarding", controller: "allestree-woodlands", '
+        f'asOf: "{DAY}") {{ organisation {{ id name }} }} }}',
+    )
+    recipients = {r["organisation"]["id"]: r["organisation"]["name"] for r in answer["recipients"]}
     assert "derbyshire-constabulary" in recipients
 
     page = visit.page
