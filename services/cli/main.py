@@ -10,7 +10,7 @@ import click
 
 from graph import from_document, migrate, register
 from graph.database import Database
-from schema.errors import DocumentInvalid
+from schema.errors import DocumentInvalid, RopaError
 from schema.validation import load_document
 from services.cli.database import run_db
 from services.cli.exit_codes import Exit
@@ -146,16 +146,21 @@ def serve(service: str, host: str, port: int | None, workers: int) -> None:
     import uvicorn
 
     # By import string, so that the CLI never imports another service's code.
-    uvicorn.run(
-        f"services.{service}.app:create_app",
-        factory=True,
-        host=host,
-        port=port or (8000 if service == "registry" else 8001),
-        workers=workers,
-        proxy_headers=True,
-        ws="websockets",
-        lifespan="on",
-    )
+    try:
+        uvicorn.run(
+            f"services.{service}.app:create_app",
+            factory=True,
+            host=host,
+            port=port or (8000 if service == "registry" else 8001),
+            workers=workers,
+            proxy_headers=True,
+            ws="websockets",
+            lifespan="on",
+        )
+    except RopaError as exc:
+        # A setting the app factory cannot use (token list, sign-in): one line, not a traceback.
+        _err(f"ropa serve {service}: {exc}")
+        sys.exit(Exit.INVALID)
 
 
 def main() -> None:

@@ -97,8 +97,9 @@ def sign_in_config(settings: RegistrySettings) -> SignInConfig | None:
     ]
     if missing:
         raise SignInConfigInvalid(
-            missing[0],
-            "sign-in is configured (ROPA_OIDC_*) but this is not set: " + ", ".join(missing),
+            ", ".join(missing),
+            "not set; sign-in (ROPA_OIDC_ISSUER or ROPA_OIDC_CLIENT_ID is set) needs "
+            + ("it" if len(missing) == 1 else "them"),
         )
     # Narrowed by the check above; mypy cannot follow it through the list.
     issuer = settings.oidc_issuer or ""

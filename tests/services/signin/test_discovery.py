@@ -4,6 +4,9 @@ which provider it could not use and why."""
 from __future__ import annotations
 
 import html
+import os
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
 import httpx
@@ -50,3 +53,23 @@ async def test_without_sign_in_configured(registry_settings: RegistrySettings, p
         assert "sign-in is not configured" in response.json()["error"]
         me = await client.get("/auth/me")
         assert me.json() == {"signedIn": False, "signInAvailable": False}
+
+
+def test_a_bad_setting_stops_ropa_serve_in_one_line() -> None:
+    env = {**os.environ, "ROPA_OIDC_ISSUER": "login.example.org", "ROPA_OIDC_CLIENT_ID": "ropa"}
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(free_port())],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.startswith("ropa")]
+    assert lines == [
+        "ropa serve registry: ROPA_OIDC_ROLE_MAPPINGS, ROPA_PUBLIC_URL, ROPA_SESSION_SECRET: "
+        "not set; sign-in (ROPA_OIDC_ISSUER or ROPA_OIDC_CLIENT_ID is set) needs them"
+    ], done.stderr
+    assert "Traceback" not in done.stderr
