@@ -279,3 +279,14 @@ def test_placeholders_and_assumptions_are_recorded(doc: RopaDocument) -> None:
         assert organisations[placeholder].assumptions, placeholder
     assert organisations["approved-third-parties"].group
     assert organisations["post16-institution"].group
+
+
+def test_the_registry_operators_register_records_subscriber_emails() -> None:
+    """The registry practises what it records: its own processing of subscribers' addresses."""
+    operator = load_document(
+        Path(__file__).resolve().parents[2] / "examples" / "registry-operator.yaml"
+    )
+    (activity,) = operator.activities
+    assert activity.data_subjects == ["portal-subscribers"]
+    assert activity.data_categories == ["subscriber-email"]
+    assert activity.processors[0].organisation == "smtp-relay-provider"
