@@ -26,6 +26,7 @@ from bench.common import header
 from graph import from_document, migrate, register, webhooks
 from graph.database import Database, open_database
 from graph.neo4j_server import LocalNeo4j, free_port
+from graph.secret_box import SecretBox, new_key
 from graph.settings import Neo4jSettings
 from schema.validation import parse_document
 from schema.webhook_url import TargetPolicy
@@ -124,8 +125,14 @@ async def _run(args: argparse.Namespace, neo4j: Neo4jSettings) -> dict[str, Any]
             per_tx = args.per_transaction
             await _apply(db, _document(per_tx, 0, 0))
             policy = TargetPolicy(allow_loopback=True)
+            # Secrets encrypted as in production, so that opening them is part of the cost.
+            box = SecretBox([new_key()])
             endpoints = [
-                (await webhooks.register(db, f"http://127.0.0.1:{p}/", None, "bench", policy))
+                (
+                    await webhooks.register(
+                        db, f"http://127.0.0.1:{p}/", None, "bench", policy, box=box
+                    )
+                )
                 for p in ports
             ]
             started = time.monotonic()
@@ -134,7 +141,8 @@ async def _run(args: argparse.Namespace, neo4j: Neo4jSettings) -> dict[str, Any]
                 recorded += await _apply(db, _document(per_tx, version, per_tx))
             write_seconds = time.monotonic() - started
             async with client(settings.timeout, settings.concurrency) as http:
-                notifier = Notifier(db, settings, Sender(http, settings.policy, settings.timeout))
+                sender = Sender(http, settings.policy, settings.timeout)
+                notifier = Notifier(db, settings, sender, box)
                 started = time.monotonic()
                 loop = asyncio.create_task(notifier.run())
                 # The counts live in the receivers' process: polling is the way to read them.

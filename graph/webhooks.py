@@ -6,8 +6,10 @@ and its delivery state. `cursor` is the last change sequence the endpoint has be
 whatever stopped it. The cursor only moves by compare-and-set from the value the deliverer
 started from, so a notifier that restarted, or a stale second one, cannot move it backwards.
 
-The secret is stored because every delivery is signed with it; it is returned once, by
-`register`, and never by the other functions.
+The secret is stored because every delivery is signed with it, sealed (encrypted) by the
+registry's graph.secret_box.SecretBox; it is returned in the clear once, by `register`, and
+sealed by `due`, for the notifier to open. `rotate_in` re-seals every stored secret under the
+newest key.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pydantic import SecretStr
 from graph import changes
 from graph import model as m
 from graph.database import Database
+from graph.secret_box import Action, SecretBox, SecretUnreadable
 from schema.errors import NotFound, RopaError
 from schema.webhook_url import TargetPolicy, parse_webhook_url
 
@@ -86,6 +89,16 @@ WHERE w.cursor < head AND (w.nextAttemptAt IS NULL OR w.nextAttemptAt <= $now)
 RETURN {_PUBLIC} AS endpoint, w.secret AS secret
 ORDER BY coalesce(w.nextAttemptAt, w.createdAt)
 LIMIT $limit
+"""
+
+_SECRETS = "MATCH (w:WebhookEndpoint) RETURN w.id AS id, w.secret AS secret ORDER BY w.id"
+
+# Compare-and-set from the value read in the same transaction: a retry finds it re-sealed.
+_RESEAL = """
+UNWIND $rows AS row
+MATCH (w:WebhookEndpoint {id: row.id})
+WHERE w.secret = row.old
+SET w.secret = row.new
 """
 
 # Compare-and-set: only from the cursor the deliverer started from (or to where it already
@@ -168,10 +181,19 @@ class Registration(NamedTuple):
 
 @dataclass(frozen=True)
 class DeliveryTarget:
-    """An endpoint due for delivery, with the secret the notifier signs with."""
+    """An endpoint due for delivery, with the secret the notifier signs with, as stored
+    (sealed: `SecretBox.open` gives the secret)."""
 
     endpoint: WebhookEndpoint
-    secret: SecretStr
+    sealed_secret: str
+
+
+@dataclass(frozen=True)
+class SecretRotation:
+    """What `rotate_in` does (or, planning, would do) to one endpoint's stored secret."""
+
+    endpoint_id: str
+    action: Action
 
 
 def _native(value: Any) -> dt.datetime:
@@ -203,10 +225,12 @@ async def register_in(
     secret: str,
     now: dt.datetime,
     registers: frozenset[str] | None = None,
+    sealed: str | None = None,
 ) -> Registration:
     """Create the endpoint (write tx; idempotent: MERGE on the id chosen by the caller).
 
-    Its cursor starts at the last change sequence: it receives the changes after this one.
+    `sealed` is the secret as stored (SecretBox.seal; default: as given). Its cursor starts at
+    the last change sequence: it receives the changes after this one.
     """
     if processor is not None:
         found = await (await tx.run(_ORGANISATION, id=processor)).single()
@@ -218,7 +242,7 @@ async def register_in(
             id=endpoint_id,
             url=url,
             processor=processor,
-            secret=secret,
+            secret=sealed if sealed is not None else secret,
             createdBy=created_by,
             now=now,
             registers=None if registers is None else sorted(registers),
@@ -227,7 +251,7 @@ async def register_in(
     if record is None:
         raise changes.MissingSequence("the change sequence is missing; run `ropa migrate` first")
     endpoint = WebhookEndpoint.from_record(record["endpoint"])
-    return Registration(endpoint, SecretStr(record["secret"]))
+    return Registration(endpoint, SecretStr(secret))
 
 
 async def register(
@@ -237,8 +261,11 @@ async def register(
     created_by: str,
     policy: TargetPolicy,
     registers: frozenset[str] | None = None,
+    *,
+    box: SecretBox,
 ) -> Registration:
-    """Register an endpoint for all changes, or one processor's; return it with its secret.
+    """Register an endpoint for all changes, or one processor's; return it with its secret,
+    which is stored sealed by `box`.
 
     `registers`: the scope of the principal registering it; only changes belonging to one of
     them are delivered (None: every register).
@@ -248,15 +275,17 @@ async def register(
     `schema.webhook_url.validate_webhook_url` or `check_addresses`. One write transaction.
     """
     target = parse_webhook_url(url, policy)
+    secret = new_secret()
     return await db.write(
         register_in,
         str(uuid.uuid4()),
         target.url,
         processor,
         created_by,
-        new_secret(),
+        secret,
         _now(),
         registers,
+        box.seal(secret),
     )
 
 
@@ -320,7 +349,7 @@ async def due(tx: AsyncManagedTransaction, now: dt.datetime, limit: int) -> list
     """Active endpoints with changes beyond their cursor and no retry waiting (read tx)."""
     result = await tx.run(_DUE, entityType=m.ENGAGEMENT, now=now, limit=limit)
     return [
-        DeliveryTarget(WebhookEndpoint.from_record(r["endpoint"]), SecretStr(r["secret"]))
+        DeliveryTarget(WebhookEndpoint.from_record(r["endpoint"]), r["secret"])
         async for r in result
     ]
 
@@ -376,3 +405,40 @@ async def record_failure(
         )
     ).single()
     return record is not None
+
+
+async def _stored_secrets(tx: AsyncManagedTransaction) -> list[tuple[str, str]]:
+    result = await tx.run(_SECRETS)
+    return [(r["id"], r["secret"]) async for r in result]
+
+
+def _plan(box: SecretBox, stored: list[tuple[str, str]]) -> list[SecretRotation]:
+    plan = []
+    for endpoint_id, secret in stored:
+        try:
+            plan.append(SecretRotation(endpoint_id, box.action(secret)))
+        except SecretUnreadable as exc:
+            raise SecretUnreadable(f"webhook {endpoint_id}: {exc}") from exc
+    return plan
+
+
+async def rotation_plan_in(tx: AsyncManagedTransaction, box: SecretBox) -> list[SecretRotation]:
+    """What `rotate_in` would do to each endpoint's secret (read tx); SecretUnreadable names
+    the first endpoint whose secret no key in `box` opens."""
+    return _plan(box, await _stored_secrets(tx))
+
+
+async def rotate_in(tx: AsyncManagedTransaction, box: SecretBox) -> list[SecretRotation]:
+    """Seal every stored secret under `box`'s newest key: plaintext ones are encrypted, those
+    under an older key re-encrypted (write tx; all or nothing; idempotent: a second run finds
+    every one current). SecretUnreadable, with nothing written, if any cannot be opened."""
+    stored = await _stored_secrets(tx)
+    plan = _plan(box, stored)
+    rows = [
+        {"id": endpoint_id, "old": secret, "new": box.reseal(secret)}
+        for (endpoint_id, secret), step in zip(stored, plan, strict=True)
+        if step.action != "current"
+    ]
+    if rows:
+        await tx.run(_RESEAL, rows=rows)
+    return plan

@@ -15,7 +15,12 @@ from pydantic import SecretStr
 from graph import maintenance, migrate
 from graph.database import Database, open_database
 from graph.neo4j_server import LocalNeo4j, free_port
+from graph.secret_box import new_key
 from graph.settings import Neo4jSettings
+
+# Everything the tests start stores webhook secrets encrypted, as production must (child
+# processes inherit the key); a test that needs another key says so.
+os.environ.setdefault("ROPA_SECRET_KEY", new_key())
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "allestree-woodlands.yaml"

@@ -27,9 +27,11 @@ from graph.neo4j_server import (
     PasswordRefused,
     PortInUse,
     PrerequisiteMissing,
+    default_cache_dir,
     java_executable,
     port_taken,
 )
+from graph.secret_box import new_key
 from graph.settings import Neo4jSettings
 from schema.access.principal import Role
 from schema.access.tokens import hash_token
@@ -152,6 +154,7 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
             "NEO4J_DATABASE": neo4j.database,
             "ROPA_ENV": os.environ.get("ROPA_ENV", "development"),
             "ROPA_TOKENS": dev_tokens(token, os.environ.get("ROPA_TOKENS")),
+            "ROPA_SECRET_KEY": os.environ.get("ROPA_SECRET_KEY") or dev_secret_key(),
         }
         registry_url = os.environ.get("ROPA_PUBLIC_URL") or (
             f"http://127.0.0.1:{settings.ropa_registry_port}"
@@ -327,6 +330,21 @@ def _banner(
 
 def _allowed(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def dev_secret_key(home: Path | None = None) -> str:
+    """The development stack's ROPA_SECRET_KEY: made on first use, then kept (owner-only) in
+    the cache beside the dev database, so that secrets registered earlier still open."""
+    path = (home or default_cache_dir()) / "dev-secret-key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = new_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(key + "\n")
+    _say(f"webhook secrets are encrypted with a new development key in {path}")
+    return key
 
 
 DEV_TOKEN_NAME = "dev-admin"

@@ -46,6 +46,14 @@ class CliSettings(BaseSettings):
     neo4j_database: str = "neo4j"
     neo4j_port: int | None = Field(default=None, description="Bolt port of the local dev server")
     ropa_actor: str = Field(default_factory=_default_actor)
+    ropa_secret_key: SecretStr | None = Field(
+        default=None,
+        description="The services' ROPA_SECRET_KEY (webhook secrets are sealed "
+        "with a key derived from it)",
+    )
+    ropa_secret_key_previous: SecretStr | None = Field(
+        default=None, description="Earlier ROPA_SECRET_KEY values, comma-separated"
+    )
     ropa_registry_port: int = 8000
     ropa_notifier_port: int = 8001
 

@@ -51,13 +51,15 @@ async def readyz(request: Request) -> JSONResponse:
 def create_app(settings: NotifierSettings | None = None) -> Starlette:
     """The notifier app; settings come from the environment unless given."""
     config = settings or NotifierSettings()
+    # Built here: a missing (production) or malformed ROPA_SECRET_KEY stops the start.
+    box = config.secret_box()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             db = await stack.enter_async_context(open_database(config))
             http = await stack.enter_async_context(client(config.timeout, config.concurrency))
-            notifier = Notifier(db, config, Sender(http, config.policy, config.timeout))
+            notifier = Notifier(db, config, Sender(http, config.policy, config.timeout), box)
             app.state.db = db
             app.state.notifier = notifier
             app.state.loop = asyncio.create_task(notifier.run(), name="notifier loop")

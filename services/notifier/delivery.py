@@ -18,6 +18,7 @@ import logging
 
 from graph import webhooks
 from graph.database import Database
+from graph.secret_box import SecretBox
 from schema.errors import DatabaseUnavailable
 from services.notifier.endpoint_run import EndpointRun, Stale
 from services.notifier.sender import Sender
@@ -29,10 +30,18 @@ log = logging.getLogger("ropa.notifier")
 class Notifier:
     """Delivers sub-processor changes to every due endpoint; run() until cancelled."""
 
-    def __init__(self, db: Database, settings: NotifierSettings, sender: Sender) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: NotifierSettings,
+        sender: Sender,
+        box: SecretBox | None = None,
+    ) -> None:
         self._db = db
         self._settings = settings
         self._sender = sender
+        # Opens the stored signing secrets (default: from the settings' ROPA_SECRET_KEY).
+        self._box = box if box is not None else settings.secret_box()
         self._workers: dict[str, asyncio.Task[None]] = {}
         # Round in which each endpoint's last run ended (see poll).
         self._ended: dict[str, int] = {}
@@ -109,7 +118,7 @@ class Notifier:
 
     async def _serve(self, target: webhooks.DeliveryTarget) -> None:
         endpoint = target.endpoint
-        run = EndpointRun(self._db, self._settings, self._sender, target, self._stopping)
+        run = EndpointRun(self._db, self._settings, self._sender, target, self._stopping, self._box)
         try:
             await run.serve()
         except Stale:

@@ -14,6 +14,7 @@ import time
 
 from graph import subprocessor_changes, webhooks
 from graph.database import Database
+from graph.secret_box import SecretBox, SecretUnreadable
 from graph.subprocessor_changes import SubProcessorChange
 from schema.webhook_url import InvalidWebhookUrl
 from services.notifier import payload
@@ -43,13 +44,16 @@ class EndpointRun:
         sender: Sender,
         target: webhooks.DeliveryTarget,
         stopping: asyncio.Event,
+        box: SecretBox,
     ) -> None:
         self.db = db
         self.settings = settings
         self.sender = sender
         self.stopping = stopping
         self.endpoint = target.endpoint
-        self.signer = Signer(target.secret)
+        self.box = box
+        self.sealed_secret = target.sealed_secret
+        self.signer: Signer | None = None
         self.saved = target.endpoint.cursor  # the cursor as stored
         self.position = self.saved  # delivered (or passed over) up to here
         self.unsaved_deliveries = 0
@@ -117,6 +121,13 @@ class EndpointRun:
         return False
 
     async def _attempt(self, change: SubProcessorChange) -> Outcome:
+        if self.signer is None:
+            try:
+                self.signer = Signer(self.box.open(self.sealed_secret))
+            except SecretUnreadable as exc:
+                # Retried on the usual schedule: the operator may yet restore the key.
+                log.error("webhook %s: cannot sign: %s", self.endpoint.id, exc)
+                return Outcome(False, error=f"cannot sign: {exc}")
         if self.connection is None:
             try:
                 self.connection = await self.sender.connect(self.endpoint.url)

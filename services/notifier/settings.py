@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from graph.secret_box import SecretBox
 from graph.settings import Neo4jSettings
 from schema.webhook_url import TargetPolicy
 
@@ -112,10 +113,20 @@ class NotifierSettings(Neo4jSettings):
         validation_alias=_env("ROPA_PUBLIC_URL"),
         description="The registry's public address, for the links in e-mails",
     )
+    env: Literal["development", "test", "production"] = Field(
+        default="production", validation_alias=_env("ROPA_ENV")
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         validation_alias=_env("ROPA_SECRET_KEY"),
-        description="Signs the links in e-mails; the registry's ROPA_SECRET_KEY",
+        description="The registry's ROPA_SECRET_KEY: signs the links in e-mails, and webhook "
+        "secrets are stored encrypted with a key derived from it; required in production",
+    )
+    secret_key_previous: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("ROPA_SECRET_KEY_PREVIOUS"),
+        description="Earlier ROPA_SECRET_KEY values, comma-separated, that still open webhook "
+        "secrets until `ropa secrets rotate` has re-sealed them",
     )
     confirmation_hours: float = Field(
         default=48.0,
@@ -135,6 +146,13 @@ class NotifierSettings(Neo4jSettings):
         validation_alias=_env("ROPA_MAIL_RETRY"),
         description="Seconds before a message the relay refused is tried again",
     )
+
+    def secret_box(self) -> SecretBox:
+        """What opens the stored webhook secrets; SecretKeyInvalid if ROPA_SECRET_KEY cannot
+        be used, or is unset in production."""
+        return SecretBox.from_setting(
+            self.secret_key, required=self.env == "production", previous=self.secret_key_previous
+        )
 
     @field_validator("retry_schedule", mode="before")
     @classmethod

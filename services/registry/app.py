@@ -129,6 +129,8 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.signin = signin
     app.state.oidc = None if signin is None else oidc_client(signin)
+    # Built once, here: a missing (production) or malformed ROPA_SECRET_KEY stops the start.
+    app.state.secret_box = settings.secret_box()
     # Read once, here: a token list that cannot be used stops the start (TokenConfigInvalid).
     app.state.tokens = load_tokens(settings.tokens, settings.tokens_file)
     return app

@@ -19,6 +19,7 @@ from graph import objections
 from graph.database import Database
 from graph.read import activities, catalogue, engagements, lineage, organisations, refs
 from graph.read import changes as read_changes
+from graph.secret_box import SecretBox
 from graph.to_document import GraphDocumentLoader
 from schema.access.policy import PublicReads
 from schema.graphql.context import Loaders, RegistryContext
@@ -192,23 +193,27 @@ class GraphReader:
         return await read_changes.latest_changes(self._db, controller_id, limit)
 
 
-def _settings(request: Any) -> RegistrySettings | None:
-    scope = getattr(request, "scope", None)
-    app = scope.get("app") if isinstance(scope, dict) else None
-    settings = getattr(getattr(app, "state", None), "settings", None)
-    return settings if isinstance(settings, RegistrySettings) else None
-
-
 def _app_state(request: Any, name: str) -> Any:
     scope = getattr(request, "scope", None)
     app = scope.get("app") if isinstance(scope, dict) else None
     return getattr(getattr(app, "state", None), name, None)
 
 
+def _settings(request: Any) -> RegistrySettings | None:
+    settings = _app_state(request, "settings")
+    return settings if isinstance(settings, RegistrySettings) else None
+
+
 def _client_host(request: Any) -> str | None:
     client = getattr(request, "client", None)
     host = getattr(client, "host", None)
     return host if isinstance(host, str) else None
+
+
+def _secret_box(request: Any) -> SecretBox:
+    # Built once by the app factory; a context built outside an app stores secrets as given.
+    box = _app_state(request, "secret_box")
+    return box if isinstance(box, SecretBox) else SecretBox()
 
 
 def build_context(db: Database, request: Any = None, response: Any = None) -> RegistryContext:
@@ -228,6 +233,7 @@ def build_context(db: Database, request: Any = None, response: Any = None) -> Re
         writer=GraphWriter(
             db,
             settings.webhook_policy if settings else TargetPolicy(),
+            _secret_box(request),
             subscriptions=_app_state(request, "subscriptions"),
             client=_client_host(request),
         ),

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph.secret_box import SecretBox
 from graph.settings import Neo4jSettings
 from schema.access.policy import PublicReads
 from schema.webhook_url import TargetPolicy
@@ -77,7 +78,14 @@ class RegistrySettings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None,
         description="ROPA_SECRET_KEY: signs the links of subscription e-mails and the "
-        "subscribe form (give the notifier the same); unset: no e-mail subscriptions",
+        "subscribe form, and webhook signing secrets are stored encrypted with a key derived "
+        "from it (give the notifier the same); required in production; unset (development "
+        "only): no e-mail subscriptions, webhook secrets stored as they are",
+    )
+    secret_key_previous: SecretStr | None = Field(
+        default=None,
+        description="ROPA_SECRET_KEY_PREVIOUS: earlier ROPA_SECRET_KEY values, comma-separated, "
+        "that still open webhook secrets until `ropa secrets rotate` has re-sealed them",
     )
     confirmation_hours: float = Field(
         default=48.0, gt=0, description="Hours a subscription's confirmation link is valid"
@@ -110,6 +118,13 @@ class RegistrySettings(BaseSettings):
     session_lifetime: float = Field(
         default=8 * 3600, gt=0, description="Seconds a sign-in lasts before it must be renewed"
     )
+
+    def secret_box(self) -> SecretBox:
+        """What seals webhook secrets; SecretKeyInvalid if ROPA_SECRET_KEY cannot be used, or
+        is unset in production."""
+        return SecretBox.from_setting(
+            self.secret_key, required=self.env == "production", previous=self.secret_key_previous
+        )
 
     @property
     def development(self) -> bool:

@@ -18,6 +18,7 @@ from graph import engagement_writes, objections, webhooks
 from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read import changes as read_changes
+from graph.secret_box import SecretBox
 from graph.webhooks import WebhookEndpoint
 from schema.access.policy import Forbidden, may_administer_webhook
 from schema.access.principal import Principal
@@ -47,12 +48,14 @@ class GraphWriter:
         self,
         db: Database,
         policy: TargetPolicy,
+        box: SecretBox,
         resolve: AsyncResolver = system_resolve,
         subscriptions: Subscriptions | None = None,
         client: str | None = None,
     ) -> None:
         self._db = db
         self._policy = policy
+        self._box = box
         self._resolve = resolve
         self._subscriptions = subscriptions
         self._client = client
@@ -89,7 +92,13 @@ class GraphWriter:
         try:
             await resolve_webhook_url(url, self._policy, self._resolve)
             created = await webhooks.register(
-                self._db, url, processor_id, principal.name, self._policy, principal.registers
+                self._db,
+                url,
+                processor_id,
+                principal.name,
+                self._policy,
+                principal.registers,
+                box=self._box,
             )
         except InvalidWebhookUrl as refused:
             raise _refused("url", refused) from refused

@@ -2,17 +2,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from typing import Any
 
 import pytest
 from neo4j import AsyncManagedTransaction
+from pydantic import SecretStr
 
 from graph import changes, from_document, register, webhooks
 from graph.database import Database
+from graph.secret_box import SecretBox
 from schema.errors import NotFound
 from schema.validation import parse_document
 from schema.webhook_url import InvalidWebhookUrl, TargetPolicy
+
+# The key tests/conftest.py gives every component of the test session.
+BOX = SecretBox.from_setting(SecretStr(os.environ["ROPA_SECRET_KEY"]), required=True)
 
 pytestmark = pytest.mark.neo4j
 
@@ -66,7 +72,7 @@ async def test_registration_returns_the_secret_once_and_starts_after_the_last_ch
     db: Database,
 ) -> None:
     await _apply(db)
-    registration = await webhooks.register(db, URL, "portal-co", "dpo@school", POLICY)
+    registration = await webhooks.register(db, URL, "portal-co", "dpo@school", POLICY, box=BOX)
     endpoint, secret = registration
     assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{32}", secret.get_secret_value())
     assert "whsec_" not in repr(registration)
@@ -81,14 +87,16 @@ async def test_registration_returns_the_secret_once_and_starts_after_the_last_ch
     assert listed == [endpoint]
     assert not any("secret" in field for field in vars(listed[0]))
     assert await webhooks.get(db, endpoint.id) == endpoint
-    # The secret is kept, for signing: only the notifier's read returns it.
-    assert (await _raw(db, endpoint.id))["secret"] == secret.get_secret_value()
+    # The secret is kept, for signing, encrypted: only the notifier's read returns it.
+    stored = (await _raw(db, endpoint.id))["secret"]
+    assert secret.get_secret_value() not in stored
+    assert BOX.open(stored) == secret
 
 
 async def test_endpoints_are_listed_oldest_first_and_by_processor(db: Database) -> None:
     await _apply(db)
-    first = (await webhooks.register(db, URL, None, "dpo", POLICY)).endpoint
-    second = (await webhooks.register(db, URL + "/2", "portal-co", "dpo", POLICY)).endpoint
+    first = (await webhooks.register(db, URL, None, "dpo", POLICY, box=BOX)).endpoint
+    second = (await webhooks.register(db, URL + "/2", "portal-co", "dpo", POLICY, box=BOX)).endpoint
     assert [e.id for e in await webhooks.list_endpoints(db)] == [first.id, second.id]
     assert [e.id for e in await webhooks.list_endpoints(db, "portal-co")] == [second.id]
     assert first.processor is None
@@ -99,16 +107,16 @@ async def test_bad_urls_and_unknown_processors_are_refused_and_nothing_is_writte
 ) -> None:
     await _apply(db)
     with pytest.raises(InvalidWebhookUrl, match="loopback"):
-        await webhooks.register(db, URL, None, "dpo", TargetPolicy())
+        await webhooks.register(db, URL, None, "dpo", TargetPolicy(), box=BOX)
     with pytest.raises(InvalidWebhookUrl, match="credentials"):
-        await webhooks.register(db, "https://u:p@example.com/", None, "dpo", POLICY)
+        await webhooks.register(db, "https://u:p@example.com/", None, "dpo", POLICY, box=BOX)
     with pytest.raises(NotFound, match="no organisation with id or name 'nobody'"):
-        await webhooks.register(db, URL, "nobody", "dpo", POLICY)
+        await webhooks.register(db, URL, "nobody", "dpo", POLICY, box=BOX)
     assert await webhooks.list_endpoints(db) == []
 
 
 async def test_removal_is_idempotent(db: Database) -> None:
-    endpoint = (await webhooks.register(db, URL, None, "dpo", POLICY)).endpoint
+    endpoint = (await webhooks.register(db, URL, None, "dpo", POLICY, box=BOX)).endpoint
     assert await webhooks.remove(db, endpoint.id) is True
     assert await webhooks.remove(db, endpoint.id) is False
     with pytest.raises(NotFound):
@@ -119,13 +127,16 @@ async def test_only_endpoints_behind_the_latest_change_and_not_waiting_are_due(
     db: Database,
 ) -> None:
     await _apply(db)
-    caught_up = (await webhooks.register(db, URL, None, "dpo", POLICY)).endpoint
+    caught_up = (await webhooks.register(db, URL, None, "dpo", POLICY, box=BOX)).endpoint
     assert await db.read(webhooks.due, _now(), 10) == []
-    behind = (await webhooks.register(db, URL + "/b", None, "dpo", POLICY)).endpoint
+    behind = (await webhooks.register(db, URL + "/b", None, "dpo", POLICY, box=BOX)).endpoint
     await webhooks.redeliver(db, behind.id, 0)
     due = await db.read(webhooks.due, _now(), 10)
     assert [t.endpoint.id for t in due] == [behind.id]
-    assert due[0].secret.get_secret_value().startswith("whsec_")
+    # Stored encrypted; the notifier's box opens it.
+    assert due[0].sealed_secret.startswith("fernet:")
+    assert "whsec_" not in due[0].sealed_secret
+    assert BOX.open(due[0].sealed_secret).get_secret_value().startswith("whsec_")
 
     # A retry set for later keeps it out until then.
     later = _now() + dt.timedelta(minutes=5)
@@ -141,7 +152,7 @@ async def test_only_endpoints_behind_the_latest_change_and_not_waiting_are_due(
 
 async def test_the_cursor_moves_only_forward_from_the_expected_value(db: Database) -> None:
     await _apply(db)
-    endpoint = (await webhooks.register(db, URL, None, "dpo", POLICY)).endpoint
+    endpoint = (await webhooks.register(db, URL, None, "dpo", POLICY, box=BOX)).endpoint
     start = endpoint.cursor
     assert await db.write(webhooks.advance, endpoint.id, start, start + 1, _now())
     # Replaying the same step (a driver retry after an unseen commit) is harmless.
@@ -157,7 +168,7 @@ async def test_the_cursor_moves_only_forward_from_the_expected_value(db: Databas
 
 async def test_failures_count_up_and_a_delivery_clears_them(db: Database) -> None:
     await _apply(db)
-    endpoint = (await webhooks.register(db, URL, None, "dpo", POLICY)).endpoint
+    endpoint = (await webhooks.register(db, URL, None, "dpo", POLICY, box=BOX)).endpoint
     cursor = endpoint.cursor
     t0 = _now()
     retry_at = t0 + dt.timedelta(seconds=5)
@@ -181,8 +192,8 @@ async def test_failures_count_up_and_a_delivery_clears_them(db: Database) -> Non
 
 async def test_disabled_and_failed_endpoints_stop_until_redelivered(db: Database) -> None:
     await _apply(db)
-    gone = (await webhooks.register(db, URL, None, "dpo", POLICY)).endpoint
-    broken = (await webhooks.register(db, URL + "/x", None, "dpo", POLICY)).endpoint
+    gone = (await webhooks.register(db, URL, None, "dpo", POLICY, box=BOX)).endpoint
+    broken = (await webhooks.register(db, URL + "/x", None, "dpo", POLICY, box=BOX)).endpoint
     now = _now()
     await db.write(
         webhooks.record_failure, gone.id, gone.cursor, 1, None, "410", now, webhooks.DISABLED
@@ -203,7 +214,7 @@ async def test_disabled_and_failed_endpoints_stop_until_redelivered(db: Database
 async def test_redelivery_rewinds_the_cursor_and_resets_the_failures(db: Database) -> None:
     await _apply(db)
     await _apply(db, "Backups")
-    endpoint = (await webhooks.register(db, URL, None, "dpo", POLICY)).endpoint
+    endpoint = (await webhooks.register(db, URL, None, "dpo", POLICY, box=BOX)).endpoint
     await db.write(
         webhooks.record_failure,
         endpoint.id,

@@ -9,17 +9,24 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from graph import webhooks
 from graph.database import Database
+from graph.secret_box import SecretBox, new_key
 from graph.settings import Neo4jSettings
+from schema.webhook_url import TargetPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "fixtures" / "small-register.yaml"
 
 
-def _ropa(settings: Neo4jSettings, *args: str) -> subprocess.CompletedProcess[str]:
+def _ropa(
+    settings: Neo4jSettings, *args: str, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
+        **(extra or {}),
         "NEO4J_URI": settings.uri,
         "NEO4J_USER": settings.user,
         "NEO4J_PASSWORD": settings.password.get_secret_value(),
@@ -139,3 +146,29 @@ async def test_audit_verify_export_and_a_tampered_event(
     broken = _ropa(neo4j_settings, "audit", "verify")
     assert broken.returncode == 5
     assert "audit chain broken at sequence 2: was edited" in broken.stderr
+
+
+@pytest.mark.neo4j
+async def test_secrets_rotate_plans_then_encrypts_what_was_stored_in_the_clear(
+    db: Database, neo4j_settings: Neo4jSettings
+) -> None:
+    policy = TargetPolicy(allow_loopback=True)
+    plain = await webhooks.register(
+        db, "http://127.0.0.1:9/h", None, "dpo", policy, box=SecretBox()
+    )
+    planned = _ropa(neo4j_settings, "secrets", "rotate", "--dry-run")
+    assert planned.returncode == 0, planned.stderr
+    assert f"~ encrypt webhook {plain.endpoint.id}" in planned.stdout
+    assert "1 to encrypt" in planned.stdout
+    assert "dry run: nothing written" in planned.stdout
+    due = await db.read(webhooks.rotation_plan_in, SecretBox([new_key()]))
+    assert [s.action for s in due] == ["encrypt"]
+    rotated = _ropa(neo4j_settings, "secrets", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "sealed 1 secret(s)" in rotated.stdout
+    box = SecretBox.from_setting(SecretStr(os.environ["ROPA_SECRET_KEY"]), required=True)
+    after = await db.read(webhooks.rotation_plan_in, box)
+    assert [s.action for s in after] == ["current"]
+    keyless = _ropa(neo4j_settings, "secrets", "rotate", extra={"ROPA_SECRET_KEY": ""})
+    assert keyless.returncode == 1
+    assert "ROPA_SECRET_KEY is not set" in keyless.stderr

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from graph.database import Database
+from graph.secret_box import SecretBox
 from schema.access.principal import admin
 from schema.change_requests import InvalidInput
 from schema.webhook_url import TargetPolicy
@@ -173,12 +174,12 @@ async def test_redeliver_refused(
 
 
 async def test_loopback_targets_only_when_allowed(change_register: Database) -> None:
-    refusing = GraphWriter(change_register, TargetPolicy())
+    refusing = GraphWriter(change_register, TargetPolicy(), SecretBox())
     with pytest.raises(InvalidInput) as caught:
         await refusing.register_webhook(HOOK, None, admin("dpo-alice"))
     assert caught.value.problems[0].field == "url"
     assert "loopback address 127.0.0.1" in caught.value.problems[0].message
-    allowing = GraphWriter(change_register, TargetPolicy(allow_loopback=True))
+    allowing = GraphWriter(change_register, TargetPolicy(allow_loopback=True), SecretBox())
     created = await allowing.register_webhook("http://localhost:9/hook", None, admin("dpo-alice"))
     assert created.secret.startswith("whsec_")
 

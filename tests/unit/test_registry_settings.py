@@ -41,3 +41,23 @@ def test_app_reads_settings_when_created_not_at_import(monkeypatch: pytest.Monke
     second = create_app()
     assert first.state.settings.neo4j.uri == "bolt://first.example:7687"
     assert second.state.settings.neo4j.uri == "bolt://second.example:7687"
+
+
+def test_production_without_a_secret_key_stops_either_service_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from graph.secret_box import SecretKeyInvalid
+    from services.notifier.app import create_app as create_notifier
+
+    monkeypatch.delenv("ROPA_SECRET_KEY", raising=False)
+    monkeypatch.delenv("ROPA_ENV", raising=False)
+    with pytest.raises(SecretKeyInvalid, match="ROPA_SECRET_KEY is not set"):
+        create_app()
+    with pytest.raises(SecretKeyInvalid, match="ROPA_SECRET_KEY is not set"):
+        create_notifier()
+    monkeypatch.setenv("ROPA_SECRET_KEY", "too-short")
+    with pytest.raises(SecretKeyInvalid, match="at least 32 characters"):
+        create_app()
+    monkeypatch.setenv("ROPA_ENV", "development")
+    monkeypatch.delenv("ROPA_SECRET_KEY")
+    assert not create_app().state.secret_box.encrypts

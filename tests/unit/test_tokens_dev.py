@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from graph.secret_box import SecretBox
 from schema.access.principal import Role
 from schema.access.tokens import hash_token, parse_tokens, verify
-from services.cli.devstack import dev_tokens
+from services.cli.devstack import dev_secret_key, dev_tokens
 
 
 def test_the_dev_token_is_configured_by_its_hash() -> None:
@@ -28,3 +30,10 @@ def test_tokens_already_configured_are_kept() -> None:
 def test_a_list_that_is_not_one_is_replaced() -> None:
     entries = parse_tokens(dev_tokens("dev", "{not json"), "ROPA_TOKENS")
     assert [e.name for e in entries] == ["dev-admin"]
+
+
+def test_the_dev_secret_key_is_made_once_and_kept_owner_only(tmp_path: Path) -> None:
+    first = dev_secret_key(tmp_path)
+    assert dev_secret_key(tmp_path) == first
+    assert (tmp_path / "dev-secret-key").stat().st_mode & 0o777 == 0o600
+    assert SecretBox([first]).encrypts

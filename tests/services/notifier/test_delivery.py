@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
+from pydantic import SecretStr
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from graph import webhooks
 from graph.database import Database
+from graph.secret_box import SecretBox
 from schema.webhook_url import TargetPolicy
 from tests.services.notifier.conftest import (
     MakeReceiver,
@@ -18,6 +21,9 @@ from tests.services.notifier.conftest import (
     expected_sequences,
     verify_all,
 )
+
+# The key tests/conftest.py gives every component of the test session.
+BOX = SecretBox.from_setting(SecretStr(os.environ["ROPA_SECRET_KEY"]), required=True)
 
 pytestmark = pytest.mark.neo4j
 
@@ -43,8 +49,8 @@ async def test_every_change_arrives_in_order_signed_and_in_the_documented_shape(
 ) -> None:
     register = await _setup(db)
     everything, filtered = receivers(), receivers()
-    all_reg = await webhooks.register(db, everything.url, None, "dpo", LOOPBACK)
-    proc_reg = await webhooks.register(db, filtered.url, "proc-0", "dpo", LOOPBACK)
+    all_reg = await webhooks.register(db, everything.url, None, "dpo", LOOPBACK, box=BOX)
+    proc_reg = await webhooks.register(db, filtered.url, "proc-0", "dpo", LOOPBACK, box=BOX)
     start = all_reg.endpoint.cursor
     async with run_notifier():
         await _burst(db, register, rounds=6)
@@ -108,7 +114,7 @@ async def test_a_failing_receiver_gets_the_same_event_again_and_then_everything(
 ) -> None:
     register = await _setup(db)
     flaky = receivers(reply=lambda d, n: (500, {}) if n <= 4 else (200, {}))
-    reg = await webhooks.register(db, flaky.url, None, "dpo", LOOPBACK)
+    reg = await webhooks.register(db, flaky.url, None, "dpo", LOOPBACK, box=BOX)
     async with run_notifier():
         await _burst(db, register, rounds=3)
         want = await expected_sequences(db, reg.endpoint.cursor)
@@ -128,7 +134,7 @@ async def test_a_receiver_that_is_down_gets_everything_once_it_is_back(
 ) -> None:
     register = await _setup(db)
     down = receivers(start=False)
-    reg = await webhooks.register(db, down.url, None, "dpo", LOOPBACK)
+    reg = await webhooks.register(db, down.url, None, "dpo", LOOPBACK, box=BOX)
     async with run_notifier(retry_schedule=SLOW_RETRIES):
         await _burst(db, register, rounds=4)
 
@@ -155,7 +161,7 @@ async def test_410_gone_disables_the_endpoint_until_redelivered(
 ) -> None:
     register = await _setup(db)
     gone = receivers(reply=lambda d, n: (410, {}))
-    reg = await webhooks.register(db, gone.url, None, "dpo", LOOPBACK)
+    reg = await webhooks.register(db, gone.url, None, "dpo", LOOPBACK, box=BOX)
     async with run_notifier():
         await _burst(db, register, rounds=2)
 
@@ -179,7 +185,7 @@ async def test_a_graceful_stop_saves_the_cursor_of_what_was_delivered(
 ) -> None:
     register = await _setup(db)
     receiver = receivers()
-    reg = await webhooks.register(db, receiver.url, None, "dpo", LOOPBACK)
+    reg = await webhooks.register(db, receiver.url, None, "dpo", LOOPBACK, box=BOX)
     # Saves only when a run ends: stopping must save, or all of it would be sent again.
     async with run_notifier(checkpoint_every=10_000, checkpoint_interval=3600):
         await _burst(db, register, rounds=3)

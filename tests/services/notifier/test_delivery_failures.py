@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
+from pydantic import SecretStr
 
 from graph import webhooks
 from graph.database import Database
+from graph.secret_box import SecretBox
 from schema.webhook_url import TargetPolicy
 from tests.services.notifier.conftest import (
     MakeReceiver,
@@ -16,6 +19,9 @@ from tests.services.notifier.conftest import (
     eventually,
     expected_sequences,
 )
+
+# The key tests/conftest.py gives every component of the test session.
+BOX = SecretBox.from_setting(SecretStr(os.environ["ROPA_SECRET_KEY"]), required=True)
 
 pytestmark = pytest.mark.neo4j
 
@@ -43,7 +49,7 @@ async def test_retry_after_is_honoured(
 ) -> None:
     register = await _changed(db)
     busy = receivers(reply=lambda d, n: (429, {"Retry-After": "1"}) if n == 1 else (204, {}))
-    reg = await webhooks.register(db, busy.url, None, "dpo", LOOPBACK)
+    reg = await webhooks.register(db, busy.url, None, "dpo", LOOPBACK, box=BOX)
     async with run_notifier():
         await _burst(db, register, rounds=2)
         want = await expected_sequences(db, reg.endpoint.cursor)
@@ -60,7 +66,7 @@ async def test_past_the_retry_window_the_endpoint_is_failed_until_redelivered(
 ) -> None:
     register = await _changed(db)
     broken = receivers(reply=lambda d, n: (503, {}))
-    reg = await webhooks.register(db, broken.url, None, "dpo", LOOPBACK)
+    reg = await webhooks.register(db, broken.url, None, "dpo", LOOPBACK, box=BOX)
     async with run_notifier(retry_schedule=(0.05, 0.05)):
         await _burst(db, register, rounds=3)
 
@@ -88,7 +94,7 @@ async def test_redelivery_resends_the_same_messages_with_the_same_ids(
 ) -> None:
     register = await _changed(db)
     receiver = receivers()
-    reg = await webhooks.register(db, receiver.url, None, "dpo", LOOPBACK)
+    reg = await webhooks.register(db, receiver.url, None, "dpo", LOOPBACK, box=BOX)
     async with run_notifier():
         await _burst(db, register, rounds=4)
         want = await expected_sequences(db, reg.endpoint.cursor)
@@ -106,7 +112,7 @@ async def test_redirects_are_not_followed(
     register = await _changed(db)
     elsewhere = receivers()
     redirecting = receivers(reply=lambda d, n: (307, {"Location": elsewhere.url}))
-    reg = await webhooks.register(db, redirecting.url, None, "dpo", LOOPBACK)
+    reg = await webhooks.register(db, redirecting.url, None, "dpo", LOOPBACK, box=BOX)
     async with run_notifier(retry_schedule=(0.3,) * 20):
         await _burst(db, register, rounds=1)
 
@@ -127,8 +133,8 @@ async def test_a_stalled_endpoint_times_out_without_holding_up_the_others(
     register = await _changed(db)
     stalled = receivers(delay=3.0)
     prompt = receivers()
-    slow = await webhooks.register(db, stalled.url, None, "dpo", LOOPBACK)
-    fast = await webhooks.register(db, prompt.url, None, "dpo", LOOPBACK)
+    slow = await webhooks.register(db, stalled.url, None, "dpo", LOOPBACK, box=BOX)
+    fast = await webhooks.register(db, prompt.url, None, "dpo", LOOPBACK, box=BOX)
     async with run_notifier(timeout=0.5, retry_schedule=(5.0,)):
         await _burst(db, register, rounds=5)
         want = await expected_sequences(db, fast.endpoint.cursor)
@@ -150,7 +156,7 @@ async def test_loopback_targets_are_refused_at_delivery_unless_allowed(
     register = await _changed(db)
     receiver = receivers()
     # Registered where loopback was allowed; the notifier's own policy still decides.
-    reg = await webhooks.register(db, receiver.url, None, "dpo", LOOPBACK)
+    reg = await webhooks.register(db, receiver.url, None, "dpo", LOOPBACK, box=BOX)
     async with run_notifier(allow_loopback=False, retry_schedule=(0.3,) * 20):
         await _burst(db, register, rounds=1)
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import httpx
 import pytest
 from neo4j import AsyncManagedTransaction
+from pydantic import SecretStr
 
 from graph import migrate, webhooks
 from graph.database import Database
+from graph.secret_box import SecretBox
 from schema.webhook_url import TargetPolicy
 from tests.services.notifier.conftest import (
     MakeReceiver,
@@ -20,6 +23,9 @@ from tests.services.notifier.conftest import (
     expected_sequences,
     verify_all,
 )
+
+# The key tests/conftest.py gives every component of the test session.
+BOX = SecretBox.from_setting(SecretStr(os.environ["ROPA_SECRET_KEY"]), required=True)
 
 pytestmark = pytest.mark.neo4j
 
@@ -57,9 +63,9 @@ async def test_kill_9_mid_burst_then_restart_delivers_everything_in_order(
     # Every 25th request fails: retries interleave with the crash.
     flaky = receivers(reply=lambda d, n: (500, {}) if n % 25 == 0 else (200, {}))
     regs = {
-        "steady": await webhooks.register(db, steady.url, None, "dpo", LOOPBACK),
-        "flaky": await webhooks.register(db, flaky.url, None, "dpo", LOOPBACK),
-        "filtered": await webhooks.register(db, filtered.url, "proc-1", "dpo", LOOPBACK),
+        "steady": await webhooks.register(db, steady.url, None, "dpo", LOOPBACK, box=BOX),
+        "flaky": await webhooks.register(db, flaky.url, None, "dpo", LOOPBACK, box=BOX),
+        "filtered": await webhooks.register(db, filtered.url, "proc-1", "dpo", LOOPBACK, box=BOX),
     }
     start = regs["steady"].endpoint.cursor
     names = list(register.purposes)
