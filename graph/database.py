@@ -24,6 +24,12 @@ class Database:
         self.driver = driver
         self.name = database
         self.round_trips = 0
+        self._after_write: list[Callable[[], None]] = []
+
+    def on_write(self, callback: Callable[[], None]) -> None:
+        """Call `callback` after each write transaction that commits (e.g. to read the change
+        log at once rather than at the next poll)."""
+        self._after_write.append(callback)
 
     async def read(self, fn: TxFunction[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn` in a managed read transaction (retried by the driver on transient errors)."""
@@ -37,7 +43,10 @@ class Database:
         self.round_trips += 1
         with _unavailable_as_domain_error():
             async with self.driver.session(database=self.name) as session:
-                return await session.execute_write(fn, *args, **kwargs)
+                written = await session.execute_write(fn, *args, **kwargs)
+        for callback in self._after_write:
+            callback()
+        return written
 
     async def ping(self) -> None:
         """Raise DatabaseUnavailable unless the server answers."""

@@ -105,6 +105,8 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             # Its own wrapper on the same driver: its reads are not counted with requests'.
             follower = ChangeFollower(Database(database.driver, database.name), follower_config)
             app.state.changes = follower
+            # What this process commits, its subscribers see at once; other processes poll.
+            database.on_write(follower.wake)
             async with follower.running():
                 # Serve once the follower has its starting point, if Neo4j answers soon.
                 await follower.wait_ready(settings.readiness_timeout)

@@ -5,7 +5,9 @@ log commits in sequence order, so reading `sequence > last` never skips a number
 later) and offers each change to every subscriber that wants it, through a bounded queue per
 subscriber. Offering never waits: a subscriber whose queue is full is dropped (its `next` then
 answers None) and resumes by subscribing again from the last change it received, so one slow
-client stalls no one. Each registry process runs its own follower; there is no broker.
+client stalls no one. Each registry process runs its own follower; there is no broker. A
+write this process commits wakes its follower at once; changes other processes commit are read
+at the next poll.
 
 The follower starts at the latest sub-processor change when it first reaches Neo4j, and rides
 out outages: it logs, backs off, and carries on from where it was.
@@ -109,6 +111,7 @@ class ChangeFollower:
         self._subscribers: set[Subscriber] = set()
         self._position: int | None = None
         self._ready = asyncio.Event()
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # What subscribers render changes with: the organisations read with the changes.
         self.organisations = SharedOrganisations(lambda ids: organisations_by_id(db, ids))
@@ -145,6 +148,16 @@ class ChangeFollower:
             yield self
         finally:
             await self.stop()
+
+    def wake(self) -> None:
+        """Read the log now rather than at the next poll: this process has just committed."""
+        self._wake.set()
+
+    async def _pause(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._config.poll_interval):
+                await self._wake.wait()
+        self._wake.clear()
 
     async def wait_ready(self, within: float) -> bool:
         """Whether the follower has read the log within `within` seconds."""
@@ -228,7 +241,7 @@ class ChangeFollower:
             else:
                 backoff = self._config.poll_interval
                 if not more:
-                    await asyncio.sleep(self._config.poll_interval)
+                    await self._pause()
                 continue
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
