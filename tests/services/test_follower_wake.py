@@ -59,10 +59,12 @@ async def test_a_committed_change_wakes_the_follower(
             "/graphql", json={"query": ENGAGE, "variables": variables}, headers=headers
         )
         body = response.json()
-        assert body.get("data") and body["data"]["engageSubProcessor"]["errors"] == [], body
+        assert body.get("data"), body
+        assert body["data"]["engageSubProcessor"]["errors"] == []
         committed = time.monotonic()
         async with asyncio.timeout(POLL / 2):
             change = await subscriber.next()
     assert change is not None
-    assert change.after is not None and change.after.get("subProcessor") == "mail-co"
+    assert change.after is not None
+    assert change.after.get("subProcessor") == "mail-co"
     assert time.monotonic() - committed < POLL / 2
