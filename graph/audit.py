@@ -129,3 +129,14 @@ async def register_log_in(
     found = [changes.ChangeEvent.from_record(record["props"]) async for record in result]
     total = await (await tx.run(_REGISTER_COUNT, register=register, since=since)).single()
     return LogPage(found[:first], int(total["total"]) if total else 0, len(found) > first)
+
+
+async def audit_log_in(
+    tx: AsyncManagedTransaction, register: str, after: int, first: int
+) -> LogPage | None:
+    """A page of the register's log (`register_log_in`), or None when there is no such
+    register and no event names it (read tx)."""
+    page = await register_log_in(tx, register, after, first)
+    if not page.total and not await register_exists(tx, register):
+        return None
+    return page

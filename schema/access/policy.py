@@ -103,6 +103,13 @@ def may_read(principal: Principal | None, register: str, public: PublicReads) ->
     return read_scope(principal, public).reads([register])
 
 
+def may_read_audit_log(principal: Principal | None, register: str) -> bool:
+    """Whether `principal` may read the audit log of `register`: it names people (the actor of
+    every change), so only a principal whose own scope holds the register, whatever the
+    public reads."""
+    return principal is not None and principal.holds(register)
+
+
 def may_change(principal: Principal | None, register: str) -> bool:
     """Whether `principal` may change `register` (and administer its webhooks)."""
     return (

@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.graphql.audit import AuditQuery
 from schema.graphql.changes import ChangesQuery
 from schema.graphql.connection_fields import ConnectionsQuery
 from schema.graphql.document_cache import DocumentCache
@@ -23,7 +24,7 @@ from schema.graphql.summary import SummaryQuery
 
 # The root query: the register's questions, their connections, the dashboard's aggregates,
 # and the change history (schema.graphql.changes).
-RootQuery = merge_types("Query", (Query, ConnectionsQuery, SummaryQuery, ChangesQuery))
+RootQuery = merge_types("Query", (Query, ConnectionsQuery, SummaryQuery, ChangesQuery, AuditQuery))
 
 
 class RegistrySchema(strawberry.Schema):

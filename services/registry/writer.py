@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from strawberry.dataloader import DataLoader
 
-from graph import engagement_writes, objections, webhooks
+from graph import audit, engagement_writes, objections, webhooks
 from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read import changes as read_changes
@@ -163,6 +163,9 @@ class GraphHistory:
 
     async def sequence_of(self, event_id: str) -> int | None:
         return await self._db.read(read_changes.sequence_of, event_id)
+
+    async def audit_log(self, register: str, after: int, first: int) -> audit.LogPage | None:
+        return await self._db.read(audit.audit_log_in, register, after, first)
 
     async def organisation(self, organisation_id: str) -> OrganisationRecord | None:
         return await self._organisations.load(organisation_id)
