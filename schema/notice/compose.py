@@ -13,8 +13,18 @@ from schema.compliance.validity import in_force
 from schema.document import LegalBasisKind, OrganisationKind, ProcessingActivity, RopaDocument
 from schema.errors import NotFound
 from schema.notice.audience import WHO, activities_for
-from schema.notice.model import Audience, Block, Notice, Section, bullets, long_date, para
-from schema.notice.sharing import sharing_blocks
+from schema.notice.model import (
+    LEGAL_HEADING,
+    Audience,
+    Block,
+    Notice,
+    Section,
+    bullets,
+    long_date,
+    para,
+    subheading,
+)
+from schema.notice.sharing import sharing_blocks, sharing_citations
 
 ICO_CONCERNS = "https://ico.org.uk/concerns/"
 
@@ -92,10 +102,7 @@ def _categories(index: DocumentIndex, activities: list[ProcessingActivity]) -> S
     return Section("The information we collect, hold and share", [bullets(items)])
 
 
-def _lawful_bases(index: DocumentIndex, activities: list[ProcessingActivity]) -> Section:
-    blocks: list[Block] = [
-        para("The law only lets us use personal information when we have a lawful reason.")
-    ]
+def _by_basis(index: DocumentIndex, activities: list[ProcessingActivity]) -> dict[str, list[str]]:
     by_basis: dict[str, list[str]] = {}
     flows = index.doc.flows
     for activity in activities:
@@ -104,6 +111,57 @@ def _lawful_bases(index: DocumentIndex, activities: list[ProcessingActivity]) ->
         ]
         for basis_id in dict.fromkeys(ids):
             by_basis.setdefault(basis_id, []).append(activity.name)
+    return by_basis
+
+
+def _plain_reasons(index: DocumentIndex, activities: list[ProcessingActivity]) -> Section:
+    """The lawful reasons in plain words, without citations (a pupils' notice)."""
+    by_reason: dict[str, list[str]] = {}
+    stricter = False
+    for basis_id, names in _by_basis(index, activities).items():
+        basis = index.bases.get(basis_id)
+        if basis is None:
+            continue
+        if basis.kind in (LegalBasisKind.ARTICLE_9, LegalBasisKind.ARTICLE_10):
+            stricter = True
+        points = index.points([basis_id], LegalBasisKind.ARTICLE_6)
+        plain = _ARTICLE_6_PLAIN.get(next(iter(points)), "") if points else ""
+        if basis.kind is LegalBasisKind.ARTICLE_6 and plain:
+            by_reason.setdefault(plain, []).extend(names)
+    blocks: list[Block] = [
+        para(
+            "The law only lets us use personal information when we have a good reason that "
+            "the law accepts. Our reasons are:"
+        ),
+        bullets(
+            [
+                f"{reason[0].upper()}{reason[1:]}: for {'; '.join(dict.fromkeys(names))}."
+                for reason, names in by_reason.items()
+            ]
+        ),
+    ]
+    if stricter:
+        blocks.append(
+            para(
+                "Some information, such as health, ethnicity or safeguarding records, is "
+                "protected more strictly. For it we also have one of the extra reasons the law "
+                "asks for."
+            )
+        )
+    blocks.append(para("The exact laws we rely on are listed in 'The legal details' below."))
+    return Section("Our lawful reasons", blocks)
+
+
+def _lawful_bases(
+    index: DocumentIndex,
+    activities: list[ProcessingActivity],
+    heading: str = "Our lawful reasons",
+    extra: list[Block] | None = None,
+) -> Section:
+    blocks: list[Block] = [
+        para("The law only lets us use personal information when we have a lawful reason.")
+    ]
+    by_basis = _by_basis(index, activities)
     items = []
     for kind in (LegalBasisKind.ARTICLE_6, LegalBasisKind.ARTICLE_9, LegalBasisKind.ARTICLE_10):
         for basis_id, names in by_basis.items():
@@ -144,7 +202,7 @@ def _lawful_bases(index: DocumentIndex, activities: list[ProcessingActivity]) ->
     if laws:
         blocks.append(para("The law that gives us these reasons includes:"))
         blocks.append(bullets(list(dict.fromkeys(laws))))
-    return Section("Our lawful reasons", blocks)
+    return Section(heading, blocks + (extra or []))
 
 
 def _retention(activities: list[ProcessingActivity]) -> Section:
@@ -293,21 +351,38 @@ def compose(
     ]
     if org.description:
         intro.append(para(org.description))
+    # Pupils get plain words; the citations go to a section of their own, at the end.
+    plain = audience is Audience.PUPILS
+    legal: list[Section] = []
+    if plain:
+        citations = sharing_citations(index, controller_id, activities)
+        legal = [
+            _lawful_bases(
+                index,
+                activities,
+                heading=LEGAL_HEADING,
+                extra=[subheading("When we share information"), bullets(citations)]
+                if citations
+                else [],
+            )
+        ]
     return Notice(
         title=f"{org.name}: privacy notice for {audience.value}",
         sections=[
             Section("About this notice", intro),
             _why(index, activities),
             _categories(index, activities),
-            _lawful_bases(index, activities),
+            _plain_reasons(index, activities) if plain else _lawful_bases(index, activities),
             Section(
-                "Who we share it with, and why", sharing_blocks(index, controller_id, activities)
+                "Who we share it with, and why",
+                sharing_blocks(index, controller_id, activities, plain=plain),
             ),
             _retention(activities),
             _transfers(index, activities),
             _automated(activities),
             _rights(current, controller_id, activities),
             _contacts(index, controller_id),
+            *legal,
             Section(
                 "Where this notice comes from",
                 [

@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# The section that holds a plain-words notice's legal citations, apart from the text.
+LEGAL_HEADING = "The legal details"
+
 
 class Audience(StrEnum):
     """Who the notice is written for."""

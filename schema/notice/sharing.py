@@ -77,7 +77,7 @@ def _basis(index: DocumentIndex, basis_ids: list[str]) -> str:
     return text
 
 
-def _flow_text(index: DocumentIndex, flow: Flow) -> str:
+def _flow_text(index: DocumentIndex, flow: Flow, plain: bool = False) -> str:
     parts = [f"{flow.purpose or 'Shared'}: {_names(index, flow.data_categories)}."]
     if flow.condition:
         parts.append(f"When: {flow.condition.rstrip('.')}.")
@@ -87,7 +87,7 @@ def _flow_text(index: DocumentIndex, flow: Flow) -> str:
         parts.append(f"Through: {system.name}{about}.")
     if flow.retention:
         parts.append(f"Kept by them: {flow.retention}.")
-    if flow.legal_bases:
+    if flow.legal_bases and not plain:
         parts.append(f"Lawful basis: {_basis(index, flow.legal_bases)}.")
     return " ".join(parts)
 
@@ -130,34 +130,58 @@ def _about(index: DocumentIndex, org_id: str) -> str:
     return " ".join(a.rstrip(".") + "." for a in about if a)
 
 
-def _recipient_blocks(index: DocumentIndex, org_id: str, flows: list[Flow]) -> list[Block]:
+def _recipient_blocks(
+    index: DocumentIndex, org_id: str, flows: list[Flow], plain: bool
+) -> list[Block]:
     processor = any(f.recipient_role is RecipientRole.PROCESSOR for f in flows)
     heading = index.name(org_id) + (" (processes it for us)" if processor else "")
     blocks = [subheading(heading)]
     about = _about(index, org_id)
     if about:
         blocks.append(para(about))
-    blocks.append(bullets([_flow_text(index, f) for f in flows]))
+    blocks.append(bullets([_flow_text(index, f, plain) for f in flows]))
     return blocks
 
 
-def _onward_text(index: DocumentIndex, flow: Flow) -> str:
+def _onward_text(index: DocumentIndex, flow: Flow, plain: bool) -> str:
     about = _about(index, flow.recipient)
     who = f"{index.name(flow.source)} may share it with {index.name(flow.recipient)}."
-    return " ".join(p for p in (who, about, _flow_text(index, flow)) if p)
+    return " ".join(p for p in (who, about, _flow_text(index, flow, plain)) if p)
+
+
+def sharing_citations(
+    index: DocumentIndex, controller: str, activities: list[ProcessingActivity]
+) -> list[str]:
+    """The lawful basis of each sharing, for a notice that keeps citations apart."""
+    found = lineage(index, controller, activities)
+    return [
+        f"{index.name(f.source)} to {index.name(f.recipient)}"
+        + (f" ({f.purpose.rstrip('.')})" if f.purpose else "")
+        + f": {_basis(index, f.legal_bases)}."
+        for f in [*found.direct, *found.onward]
+        if f.legal_bases
+    ]
 
 
 def sharing_blocks(
-    index: DocumentIndex, controller: str, activities: list[ProcessingActivity]
+    index: DocumentIndex,
+    controller: str,
+    activities: list[ProcessingActivity],
+    plain: bool = False,
 ) -> list[Block]:
-    """The body of 'Who we share it with, and why'."""
+    """The body of 'Who we share it with, and why'; `plain` leaves the legal bases out (they
+    go to the notice's own section of legal details)."""
     found = lineage(index, controller, activities)
     if not found.direct:
         return [para("We do not share this information with other organisations.")]
     blocks = [
         para(
             "We share information only where the law allows it. For each organisation we say "
-            "what we share, why, when, and our lawful basis."
+            + (
+                "what we share, why and when."
+                if plain
+                else "what we share, why, when, and our lawful basis."
+            )
         )
     ]
     by_recipient: dict[str, list[Flow]] = {}
@@ -170,7 +194,7 @@ def sharing_blocks(
         if p.organisation in by_recipient
     }
     for org_id in sorted(by_recipient, key=index.name):
-        blocks.extend(_recipient_blocks(index, org_id, by_recipient[org_id]))
+        blocks.extend(_recipient_blocks(index, org_id, by_recipient[org_id], plain))
         subs = [e for e in found.engagements if e.processor == org_id]
         if subs:
             blocks.append(
@@ -193,5 +217,5 @@ def sharing_blocks(
         )
     if found.onward:
         blocks.append(subheading("What happens to it next"))
-        blocks.append(bullets([_onward_text(index, f) for f in found.onward]))
+        blocks.append(bullets([_onward_text(index, f, plain) for f in found.onward]))
     return blocks

@@ -201,11 +201,11 @@ class Visit:
             if v["impact"] in ("serious", "critical")
         ]
 
-    async def screenshot(self, name: str) -> Path:
-        """A full-page PNG in tests/browser/screenshots/."""
+    async def screenshot(self, name: str, full_page: bool = True) -> Path:
+        """A PNG (of the whole page, or of the viewport) in tests/browser/screenshots/."""
         SCREENSHOTS.mkdir(exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        await self.page.screenshot(path=str(path), full_page=True)
+        await self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
 

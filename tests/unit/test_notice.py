@@ -12,7 +12,7 @@ from schema.document import RopaDocument
 from schema.errors import NotFound
 from schema.notice.compose import compose
 from schema.notice.model import Audience
-from schema.notice.render import NoticeFormat, render
+from schema.notice.render import NoticeFormat, render, stylesheet, to_html
 from schema.validation import load_document, parse_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,6 +169,7 @@ def test_the_notice_has_the_sections_a_dpo_expects(pupils_notice: str) -> None:
         "Automated decisions",
         "Your rights",
         "Concerns and contacts",
+        "The legal details",
         "Where this notice comes from",
     ]
     assert pupils_notice.startswith("# Allestree Woodlands School: privacy notice for pupils\n")
@@ -227,7 +228,9 @@ def test_html_is_escaped_and_links_are_links(doc: RopaDocument) -> None:
     assert "<script>" not in page
     assert "Fish &amp; chips &lt;script&gt;" in page
     assert '<a href="https://ico.org.uk/concerns/">https://ico.org.uk/concerns/</a>' in page
-    assert page.count("<h2>") == 11
+    assert page.count("<section ") == 12
+    assert page.count("<h1>") == 1
+    assert "<style>" in page
 
 
 def test_the_notice_follows_the_register(doc: RopaDocument) -> None:
@@ -253,3 +256,29 @@ def test_the_notice_follows_the_register(doc: RopaDocument) -> None:
 def test_an_unknown_controller_is_not_found(doc: RopaDocument) -> None:
     with pytest.raises(NotFound):
         compose(doc, "no-such-school", Audience.PUPILS, DURING_POST16)
+
+
+def test_pupils_read_plain_words_and_the_citations_apart(pupils_notice: str) -> None:
+    body, _, legal = pupils_notice.partition("## The legal details")
+    assert legal, "the citations have a section of their own"
+    assert "Article 6(1)" not in body
+    assert "Lawful basis:" not in body
+    assert "The law requires us to" in body
+    assert "Article 6(1)(c)" in legal
+    assert "Lawful basis" not in legal or "Education Act 1996" in legal
+    assert "Derbyshire Constabulary" in legal
+
+
+def test_parents_keep_the_citations_in_the_text(doc: RopaDocument) -> None:
+    text = render(compose(doc, None, Audience.PARENTS, DURING_POST16), NoticeFormat.MARKDOWN)
+    assert "The legal details" not in text
+    assert "Lawful basis:" in text
+
+
+def test_a_served_page_links_its_stylesheet_instead(doc: RopaDocument) -> None:
+    notice = compose(doc, None, Audience.PUPILS, DURING_POST16)
+    page = to_html(notice, stylesheet_href="/notice.css", downloads={"HTML": "/n.html"})
+    assert "<style>" not in page
+    assert '<link rel="stylesheet" href="/notice.css">' in page
+    assert '<a href="/n.html" download>HTML</a>' in page
+    assert "@media print" in stylesheet()

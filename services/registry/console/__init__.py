@@ -13,7 +13,13 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from services.registry.console.pages import dashboard_page, has_sign_in, lineage_page
+from services.registry.console.notices import NOTICE_ROUTES
+from services.registry.console.pages import (
+    dashboard_page,
+    has_sign_in,
+    lineage_page,
+    notices_page,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -26,6 +32,11 @@ async def dashboard(request: Request) -> Response:
 async def lineage(request: Request) -> Response:
     """GET /lineage."""
     return HTMLResponse(lineage_page(has_sign_in(request.app.routes)))
+
+
+async def notices(request: Request) -> Response:
+    """GET /notices."""
+    return HTMLResponse(notices_page(has_sign_in(request.app.routes)))
 
 
 async def _not_built(request: Request) -> Response:
@@ -41,6 +52,8 @@ def console_routes() -> list[BaseRoute]:
         Route("/", dashboard, methods=["GET"]),
         Route("/dashboard", dashboard, methods=["GET"]),
         Route("/lineage", lineage, methods=["GET"]),
+        Route("/notices", notices, methods=["GET"]),
+        *NOTICE_ROUTES,
     ]
     if not (STATIC / "vendor").is_dir():
         routes.append(Route("/console/static/vendor/{path:path}", _not_built))

@@ -104,3 +104,9 @@ def lineage_page(session: bool = False) -> str:
         session=session,
         scripts=("vendor/cytoscape.min.js", "lineage.js"),
     )
+
+
+@cache
+def notices_page(session: bool = False) -> str:
+    """The index of the notices to publish."""
+    return page("notices", "Privacy notices", session=session, scripts=("notices.js",))

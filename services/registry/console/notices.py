@@ -1,0 +1,87 @@
+"""Privacy notices to publish: one stable URL per controller and audience.
+
+- `GET /notices/{controller}/{audience}`: the notice as an HTML page (its stylesheet linked,
+  so that a `style-src 'self'` policy holds), with links to download it;
+- `GET /notices/{controller}/{audience}.html` and `.md`: the same notice as a file (the HTML
+  standalone, with its CSS inside), exactly what `ropa notice` writes;
+- `?asOf=YYYY-MM-DD`: the notice as the record stood that day (default today).
+
+A privacy notice is published information, so these pages need no sign-in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from graph import to_document
+from graph.database import Database
+from schema.errors import DatabaseUnavailable, NotFound
+from schema.notice.compose import compose
+from schema.notice.model import Audience
+from schema.notice.render import NoticeFormat, render, stylesheet, to_html
+
+STYLESHEET_PATH = "/notices/notice.css"
+_FORMATS = {"html": NoticeFormat.HTML, "md": NoticeFormat.MARKDOWN}
+_MEDIA = {NoticeFormat.HTML: "text/html; charset=utf-8", NoticeFormat.MARKDOWN: "text/markdown"}
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def notice_page(request: Request) -> Response:
+    """The notice as a page, or (with an extension) as a download."""
+    controller: str = request.path_params["controller"]
+    name: str = request.path_params["audience"]
+    audience_name, _, extension = name.partition(".")
+    try:
+        audience = Audience(audience_name)
+    except ValueError:
+        choices = ", ".join(a.value for a in Audience)
+        return _error(404, "NOT_FOUND", f"audience {audience_name!r}: expected one of {choices}")
+    fmt = _FORMATS.get(extension) if extension else None
+    if extension and fmt is None:
+        return _error(404, "NOT_FOUND", f"format {extension!r}: expected html or md")
+    raw = request.query_params.get("asOf") or ""
+    try:
+        day = dt.date.fromisoformat(raw) if raw else dt.date.today()
+    except ValueError:
+        return _error(400, "BAD_REQUEST", f"asOf: expected a date as YYYY-MM-DD, got {raw!r}")
+    database: Database = request.app.state.database
+    try:
+        doc = await to_document.controller_document(database, controller, day)
+        notice = compose(doc, controller, audience, day)
+    except (NotFound, to_document.ControllerAmbiguous) as exc:
+        return _error(404, exc.code, str(exc))
+    except DatabaseUnavailable as exc:
+        return _error(503, exc.code, "Neo4j is unavailable")
+    if fmt is not None:
+        filename = f"privacy-notice-{controller}-{audience.value}-{day.isoformat()}.{extension}"
+        return Response(
+            render(notice, fmt),
+            media_type=_MEDIA[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    query = f"?asOf={day.isoformat()}" if raw else ""
+    base = f"/notices/{controller}/{audience.value}"
+    page = to_html(
+        notice,
+        stylesheet_href=STYLESHEET_PATH,
+        downloads={"HTML": f"{base}.html{query}", "Markdown": f"{base}.md{query}"},
+    )
+    return HTMLResponse(page)
+
+
+async def notice_stylesheet(request: Request) -> Response:
+    """The notices' CSS."""
+    return Response(stylesheet(), media_type="text/css")
+
+
+NOTICE_ROUTES: list[BaseRoute] = [
+    Route(STYLESHEET_PATH, notice_stylesheet, methods=["GET"]),
+    Route("/notices/{controller}/{audience}", notice_page, methods=["GET"]),
+]
