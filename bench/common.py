@@ -23,6 +23,7 @@ import httpx
 from pydantic import SecretStr
 
 from graph.neo4j_server import LocalNeo4j, free_port
+from graph.secret_box import new_key
 from graph.settings import Neo4jSettings
 
 
@@ -144,6 +145,8 @@ def registry(
         "NEO4J_PASSWORD": settings.password.get_secret_value(),
         "NEO4J_DATABASE": settings.database,
         "ROPA_ENV": "production",
+        # Production wants the key webhook secrets are sealed with; a benchmark's own will do.
+        "ROPA_SECRET_KEY": os.environ.get("ROPA_SECRET_KEY") or new_key(),
         **(env or {}),
     }
     command = [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)]

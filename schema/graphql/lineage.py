@@ -1,9 +1,10 @@
 """Types of the lineage answer: who receives the data, and along which paths.
 
 A `recipients` answer may hold thousands of hops, so the root field builds them whole: the
-organisations, categories and legal bases of every hop are plain fields, each view built once
-per id and shared, and resolve without a coroutine each. Only the activity, engagement and
-disclosure of a hop go through the loaders (which the lineage primes with what it read).
+organisations, categories, legal bases, activity and engagement of every hop are plain fields,
+each view built once per id and shared, and resolve without a coroutine each; what the
+selection does not ask for is not read (and left empty: nothing resolves it). Only a hop's
+disclosure goes through its loader.
 """
 
 from __future__ import annotations
@@ -36,20 +37,14 @@ class Hop:
         description="The disclosure's legal bases; a sub-processor works under those of the "
         "hop that brought the data to its processor"
     )
-    rec: strawberry.Private[r.HopRecord]
-
-    @resolver(
+    activity: ProcessingActivity | None = strawberry.field(
         description="The activity the data moves in (for a sub-processor, the activity it was "
         "engaged for, else the one that brought the data to the processor)"
     )
-    async def activity(self, info: Info) -> ProcessingActivity | None:
-        rec = await maybe(loaders(info).activities, self.rec.activity_id)
-        return ProcessingActivity.from_record(rec) if rec else None
-
-    @resolver(description="The engagement, for a SUB_PROCESSING hop")
-    async def engagement(self, info: Info) -> Engagement | None:
-        rec = await maybe(loaders(info).engagements, self.rec.engagement_id)
-        return Engagement.from_record(rec) if rec else None
+    engagement: Engagement | None = strawberry.field(
+        description="The engagement, for a SUB_PROCESSING hop"
+    )
+    rec: strawberry.Private[r.HopRecord]
 
     @resolver(description="The disclosure, for a DISCLOSURE or ONWARD_DISCLOSURE hop")
     async def disclosure(self, info: Info) -> Disclosure | None:
@@ -75,6 +70,8 @@ class _Views:
     organisations: Mapping[str, Organisation]
     categories: Mapping[str, DataCategory]
     legal_bases: Mapping[str, LegalBasis]
+    activities: Mapping[str, ProcessingActivity]
+    engagements: Mapping[str, Engagement]
 
     def organisation(self, key: str) -> Organisation:
         found = self.organisations.get(key)
@@ -91,6 +88,8 @@ class _Views:
             to=self.organisation(rec.to_id),
             categories=[c for k in rec.category_ids if (c := self.categories.get(k))],
             legal_bases=[b for k in rec.legal_basis_ids if (b := self.legal_bases.get(k))],
+            activity=self.activities.get(rec.activity_id or ""),
+            engagement=self.engagements.get(rec.engagement_id or ""),
         )
 
 
@@ -118,7 +117,17 @@ async def recipients(info: Info, found: list[r.RecipientRecord]) -> list[Recipie
         ids = sorted({k for h in hops for k in h.legal_basis_ids})
         found_bases = await loaders(info).legal_bases.load_many(ids)
         bases = {b.id: LegalBasis.from_record(b) for b in found_bases if b}
-    views = _Views(orgs, categories, bases)
+    activities: dict[str, ProcessingActivity] = {}
+    if selects(info, "paths", "hops", "activity"):
+        ids = sorted({h.activity_id for h in hops if h.activity_id})
+        found_activities = await loaders(info).activities.load_many(ids)
+        activities = {a.id: ProcessingActivity.from_record(a) for a in found_activities if a}
+    engagements: dict[str, Engagement] = {}
+    if selects(info, "paths", "hops", "engagement"):
+        ids = sorted({h.engagement_id for h in hops if h.engagement_id})
+        found_engagements = await loaders(info).engagements.load_many(ids)
+        engagements = {e.id: Engagement.from_record(e) for e in found_engagements if e}
+    views = _Views(orgs, categories, bases, activities, engagements)
     return [
         Recipient(
             paths=[LineagePath(hops=[views.hop(h) for h in path]) for path in rec.paths],

@@ -544,7 +544,9 @@ def test_containers_run_the_ropa_commands(render: Rendering) -> None:
         seen.add(key)
         if args[0] == "serve":
             port = container["ports"][0]["containerPort"]
-            assert args[2:] == ["--host", "0.0.0.0", "--port", str(port)], args
+            assert args[2:6] == ["--host", "0.0.0.0", "--port", str(port)], args
+            # The registry runs as many uvicorn workers as `registry.workers` says (default 1).
+            assert args[6:] == (["--workers", "1"] if args[1] == "registry" else []), args
     assert {("serve", "registry"), ("serve", "notifier"), ("migrate",)} <= seen
 
 
