@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from typing import Concatenate, ParamSpec, TypeVar
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired, TransientError
@@ -17,13 +17,29 @@ P = ParamSpec("P")
 TxFunction = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]]
 
 
+class TransactionObserver(Protocol):
+    """What a service wants to know of each transaction (metrics, trace spans)."""
+
+    def transaction(self, kind: str, name: str) -> AbstractContextManager[object]:
+        """Entered around one `read` or `write` transaction of the function `name`."""
+        ...
+
+
+class _Unobserved:
+    def transaction(self, kind: str, name: str) -> AbstractContextManager[object]:
+        return nullcontext()
+
+
 class Database:
     """A driver bound to one database; the only way the rest of the code reaches Neo4j."""
 
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
+    def __init__(
+        self, driver: AsyncDriver, database: str, observer: TransactionObserver | None = None
+    ) -> None:
         self.driver = driver
         self.name = database
         self.round_trips = 0
+        self.observer: TransactionObserver = observer or _Unobserved()
         self._after_write: list[Callable[[], None]] = []
 
     def on_write(self, callback: Callable[[], None]) -> None:
@@ -34,14 +50,14 @@ class Database:
     async def read(self, fn: TxFunction[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn` in a managed read transaction (retried by the driver on transient errors)."""
         self.round_trips += 1
-        with _unavailable_as_domain_error():
+        with self.observer.transaction("read", _name(fn)), _unavailable_as_domain_error():
             async with self.driver.session(database=self.name) as session:
                 return await session.execute_read(fn, *args, **kwargs)
 
     async def write(self, fn: TxFunction[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn` in a managed write transaction; `fn` must be idempotent (it may be retried)."""
         self.round_trips += 1
-        with _unavailable_as_domain_error():
+        with self.observer.transaction("write", _name(fn)), _unavailable_as_domain_error():
             async with self.driver.session(database=self.name) as session:
                 written = await session.execute_write(fn, *args, **kwargs)
         for callback in self._after_write:
@@ -56,6 +72,10 @@ class Database:
     async def close(self) -> None:
         """Close the driver and its connection pool."""
         await self.driver.close()
+
+
+def _name(fn: Callable[..., object]) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
 @contextmanager
@@ -91,9 +111,11 @@ def create_driver(settings: Neo4jSettings) -> AsyncDriver:
 
 
 @asynccontextmanager
-async def open_database(settings: Neo4jSettings) -> AsyncIterator[Database]:
+async def open_database(
+    settings: Neo4jSettings, observer: TransactionObserver | None = None
+) -> AsyncIterator[Database]:
     """A Database for the lifetime of the block; the driver is closed on exit."""
-    database = Database(create_driver(settings), settings.database)
+    database = Database(create_driver(settings), settings.database, observer)
     try:
         yield database
     finally:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import partial
 
 import strawberry
 from graphql.error import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -40,8 +42,13 @@ class RegistrySchema(strawberry.Schema):
         log_errors(errors)
 
 
-def build_schema(*, show_unexpected_errors: bool = False) -> RegistrySchema:
-    """The schema; unexpected errors are masked unless `show_unexpected_errors`."""
+def build_schema(
+    *,
+    show_unexpected_errors: bool = False,
+    observers: Sequence[type[SchemaExtension]] = (),
+) -> RegistrySchema:
+    """The schema; unexpected errors are masked unless `show_unexpected_errors`. `observers` are
+    the service's extensions that watch operations (metrics, traces) without changing them."""
     documents = DocumentCache()
     schema = RegistrySchema(
         query=RootQuery,
@@ -49,6 +56,7 @@ def build_schema(*, show_unexpected_errors: bool = False) -> RegistrySchema:
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={dt.date: DATE}),
         extensions=[
+            *observers,
             documents.extension(),
             partial(ErrorCodes, show_unexpected=show_unexpected_errors),
         ],

@@ -153,6 +153,8 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
             "NEO4J_PASSWORD": neo4j.password.get_secret_value(),
             "NEO4J_DATABASE": neo4j.database,
             "ROPA_ENV": os.environ.get("ROPA_ENV", "development"),
+            # Lines for a person at a terminal, unless asked otherwise.
+            "ROPA_LOG_FORMAT": os.environ.get("ROPA_LOG_FORMAT", "text"),
             "ROPA_TOKENS": dev_tokens(token, os.environ.get("ROPA_TOKENS")),
             "ROPA_SECRET_KEY": os.environ.get("ROPA_SECRET_KEY") or dev_secret_key(),
         }

@@ -145,6 +145,8 @@ def serve(service: str, host: str, port: int | None, workers: int) -> None:
     """Serve the registry (GraphQL, feeds) or the notifier (webhook delivery) with uvicorn."""
     import uvicorn
 
+    from services.observability.logs import LogSettings, dict_config
+
     # By import string, so that the CLI never imports another service's code.
     try:
         uvicorn.run(
@@ -156,6 +158,8 @@ def serve(service: str, host: str, port: int | None, workers: int) -> None:
             proxy_headers=True,
             ws="websockets",
             lifespan="on",
+            # JSON lines (or text under `make run`) for the app's loggers and uvicorn's alike.
+            log_config=dict_config(LogSettings()),
         )
     except RopaError as exc:
         # A setting the app factory cannot use (token list, sign-in): one line, not a traceback.

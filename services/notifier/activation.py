@@ -15,6 +15,7 @@ import logging
 from graph import engagement_writes
 from graph.database import Database
 from schema.errors import DatabaseUnavailable
+from services.observability.metrics import LOOP_ERRORS
 
 log = logging.getLogger("ropa.notifier")
 ACTOR = "ropa-notifier"
@@ -30,5 +31,6 @@ async def activate_forever(db: Database, interval: float) -> None:
         except DatabaseUnavailable as exc:
             log.warning("notifier: activation: %s; trying again", exc)
         except Exception:
+            LOOP_ERRORS.labels("activation").inc()
             log.exception("notifier: activation failed; trying again")
         await asyncio.sleep(interval)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -20,6 +21,9 @@ from services.notifier.delivery import Notifier
 from services.notifier.mail.worker import MailWorker
 from services.notifier.sender import Sender, client
 from services.notifier.settings import NotifierSettings
+from services.observability import tracing
+from services.observability.metrics import METRICS_ROUTE, CypherObserver
+from services.observability.requests import RequestIdMiddleware
 
 log = logging.getLogger("ropa.notifier")
 
@@ -35,11 +39,16 @@ async def readyz(request: Request) -> JSONResponse:
     loop: asyncio.Task[None] = request.app.state.loop
     if loop.done():
         return JSONResponse({"status": "unavailable", "reason": "delivery loop stopped"}, 503)
+    settings: NotifierSettings = request.app.state.settings
     try:
-        await db.ping()
-        pending = await migrate.pending(db)
+        async with asyncio.timeout(settings.readiness_timeout):
+            await db.ping()
+            pending = await migrate.pending(db)
     except DatabaseUnavailable as exc:
         return JSONResponse({"status": "unavailable", "reason": str(exc)}, 503)
+    except TimeoutError:
+        reason = f"Neo4j did not answer within {settings.readiness_timeout:g} s"
+        return JSONResponse({"status": "unavailable", "reason": reason}, 503)
     if pending:
         names = ", ".join(m.id for m in pending)
         return JSONResponse(
@@ -57,7 +66,7 @@ def create_app(settings: NotifierSettings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            db = await stack.enter_async_context(open_database(config))
+            db = await stack.enter_async_context(open_database(config, CypherObserver("notifier")))
             http = await stack.enter_async_context(client(config.timeout, config.concurrency))
             notifier = Notifier(db, config, Sender(http, config.policy, config.timeout), box)
             app.state.db = db
@@ -84,6 +93,11 @@ def create_app(settings: NotifierSettings | None = None) -> Starlette:
                 await asyncio.gather(app.state.loop, *background, return_exceptions=True)
                 await notifier.aclose()
 
-    return Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz)], lifespan=lifespan
+    tracing.configure("notifier")
+    app = Starlette(
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz), METRICS_ROUTE],
+        middleware=[Middleware(RequestIdMiddleware)],
+        lifespan=lifespan,
     )
+    app.state.settings = config
+    return app

@@ -23,8 +23,11 @@ from schema.errors import DatabaseUnavailable
 from services.notifier.endpoint_run import EndpointRun, Stale
 from services.notifier.sender import Sender
 from services.notifier.settings import NotifierSettings
+from services.observability.metrics import LOOP_ERRORS
 
 log = logging.getLogger("ropa.notifier")
+# The longest pause after rounds that keep failing unexpectedly.
+_MAX_PAUSE = 30.0
 
 
 class Notifier:
@@ -55,12 +58,22 @@ class Notifier:
         return len(self._workers)
 
     async def run(self) -> None:
-        """Poll for due endpoints until cancelled; database outages are waited out."""
+        """Poll for due endpoints until cancelled. Database outages are waited out; anything
+        else unexpected is logged at ERROR and the loop goes on after a growing pause, so that
+        one bad round never stops delivery for good."""
+        pause = self._settings.poll_interval
         while not self._stopping.is_set():
             try:
                 await self.poll()
             except DatabaseUnavailable as exc:
                 log.warning("notifier: %s; trying again", exc)
+            except Exception:
+                LOOP_ERRORS.labels("delivery").inc()
+                log.exception("notifier: the delivery round failed; trying again in %.1f s", pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _MAX_PAUSE)
+                continue
+            pause = self._settings.poll_interval
             await asyncio.sleep(self._settings.poll_interval)
 
     async def poll(self) -> int:
@@ -126,6 +139,7 @@ class Notifier:
         except DatabaseUnavailable as exc:
             log.warning("webhook %s: %s; will resume", endpoint.id, exc)
         except Exception:
+            LOOP_ERRORS.labels("webhook").inc()
             log.exception("webhook %s: unexpected error; will resume", endpoint.id)
         finally:
             self.delivered += run.delivered

@@ -22,6 +22,11 @@ from services.notifier.retry import next_delay
 from services.notifier.sender import Connection, Outcome, Sender
 from services.notifier.settings import NotifierSettings
 from services.notifier.signing import Signer
+from services.observability.metrics import (
+    WEBHOOK_DELIVERIES,
+    WEBHOOK_FAILURES,
+    WEBHOOK_RETRIES,
+)
 
 log = logging.getLogger("ropa.notifier")
 
@@ -109,6 +114,7 @@ class EndpointRun:
             self.position = change.sequence
             self.failures = 0
             self.delivered += 1
+            WEBHOOK_DELIVERIES.labels(self.endpoint.id).inc()
             self.unsaved_deliveries += 1
             if (
                 self.unsaved_deliveries >= self.settings.checkpoint_every
@@ -155,7 +161,21 @@ class EndpointRun:
             else:
                 next_at = now + dt.timedelta(seconds=delay)
         error = f"sequence {change.sequence}: {outcome.error or 'failed'}"
-        log.info("webhook %s: %s (attempt %d, %s)", self.endpoint.id, error, self.failures, status)
+        WEBHOOK_FAILURES.labels(self.endpoint.id, status).inc()
+        if status == webhooks.ACTIVE:
+            WEBHOOK_RETRIES.labels(self.endpoint.id).inc()
+        # A retry to come is a warning; an endpoint that gets nothing more until someone acts
+        # (retries exhausted, or 410 Gone) is an error.
+        level = logging.WARNING if status == webhooks.ACTIVE else logging.ERROR
+        log.log(
+            level,
+            "webhook %s: %s (attempt %d, now %s)",
+            self.endpoint.id,
+            error,
+            self.failures,
+            status,
+            extra={"endpoint": self.endpoint.id, "endpoint_status": status},
+        )
         # False when the cursor moved meanwhile (a redelivery): the next round starts afresh.
         await self.db.write(
             webhooks.record_failure,

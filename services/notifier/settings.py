@@ -47,6 +47,12 @@ class NotifierSettings(Neo4jSettings):
         validation_alias=_env("ROPA_WEBHOOK_MAX_RETRY_AFTER"),
         description="Longest Retry-After honoured, in seconds",
     )
+    readiness_timeout: float = Field(
+        default=3.0,
+        gt=0,
+        validation_alias=_env("ROPA_READINESS_TIMEOUT"),
+        description="Seconds /readyz waits for Neo4j before answering 503",
+    )
     poll_interval: float = Field(
         default=0.5,
         gt=0,

@@ -14,20 +14,33 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.tracing import OpenTelemetryExtension
 
 from graph import migrate
 from graph.database import Database, open_database
 from schema.errors import DatabaseUnavailable
 from schema.graphql.schema import build_schema
+from services.observability import tracing
+from services.observability.metrics import (
+    FOLLOWER_LAG,
+    FOLLOWER_POSITION,
+    METRICS_ROUTE,
+    SUBSCRIBERS,
+    CypherObserver,
+)
+from services.observability.requests import RequestIdMiddleware
 from services.registry.auth import load_tokens
 from services.registry.console import console_routes
 from services.registry.explorer import RegistryGraphQL
 from services.registry.exports import EXPORT_ROUTE
 from services.registry.feeds import FEED_ROUTE
 from services.registry.follower import ChangeFollower, FollowerConfig
+from services.registry.observe import OperationMetrics
 from services.registry.portal import pages as portal_pages
 from services.registry.portal import subscription_pages
 from services.registry.portal.ratelimit import SlidingWindow
@@ -83,8 +96,11 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
     settings = settings or RegistrySettings()
     # Checked here: a sign-in setting that cannot be used stops the start (SignInConfigInvalid).
     signin = sign_in_config(settings)
+    observers: list[type[SchemaExtension]] = [OperationMetrics]
+    if tracing.configure("registry"):
+        observers.append(OpenTelemetryExtension)
     graphql = RegistryGraphQL(
-        build_schema(show_unexpected_errors=settings.development),
+        build_schema(show_unexpected_errors=settings.development, observers=observers),
         connection_init_timeout=settings.connection_init_timeout,
         subscriptions_per_connection=settings.subscriptions_per_connection,
         allowed_origins=() if signin is None else (signin.origin,),
@@ -99,14 +115,20 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_database(neo4j) as database:
+        observer = CypherObserver("registry")
+        async with open_database(neo4j, observer) as database:
             app.state.database = database
             app.state.subscriptions = subscriptions(database, settings)
             # Its own wrapper on the same driver: its reads are not counted with requests'.
-            follower = ChangeFollower(Database(database.driver, database.name), follower_config)
+            follower = ChangeFollower(
+                Database(database.driver, database.name, observer), follower_config
+            )
             app.state.changes = follower
             # What this process commits, its subscribers see at once; other processes poll.
             database.on_write(follower.wake)
+            SUBSCRIBERS.set_function(lambda: follower.subscribers)
+            FOLLOWER_LAG.set_function(follower.seconds_since_read)
+            FOLLOWER_POSITION.set_function(lambda: follower.position or 0)
             async with follower.running():
                 # Serve once the follower has its starting point, if Neo4j answers soon.
                 await follower.wait_ready(settings.readiness_timeout)
@@ -116,6 +138,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            METRICS_ROUTE,
             Route("/graphql", SessionGuard(graphql)),
             WebSocketRoute("/graphql", graphql),
             EXPORT_ROUTE,
@@ -125,7 +148,10 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             *console_routes(),
             *subscription_pages.ROUTES,
         ],
-        middleware=[] if signin is None else [sessions.middleware(signin)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            *([] if signin is None else [sessions.middleware(signin)]),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -21,6 +21,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph.database import Database
 from schema.graphql.context import RegistryContext
+from services.observability import logs
 from services.registry.auth import principal_from_header, stale_session
 from services.registry.console.pages import explorer_page, has_sign_in
 from services.registry.follower import ChangeFollower
@@ -80,6 +81,7 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
         """A fresh context (loaders, reader) for each request."""
         database: Database = request.app.state.database
         context = build_context(database, request=request, response=response)
+        logs.bind(principal=context.principal.name if context.principal else None)
         follower: ChangeFollower | None = getattr(request.app.state, "changes", None)
         context.changes = follower
         if isinstance(request, WebSocket) and follower is not None:
@@ -104,6 +106,7 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
             log.info("refused a WebSocket whose connection_init carried an unknown token")
             raise ConnectionRejectionError()
         context.principal = principal
+        logs.bind(principal=principal.name)
         return _ACK
 
 

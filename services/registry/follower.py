@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from graph.read.changes import sequence_of
 from graph.read.organisations import organisations_by_id
 from schema.errors import DatabaseUnavailable
 from schema.graphql.context import ChangeReplay
+from services.observability.metrics import SUBSCRIBERS_DROPPED
 from services.registry.subscriptions import SharedOrganisations
 
 log = logging.getLogger(__name__)
@@ -116,6 +118,8 @@ class ChangeFollower:
         # What subscribers render changes with: the organisations read with the changes.
         self.organisations = SharedOrganisations(lambda ids: organisations_by_id(db, ids))
         self.dropped = 0
+        # From the start: a follower that never reaches the log shows a growing lag.
+        self._last_read = time.monotonic()
 
     @property
     def position(self) -> int | None:
@@ -126,6 +130,10 @@ class ChangeFollower:
     def subscribers(self) -> int:
         """How many subscribers are registered."""
         return len(self._subscribers)
+
+    def seconds_since_read(self) -> float:
+        """How long ago the follower last read the change log (at most its lag)."""
+        return time.monotonic() - self._last_read
 
     async def start(self) -> None:
         """Start following in the background."""
@@ -215,6 +223,7 @@ class ChangeFollower:
                     self._subscribers.discard(subscriber)
                     subscriber.drop()
                     self.dropped += 1
+                    SUBSCRIBERS_DROPPED.inc()
         if page.scanned_through is not None and self._position is not None:
             self._position = max(self._position, page.scanned_through)
 
@@ -227,6 +236,7 @@ class ChangeFollower:
         page = await self._db.read(spc.changes_page, self._position, None, self._config.page_size)
         await self._read_organisations(page)
         self._dispatch(page)
+        self._last_read = time.monotonic()
         return len(page.changes) >= self._config.page_size
 
     async def _run(self) -> None:

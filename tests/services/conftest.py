@@ -185,18 +185,19 @@ async def change_register(db: Database) -> Database:
     return db
 
 
-RegistryProcess = Callable[[dict[str, str | None]], AbstractContextManager[str]]
+RegistryProcess = Callable[..., AbstractContextManager[str]]
 
 
 @pytest.fixture(scope="session")
 def registry_process(registry_settings: RegistrySettings) -> RegistryProcess:
     """Runs `ropa serve registry` in a child process; yields its URL.
 
-    `extra_env` adds variables to the environment, or removes those given as None.
+    `extra_env` adds variables to the environment, or removes those given as None; `log`, when
+    given, is the file its stderr (its log) goes to.
     """
 
     @contextmanager
-    def run(extra_env: dict[str, str | None]) -> Iterator[str]:
+    def run(extra_env: dict[str, str | None], log: Path | None = None) -> Iterator[str]:
         port = free_port()
         neo4j = registry_settings.neo4j
         env = {
@@ -212,11 +213,12 @@ def registry_process(registry_settings: RegistrySettings) -> RegistryProcess:
                 env.pop(name, None)
             else:
                 env[name] = value
+        log_file = None if log is None else log.open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.PIPE if log_file is None else log_file,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -242,5 +244,7 @@ def registry_process(registry_settings: RegistrySettings) -> RegistryProcess:
                 process.wait()
             if process.stderr is not None:
                 process.stderr.close()
+            if log_file is not None:
+                log_file.close()
 
     return run

@@ -29,6 +29,7 @@ from schema.errors import DatabaseUnavailable
 from schema.graphql.records import OrganisationRecord
 from services.notifier.mail import compose
 from services.notifier.settings import NotifierSettings
+from services.observability.metrics import EMAIL_FAILURES, EMAILS_QUEUED, EMAILS_SENT, LOOP_ERRORS
 
 log = logging.getLogger("ropa.notifier.mail")
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:ropa-registry:mail")
@@ -75,6 +76,7 @@ class MailWorker:
             except DatabaseUnavailable as exc:
                 log.warning("mail: %s; trying again", exc)
             except Exception:
+                LOOP_ERRORS.labels("mail").inc()
                 log.exception("mail: unexpected error; trying again")
             await asyncio.sleep(self._settings.mail_interval)
 
@@ -94,6 +96,7 @@ class MailWorker:
                 continue
             total += len(messages)
             self.queued += len(messages)
+            EMAILS_QUEUED.inc(len(messages))
 
     async def _messages(self, events: list[changes.ChangeEvent]) -> list[mail.QueuedMail]:
         out: list[mail.QueuedMail] = []
@@ -167,6 +170,7 @@ class MailWorker:
                 await self._send(message)
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 log.warning("mail: %s to %s failed: %s", ids[0], message["To"], exc)
+                EMAIL_FAILURES.inc()
                 retry = now + dt.timedelta(seconds=self._settings.mail_retry)
                 for message_id in ids:
                     await self._db.write(mail.failed_in, message_id, retry, str(exc))
@@ -174,6 +178,7 @@ class MailWorker:
             await self._db.write(mail.sent_in, ids)
             sent += 1
             self.sent += 1
+            EMAILS_SENT.inc()
         return sent
 
     async def _names(

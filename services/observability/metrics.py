@@ -1,0 +1,126 @@
+"""Every Prometheus metric of the registry and the notifier, by name, and the /metrics route.
+
+One module, so that an operator (and the next developer) finds every name in one place. Each
+process serves its own at /metrics; counters start at zero with the process.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from services.observability import tracing
+
+# --- both services: Neo4j ---
+CYPHER_TRANSACTIONS = Counter(
+    "ropa_cypher_transactions_total",
+    "Neo4j transactions (each one round trip), by service and kind (read, write)",
+    ["service", "kind"],
+)
+CYPHER_SECONDS = Histogram(
+    "ropa_cypher_transaction_seconds",
+    "Time of one Neo4j transaction, retries included",
+    ["service", "kind"],
+)
+
+# --- registry: GraphQL and subscriptions ---
+GRAPHQL_OPERATIONS = Counter(
+    "ropa_graphql_operations_total",
+    "GraphQL operations by operation name, type and outcome (ok, error)",
+    ["operation", "type", "outcome"],
+)
+GRAPHQL_SECONDS = Histogram(
+    "ropa_graphql_operation_seconds",
+    "Time to answer a GraphQL operation (a subscription: its whole life)",
+    ["operation", "type"],
+)
+SUBSCRIBERS = Gauge("ropa_subscribers", "Live subProcessorChanges subscriptions in this process")
+SUBSCRIBERS_DROPPED = Counter(
+    "ropa_subscribers_dropped_total",
+    "Subscribers dropped for falling too far behind (they resume from their last change)",
+)
+FOLLOWER_LAG = Gauge(
+    "ropa_follower_lag_seconds", "Seconds since the change follower last read the change log"
+)
+FOLLOWER_POSITION = Gauge(
+    "ropa_follower_position", "Sequence number of the last change the follower has read"
+)
+
+# --- notifier: webhooks ---
+WEBHOOK_DELIVERIES = Counter(
+    "ropa_webhook_deliveries_total", "Changes delivered to an endpoint (2xx)", ["endpoint"]
+)
+WEBHOOK_FAILURES = Counter(
+    "ropa_webhook_failures_total",
+    "Failed delivery attempts, by endpoint and the status they left it in "
+    "(active: a retry is scheduled; failed: retries exhausted; disabled: 410 Gone)",
+    ["endpoint", "status"],
+)
+WEBHOOK_RETRIES = Counter(
+    "ropa_webhook_retries_total", "Retries scheduled after a failed attempt", ["endpoint"]
+)
+LOOP_ERRORS = Counter(
+    "ropa_notifier_loop_errors_total",
+    "Unexpected errors a notifier loop survived (it logs each at ERROR and goes on)",
+    ["loop"],
+)
+
+# --- notifier: e-mail ---
+EMAILS_QUEUED = Counter("ropa_emails_queued_total", "E-mails planned for sending")
+EMAILS_SENT = Counter("ropa_emails_sent_total", "E-mails the SMTP server accepted")
+EMAIL_FAILURES = Counter("ropa_email_failures_total", "E-mails the SMTP server did not accept")
+
+# An operation name is the client's to choose: only plain GraphQL names become labels, and only
+# so many, so that a hostile client cannot grow the series without bound.
+_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
+_MAX_OPERATION_NAMES = 200
+_seen_operations: set[str] = set()
+
+
+def operation_label(name: str | None) -> str:
+    """The `operation` label for an operation name: itself, `anonymous` or `other`."""
+    if not name:
+        return "anonymous"
+    if not _NAME.match(name):
+        return "other"
+    if name not in _seen_operations:
+        if len(_seen_operations) >= _MAX_OPERATION_NAMES:
+            return "other"
+        _seen_operations.add(name)
+    return name
+
+
+class CypherObserver:
+    """Counts and times each transaction of a service's Database, inside a trace span."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    def transaction(self, kind: str, name: str) -> AbstractContextManager[object]:
+        """The metrics and the span around one transaction."""
+        return self._observe(kind, name)
+
+    @contextmanager
+    def _observe(self, kind: str, name: str) -> Iterator[object]:
+        CYPHER_TRANSACTIONS.labels(self.service, kind).inc()
+        started = time.perf_counter()
+        try:
+            with tracing.span(f"neo4j {kind}", {"db.system": "neo4j", "code.function": name}):
+                yield None
+        finally:
+            CYPHER_SECONDS.labels(self.service, kind).observe(time.perf_counter() - started)
+
+
+async def metrics(request: Request) -> Response:
+    """The process's metrics in Prometheus' text format."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+METRICS_ROUTE = Route("/metrics", metrics, methods=["GET"])
