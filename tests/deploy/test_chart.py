@@ -1067,3 +1067,42 @@ def test_wrong_sign_in_value_fails_clearly(helm: Helm, sets: list[str], fragment
     with pytest.raises(HelmError) as caught:
         helm.template(sets=sets)
     assert fragment in str(caught.value), str(caught.value)
+
+
+def test_the_secret_key_reaches_registry_and_notifier_from_a_kept_secret(
+    rendered: dict[str, Rendering],
+) -> None:
+    render = rendered["default"]
+    secret = render.one("Secret", "-secret-key")
+    assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert len(base64.b64decode(secret["data"]["secret-key"])) == 48
+    for suffix in ("-registry", "-notifier"):
+        (container,) = render.one("Deployment", suffix)["spec"]["template"]["spec"]["containers"]
+        env = env_of(container)
+        assert env["ROPA_SECRET_KEY"]["valueFrom"]["secretKeyRef"] == {
+            "name": secret["metadata"]["name"],
+            "key": "secret-key",
+        }
+        previous = env["ROPA_SECRET_KEY_PREVIOUS"]["valueFrom"]["secretKeyRef"]
+        assert previous == {
+            "name": secret["metadata"]["name"],
+            "key": "previous-keys",
+            "optional": True,
+        }
+        assert "value" not in env["ROPA_SECRET_KEY"]
+    # The migration hook runs before the release's Secrets exist, and needs no key.
+    (job,) = render.one("Job", "-migrate")["spec"]["template"]["spec"]["containers"]
+    assert "ROPA_SECRET_KEY" not in env_of(job)
+
+
+def test_the_secret_key_from_an_existing_secret(helm: Helm) -> None:
+    manifests = helm.template(sets=("secretKey.existingSecret=ropa-keys", "secretKey.key=current"))
+    assert not [m for m in manifests if m["metadata"]["name"].endswith("-secret-key")]
+    env = env_of(registry_container(manifests))
+    assert env["ROPA_SECRET_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "ropa-keys",
+        "key": "current",
+    }
+    with pytest.raises(HelmError) as caught:
+        helm.template(sets=("secretKey.value=inline-keys-are-not-accepted",))
+    assert "secretKey" in str(caught.value)

@@ -231,6 +231,29 @@ through secretKeyRef.
   value: /tmp
 {{- end -}}
 
+{{/* The Secret holding ROPA_SECRET_KEY (and, while rotating, ROPA_SECRET_KEY_PREVIOUS). */}}
+{{- define "ropa.secretKey.secretName" -}}
+{{- .Values.secretKey.existingSecret | default (printf "%s-secret-key" (include "ropa.fullname" .)) -}}
+{{- end -}}
+
+{{/*
+ROPA_SECRET_KEY for the registry and the notifier (webhook secrets are sealed with a key derived
+from it; e-mail links are signed with it), by reference only. The migration hook needs none.
+*/}}
+{{- define "ropa.secretKey.env" -}}
+- name: ROPA_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "ropa.secretKey.secretName" . }}
+      key: {{ .Values.secretKey.key }}
+- name: ROPA_SECRET_KEY_PREVIOUS
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "ropa.secretKey.secretName" . }}
+      key: {{ .Values.secretKey.previousKey }}
+      optional: true
+{{- end -}}
+
 {{- define "ropa.podSecurityContext" -}}
 {{- toYaml .Values.podSecurityContext -}}
 {{- end -}}
