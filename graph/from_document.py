@@ -54,6 +54,7 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
                     "registration": org.registration,
                     "icoRegistration": org.ico_registration,
                     "website": org.website,
+                    "subProcessorList": org.sub_processor_list,
                     "group": org.group,
                     "assumptions": org.assumptions,
                     **_contact("contact", org.contact),

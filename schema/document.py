@@ -74,6 +74,11 @@ class Organisation(_Model):
     registration: Text | None = Field(default=None, description="Company or charity number")
     ico_registration: Text | None = None
     website: Url | None = None
+    sub_processor_list: Url | None = Field(
+        default=None,
+        description="Where this organisation publishes the list of its own sub-processors "
+        "(JSON, Atom or RSS); the notifier watches it and records each difference for a DPO",
+    )
     contact: Contact | None = None
     dpo: Contact | None = Field(default=None, description="Data Protection Officer")
     representative: Contact | None = Field(default=None, description="UK/EU representative")

@@ -71,6 +71,7 @@ def organisation(props: Mapping[str, Any]) -> OrganisationRecord:
         registration=text(props, "registration"),
         ico_registration=text(props, "icoRegistration"),
         website=text(props, "website"),
+        sub_processor_list=text(props, "subProcessorList"),
         contact=_contact(props, "contact"),
         dpo=_contact(props, "dpo"),
         representative=_contact(props, "representative"),

@@ -28,6 +28,7 @@ from schema.graphql.access import Info, resolver
 from schema.graphql.activity import Engagement, Objection
 from schema.graphql.changes import Webhook, history, processor_id, writer
 from schema.graphql.enums import EngagementStatus
+from schema.graphql.watched import ListChange
 from schema.subscriptions import InvalidEmail
 
 UNSET: Any = strawberry.UNSET
@@ -105,6 +106,21 @@ class EmailSubscriptionPayload:
     status: SubscriptionStatus | None
     message: str | None = strawberry.field(description="What to tell the person who asked")
     errors: list[InputError]
+
+
+@strawberry.type(description="The change as decided, or why nothing was")
+class ListChangePayload:
+    change: ListChange | None
+    errors: list[InputError]
+
+
+async def _decide(info: Info, change_id: str, status: str) -> ListChangePayload:
+    principal = _dpo(info)
+    try:
+        found = await writer(info).decide_list_change(change_id, status, principal.name)
+    except InvalidInput as refused:
+        return ListChangePayload(change=None, errors=_errors(refused.problems))
+    return ListChangePayload(change=ListChange.from_record(found), errors=[])
 
 
 @strawberry.type(description="The objection recorded, or why the request was refused")
@@ -210,6 +226,17 @@ class Mutation:
         return EmailSubscriptionPayload(
             status=SubscriptionStatus(result.outcome.value), message=result.message, errors=[]
         )
+
+    @resolver(
+        description="Confirm a difference found in a published sub-processor list (dpo role); "
+        "then engage or end the sub-processor as it says"
+    )
+    async def confirm_list_change(self, info: Info, id: strawberry.ID) -> ListChangePayload:
+        return await _decide(info, str(id), "confirmed")
+
+    @resolver(description="Dismiss a difference found in a published sub-processor list (dpo)")
+    async def dismiss_list_change(self, info: Info, id: strawberry.ID) -> ListChangePayload:
+        return await _decide(info, str(id), "dismissed")
 
     @resolver(
         description="Object to an announced engagement, before its objectionDeadline (dpo role, "

@@ -53,6 +53,7 @@ class OrganisationRecord:
     registration: str | None = None
     ico_registration: str | None = None
     website: str | None = None
+    sub_processor_list: str | None = None
     contact: ContactRecord | None = None
     dpo: ContactRecord | None = None
     representative: ContactRecord | None = None

@@ -41,6 +41,9 @@ class Organisation:
     registration: str | None = strawberry.field(description="Company or charity number")
     ico_registration: str | None
     website: str | None
+    sub_processor_list: str | None = strawberry.field(
+        description="Where it publishes the list of its own sub-processors (watched)"
+    )
     contact: Contact | None
     dpo: Contact | None = strawberry.field(description="Data Protection Officer")
     representative: Contact | None = strawberry.field(description="UK/EU representative")
@@ -62,6 +65,7 @@ class Organisation:
             registration=rec.registration,
             ico_registration=rec.ico_registration,
             website=rec.website,
+            sub_processor_list=rec.sub_processor_list,
             contact=Contact.from_record(rec.contact),
             dpo=Contact.from_record(rec.dpo),
             representative=Contact.from_record(rec.representative),

@@ -23,10 +23,13 @@ from schema.graphql.query import Query
 from schema.graphql.scalars import DATE
 from schema.graphql.subscription import Subscription
 from schema.graphql.summary import SummaryQuery
+from schema.graphql.watched import WatchedQuery
 
 # The root query: the register's questions, their connections, the dashboard's aggregates,
 # and the change history (schema.graphql.changes).
-RootQuery = merge_types("Query", (Query, ConnectionsQuery, SummaryQuery, ChangesQuery, AuditQuery))
+RootQuery = merge_types(
+    "Query", (Query, ConnectionsQuery, SummaryQuery, ChangesQuery, AuditQuery, WatchedQuery)
+)
 
 
 class RegistrySchema(strawberry.Schema):

@@ -109,6 +109,14 @@ class Writer(Protocol):
         """Record an objection; InvalidInput, Forbidden or ObjectionWindowClosed when refused."""
         ...
 
+    async def list_changes(self, organisation: str | None, status: str | None) -> Sequence[Any]:
+        """Proposed changes found in published lists (graph.watched_lists.ListChange)."""
+        ...
+
+    async def decide_list_change(self, change_id: str, status: str, actor: str) -> Any:
+        """Confirm or dismiss a proposed change; InvalidInput when there is none."""
+        ...
+
     async def subscribe_by_email(self, processor: str, email: str, digest: bool) -> SubscribeResult:
         """Start an e-mail subscription (double opt-in); InvalidEmail, NotFound, RateLimited."""
         ...

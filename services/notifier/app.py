@@ -21,6 +21,7 @@ from services.notifier.delivery import Notifier
 from services.notifier.mail.worker import MailWorker
 from services.notifier.sender import Sender, client
 from services.notifier.settings import NotifierSettings
+from services.notifier.watch import Watcher
 from services.observability import tracing
 from services.observability.metrics import METRICS_ROUTE, CypherObserver
 from services.observability.requests import RequestIdMiddleware
@@ -77,6 +78,17 @@ def create_app(settings: NotifierSettings | None = None) -> Starlette:
                     activate_forever(db, config.activation_interval), name="activation"
                 )
             ]
+            watcher = Watcher(
+                db,
+                http,
+                Sender(http, config.policy, config.timeout),
+                config.watch_interval,
+                config.timeout,
+            )
+            app.state.watcher = watcher
+            background.append(
+                asyncio.create_task(watcher.run(min(60.0, config.watch_interval)), name="watch")
+            )
             if config.mail_enabled:
                 worker = MailWorker(db, config)
                 app.state.mail = worker

@@ -153,6 +153,13 @@ class NotifierSettings(Neo4jSettings):
         description="Seconds before a message the relay refused is tried again",
     )
 
+    watch_interval: float = Field(
+        default=3600.0,
+        gt=0,
+        validation_alias=_env("ROPA_WATCH_INTERVAL"),
+        description="Seconds between fetches of each watched sub-processor list",
+    )
+
     def secret_box(self) -> SecretBox:
         """What opens the stored webhook secrets; SecretKeyInvalid if ROPA_SECRET_KEY cannot
         be used, or is unset in production."""

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from strawberry.dataloader import DataLoader
 
-from graph import audit, engagement_writes, objections, webhooks
+from graph import audit, engagement_writes, objections, watched_lists, webhooks
 from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read import changes as read_changes
@@ -59,6 +59,21 @@ class GraphWriter:
         self._resolve = resolve
         self._subscriptions = subscriptions
         self._client = client
+
+    async def list_changes(
+        self, organisation: str | None, status: str | None
+    ) -> list[watched_lists.ListChange]:
+        return await self._db.read(watched_lists.changes_in, organisation, status)
+
+    async def decide_list_change(
+        self, change_id: str, status: str, actor: str
+    ) -> watched_lists.ListChange:
+        try:
+            return await self._db.write(
+                watched_lists.decide_in, change_id, status, actor, dt.datetime.now(dt.UTC)
+            )
+        except NotFound as missing:
+            raise _refused("id", missing) from missing
 
     async def subscribe_by_email(self, processor: str, email: str, digest: bool) -> SubscribeResult:
         if self._subscriptions is None:

@@ -1,0 +1,207 @@
+"""Watched lists: the sub-processor lists organisations publish, as last fetched, and the
+differences found, each a proposed change for a DPO to confirm or dismiss.
+
+A `WatchedList` (one per organisation) keeps the URL, the validators of the last answer (ETag,
+Last-Modified), the names it listed and a version. Each poll that finds the list changed writes
+the new names and one `ListChange` per name added or gone (status `pending`), with ids derived
+from the organisation, the new version and the name, so a retried transaction writes nothing
+twice. The first fetch is the baseline: it proposes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph.read.values import native
+from schema.errors import NotFound
+
+PENDING = "pending"
+CONFIRMED = "confirmed"
+DISMISSED = "dismissed"
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:ropa-registry:watched-lists")
+
+_WATCHED = """
+MATCH (o:Organisation)
+WHERE o.subProcessorList IS NOT NULL
+OPTIONAL MATCH (w:WatchedList {organisation: o.id})
+RETURN o.id AS organisation, o.subProcessorList AS url, w {.*} AS state
+ORDER BY o.id
+"""
+
+_CHECKED = """
+MERGE (w:WatchedList {organisation: $organisation})
+SET w.url = $url, w.checkedAt = $now, w.lastError = $error
+"""
+
+_RECORD = """
+MERGE (w:WatchedList {organisation: $organisation})
+ON CREATE SET w.version = 0
+SET w.url = $url, w.etag = $etag, w.lastModified = $lastModified, w.names = $names,
+    w.checkedAt = $now, w.version = w.version + 1, w.lastError = null
+WITH w
+UNWIND $changes AS change
+MERGE (c:ListChange {id: change.id})
+ON CREATE SET c.organisation = $organisation, c.url = $url, c.kind = change.kind,
+              c.name = change.name, c.status = 'pending', c.detectedAt = $now
+"""
+
+_CHANGES = """
+MATCH (c:ListChange)
+WHERE ($organisation IS NULL OR c.organisation = $organisation)
+  AND ($status IS NULL OR c.status = $status)
+RETURN c {.*} AS change
+ORDER BY c.detectedAt, c.name
+"""
+
+_DECIDE = """
+MATCH (c:ListChange {id: $id})
+SET c.status = CASE WHEN c.status = 'pending' THEN $status ELSE c.status END,
+    c.decidedBy = CASE WHEN c.status = 'pending' THEN $actor ELSE c.decidedBy END,
+    c.decidedAt = CASE WHEN c.status = 'pending' THEN $now ELSE c.decidedAt END
+RETURN c {.*} AS change
+"""
+
+
+@dataclass(frozen=True)
+class WatchedList:
+    """An organisation's published list, as last fetched (None fields: never fetched)."""
+
+    organisation: str
+    url: str
+    names: tuple[str, ...] | None
+    etag: str | None
+    last_modified: str | None
+    checked_at: dt.datetime | None
+    version: int
+
+
+@dataclass(frozen=True)
+class ListChange:
+    """A name added to or gone from a published list, and what a DPO decided."""
+
+    id: str
+    organisation: str
+    url: str
+    kind: str  # added | removed
+    name: str
+    status: str
+    detected_at: dt.datetime
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+
+
+def _change(data: dict[str, Any]) -> ListChange:
+    return ListChange(
+        id=data["id"],
+        organisation=data["organisation"],
+        url=data["url"],
+        kind=data["kind"],
+        name=data["name"],
+        status=data["status"],
+        detected_at=native(data["detectedAt"]),
+        decided_by=data.get("decidedBy"),
+        decided_at=native(data.get("decidedAt")),
+    )
+
+
+async def watched_in(tx: AsyncManagedTransaction) -> list[WatchedList]:
+    """Every organisation that names a published list, with its last fetch (read tx)."""
+    out = []
+    async for r in await tx.run(_WATCHED):
+        state = r["state"] or {}
+        url = r["url"]
+        same = state.get("url") == url
+        names = state.get("names")
+        out.append(
+            WatchedList(
+                organisation=r["organisation"],
+                url=url,
+                names=tuple(names) if same and names is not None else None,
+                etag=state.get("etag") if same else None,
+                last_modified=state.get("lastModified") if same else None,
+                checked_at=native(state.get("checkedAt")),
+                version=int(state.get("version") or 0),
+            )
+        )
+    return out
+
+
+async def checked_in(
+    tx: AsyncManagedTransaction,
+    organisation: str,
+    url: str,
+    now: dt.datetime,
+    error: str | None = None,
+) -> None:
+    """The list was fetched and is unchanged (304), or could not be read (`error`) (write tx)."""
+    await tx.run(_CHECKED, organisation=organisation, url=url, now=now, error=error)
+
+
+def differences(before: tuple[str, ...] | None, after: list[str]) -> list[tuple[str, str]]:
+    """(kind, name) for each name added or gone; nothing for a first fetch (the baseline)."""
+    if before is None:
+        return []
+    old = {n.casefold(): n for n in before}
+    new = {n.casefold(): n for n in after}
+    added = [("added", new[k]) for k in sorted(new.keys() - old.keys())]
+    removed = [("removed", old[k]) for k in sorted(old.keys() - new.keys())]
+    return added + removed
+
+
+async def record_in(
+    tx: AsyncManagedTransaction,
+    watched: WatchedList,
+    names: list[str],
+    etag: str | None,
+    last_modified: str | None,
+    now: dt.datetime,
+) -> list[tuple[str, str]]:
+    """Keep a new answer and propose its differences (write tx); the differences."""
+    found = differences(watched.names, names)
+    version = watched.version + 1
+    rows = [
+        {
+            "id": str(uuid.uuid5(_NAMESPACE, f"{watched.organisation}/{version}/{kind}/{name}")),
+            "kind": kind,
+            "name": name,
+        }
+        for kind, name in found
+    ]
+    await tx.run(
+        _RECORD,
+        organisation=watched.organisation,
+        url=watched.url,
+        etag=etag,
+        lastModified=last_modified,
+        names=sorted(names),
+        now=now,
+        changes=rows,
+    )
+    return found
+
+
+async def changes_in(
+    tx: AsyncManagedTransaction, organisation: str | None, status: str | None
+) -> list[ListChange]:
+    """Proposed changes (of an organisation, with a status), oldest first (read tx)."""
+    result = await tx.run(_CHANGES, organisation=organisation, status=status)
+    return [_change(r["change"]) async for r in result]
+
+
+async def decide_in(
+    tx: AsyncManagedTransaction, change_id: str, status: str, actor: str, now: dt.datetime
+) -> ListChange:
+    """Confirm or dismiss a pending change (write tx); a decided one stays as it was decided."""
+    if status not in (CONFIRMED, DISMISSED):
+        raise ValueError(f"unknown decision {status!r}")
+    record = await (
+        await tx.run(_DECIDE, id=change_id, status=status, actor=actor, now=now)
+    ).single()
+    if record is None:
+        raise NotFound("proposed list change", change_id)
+    return _change(record["change"])
