@@ -388,15 +388,9 @@ def _token_lines(token: str, children: list[_Child], chosen: bool) -> list[str]:
 
 def _mail(registry_port: int) -> tuple[MailSink | None, dict[str, str]]:
     """The e-mail settings of the children: the caller's relay if ROPA_SMTP_HOST is set, else
-    a local SMTP sink; a link key kept in the cache, so links survive restarts."""
-    key_file = dev_neo4j_home().parent / "dev-secret-key"
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-        key_file.chmod(0o600)
+    a local SMTP sink. (The links are signed with the stack's ROPA_SECRET_KEY, kept across
+    runs, so they survive restarts.)"""
     env = {
-        "ROPA_SECRET_KEY": os.environ.get("ROPA_SECRET_KEY")
-        or key_file.read_text(encoding="utf-8").strip(),
         "ROPA_PUBLIC_URL": os.environ.get("ROPA_PUBLIC_URL", f"http://127.0.0.1:{registry_port}"),
     }
     if os.environ.get("ROPA_SMTP_HOST"):

@@ -89,7 +89,7 @@ async def test_kill_9_mid_batch_loses_no_notice(
         "ROPA_SMTP_HOST": "127.0.0.1",
         "ROPA_SMTP_PORT": str(port),
         "ROPA_SMTP_STARTTLS": "false",
-        "ROPA_SECRET_KEY": "crash-test-secret-0123456789",
+        "ROPA_SECRET_KEY": "crash-test-secret-0123456789-abcdefghij",
         "ROPA_MAIL_FROM": "notices@registry.example",
         "ROPA_MAIL_POLL_INTERVAL": "0.05",
     }
