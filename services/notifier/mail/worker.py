@@ -97,6 +97,7 @@ class MailWorker:
             total += len(messages)
             self.queued += len(messages)
             EMAILS_QUEUED.inc(len(messages))
+            EMAILS_QUEUED.inc(len(messages))
 
     async def _messages(self, events: list[changes.ChangeEvent]) -> list[mail.QueuedMail]:
         out: list[mail.QueuedMail] = []
@@ -171,11 +172,13 @@ class MailWorker:
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 log.warning("mail: %s to %s failed: %s", ids[0], message["To"], exc)
                 EMAIL_FAILURES.inc()
+                EMAIL_FAILURES.inc()
                 retry = now + dt.timedelta(seconds=self._settings.mail_retry)
                 for message_id in ids:
                     await self._db.write(mail.failed_in, message_id, retry, str(exc))
                 continue
             await self._db.write(mail.sent_in, ids)
+            EMAILS_SENT.inc()
             sent += 1
             self.sent += 1
             EMAILS_SENT.inc()
