@@ -124,7 +124,7 @@ async def object_in(
         ],
     }
     event = changes.PendingEvent(OBJECTION, the_id, "CREATED", None, snapshot)
-    await changes.append(tx, [event], principal.name, register, now)
+    await changes.append(tx, [event], principal, register, now)
     return _record(record["props"])
 
 

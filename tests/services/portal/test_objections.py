@@ -64,7 +64,7 @@ async def test_objection_before_the_deadline(
     # A change event, in the same log as everything else, naming the processor.
     (event,) = await _events(portal_register, "Objection")
     assert event.op == "CREATED"
-    assert event.actor == "dpo-alice"
+    assert (event.actor, event.actor_via) == ("dpo-alice", "token")
     assert event.after is not None
     assert {"type": "ENGAGED_BY", "to": "Organisation:portal-co"} in event.after["links"]
     # Objecting again is the same objection, and records nothing more.
