@@ -51,6 +51,18 @@ _ACTIVITIES_OF_CONTROLLER = (
     "(a:ProcessingActivity)" + _VALID_ACTIVITY + "WITH DISTINCT a" + _ACTIVITY_FIELDS
 )
 _ALL_ACTIVITIES = "MATCH (a:ProcessingActivity)" + _VALID_ACTIVITY + _ACTIVITY_FIELDS
+# Only the node's own properties and its controller, for a list whose selection asks nothing
+# the relationships give: such records are incomplete, and are never cached for other fields.
+_PROPERTIES = """
+RETURN {props: a {.*},
+        controller: COLLECT { MATCH (a)-[:CONTROLLED_BY]->(o:Organisation) RETURN o.id },
+        joint: [], processors: [], subjects: [], categories: [], bases: [], systems: []} AS activity
+"""
+_ACTIVITY_PROPERTIES_OF_CONTROLLER = (
+    "MATCH (:Organisation {id: $controller})<-[:CONTROLLED_BY|JOINT_CONTROLLER]-"
+    "(a:ProcessingActivity)" + _VALID_ACTIVITY + "WITH DISTINCT a" + _PROPERTIES
+)
+_ALL_ACTIVITY_PROPERTIES = "MATCH (a:ProcessingActivity)" + _VALID_ACTIVITY + _PROPERTIES
 
 _DISCLOSURE_FIELDS = """
 MATCH (d)-[:IN_ACTIVITY]->(a:ProcessingActivity)
@@ -196,22 +208,31 @@ async def activities_by_id(db: Database, ids: list[str]) -> dict[str, ActivityRe
     return {a.id: a for a in await db.read(_activities, _ACTIVITIES_BY_ID, ids=ids)}
 
 
-async def find_activities(db: Database, question: ActivityFilter) -> list[ActivityRecord]:
+async def find_activities(
+    db: Database, question: ActivityFilter, *, properties_only: bool = False
+) -> list[ActivityRecord]:
     """The activities that match, by name (one read transaction).
 
     A category matches the activities processing it or any category below it; a legal basis
-    matches those relying on it or on a basis that rests on it (e.g. a statute).
+    matches those relying on it or on a basis that rests on it (e.g. a statute). With
+    `properties_only`, the records hold the activities' own properties and controller only
+    (their relationships' ids are left empty), for a caller that needs no more.
     """
     params = {
         "asOf": question.as_of,
         "category": question.category_id,
         "basis": question.legal_basis_id,
     }
+    every, of_controller = (
+        (_ALL_ACTIVITY_PROPERTIES, _ACTIVITY_PROPERTIES_OF_CONTROLLER)
+        if properties_only
+        else (_ALL_ACTIVITIES, _ACTIVITIES_OF_CONTROLLER)
+    )
     if question.controller_id is None:
-        found = await db.read(_activities, _ALL_ACTIVITIES, **params)
+        found = await db.read(_activities, every, **params)
     else:
         found = await db.read(
-            _activities, _ACTIVITIES_OF_CONTROLLER, controller=question.controller_id, **params
+            _activities, of_controller, controller=question.controller_id, **params
         )
     return sorted(found, key=lambda a: (a.name.lower(), a.id))
 

@@ -90,6 +90,36 @@ class Dpia:
         return cls(status=rec.status, link=rec.link, completed_on=rec.completed_on)
 
 
+# The fields of ProcessingActivity that its node's own properties (and its controller) answer:
+# a list selecting only these is read without the activities' other relationships.
+ACTIVITY_PROPERTIES = frozenset(
+    {
+        "__typename",
+        "id",
+        "name",
+        "description",
+        "purposes",
+        "recipientCategories",
+        "legitimateInterests",
+        "legitimateInterestsAssessment",
+        "consentRecord",
+        "rights",
+        "automatedDecisionMaking",
+        "source",
+        "location",
+        "retention",
+        "retentionSchedule",
+        "securityMeasures",
+        "thirdCountryTransfers",
+        "dpia",
+        "validFrom",
+        "validUntil",
+        "assumptions",
+        "controller",
+    }
+)
+
+
 @strawberry.type(description="A processing activity: one record of the Article 30 register")
 class ProcessingActivity:
     id: strawberry.ID

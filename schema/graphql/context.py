@@ -94,8 +94,11 @@ class Reader(Protocol):
         """Every system, by name."""
         ...
 
-    async def activities(self, question: ActivityFilter) -> list[ActivityRecord]:
-        """The activities that match, by name."""
+    async def activities(
+        self, question: ActivityFilter, *, properties_only: bool = False
+    ) -> list[ActivityRecord]:
+        """The activities that match, by name; with `properties_only`, records that hold only
+        the activities' own properties and controller (for a selection of no more)."""
         ...
 
     async def recipients(

@@ -14,7 +14,12 @@ from schema.compliance.graphql_types import (
     compliance_issues,
 )
 from schema.graphql.access import Info, loaders, resolver
-from schema.graphql.activity import Disclosure, Engagement, ProcessingActivity
+from schema.graphql.activity import (
+    ACTIVITY_PROPERTIES,
+    Disclosure,
+    Engagement,
+    ProcessingActivity,
+)
 from schema.graphql.enums import OrganisationKind, OrganisationRole
 from schema.graphql.lineage import Recipient
 from schema.graphql.lineage import recipients as lineage_views
@@ -33,7 +38,7 @@ from schema.graphql.reference import (
     categories,
     legal_bases,
 )
-from schema.graphql.selection import selects
+from schema.graphql.selection import selects, selects_only
 
 Ref = Annotated[str, strawberry.argument(description="An id or a name, in any case")]
 OptionalRef = Annotated[str | None, strawberry.argument(description="An id or a name, in any case")]
@@ -107,7 +112,9 @@ class Query:
             category_id=category_id,
             legal_basis_id=basis_id,
         )
-        found = await info.context.reader.activities(question)
+        found = await info.context.reader.activities(
+            question, properties_only=selects_only(info, ACTIVITY_PROPERTIES)
+        )
         return [ProcessingActivity.from_record(a) for a in found]
 
     @resolver(description="One activity, by id or name, whatever its validity")

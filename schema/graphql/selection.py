@@ -26,3 +26,18 @@ def selects(info: Info | Any, *path: str) -> bool:
     """Whether the current field's selection reaches `path` (GraphQL names, fragments
     included; @skip and @include are not evaluated, so the answer errs on the side of yes)."""
     return any(_reaches(field.selections, path) for field in info.selected_fields)
+
+
+def _names(selections: Iterable[Selection]) -> Iterable[str]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection.name
+        else:
+            yield from _names(selection.selections)
+
+
+def selects_only(info: Info | Any, allowed: frozenset[str]) -> bool:
+    """Whether every field selected directly below the current one is in `allowed`."""
+    return all(
+        name in allowed for field in info.selected_fields for name in _names(field.selections)
+    )

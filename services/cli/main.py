@@ -157,6 +157,8 @@ def serve(service: str, host: str, port: int | None, workers: int) -> None:
             workers=workers,
             proxy_headers=True,
             ws="websockets",
+            # Frames are small JSON: compressing each per subscriber costs more CPU than it saves.
+            ws_per_message_deflate=False,
             lifespan="on",
             # JSON lines (or text under `make run`) for the app's loggers and uvicorn's alike.
             log_config=dict_config(LogSettings()),

@@ -155,9 +155,14 @@ class GraphReader:
         self._systems.prime_many({s.id: s for s in found})
         return found
 
-    async def activities(self, question: ActivityFilter) -> list[ActivityRecord]:
-        found = await activities.find_activities(self._db, question)
-        self._activities.prime_many({a.id: a for a in found})
+    async def activities(
+        self, question: ActivityFilter, *, properties_only: bool = False
+    ) -> list[ActivityRecord]:
+        found = await activities.find_activities(
+            self._db, question, properties_only=properties_only
+        )
+        if not properties_only:  # incomplete records must not answer other fields' loads
+            self._activities.prime_many({a.id: a for a in found})
         return found
 
     async def recipients(
