@@ -10,8 +10,10 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -30,6 +32,9 @@ from services.registry.multiplex import MultiplexedTransportWSHandler, Subscript
 from services.registry.subscriptions import share_organisations
 
 log = logging.getLogger(__name__)
+
+# The codes of requests that never reach GraphQL (docs/api-changes.md lists every code).
+_HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "BAD_REQUEST"}
 
 # connection_ack with no payload.
 _ACK: UnsetType = UNSET
@@ -65,6 +70,23 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
             allowed_origins=allowed_origins,
         )
         self.subscription_groups = SubscriptionGroups(subscriber_queue_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As strawberry's, but a request it cannot read (a body that is not JSON, no query, a
+        wrong method) is answered as GraphQL errors are, in JSON with `extensions.code`,
+        rather than in plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            response = JSONResponse(
+                {"errors": [{"message": exc.reason, "extensions": {"code": code}}]},
+                status_code=exc.status_code,
+            )
+        await response(scope, receive, send)
 
     @property
     def graphql_ide_html(self) -> str:

@@ -132,3 +132,10 @@ async def test_requests_that_are_not_graphql_are_400(
 ) -> None:
     response = await client.post("/graphql", content=body, headers={"content-type": content})
     assert response.status_code == 400
+    # Shaped as GraphQL errors are, so that clients handle both the same way.
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert error["message"] in (
+        "Unable to parse request body as JSON",
+        "No GraphQL query found in the request",
+    )
