@@ -48,6 +48,17 @@ CONTROLLER_COLUMNS: tuple[str, ...] = (
     "Reasons for not adhering to policy document (if applicable)",
 )
 
+# The template's section header row above the headings: (section, how many columns it spans).
+CONTROLLER_SECTIONS: tuple[tuple[str, int], ...] = (
+    ("Article 30 record of processing activities", 11),
+    ("Privacy notice", 7),
+    ("Consent", 1),
+    ("Access requests", 1),
+    ("Data Protection Impact Assessments", 3),
+    ("Personal data breaches", 2),
+    ("Data Protection Act 2018: special category or criminal conviction and offence data", 5),
+)
+
 # The columns that carry what Article 30(1)(b)-(d), (f) and (g) require of every activity.
 ARTICLE_30_REQUIRED: tuple[str, ...] = (
     "Business function",
@@ -61,6 +72,11 @@ ARTICLE_30_REQUIRED: tuple[str, ...] = (
 
 DETAILS_COLUMNS: tuple[str, ...] = ("", "Name", "Address", "Email", "Telephone")
 DETAILS_ROWS: tuple[str, ...] = ("Controller", "Data Protection Officer", "Representative")
+
+PROCESSOR_SECTIONS: tuple[tuple[str, int], ...] = (
+    ("Who: the processor, the controller and their representatives", 7),
+    ("What, where and how: UK GDPR Article 30(2)(b) to (d)", 7),
+)
 
 PROCESSOR_COLUMNS: tuple[str, ...] = (
     "Name and contact details of processor",
