@@ -96,7 +96,8 @@ class SecretBox:
             keys += [k.strip() for k in older.split(",") if k.strip()]
         if not keys and required:
             raise SecretKeyInvalid(
-                f"{SOURCE} is not set: webhook signing secrets are stored encrypted with it. "
+                f"{SOURCE} is not set: webhook signing secrets are stored encrypted with a key "
+                "derived from it (and e-mail links are signed with it). "
                 "Make one with `ropa secrets new-key` and give the registry, the notifier and "
                 "`ropa secrets` the same value (ROPA_ENV=development runs without one, storing "
                 "secrets as they are)"

@@ -27,7 +27,6 @@ from graph.neo4j_server import (
     PasswordRefused,
     PortInUse,
     PrerequisiteMissing,
-    default_cache_dir,
     java_executable,
     port_taken,
 )
@@ -45,7 +44,7 @@ from services.cli.oidc_provider import (
     start_dev_sign_in,
 )
 from services.cli.plan_lines import describe, summary
-from services.cli.settings import CliSettings, dev_neo4j_home
+from services.cli.settings import CliSettings, dev_neo4j_home, dev_secret_key_path
 
 if TYPE_CHECKING:
     from services.cli.mail_sink import MailSink
@@ -193,7 +192,8 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
             children,
             signin_lines
             + _token_lines(token, children, "ROPA_DEV_TOKEN" in os.environ)
-            + _mail_lines(sink),
+            + _mail_lines(sink)
+            + _secret_key_lines("ROPA_SECRET_KEY" in os.environ),
         )
         while True:
             for child in children:
@@ -334,10 +334,16 @@ def _allowed(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _secret_key_lines(given: bool) -> list[str]:
+    if given:
+        return ["  Secret key       from ROPA_SECRET_KEY"]
+    return [f"  Secret key       in {dev_secret_key_path()} (`ropa secrets` finds it there)"]
+
+
 def dev_secret_key(home: Path | None = None) -> str:
     """The development stack's ROPA_SECRET_KEY: made on first use, then kept (owner-only) in
     the cache beside the dev database, so that secrets registered earlier still open."""
-    path = (home or default_cache_dir()) / "dev-secret-key"
+    path = home / "dev-secret-key" if home is not None else dev_secret_key_path()
     if path.exists():
         return path.read_text(encoding="ascii").strip()
     path.parent.mkdir(parents=True, exist_ok=True)

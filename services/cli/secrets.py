@@ -50,7 +50,9 @@ def rotate(dry_run: bool) -> None:
     """Seal every stored webhook secret under the first key of ROPA_SECRET_KEY."""
     settings = CliSettings()
     try:
-        box = SecretBox.from_setting(settings.ropa_secret_key, required=True)
+        box = SecretBox.from_setting(
+            settings.secret_key(), required=True, previous=settings.ropa_secret_key_previous
+        )
     except SecretKeyInvalid as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(Exit.INVALID)

@@ -26,6 +26,11 @@ def dev_neo4j_home() -> Path:
     return default_cache_dir() / "dev-neo4j"
 
 
+def dev_secret_key_path() -> Path:
+    """Where the development stack keeps its ROPA_SECRET_KEY (`make run` makes it)."""
+    return default_cache_dir() / "dev-secret-key"
+
+
 def _read(path: Path) -> str | None:
     try:
         return path.read_text().strip() or None
@@ -61,6 +66,13 @@ class CliSettings(BaseSettings):
     def actor(self) -> str:
         """Who the change events name as the author."""
         return self.ropa_actor
+
+    def secret_key(self) -> SecretStr | None:
+        """ROPA_SECRET_KEY; with it and NEO4J_URI unset, the development stack's key."""
+        if self.ropa_secret_key is not None or self.neo4j_uri:
+            return self.ropa_secret_key
+        found = _read(dev_secret_key_path())
+        return SecretStr(found) if found else None
 
     @property
     def dev_port(self) -> int:

@@ -172,3 +172,17 @@ async def test_secrets_rotate_plans_then_encrypts_what_was_stored_in_the_clear(
     keyless = _ropa(neo4j_settings, "secrets", "rotate", extra={"ROPA_SECRET_KEY": ""})
     assert keyless.returncode == 1
     assert "ROPA_SECRET_KEY is not set" in keyless.stderr
+
+
+def test_a_service_without_its_secret_key_in_production_stops_with_one_line() -> None:
+    result = _ropa(
+        Neo4jSettings(),
+        "serve",
+        "notifier",
+        "--port",
+        "0",
+        extra={"ROPA_SECRET_KEY": "", "ROPA_ENV": "production"},
+    )
+    assert result.returncode == 1
+    assert "ropa serve notifier: ROPA_SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
