@@ -167,9 +167,8 @@ async def callback(request: Request) -> Response:
     grant = grant_for(config.rules, claims)
     who = sessions.display_name(claims)
     if grant is None:
-        log.warning(
-            "refused the sign-in of %r (sub %r): no role mapping matches", who, claims["sub"]
-        )
+        # The subject only: names and addresses are personal data, kept out of the logs.
+        log.warning("refused the sign-in of sub %r: no role mapping matches", claims["sub"])
         request.session.clear()
         return _page(
             403,
@@ -180,8 +179,7 @@ async def callback(request: Request) -> Response:
     next_path = _safe_next(request.session.get(NEXT_KEY))
     person = sessions.start(request.session, claims, grant, config.session_lifetime)
     log.info(
-        "signed in %r (sub %r) as %s of %s",
-        person.display_name,
+        "signed in sub %r as %s of %s",
         person.subject,
         person.role.value,
         "every register" if person.registers is None else sorted(person.registers),
@@ -218,7 +216,7 @@ async def logout(request: Request) -> Response:
         if not sessions.csrf_matches(state.person, given):
             log.warning("refused a sign-out without the session's CSRF token")
             return JSONResponse({"error": "the CSRF token is missing or wrong"}, status_code=403)
-        log.info("signed out %r (sub %r)", state.person.display_name, state.person.subject)
+        log.info("signed out sub %r", state.person.subject)
     request.session.clear()
     response = RedirectResponse(DEFAULT_NEXT, status_code=303)
     if state.status is sessions.Status.INVALID:
