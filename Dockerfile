@@ -36,9 +36,24 @@ RUN pip install --no-cache-dir --require-hashes -r tools/uv-requirements.txt
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --locked --no-install-project --python /usr/local/bin/python3
 
+# Node and npm (Debian's) to build the console's front-end files from its package-lock.json;
+# they stay in this stage: the runtime gets only the copied files inside the package.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nodejs npm \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY schema ./schema
 COPY graph ./graph
 COPY services ./services
+
+# The console's vendor files (GraphiQL, React, graphql-ws, cytoscape), as `make console` does;
+# no dev dependencies (axe-core is for the tests), no node_modules left behind.
+WORKDIR /src/services/registry/console
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+    && node build.mjs \
+    && rm -rf node_modules
+WORKDIR /src
 
 # A regular (non-editable) install: the virtualenv carries the packages, not a link to /src.
 RUN uv sync --locked --no-editable --python /usr/local/bin/python3 \

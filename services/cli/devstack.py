@@ -313,7 +313,10 @@ def _banner(
         lines.append(f'    export NEO4J_URI={neo4j.uri} NEO4J_PASSWORD="$(cat {password_file})"')
     for child in children:
         if child.name == "registry":
+            lines.append(f"  Dashboard        {child.url}/")
+            lines.append(f"  Lineage map      {child.url}/lineage")
             lines.append(f"  GraphQL explorer {child.url}/graphql")
+            lines.append(f"  Privacy notices  {child.url}/notices")
             lines.append(f"  Atom feeds       {child.url}/feeds/subprocessors/<processor>.atom")
             lines.append(f"  Portal           {child.url}/processors")
         else:
