@@ -344,3 +344,43 @@ async def test_subscribers_export_and_erase(
     assert await portal_register.read(mail.by_email_in, "parent@school.example") == []
     assert await mail.waiting(portal_register) == 0
     assert ropa("export", "not an address").returncode == 1
+
+
+async def test_a_daily_digest_holds_notices_and_sends_them_as_one(
+    portal_register: Database,
+    http: httpx.AsyncClient,
+    worker: MailWorker,
+    smtp: tuple[Sink, int],
+) -> None:
+    sink, _ = smtp
+    assert (await _subscribe(http, "head@school.example", digest="on")).status_code == 200
+    await _deliver(worker, sink, 1)
+    (confirm_url,) = [u for u in _links(sink.messages[0]) if "/subscriptions/confirm" in u]
+    split = urlsplit(confirm_url)
+    assert (await http.post(f"{split.path}?{split.query}")).status_code == 200
+    headers = {"authorization": f"Bearer {DPO_TOKEN}"}
+    for purpose in ("Stats v1", "Stats v2"):
+        update = (
+            'mutation ($p: String!) { updateEngagement(id: "portal-stats", input: {purpose: $p})'
+            " { errors { message } } }"
+        )
+        await http.post(
+            "/graphql", json={"query": update, "variables": {"p": purpose}}, headers=headers
+        )
+    assert await worker.plan() == 2
+    assert await worker.send_due() == 0  # held for the day
+    assert await mail.waiting(portal_register) == 2
+    # A day later (the messages' queued time moved back), both go as one message.
+    async with portal_register.driver.session(database=portal_register.name) as session:
+        await (
+            await session.run("MATCH (m:MailMessage) SET m.queuedAt = m.queuedAt - duration('P2D')")
+        ).consume()
+    assert await worker.send_due() == 1
+    digest = sink.messages[-1]
+    assert digest["Subject"] == "2 changes to the sub-processors of Portal Co Ltd"
+    text = digest.get_body(preferencelist=("plain",))
+    assert text is not None
+    assert "Purpose: Usage statistics -> Stats v1" in text.get_content()
+    assert "Purpose: Stats v1 -> Stats v2" in text.get_content()
+    assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert await mail.waiting(portal_register) == 0
