@@ -6,6 +6,8 @@ from urllib.parse import quote
 
 from starlette.requests import Request
 
+from schema.access.policy import PublicReads
+
 
 def page_path(processor_id: str) -> str:
     """Where the processor's page is served."""
@@ -15,6 +17,13 @@ def page_path(processor_id: str) -> str:
 def feed_path(processor_id: str) -> str:
     """Where the processor's Atom feed is served."""
     return f"/feeds/subprocessors/{quote(processor_id, safe='')}.atom"
+
+
+def lists_public(request: Request) -> bool:
+    """Whether this registry publishes sub-processor lists to anyone (ROPA_PUBLIC_READS is not
+    `none`): the portal's pages and forms answer only then."""
+    settings = request.app.state.settings
+    return bool(settings.public_reads is not PublicReads.NONE)
 
 
 def public_base(request: Request) -> str:

@@ -23,8 +23,8 @@ from schema.errors import DatabaseUnavailable
 from schema.graphql.records import RefKind
 from schema.sub_processor_list import in_force, list_on
 from schema.subscriptions import SubscriptionsUnavailable
-from services.registry.portal.links import feed_path
-from services.registry.portal.render import page, problem
+from services.registry.portal.links import feed_path, lists_public
+from services.registry.portal.render import page, problem, unpublished
 from services.registry.portal.subscribe import Subscriptions
 
 RECENT_CHANGES = 20
@@ -42,6 +42,8 @@ def _database(request: Request) -> Database:
 
 async def processors_page(request: Request) -> Response:
     """Every processor whose sub-processor list is public, with how many are in force today."""
+    if not lists_public(request):
+        return unpublished(request)
     db = _database(request)
     today = dt.date.today()
     try:
@@ -74,6 +76,8 @@ def _day(text: str | None) -> dt.date | None:
 
 async def processor_page(request: Request) -> Response:
     """One processor's list: in force on the day, announced changes, recent changes."""
+    if not lists_public(request):
+        return unpublished(request)
     db = _database(request)
     as_of_text = request.query_params.get("asOf")
     day = _day(as_of_text) if as_of_text else dt.date.today()

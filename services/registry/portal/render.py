@@ -32,6 +32,16 @@ def page(request: Request, template: str, status: int = 200, **values: Any) -> H
     return HTMLResponse(body, status_code=status, headers=headers)
 
 
+def unpublished(request: Request) -> HTMLResponse:
+    """The answer of every portal route when the lists are not public."""
+    return problem(
+        request,
+        404,
+        "Not published",
+        "This registry does not publish sub-processor lists (ROPA_PUBLIC_READS is none).",
+    )
+
+
 def problem(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
     """A clear error page: what went wrong and why, never a traceback."""
     return page(request, "error.html", status=status, title=title, detail=detail)

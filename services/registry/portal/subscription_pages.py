@@ -20,8 +20,8 @@ from starlette.routing import Route
 from schema.errors import DatabaseUnavailable, NotFound, RopaError
 from schema.mail_links import ExpiredLink, InvalidLink
 from schema.subscriptions import InvalidEmail, RateLimited, SubscriptionsUnavailable
-from services.registry.portal.links import page_path, public_base
-from services.registry.portal.render import page, problem
+from services.registry.portal.links import lists_public, page_path, public_base
+from services.registry.portal.render import page, problem, unpublished
 from services.registry.portal.subscribe import Subscriptions
 
 _UNAVAILABLE = "The register's database cannot be reached just now; please try again shortly."
@@ -45,6 +45,8 @@ def _same_origin(request: Request) -> bool:
 
 async def subscribe_form(request: Request) -> Response:
     """The subscribe form's POST: a confirmation mail is queued, or a clear refusal."""
+    if not lists_public(request):
+        return unpublished(request)
     subscriptions = _subscriptions(request)
     ref = request.path_params["processor"]
     form = await request.form()

@@ -10,6 +10,9 @@ import httpx
 import pytest
 
 from graph.database import Database
+from schema.access.policy import PublicReads
+from services.registry.app import create_app
+from services.registry.settings import RegistrySettings
 from tests.services.portal.conftest import OBJECTION_WINDOW, TODAY, day
 
 pytestmark = pytest.mark.neo4j
@@ -140,3 +143,16 @@ async def test_feed_links_to_page(portal_register: Database, client: httpx.Async
     feed = (await client.get("/feeds/subprocessors/portal-co.atom")).text
     assert 'rel="alternate" type="text/html" href="http://registry/processors/portal-co"' in feed
     assert 'href="http://registry/processors/portal-co#change-' in feed
+
+
+async def test_nothing_published_when_public_reads_are_none(
+    portal_register: Database, registry_settings: RegistrySettings
+) -> None:
+    closed = create_app(registry_settings.model_copy(update={"public_reads": PublicReads.NONE}))
+    async with closed.router.lifespan_context(closed):
+        transport = httpx.ASGITransport(app=closed)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+            for path in ("/processors", "/processors/portal-co"):
+                response = await http.get(path)
+                assert response.status_code == 404
+                assert "does not publish sub-processor lists" in response.text
