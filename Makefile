@@ -23,7 +23,7 @@ export HELM_BIN := $(HELM)
 
 # The OpenID provider that the sign-in tests start, and `ropa dev` when Node is there: panva's
 # oidc-provider under Node, pinned by tools/oidc-provider/package-lock.json, installed by npm ci.
-OIDC_PROVIDER := tools/oidc-provider console
+OIDC_PROVIDER := tools/oidc-provider
 OIDC_STAMP := $(OIDC_PROVIDER)/node_modules/.installed-stamp
 
 .PHONY: all install lock run test lint typecheck unit helm clean schema-export bench oidc-provider console
