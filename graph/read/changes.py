@@ -3,6 +3,7 @@ feed, and the organisations they name, including those since taken out of the re
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,6 +53,12 @@ RETURN id, snapshot
 
 _MIN_SCAN = 500
 
+# The first change recorded on or after a moment.
+_FIRST_SINCE = """
+MATCH (c:ChangeEvent) WHERE c.occurredAt >= $since
+RETURN min(c.sequence) AS sequence
+"""
+
 
 @dataclass(frozen=True)
 class FeedChanges:
@@ -68,14 +75,25 @@ async def sequence_of(tx: AsyncManagedTransaction, event_id: str) -> int | None:
 
 
 async def history_in(
-    tx: AsyncManagedTransaction, processor_id: str | None, after: str | None, first: int
+    tx: AsyncManagedTransaction,
+    processor_id: str | None,
+    after: str | None,
+    first: int,
+    since: dt.date | None = None,
 ) -> list[spc.SubProcessorChange]:
     """Up to `first` changes (of the processor, if given) after the event `after`, oldest first.
 
-    `after` is any change event's id (None: from the beginning); UnknownChangeEvent if none has
-    it. Read transaction.
+    `after` is any change event's id (None: from the beginning, or from the first change
+    recorded on or after the day `since`, UTC); UnknownChangeEvent if none has it. Read
+    transaction.
     """
     position = 0
+    if after is None and since is not None:
+        moment = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
+        record = await (await tx.run(_FIRST_SINCE, since=moment)).single()
+        if record is None or record["sequence"] is None:
+            return []
+        position = int(record["sequence"]) - 1
     if after is not None:
         found = await sequence_of(tx, after)
         if found is None:
@@ -85,10 +103,14 @@ async def history_in(
 
 
 async def history(
-    db: Database, processor_id: str | None, after: str | None, first: int
+    db: Database,
+    processor_id: str | None,
+    after: str | None,
+    first: int,
+    since: dt.date | None = None,
 ) -> list[spc.SubProcessorChange]:
     """`history_in` in one read transaction."""
-    return await db.read(history_in, processor_id, after, first)
+    return await db.read(history_in, processor_id, after, first, since)
 
 
 def _concerns(change: spc.SubProcessorChange, processor_id: str) -> bool:

@@ -265,12 +265,19 @@ class ChangesQuery:
             strawberry.argument(description="The id of the last change seen; none: the first"),
         ] = strawberry.UNSET,
         first: int | None = 50,
+        since: Annotated[
+            dt.date | None,
+            strawberry.argument(
+                description="Without `after`: start at the first change recorded on or after "
+                "this day (UTC)"
+            ),
+        ] = strawberry.UNSET,
     ) -> list[SubProcessorChange]:
         size = 50 if first is None else first
         if not 1 <= size <= MAX_FIRST:
             raise InvalidArgument(f"first: must be between 1 and {MAX_FIRST}, not {size}")
         found = await history(info).changes(
-            await processor_id(info, processor), _given(after), size
+            await processor_id(info, processor), _given(after), size, _given(since)
         )
         return [SubProcessorChange.from_record(c) for c in found]
 

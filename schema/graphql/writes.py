@@ -204,9 +204,14 @@ class History(Protocol):
         ...
 
     async def changes(
-        self, processor_id: str | None, after: str | None, first: int
+        self,
+        processor_id: str | None,
+        after: str | None,
+        first: int,
+        since: dt.date | None = None,
     ) -> Sequence[ChangeRecord]:
-        """Up to `first` changes after the event `after`, oldest first; UnknownChangeEvent."""
+        """Up to `first` changes after the event `after` (none: from the first recorded on or
+        after the day `since`), oldest first; UnknownChangeEvent."""
         ...
 
     async def sequence_of(self, event_id: str) -> int | None:

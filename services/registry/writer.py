@@ -172,9 +172,13 @@ class GraphHistory:
         return [found.get(i) for i in ids]
 
     async def changes(
-        self, processor_id: str | None, after: str | None, first: int
+        self,
+        processor_id: str | None,
+        after: str | None,
+        first: int,
+        since: dt.date | None = None,
     ) -> list[spc.SubProcessorChange]:
-        return await read_changes.history(self._db, processor_id, after, first)
+        return await read_changes.history(self._db, processor_id, after, first, since)
 
     async def sequence_of(self, event_id: str) -> int | None:
         return await self._db.read(read_changes.sequence_of, event_id)

@@ -135,3 +135,12 @@ async def test_the_summary_agrees_with_the_lists(example: Database, as_dpo: Grap
 async def test_the_summary_is_cut_to_scope(example: Database, graphql: GraphQL) -> None:
     body = await graphql("{ registerSummary { issues } }")
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_changes_since_a_day(example: Database, data: GraphQL) -> None:
+    every = await data("{ changes(first: 5) { id } }")
+    assert every["changes"]
+    since = await data('{ changes(since: "2000-01-01", first: 5) { id } }')
+    assert since["changes"] == every["changes"]
+    future = await data('{ changes(since: "2999-01-01") { id } }')
+    assert future["changes"] == []

@@ -124,12 +124,15 @@ query GapsInOurRecord {
 
 CHANGES_SINCE = Tab(
     """\
-# The sub-processor changes, in the order they were recorded.
+# What changed since a day: the sub-processor changes recorded since then, oldest first;
+# page on with `after:` the last id. `auditLog(register: ...)` has every change of a register.
 query ChangesSince {
-  changes(first: 100) {
-    sequence occurredAt actor type
+  changes(since: "2022-01-01", first: 100) {
+    id sequence occurredAt actor type
     processor { name }
     subProcessor { name }
+    before { purpose since until status }
+    after { purpose since until status }
   }
 }
 """
