@@ -68,6 +68,21 @@ async def test_a_mutation_needs_the_csrf_token(
     accepted = await post(browser, ENGAGE, {"X-CSRF-Token": await csrf(browser)})
     assert "errors" not in accepted, accepted
     assert accepted["data"]["engageSubProcessor"]["engagement"] == {"id": "portal-co-mail-co"}
+    # The change is recorded as the person's, signed in by session.
+    log = await post(
+        browser,
+        '{ auditLog(register: "school", first: 500) '
+        "{ nodes { entityId actor { name via subject displayName } } } }",
+    )
+    actors = [
+        n["actor"] for n in log["data"]["auditLog"]["nodes"] if n["entityId"] == "portal-co-mail-co"
+    ]
+    assert actors
+    assert all(
+        a
+        == {"name": "Dana DPO", "via": "SESSION", "subject": "sub-dana", "displayName": "Dana DPO"}
+        for a in actors
+    ), actors
 
 
 async def test_a_reader_session_may_not_change(
