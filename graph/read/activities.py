@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -51,10 +51,10 @@ _ACTIVITIES_OF_CONTROLLER = (
     "(a:ProcessingActivity)" + _VALID_ACTIVITY + "WITH DISTINCT a" + _ACTIVITY_FIELDS
 )
 _ALL_ACTIVITIES = "MATCH (a:ProcessingActivity)" + _VALID_ACTIVITY + _ACTIVITY_FIELDS
-# Only the node's own properties and its controller, for a list whose selection asks nothing
-# the relationships give: such records are incomplete, and are never cached for other fields.
+# Only some of the node's own properties and its controller, for a list whose selection asks
+# nothing more: such records are incomplete, and are never cached for other fields.
 _PROPERTIES = """
-RETURN {props: a {.*},
+RETURN {props: [key IN $keys | [key, a[key]]],
         controller: COLLECT { MATCH (a)-[:CONTROLLED_BY]->(o:Organisation) RETURN o.id },
         joint: [], processors: [], subjects: [], categories: [], bases: [], systems: []} AS activity
 """
@@ -63,6 +63,30 @@ _ACTIVITY_PROPERTIES_OF_CONTROLLER = (
     "(a:ProcessingActivity)" + _VALID_ACTIVITY + "WITH DISTINCT a" + _PROPERTIES
 )
 _ALL_ACTIVITY_PROPERTIES = "MATCH (a:ProcessingActivity)" + _VALID_ACTIVITY + _PROPERTIES
+# The node properties behind each field of ActivityRecord that its own properties give.
+PROPERTY_KEYS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "name": ("name",),
+    "description": ("description",),
+    "purposes": ("purposes",),
+    "recipient_categories": ("recipientCategories",),
+    "legitimate_interests": ("legitimateInterests",),
+    "legitimate_interests_assessment": ("legitimateInterestsAssessment",),
+    "consent_record": ("consentRecord",),
+    "rights": ("rights",),
+    "automated_decision_making": ("automatedDecisionMaking",),
+    "source": ("source",),
+    "location": ("location",),
+    "retention": ("retention",),
+    "retention_schedule": ("retentionSchedule",),
+    "security_measures": ("securityMeasures",),
+    "third_country_transfers": ("thirdCountryTransfers",),
+    "dpia": ("dpiaStatus", "dpiaLink", "dpiaCompletedOn"),
+    "valid_from": ("validFrom",),
+    "valid_until": ("validUntil",),
+    "assumptions": ("assumptions",),
+    "controller_id": (),
+}
 
 _DISCLOSURE_FIELDS = """
 MATCH (d)-[:IN_ACTIVITY]->(a:ProcessingActivity)
@@ -133,8 +157,10 @@ def _dpia(props: Mapping[str, Any]) -> DpiaRecord | None:
 
 
 def activity_record(record: Mapping[str, Any]) -> ActivityRecord:
-    """The record of an activity read as ACTIVITY_MAP."""
+    """The record of an activity read as ACTIVITY_MAP (or as its chosen properties)."""
     p = record["props"]
+    if isinstance(p, list):  # [key, value] pairs of the properties asked for
+        p = {key: value for key, value in p if value is not None}
     return ActivityRecord(
         id=p["id"],
         name=p["name"],
@@ -209,25 +235,25 @@ async def activities_by_id(db: Database, ids: list[str]) -> dict[str, ActivityRe
 
 
 async def find_activities(
-    db: Database, question: ActivityFilter, *, properties_only: bool = False
+    db: Database, question: ActivityFilter, *, fields: Collection[str] | None = None
 ) -> list[ActivityRecord]:
     """The activities that match, by name (one read transaction).
 
     A category matches the activities processing it or any category below it; a legal basis
     matches those relying on it or on a basis that rests on it (e.g. a statute). With
-    `properties_only`, the records hold the activities' own properties and controller only
-    (their relationships' ids are left empty), for a caller that needs no more.
+    `fields` (of ActivityRecord, all in PROPERTY_KEYS), the records hold only those (and the
+    id, name and controller), for a caller that needs no more; the rest is left empty.
     """
-    params = {
+    params: dict[str, Any] = {
         "asOf": question.as_of,
         "category": question.category_id,
         "basis": question.legal_basis_id,
     }
-    every, of_controller = (
-        (_ALL_ACTIVITY_PROPERTIES, _ACTIVITY_PROPERTIES_OF_CONTROLLER)
-        if properties_only
-        else (_ALL_ACTIVITIES, _ACTIVITIES_OF_CONTROLLER)
-    )
+    every, of_controller = _ALL_ACTIVITIES, _ACTIVITIES_OF_CONTROLLER
+    if fields is not None:
+        every, of_controller = _ALL_ACTIVITY_PROPERTIES, _ACTIVITY_PROPERTIES_OF_CONTROLLER
+        keys = {"id", "name"}.union(*(PROPERTY_KEYS[f] for f in fields))
+        params["keys"] = sorted(keys)
     if question.controller_id is None:
         found = await db.read(_activities, every, **params)
     else:

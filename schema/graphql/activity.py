@@ -90,34 +90,32 @@ class Dpia:
         return cls(status=rec.status, link=rec.link, completed_on=rec.completed_on)
 
 
-# The fields of ProcessingActivity that its node's own properties (and its controller) answer:
-# a list selecting only these is read without the activities' other relationships.
-ACTIVITY_PROPERTIES = frozenset(
-    {
-        "__typename",
-        "id",
-        "name",
-        "description",
-        "purposes",
-        "recipientCategories",
-        "legitimateInterests",
-        "legitimateInterestsAssessment",
-        "consentRecord",
-        "rights",
-        "automatedDecisionMaking",
-        "source",
-        "location",
-        "retention",
-        "retentionSchedule",
-        "securityMeasures",
-        "thirdCountryTransfers",
-        "dpia",
-        "validFrom",
-        "validUntil",
-        "assumptions",
-        "controller",
-    }
-)
+# The fields of ProcessingActivity that its node's own properties (and its controller) answer,
+# with the field of ActivityRecord behind each: a list selecting only these reads only those.
+ACTIVITY_PROPERTIES: dict[str, str | None] = {
+    "__typename": None,
+    "id": "id",
+    "name": "name",
+    "description": "description",
+    "purposes": "purposes",
+    "recipientCategories": "recipient_categories",
+    "legitimateInterests": "legitimate_interests",
+    "legitimateInterestsAssessment": "legitimate_interests_assessment",
+    "consentRecord": "consent_record",
+    "rights": "rights",
+    "automatedDecisionMaking": "automated_decision_making",
+    "source": "source",
+    "location": "location",
+    "retention": "retention",
+    "retentionSchedule": "retention_schedule",
+    "securityMeasures": "security_measures",
+    "thirdCountryTransfers": "third_country_transfers",
+    "dpia": "dpia",
+    "validFrom": "valid_from",
+    "validUntil": "valid_until",
+    "assumptions": "assumptions",
+    "controller": "controller_id",
+}
 
 
 @strawberry.type(description="A processing activity: one record of the Article 30 register")

@@ -7,7 +7,7 @@ at most once per operation and nothing is cached between requests.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -95,10 +95,10 @@ class Reader(Protocol):
         ...
 
     async def activities(
-        self, question: ActivityFilter, *, properties_only: bool = False
+        self, question: ActivityFilter, *, fields: Collection[str] | None = None
     ) -> list[ActivityRecord]:
-        """The activities that match, by name; with `properties_only`, records that hold only
-        the activities' own properties and controller (for a selection of no more)."""
+        """The activities that match, by name; with `fields` (of ActivityRecord), records that
+        hold only those, the id, name and controller (for a selection of no more)."""
         ...
 
     async def recipients(

@@ -38,7 +38,7 @@ from schema.graphql.reference import (
     categories,
     legal_bases,
 )
-from schema.graphql.selection import selects, selects_only
+from schema.graphql.selection import selected_names, selects
 
 Ref = Annotated[str, strawberry.argument(description="An id or a name, in any case")]
 OptionalRef = Annotated[str | None, strawberry.argument(description="An id or a name, in any case")]
@@ -112,9 +112,11 @@ class Query:
             category_id=category_id,
             legal_basis_id=basis_id,
         )
-        found = await info.context.reader.activities(
-            question, properties_only=selects_only(info, ACTIVITY_PROPERTIES)
-        )
+        selected = selected_names(info)
+        fields = None
+        if selected <= ACTIVITY_PROPERTIES.keys():
+            fields = {f for name in selected if (f := ACTIVITY_PROPERTIES[name]) is not None}
+        found = await info.context.reader.activities(question, fields=fields)
         return [ProcessingActivity.from_record(a) for a in found]
 
     @resolver(description="One activity, by id or name, whatever its validity")

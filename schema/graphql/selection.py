@@ -36,8 +36,6 @@ def _names(selections: Iterable[Selection]) -> Iterable[str]:
             yield from _names(selection.selections)
 
 
-def selects_only(info: Info | Any, allowed: frozenset[str]) -> bool:
-    """Whether every field selected directly below the current one is in `allowed`."""
-    return all(
-        name in allowed for field in info.selected_fields for name in _names(field.selections)
-    )
+def selected_names(info: Info | Any) -> frozenset[str]:
+    """The names of the fields selected directly below the current one (fragments included)."""
+    return frozenset(name for field in info.selected_fields for name in _names(field.selections))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -156,12 +156,10 @@ class GraphReader:
         return found
 
     async def activities(
-        self, question: ActivityFilter, *, properties_only: bool = False
+        self, question: ActivityFilter, *, fields: Collection[str] | None = None
     ) -> list[ActivityRecord]:
-        found = await activities.find_activities(
-            self._db, question, properties_only=properties_only
-        )
-        if not properties_only:  # incomplete records must not answer other fields' loads
+        found = await activities.find_activities(self._db, question, fields=fields)
+        if fields is None:  # incomplete records must not answer other fields' loads
             self._activities.prime_many({a.id: a for a in found})
         return found
 
