@@ -67,7 +67,7 @@ class DevProvider:
     issuer: str = ""
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
-    def start(self, timeout: float = 30.0) -> str:
+    def start(self, timeout: float = 60.0) -> str:
         """Start it and wait until it listens; its issuer URL."""
         reason = missing_reason()
         if reason is not None:
