@@ -8,10 +8,7 @@ import asyncio
 import email
 import email.policy
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
 from typing import Any
@@ -20,12 +17,14 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner, Result
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from graph import mail
 from graph.database import Database
 from graph.neo4j_server import free_port
+from services.cli.main import cli
 from services.notifier.mail.worker import MailWorker
 from services.notifier.settings import NotifierSettings
 from services.registry.app import create_app
@@ -314,36 +313,31 @@ async def test_subscribers_export_and_erase(
 ) -> None:
     assert (await _subscribe(http, "Parent@School.Example")).status_code == 200
     env = {
-        **os.environ,
         "NEO4J_URI": neo4j_settings.uri,
         "NEO4J_USER": neo4j_settings.user,
         "NEO4J_PASSWORD": neo4j_settings.password.get_secret_value(),
         "NEO4J_DATABASE": neo4j_settings.database,
     }
 
-    def ropa(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "services.cli", "subscribers", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
+    runner = CliRunner()
 
-    exported = ropa("export", "parent@school.example")
-    assert exported.returncode == 0, exported.stderr
+    async def ropa(*args: str) -> Result:
+        # The command runs its own event loop (asyncio.run): in a thread, beside the test's.
+        return await asyncio.to_thread(runner.invoke, cli, ["subscribers", *args], env=env)
+
+    exported = await ropa("export", "parent@school.example")
+    assert exported.exit_code == 0, exported.output
     (kept,) = json.loads(exported.stdout)["subscriptions"]
     assert kept["email"] == "Parent@school.example"
     assert (kept["processor"], kept["confirmed"]) == ("portal-co", False)
-    shown = ropa("erase", "parent@school.example")
+    shown = await ropa("erase", "parent@school.example")
     assert "would be erased; rerun with --yes" in shown.stdout
     assert len(await portal_register.read(mail.by_email_in, "parent@school.example")) == 1
-    erased = ropa("erase", "parent@school.example", "--yes")
+    erased = await ropa("erase", "parent@school.example", "--yes")
     assert "erased 1 subscription(s)" in erased.stdout
     assert await portal_register.read(mail.by_email_in, "parent@school.example") == []
     assert await mail.waiting(portal_register) == 0
-    assert ropa("export", "not an address").returncode == 1
+    assert (await ropa("export", "not an address")).exit_code == 1
 
 
 async def test_a_daily_digest_holds_notices_and_sends_them_as_one(
