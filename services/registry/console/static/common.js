@@ -78,7 +78,12 @@
       throw new Error("the registry answered " + response.status + " without JSON");
     }
     if (body.errors && body.errors.length) {
-      const error = new Error(body.errors.map((e) => e.message).join("; "));
+      const codes = body.errors.map((e) => (e.extensions || {}).code);
+      const denied = codes.some((c) => c === "FORBIDDEN" || c === "UNAUTHENTICATED");
+      const error = new Error(
+        body.errors.map((e) => e.message).join("; ") +
+          (denied ? ". Sign in, or paste a bearer token above, to read this register." : "")
+      );
       error.errors = body.errors;
       throw error;
     }
