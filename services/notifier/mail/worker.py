@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.policy
+import email.utils
 import logging
 import uuid
 from collections import defaultdict
@@ -34,6 +36,8 @@ from services.observability.metrics import EMAIL_FAILURES, EMAILS_QUEUED, EMAILS
 log = logging.getLogger("ropa.notifier.mail")
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:ropa-registry:mail")
 DIGEST_PERIOD = dt.timedelta(days=1)
+# SMTP line endings; headers folded only past RFC 5322's 998 characters.
+WIRE = email.policy.SMTP.clone(max_line_length=998)
 
 
 def notice_id(subscriber_id: str, event_id: str) -> str:
@@ -249,8 +253,13 @@ class MailWorker:
 
     async def _send(self, message: EmailMessage) -> None:
         s = self._settings
+        # Flattened here, not by aiosmtplib (whose policy folds at 78 columns): a long
+        # List-Unsubscribe URL must stay one `<https://...>` and not become encoded words.
+        raw = message.as_bytes(policy=WIRE)
         await aiosmtplib.send(
-            message,
+            raw,
+            sender=email.utils.parseaddr(str(message["From"]))[1],
+            recipients=[email.utils.parseaddr(str(message["To"]))[1]],
             hostname=s.smtp_host,
             port=s.smtp_port,
             username=s.smtp_user,

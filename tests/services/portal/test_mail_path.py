@@ -44,12 +44,14 @@ class Sink:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)
+        self.raw.append(bytes(envelope.content))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK"
 
@@ -188,6 +190,8 @@ async def test_subscribe_confirm_notice_unsubscribe(
     assert notice["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe_url = notice["List-Unsubscribe"].strip("<>")
     assert unsubscribe_url.startswith(f"{PUBLIC}/subscriptions/unsubscribe?token=")
+    # On the wire as RFC 8058 has it: one <URL>, not folded into encoded words.
+    assert f"\r\nList-Unsubscribe: <{unsubscribe_url}>\r\n".encode() in sink.raw[1]
     assert re.fullmatch(r"<[0-9a-f-]{36}@registry\.example>", notice["Message-ID"])
     text = notice.get_body(preferencelist=("plain",))
     html = notice.get_body(preferencelist=("html",))
