@@ -147,6 +147,8 @@ def serve(service: str, host: str, port: int | None, workers: int) -> None:
 
     from services.observability.logs import LogSettings, dict_config
 
+    settings = CliSettings()
+
     # By import string, so that the CLI never imports another service's code.
     try:
         uvicorn.run(
@@ -157,6 +159,8 @@ def serve(service: str, host: str, port: int | None, workers: int) -> None:
             workers=workers,
             proxy_headers=True,
             ws="websockets",
+            ws_ping_interval=settings.ropa_ws_ping_interval,
+            ws_ping_timeout=settings.ropa_ws_ping_timeout,
             # Frames are small JSON: compressing each per subscriber costs more CPU than it saves.
             ws_per_message_deflate=False,
             lifespan="on",

@@ -61,6 +61,10 @@ class CliSettings(BaseSettings):
     )
     ropa_registry_port: int = 8000
     ropa_notifier_port: int = 8001
+    # `ropa serve`: uvicorn pings each WebSocket client this often and closes one that does not
+    # answer within the timeout (seconds).
+    ropa_ws_ping_interval: float = Field(default=20.0, gt=0)
+    ropa_ws_ping_timeout: float = Field(default=20.0, gt=0)
 
     @property
     def actor(self) -> str:

@@ -28,6 +28,8 @@ _CONTEXT: ContextVar[Mapping[str, str]] = ContextVar(
 
 # LogRecord's own attributes: anything else on a record came from `extra=` and is logged.
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# uvicorn's terminal colours of the same message.
+_NOISE = frozenset({"color_message"})
 
 
 class LogSettings(BaseSettings):
@@ -76,7 +78,7 @@ class JsonFormatter(logging.Formatter):
             **_CONTEXT.get(),
         }
         for key, value in vars(record).items():
-            if key not in _RECORD_FIELDS and not key.startswith("_"):
+            if key not in _RECORD_FIELDS and key not in _NOISE and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

@@ -49,6 +49,9 @@ PROCESSORS = ("portal-co", "other-co")
 SUB_PROCESSORS = {"portal-co": "hosting-co", "other-co": "mail-co"}
 
 
+STARTUP = 120
+
+
 @dataclass
 class Registry:
     """`ropa serve registry` in a child process; stop and start it again on the same port."""
@@ -78,7 +81,8 @@ class Registry:
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
-        deadline = time.monotonic() + 60
+        # Generous: on a loaded machine the imports alone have taken 40 s.
+        deadline = time.monotonic() + STARTUP
         while True:
             if self.process.poll() is not None:
                 raise AssertionError(f"the registry exited:\n{self.tail()}")
@@ -88,7 +92,7 @@ class Registry:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError(f"the registry was not ready within 60 s:\n{self.tail()}")
+                raise AssertionError(f"not ready within {STARTUP} s:\n{self.tail()}")
             time.sleep(0.2)
 
     def stop(self) -> None:
