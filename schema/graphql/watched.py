@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 import strawberry
 
@@ -13,29 +13,7 @@ from schema.access.policy import require_writer
 from schema.graphql.access import Info, resolver
 from schema.graphql.changes import organisation, processor_id, writer
 from schema.graphql.reference import Organisation
-
-
-class ListChangeData(Protocol):
-    """A proposed change (graph.watched_lists.ListChange fits)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def organisation(self) -> str: ...
-    @property
-    def url(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def detected_at(self) -> dt.datetime: ...
-    @property
-    def decided_by(self) -> str | None: ...
-    @property
-    def decided_at(self) -> dt.datetime | None: ...
+from schema.graphql.writes import ListChangeData
 
 
 @strawberry.enum(description="Whether a name appeared in a published list or left it")

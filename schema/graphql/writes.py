@@ -84,6 +84,29 @@ class NewWebhook:
     secret: str
 
 
+class ListChangeData(Protocol):
+    """A proposed change (graph.watched_lists.ListChange fits)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def organisation(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def detected_at(self) -> dt.datetime: ...
+    @property
+    def decided_by(self) -> str | None: ...
+    @property
+    def decided_at(self) -> dt.datetime | None: ...
+
+
 class Writer(Protocol):
     """Changes to the register and to webhook endpoints, each in one write transaction."""
 
@@ -109,11 +132,13 @@ class Writer(Protocol):
         """Record an objection; InvalidInput, Forbidden or ObjectionWindowClosed when refused."""
         ...
 
-    async def list_changes(self, organisation: str | None, status: str | None) -> Sequence[Any]:
+    async def list_changes(
+        self, organisation: str | None, status: str | None
+    ) -> Sequence[ListChangeData]:
         """Proposed changes found in published lists (graph.watched_lists.ListChange)."""
         ...
 
-    async def decide_list_change(self, change_id: str, status: str, actor: str) -> Any:
+    async def decide_list_change(self, change_id: str, status: str, actor: str) -> ListChangeData:
         """Confirm or dismiss a proposed change; InvalidInput when there is none."""
         ...
 
