@@ -18,8 +18,20 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
 # Helm is built from its Go module, pinned, into the cache (no binary downloads on these machines).
 HELM_VERSION ?= v3.16.4
-HELM := $(ROPA_CACHE_DIR)/bin/helm-$(HELM_VERSION)
+# The Kubernetes minor version of helm's k8s.io/client-go (v0.31 for helm v3.16): helm's own
+# Makefile links it in, and `helm template` without --kube-version assumes it (unlinked, v1.20,
+# which the chart's kubeVersion refuses). Change the two together.
+HELM_K8S_MINOR ?= 31
+HELM := $(ROPA_CACHE_DIR)/bin/helm-$(HELM_VERSION)-k8s1.$(HELM_K8S_MINOR)
 export HELM_BIN := $(HELM)
+HELM_LDFLAGS := -s -w \
+	-X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	-X helm.sh/helm/v3/internal/version.metadata= \
+	-X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
+	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_K8S_MINOR) \
+	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 \
+	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_K8S_MINOR)
 
 # The OpenID provider that the sign-in tests start, and `ropa dev` when Node is there: panva's
 # oidc-provider under Node, pinned by tools/oidc-provider/package-lock.json, installed by npm ci.
@@ -63,7 +75,8 @@ lock: $(UV)
 
 $(HELM):
 	mkdir -p $(ROPA_CACHE_DIR)/bin $(ROPA_CACHE_DIR)/gobuild
-	GOBIN=$(ROPA_CACHE_DIR)/gobuild GOFLAGS=-mod=mod go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	GOBIN=$(ROPA_CACHE_DIR)/gobuild GOFLAGS=-mod=mod go install -trimpath \
+		-ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 	mv $(ROPA_CACHE_DIR)/gobuild/helm $(HELM)
 
 helm: $(HELM)

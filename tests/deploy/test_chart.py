@@ -1106,3 +1106,70 @@ def test_the_secret_key_from_an_existing_secret(helm: Helm) -> None:
     with pytest.raises(HelmError) as caught:
         helm.template(sets=("secretKey.value=inline-keys-are-not-accepted",))
     assert "secretKey" in str(caught.value)
+
+
+# --- metrics and the helm binary -----------------------------------------------------------
+
+
+def test_registry_and_notifier_pods_are_annotated_for_scraping(
+    rendered: dict[str, Rendering],
+) -> None:
+    values = chart_values()
+    for render in rendered.values():
+        for component in ("registry", "notifier"):
+            pod = render.one("Deployment", f"-{component}")["spec"]["template"]
+            annotations = pod["metadata"]["annotations"]
+            assert annotations["prometheus.io/scrape"] == "true"
+            assert annotations["prometheus.io/port"] == str(values[component]["port"])
+            assert annotations["prometheus.io/path"] == "/metrics"
+            ports = {p["name"]: p["containerPort"] for p in pod["spec"]["containers"][0]["ports"]}
+            assert ports["http"] == values[component]["port"]
+
+
+def test_scrape_annotations_can_be_turned_off(helm: Helm) -> None:
+    manifests = helm.template(sets=["metrics.podAnnotations=false"])
+    for manifest in manifests:
+        if manifest["kind"] == "Deployment":
+            annotations = manifest["spec"]["template"]["metadata"].get("annotations") or {}
+            assert not any(key.startswith("prometheus.io/") for key in annotations)
+
+
+def test_an_optional_service_monitor_scrapes_both_services(helm: Helm) -> None:
+    plain = Rendering("plain", helm.template())
+    assert not plain.of_kind("ServiceMonitor")
+    on = Rendering(
+        "monitored",
+        helm.template(
+            sets=[
+                "metrics.serviceMonitor.enabled=true",
+                "metrics.serviceMonitor.interval=15s",
+                "metrics.serviceMonitor.labels.release=prometheus",
+            ]
+        ),
+    )
+    for component in ("registry", "notifier"):
+        monitor = on.one("ServiceMonitor", f"-{component}")
+        assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+        assert monitor["metadata"]["labels"]["release"] == "prometheus"
+        (endpoint,) = monitor["spec"]["endpoints"]
+        assert (endpoint["port"], endpoint["path"], endpoint["interval"]) == (
+            "http",
+            "/metrics",
+            "15s",
+        )
+        service = on.one("Service", f"-{component}")
+        assert labels_match(
+            monitor["spec"]["selector"]["matchLabels"], service["metadata"]["labels"]
+        )
+        assert "http" in {port["name"] for port in service["spec"]["ports"]}
+    with pytest.raises(HelmError, match="interval"):
+        helm.template(sets=["metrics.serviceMonitor.interval=often"])
+
+
+def test_the_built_helm_knows_its_versions(helm: Helm) -> None:
+    """`make helm` links helm's version metadata: it reports its version, and a plain
+    `helm template` (no --kube-version) assumes a Kubernetes the chart's kubeVersion accepts."""
+    version = helm.run("version", "--template", "{{.Version}}")
+    assert version.startswith("v3."), version
+    out = helm.run("template", "ropa", str(CHART), "--namespace", "ropa")
+    assert "kind: Deployment" in out

@@ -334,3 +334,14 @@ from it; e-mail links are signed with it), by reference only. The migration hook
 {{- fail "neo4j.internal.auth.password and neo4j.internal.auth.existingSecret are mutually exclusive" -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Prometheus' scrape annotations for a pod serving /metrics on `port` (metrics.podAnnotations).
+*/}}
+{{- define "ropa.scrapeAnnotations" -}}
+{{- if .ctx.Values.metrics.podAnnotations }}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .port | quote }}
+prometheus.io/path: /metrics
+{{- end }}
+{{- end }}
