@@ -38,7 +38,8 @@ HELM_LDFLAGS := -s -w \
 OIDC_PROVIDER := tools/oidc-provider
 OIDC_STAMP := $(OIDC_PROVIDER)/node_modules/.installed-stamp
 
-.PHONY: all install lock run test lint typecheck unit helm clean schema-export bench oidc-provider console
+
+.PHONY: all install lock run test coverage lint typecheck unit helm clean schema-export bench oidc-provider console
 
 # The console's front-end files (GraphiQL, graphql-ws, cytoscape; axe-core for the browser
 # tests) come from npm, pinned by package-lock.json, and are copied into its static/vendor/.
@@ -101,6 +102,15 @@ typecheck: install
 
 test: install helm oidc-provider lint typecheck
 	$(BIN)/pytest
+
+# The whole suite under coverage, child processes included (see [tool.coverage] in pyproject).
+coverage: install helm oidc-provider
+	rm -rf $(ROPA_CACHE_DIR)/coverage && mkdir -p $(ROPA_CACHE_DIR)/coverage
+	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/coverage combine -q
+	$(BIN)/coverage report
+	$(BIN)/coverage html -q -d $(ROPA_CACHE_DIR)/coverage/html
+	@echo "HTML report: $(ROPA_CACHE_DIR)/coverage/html/index.html"
 
 unit: install
 	$(BIN)/pytest tests/unit
