@@ -12,7 +12,7 @@ from neo4j import AsyncManagedTransaction
 from graph.database import Database
 from schema.errors import DatabaseUnavailable
 
-_APPLIED = "MATCH (m:Migration) RETURN m.id AS id"
+_APPLIED = "MATCH (m:Migration) RETURN m.id AS id, m.checksum AS checksum"
 _RECORD = """
 MERGE (m:Migration {id: $id})
 ON CREATE SET m.appliedAt = datetime(), m.checksum = $checksum
@@ -43,9 +43,9 @@ def available() -> list[Migration]:
     return out
 
 
-async def _applied(tx: AsyncManagedTransaction) -> set[str]:
+async def _applied(tx: AsyncManagedTransaction) -> dict[str, str | None]:
     result = await tx.run(_APPLIED)
-    return {record["id"] async for record in result}
+    return {record["id"]: record["checksum"] async for record in result}
 
 
 async def _record(tx: AsyncManagedTransaction, migration: Migration) -> None:
@@ -58,6 +58,13 @@ async def pending(db: Database) -> list[Migration]:
     return [m for m in available() if m.id not in done]
 
 
+async def changed(db: Database) -> list[str]:
+    """Applied migrations whose shipped file differs from the one that was applied: the graph
+    never got the difference (a change belongs in a new migration)."""
+    done = await db.read(_applied)
+    return [m.id for m in available() if done.get(m.id) not in (None, m.checksum)]
+
+
 async def migrate(db: Database, report: Callable[[str], None] = lambda _: None) -> list[str]:
     """Apply every pending migration; return the ids applied. Idempotent: rerunning does nothing.
 
@@ -65,6 +72,11 @@ async def migrate(db: Database, report: Callable[[str], None] = lambda _: None) 
     writes in one transaction); each is IF NOT EXISTS, so a crash between a statement and the
     record is repaired by the next run.
     """
+    for migration_id in await changed(db):
+        report(
+            f"migration {migration_id} was changed after it was applied; its changes are not "
+            "in this database: put them in a new migration"
+        )
     applied = []
     for migration in await pending(db):
         report(f"applying migration {migration.id} ({len(migration.statements)} statements)")

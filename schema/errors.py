@@ -59,9 +59,3 @@ class DatabaseUnavailable(RopaError):
 
 class DatabaseAuthFailed(DatabaseUnavailable):
     """Neo4j refused the configured user name or password (to API clients: unavailable)."""
-
-
-class MigrationsPending(RopaError):
-    """The database has not had every migration applied."""
-
-    code = "MIGRATIONS_PENDING"

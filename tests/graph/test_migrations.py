@@ -55,3 +55,20 @@ async def test_every_register_kind_has_a_unique_id_constraint(db: Database) -> N
         assert (label, ("id",)) in unique, label
     assert ("Entity", ("key",)) in unique
     assert ("ChangeEvent", ("sequence",)) in unique
+
+
+async def test_a_migration_changed_after_it_was_applied_is_reported(db: Database) -> None:
+    first = migrate.available()[0]
+    async with db.driver.session(database=db.name) as session:
+        query = "MATCH (m:Migration {id: $id}) SET m.checksum = 'edited'"
+        await (await session.run(query, id=first.id)).consume()
+    try:
+        assert first.id in await migrate.changed(db)
+        lines: list[str] = []
+        assert await migrate.migrate(db, report=lines.append) == []
+        assert any(f"migration {first.id} was changed after it was applied" in x for x in lines)
+    finally:
+        async with db.driver.session(database=db.name) as session:
+            query = "MATCH (m:Migration {id: $id}) SET m.checksum = $checksum"
+            await (await session.run(query, id=first.id, checksum=first.checksum)).consume()
+    assert first.id not in await migrate.changed(db)
