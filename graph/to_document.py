@@ -1,7 +1,7 @@
 """Read a register back from the graph as a ROPA document, now or as it stood on a past day.
 
 The inverse of `graph.from_document`. It works on entity snapshots (`Entity.snapshot()`), the
-form `graph.read_register` gives for the current state and for any past day alike.
+form `graph.read.snapshots` gives for the current state and for any past day alike.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from graph import model as m
 from graph.database import Database
-from graph.read_register import Snapshot, register_snapshots
+from graph.read.snapshots import Snapshot, register_snapshots
 from schema import document as d
 from schema.errors import DocumentInvalid, DocumentProblem, NotFound, RopaError
 from schema.validation import format_path

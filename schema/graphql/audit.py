@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,6 +19,7 @@ from strawberry.scalars import JSON
 from schema.access.policy import Forbidden, may_read_audit_log, require_principal
 from schema.errors import NotFound
 from schema.graphql.access import Info, resolver
+from schema.graphql.arguments import given as _given
 from schema.graphql.changes import history
 from schema.graphql.connections import (
     MAX_FIRST,
@@ -100,10 +101,6 @@ class AuditEvent:
             prev_hash=record.prev_hash,
             hash=record.hash,
         )
-
-
-def _given(value: Any) -> Any:
-    return None if value is None or value is strawberry.UNSET else value
 
 
 @strawberry.type

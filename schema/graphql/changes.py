@@ -16,6 +16,7 @@ from schema.access.policy import require_writer
 from schema.document import EngagementStatus, OrganisationKind
 from schema.errors import RopaError
 from schema.graphql.access import Info, loaders, many, resolver
+from schema.graphql.arguments import given as _given
 from schema.graphql.records import OrganisationRecord, RefKind
 from schema.graphql.reference import DataCategory, Organisation, categories
 from schema.graphql.writes import ChangeRecord, History, WebhookData, Writer
@@ -237,10 +238,6 @@ def writer(info: Info) -> Writer:
 OptionalRef = Annotated[
     str | None, strawberry.argument(description="Only this processor's: its id or name, any case")
 ]
-
-
-def _given(value: Any) -> Any:
-    return None if value is None or value is strawberry.UNSET else value
 
 
 async def processor_id(info: Info, ref: str | None) -> str | None:

@@ -20,6 +20,7 @@ from schema.graphql.activity import (
     Engagement,
     ProcessingActivity,
 )
+from schema.graphql.arguments import given as _given
 from schema.graphql.enums import OrganisationKind, OrganisationRole
 from schema.graphql.lineage import Recipient
 from schema.graphql.lineage import recipients as lineage_views
@@ -47,11 +48,6 @@ T = TypeVar("T")
 AsOf = Annotated[
     dt.date | None, strawberry.argument(description="The day the answer is about; default today")
 ]
-
-
-def _given(value: T | None) -> T | None:
-    # Optional arguments default to UNSET so that the SDL shows them without `= null`.
-    return None if value is None or value is strawberry.UNSET else value
 
 
 async def _resolve(info: Info, kind: RefKind, ref: str | None) -> str | None:

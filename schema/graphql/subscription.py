@@ -23,6 +23,7 @@ import strawberry
 from schema.change_requests import UnknownChangeEvent
 from schema.errors import RopaError
 from schema.graphql.access import Info
+from schema.graphql.arguments import given as _given
 from schema.graphql.changes import SubProcessorChange
 from schema.graphql.context import ChangeStream
 from schema.graphql.records import RefKind
@@ -103,10 +104,6 @@ def _stream(info: Info) -> ChangeStream:
     if stream is None:
         raise RuntimeError("the context has no change stream: subscriptions are not served")
     return stream
-
-
-def _given(value: str | None) -> str | None:
-    return None if value is None or value is strawberry.UNSET else value
 
 
 F = TypeVar("F", bound=Callable[..., Any])
