@@ -17,9 +17,11 @@ from pydantic import BaseModel, ValidationError
 
 from graph import model as m
 from graph.database import Database
+from graph.read import refs
 from graph.read.snapshots import Snapshot, register_snapshots
 from schema import document as d
 from schema.errors import DocumentInvalid, DocumentProblem, NotFound, RopaError
+from schema.graphql.records import RefKind
 from schema.validation import format_path
 
 
@@ -286,11 +288,26 @@ async def register_document(
     return await db.read(register_document_in, register, as_of)
 
 
+async def controller_id(db: Database, controller: str) -> str:
+    """The id of the organisation `controller` names (an id or a name, any case), as the API
+    resolves it; NotFound or refs.AmbiguousReference otherwise."""
+    (answer,) = await refs.resolve(db, RefKind.ORGANISATION, [controller])
+    if isinstance(answer, NotFound):
+        raise NotFound("controller", controller)
+    if isinstance(answer, refs.AmbiguousReference):
+        raise answer
+    return answer
+
+
 async def controller_document(
     db: Database, controller: str | None, as_of: dt.date | None = None
 ) -> d.RopaDocument:
-    """A controller's whole record as a document, in one read transaction."""
-    return await db.read(controller_document_in, controller, as_of)
+    """A controller's whole record as a document, in one read transaction.
+
+    `controller` is an id or a name; the document's `register_info.owner` is its id.
+    """
+    org = await controller_id(db, controller) if controller is not None else None
+    return await db.read(controller_document_in, org, as_of)
 
 
 class GraphDocumentLoader:

@@ -14,6 +14,7 @@ import click
 
 from graph import to_document
 from graph.database import Database
+from graph.read.refs import AmbiguousReference
 from schema.compliance.check import check as run_checks
 from schema.compliance.issues import Severity, has_errors
 from schema.document import RopaDocument
@@ -58,7 +59,7 @@ def _from_graph(controller: str | None, as_of: dt.date | None) -> RopaDocument:
 
     try:
         return run_db(CliSettings(), read)
-    except (NotFound, to_document.ControllerAmbiguous) as exc:
+    except (NotFound, AmbiguousReference, to_document.ControllerAmbiguous) as exc:
         _err(f"error: {exc}")
         sys.exit(Exit.NOT_FOUND)
     except DocumentInvalid as exc:
@@ -67,8 +68,18 @@ def _from_graph(controller: str | None, as_of: dt.date | None) -> RopaDocument:
         sys.exit(Exit.INVALID)
 
 
-def _document(file: Path | None, controller: str | None, as_of: dt.date | None) -> RopaDocument:
-    return _from_file(file, controller) if file is not None else _from_graph(controller, as_of)
+def _document(
+    file: Path | None, controller: str | None, as_of: dt.date | None
+) -> tuple[RopaDocument, str | None]:
+    """The record, and the id of the controller asked for (None: the register's owner).
+
+    In the graph, `controller` is an id or a name in any case, resolved as the API resolves it;
+    in a file, an id.
+    """
+    if file is not None:
+        return _from_file(file, controller), controller
+    doc = _from_graph(controller, as_of)
+    return doc, (doc.register_info.owner if controller is not None else None)
 
 
 def _write(data: bytes, output: Path | None) -> None:
@@ -84,7 +95,9 @@ def _write(data: bytes, output: Path | None) -> None:
 @click.command()
 @click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.option("--graph", "from_graph", is_flag=True, help="Check the record held in Neo4j")
-@click.option("--controller", default=None, help="Only this controller's activities")
+@click.option(
+    "--controller", default=None, help="Only this controller's activities (id, or name in graph)"
+)
 @click.option("--as-of", type=_DATE, default=None, help="The day to check (default: today)")
 def check(
     file: Path | None, from_graph: bool, controller: str | None, as_of: dt.datetime | None
@@ -93,7 +106,7 @@ def check(
     if (file is None) == (not from_graph):
         raise click.UsageError("give either a FILE or --graph")
     day = _day(as_of)
-    doc = _document(file, controller, day)
+    doc, _ = _document(file, controller, day)
     when = day or dt.date.today()
     issues = run_checks(doc, when)
     source = str(file) if file is not None else f"graph register {doc.register_info.id}"
@@ -119,7 +132,9 @@ def check(
     required=True,
     help="ICO template columns as CSV or XLSX, or JSON",
 )
-@click.option("--controller", default=None, help="Default: the register's owner")
+@click.option(
+    "--controller", default=None, help="Id, or name in the graph (default: the register's owner)"
+)
 @click.option("--as-of", type=_DATE, default=None, help="The record as it stood that day")
 @click.option("--file", type=click.Path(path_type=Path), default=None, help="Export a YAML file")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
@@ -132,9 +147,9 @@ def export(
 ) -> None:
     """Export the record of processing activities (controller and processor records)."""
     day = _day(as_of)
-    doc = _document(file, controller, day)
+    doc, controller_id = _document(file, controller, day)
     try:
-        record = build_export(doc, day or dt.date.today(), controller)
+        record = build_export(doc, day or dt.date.today(), controller_id)
     except NotFound as exc:
         _err(f"error: {exc}")
         sys.exit(Exit.NOT_FOUND)
@@ -142,7 +157,9 @@ def export(
 
 
 @click.command()
-@click.option("--controller", default=None, help="Default: the register's owner")
+@click.option(
+    "--controller", default=None, help="Id, or name in the graph (default: the register's owner)"
+)
 @click.option("--audience", type=click.Choice([a.value for a in Audience]), required=True)
 @click.option("--format", "fmt", type=click.Choice([f.value for f in NoticeFormat]), default="md")
 @click.option("--as-of", type=_DATE, default=None, help="The notice as it stood that day")
@@ -158,9 +175,9 @@ def notice(
 ) -> None:
     """Write a privacy notice for an audience from the register."""
     day = _day(as_of)
-    doc = _document(file, controller, day)
+    doc, controller_id = _document(file, controller, day)
     try:
-        written = compose(doc, controller, Audience(audience), day or dt.date.today())
+        written = compose(doc, controller_id, Audience(audience), day or dt.date.today())
     except NotFound as exc:
         _err(f"error: {exc}")
         sys.exit(Exit.NOT_FOUND)

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from graph import to_document
 from graph.database import Database
+from graph.read.refs import AmbiguousReference
 from schema.errors import DatabaseUnavailable, DocumentInvalid, NotFound, RopaError
 from schema.ropa_export.formats import ExportFormat, render
 from schema.ropa_export.records import build_export
@@ -55,10 +56,11 @@ async def export_ropa(
     controller = params.get("controller") or None
     try:
         doc = await to_document.controller_document(db, controller, as_of)
-        record = build_export(doc, as_of or today or dt.date.today(), controller)
+        owner = doc.register_info.owner if controller is not None else None
+        record = build_export(doc, as_of or today or dt.date.today(), owner)
     except NotFound as exc:
         return _error(404, exc.code, str(exc))
-    except to_document.ControllerAmbiguous as exc:
+    except (to_document.ControllerAmbiguous, AmbiguousReference) as exc:
         return _error(400, exc.code, str(exc))
     except DatabaseUnavailable as exc:
         return _error(503, exc.code, "Neo4j is unavailable")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -9,13 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from pydantic import SecretStr
 
-from graph import webhooks
+from graph import from_document, register, webhooks
 from graph.database import Database
 from graph.secret_box import SecretBox, new_key
 from graph.settings import Neo4jSettings
+from schema.validation import parse_document
 from schema.webhook_url import TargetPolicy
+from services.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "fixtures" / "small-register.yaml"
@@ -101,6 +105,65 @@ async def test_apply_of_an_invalid_document_leaves_the_graph_as_it_was(
     assert "nothing was written" in result.stderr
     planned = _ropa(neo4j_settings, "plan", str(SMALL))
     assert "register test-school: no changes" in planned.stdout
+
+
+async def _ropa_here(settings: Neo4jSettings, *args: str) -> Result:
+    """`ropa ARGS` through click's runner: in-process, a second each instead of a child's start."""
+    env = {
+        "NEO4J_URI": settings.uri,
+        "NEO4J_USER": settings.user,
+        "NEO4J_PASSWORD": settings.password.get_secret_value(),
+        "NEO4J_DATABASE": settings.database,
+    }
+    # The command runs its own event loop, so it runs in a thread of its own.
+    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env=env)
+
+
+async def _apply(db: Database, text: str) -> None:
+    doc = parse_document(text)
+    await register.apply(db, doc.register_info.id, from_document.entities(doc), "cli-test")
+
+
+@pytest.mark.neo4j
+async def test_commands_take_a_controller_by_id_or_by_name_in_any_case(
+    db: Database, neo4j_settings: Neo4jSettings
+) -> None:
+    await _apply(db, SMALL.read_text())
+    by_id = await _ropa_here(
+        neo4j_settings, "export", "--format", "json", "--controller", "TEST-SCHOOL"
+    )
+    assert by_id.exit_code == 0, by_id.stderr
+    assert json.loads(by_id.stdout)["controller"] == "test-school"
+    by_name = await _ropa_here(
+        neo4j_settings, "notice", "--audience", "parents", "--controller", "tEST sCHOOL"
+    )
+    assert by_name.exit_code == 0, by_name.stderr
+    assert "Test School" in by_name.stdout
+    checked = await _ropa_here(neo4j_settings, "check", "--graph", "--controller", "test school")
+    assert "graph register test-school:" in checked.stdout, checked.stderr
+    for command in (["check", "--graph"], ["export", "--format", "ico-csv"]):
+        unknown = await _ropa_here(neo4j_settings, *command, "--controller", "Nowhere Academy")
+        assert unknown.exit_code == 4
+        assert "no controller with id or name 'Nowhere Academy'" in unknown.stderr
+
+    # A second organisation of the same name: the name no longer says which one is meant.
+    await _apply(
+        db,
+        SMALL.read_text().replace(
+            "organisations:\n",
+            "organisations:\n  - id: test-school-annexe\n    name: TEST SCHOOL\n    kind: school\n",
+            1,
+        ),
+    )
+    ambiguous = await _ropa_here(
+        neo4j_settings, "notice", "--audience", "pupils", "--controller", "Test School"
+    )
+    assert ambiguous.exit_code == 4
+    assert "'Test School' names several" in ambiguous.stderr
+    assert "test-school-annexe" in ambiguous.stderr
+    # An exact id still wins over a shared name.
+    still = await _ropa_here(neo4j_settings, "check", "--graph", "--controller", "test-school")
+    assert "graph register test-school:" in still.stdout, still.stderr
 
 
 def test_commands_fail_clearly_when_neo4j_is_unreachable(tmp_path: Path) -> None:
