@@ -140,10 +140,7 @@ def registry(
     port = free_port()
     environment = {
         **os.environ,
-        "NEO4J_URI": settings.uri,
-        "NEO4J_USER": settings.user,
-        "NEO4J_PASSWORD": settings.password.get_secret_value(),
-        "NEO4J_DATABASE": settings.database,
+        **settings.environment(),
         "ROPA_ENV": "production",
         # Production wants the key webhook secrets are sealed with; a benchmark's own will do.
         "ROPA_SECRET_KEY": os.environ.get("ROPA_SECRET_KEY") or new_key(),

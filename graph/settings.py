@@ -17,3 +17,12 @@ class Neo4jSettings(BaseSettings):
     database: str = "neo4j"
     connection_timeout: float = Field(default=5.0, gt=0, description="Seconds to connect")
     max_transaction_retry_time: float = Field(default=10.0, ge=0)
+
+    def environment(self) -> dict[str, str]:
+        """These settings as the NEO4J_* variables a child process (`ropa ...`) reads."""
+        return {
+            "NEO4J_URI": self.uri,
+            "NEO4J_USER": self.user,
+            "NEO4J_PASSWORD": self.password.get_secret_value(),
+            "NEO4J_DATABASE": self.database,
+        }

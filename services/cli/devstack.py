@@ -147,10 +147,7 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
         _say(f"database loaded {time.monotonic() - started:.1f} s after start")
         env = {
             **os.environ,
-            "NEO4J_URI": neo4j.uri,
-            "NEO4J_USER": neo4j.user,
-            "NEO4J_PASSWORD": neo4j.password.get_secret_value(),
-            "NEO4J_DATABASE": neo4j.database,
+            **neo4j.environment(),
             "ROPA_ENV": os.environ.get("ROPA_ENV", "development"),
             # Lines for a person at a terminal, unless asked otherwise.
             "ROPA_LOG_FORMAT": os.environ.get("ROPA_LOG_FORMAT", "text"),

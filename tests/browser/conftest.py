@@ -92,10 +92,7 @@ def registry_url(neo4j_settings: Neo4jSettings, example_db: Database) -> Iterato
     ]
     env = {
         **os.environ,
-        "NEO4J_URI": neo4j_settings.uri,
-        "NEO4J_USER": neo4j_settings.user,
-        "NEO4J_PASSWORD": neo4j_settings.password.get_secret_value(),
-        "NEO4J_DATABASE": neo4j_settings.database,
+        **neo4j_settings.environment(),
         "ROPA_ENV": "test",
         "ROPA_TOKENS": json.dumps(tokens),
         "ROPA_PUBLIC_READS": "all",

@@ -23,10 +23,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodland
 
 async def _ropa(settings: Neo4jSettings, *args: str) -> Result:
     env = {
-        "NEO4J_URI": settings.uri,
-        "NEO4J_USER": settings.user,
-        "NEO4J_PASSWORD": settings.password.get_secret_value(),
-        "NEO4J_DATABASE": settings.database,
+        **settings.environment(),
     }
     # The command runs its own event loop, so it runs in a thread of its own.
     return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env=env)

@@ -202,10 +202,7 @@ def registry_process(registry_settings: RegistrySettings) -> RegistryProcess:
         neo4j = registry_settings.neo4j
         env = {
             **os.environ,
-            "NEO4J_URI": neo4j.uri,
-            "NEO4J_USER": neo4j.user,
-            "NEO4J_PASSWORD": neo4j.password.get_secret_value(),
-            "NEO4J_DATABASE": neo4j.database,
+            **neo4j.environment(),
             "ROPA_ENV": "test",
         }
         for name, value in extra_env.items():

@@ -31,10 +31,7 @@ def _ropa(
     env = {
         **os.environ,
         **(extra or {}),
-        "NEO4J_URI": settings.uri,
-        "NEO4J_USER": settings.user,
-        "NEO4J_PASSWORD": settings.password.get_secret_value(),
-        "NEO4J_DATABASE": settings.database,
+        **settings.environment(),
         "ROPA_ACTOR": "cli-test",
     }
     return subprocess.run(

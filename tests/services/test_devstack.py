@@ -45,15 +45,6 @@ def _env(cache: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def _with_neo4j(settings: Neo4jSettings) -> dict[str, str]:
-    return {
-        "NEO4J_URI": settings.uri,
-        "NEO4J_USER": settings.user,
-        "NEO4J_PASSWORD": settings.password.get_secret_value(),
-        "NEO4J_DATABASE": settings.database,
-    }
-
-
 class Dev:
     """A running `ropa dev`, its stderr collected line by line as it comes."""
 
@@ -132,7 +123,7 @@ def _run(runs: list[Dev], env: dict[str, str], *args: str) -> Dev:
 async def test_the_example_is_loaded_into_an_empty_database_only(
     db: Database, neo4j_settings: Neo4jSettings, tmp_path: Path, dev_runs: list[Dev]
 ) -> None:
-    env = _env(tmp_path, **_with_neo4j(neo4j_settings))
+    env = _env(tmp_path, **neo4j_settings.environment())
     first = _run(dev_runs, env, "--example", str(SMALL))
     first.wait_for(BANNER)
     assert "loaded into the empty database" in first.text
@@ -195,7 +186,7 @@ def test_the_banner_waits_for_every_service(
     db: Database, neo4j_settings: Neo4jSettings, tmp_path: Path, dev_runs: list[Dev]
 ) -> None:
     # A setting the services refuse at start-up: they exit, and the stack says so, no banner.
-    env = _env(tmp_path, **_with_neo4j(neo4j_settings), ROPA_WEBHOOK_ALLOW_LOOPBACK="maybe")
+    env = _env(tmp_path, **neo4j_settings.environment(), ROPA_WEBHOOK_ALLOW_LOOPBACK="maybe")
     dev = _run(dev_runs, env)
     assert dev.finish(timeout=120) == Exit.SERVICE_FAILED, dev.text
     assert "exited with code" in dev.text
@@ -240,7 +231,7 @@ def test_the_cli_finds_the_development_stack_without_neo4j_uri(
 def test_a_refused_password_is_one_clear_line(
     neo4j_settings: Neo4jSettings, tmp_path: Path
 ) -> None:
-    wrong = {**_with_neo4j(neo4j_settings), "NEO4J_PASSWORD": "not-the-password"}
+    wrong = {**neo4j_settings.environment(), "NEO4J_PASSWORD": "not-the-password"}
     env = _env(tmp_path, **wrong)
     result = _ropa(env, "plan", str(SMALL))
     assert result.returncode == Exit.AUTH_FAILED, result.stderr

@@ -356,10 +356,7 @@ def notifier_processes(
     started: list[NotifierProcess] = []
     env = {
         **os.environ,
-        "NEO4J_URI": neo4j_settings.uri,
-        "NEO4J_USER": neo4j_settings.user,
-        "NEO4J_PASSWORD": neo4j_settings.password.get_secret_value(),
-        "NEO4J_DATABASE": neo4j_settings.database,
+        **neo4j_settings.environment(),
         "ROPA_WEBHOOK_ALLOW_LOOPBACK": "true",
         "ROPA_WEBHOOK_RETRY_SCHEDULE": ",".join(str(s) for s in FAST_SCHEDULE),
         "ROPA_NOTIFIER_POLL_INTERVAL": "0.05",

@@ -317,10 +317,7 @@ async def test_subscribers_export_and_erase(
 ) -> None:
     assert (await _subscribe(http, "Parent@School.Example")).status_code == 200
     env = {
-        "NEO4J_URI": neo4j_settings.uri,
-        "NEO4J_USER": neo4j_settings.user,
-        "NEO4J_PASSWORD": neo4j_settings.password.get_secret_value(),
-        "NEO4J_DATABASE": neo4j_settings.database,
+        **neo4j_settings.environment(),
     }
 
     runner = CliRunner()

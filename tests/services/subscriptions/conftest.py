@@ -126,10 +126,7 @@ def registries(
     neo4j = registry_settings.neo4j
     base = {
         **os.environ,
-        "NEO4J_URI": neo4j.uri,
-        "NEO4J_USER": neo4j.user,
-        "NEO4J_PASSWORD": neo4j.password.get_secret_value(),
-        "NEO4J_DATABASE": neo4j.database,
+        **neo4j.environment(),
         "ROPA_ENV": "test",
         "ROPA_FOLLOWER_POLL_INTERVAL": "0.05",
     }
