@@ -79,6 +79,17 @@ class SubProcessorChange:
     # The registers the change belongs to: who may read it (schema.access.policy).
     registers: tuple[str, ...] = ()
 
+    def concerns(self, processor: str | None) -> bool:
+        """Whether a reader of `processor`'s changes (None: every processor's) gets this one;
+        an engagement moved from one processor to another concerns both."""
+        if processor is None:
+            return True
+        return processor in (
+            self.processor,
+            (self.before or {}).get("processor"),
+            (self.after or {}).get("processor"),
+        )
+
     def as_json(self) -> dict[str, Any]:
         """The JSON form (camelCase), as webhooks, feeds and the API present it."""
         return {
@@ -202,17 +213,6 @@ def from_event(event: changes.ChangeEvent) -> SubProcessorChange | None:
     )
 
 
-def _concerns(change: SubProcessorChange, processor: str | None) -> bool:
-    # An engagement moved from one processor to another concerns both.
-    if processor is None:
-        return True
-    return processor in (
-        change.processor,
-        (change.before or {}).get("processor"),
-        (change.after or {}).get("processor"),
-    )
-
-
 def _belongs(change: SubProcessorChange, registers: frozenset[str] | None) -> bool:
     return registers is None or not registers.isdisjoint(change.registers)
 
@@ -244,7 +244,7 @@ async def changes_page(
             break
         for data in record["events"]:
             change = from_event(changes.ChangeEvent.from_record(data))
-            if change is None or not _concerns(change, processor):
+            if change is None or not change.concerns(processor):
                 continue
             if not _belongs(change, registers):
                 continue

@@ -113,15 +113,6 @@ async def history(
     return await db.read(history_in, processor_id, after, first, since)
 
 
-def _concerns(change: spc.SubProcessorChange, processor_id: str) -> bool:
-    # An engagement moved from one processor to another concerns both.
-    return processor_id in (
-        change.processor,
-        (change.before or {}).get("processor"),
-        (change.after or {}).get("processor"),
-    )
-
-
 async def newest_in(
     tx: AsyncManagedTransaction, processor_id: str, limit: int
 ) -> list[spc.SubProcessorChange]:
@@ -139,7 +130,7 @@ async def newest_in(
             break
         for data in record["events"]:
             change = spc.from_event(changes.ChangeEvent.from_record(data))
-            if change is not None and _concerns(change, processor_id):
+            if change is not None and change.concerns(processor_id):
                 found.append(change)
         position = int(record["last"])
         if record["scanned"] < scan:

@@ -50,17 +50,6 @@ class FollowerConfig:
     page_size: int = PAGE_SIZE
 
 
-def _concerns(change: spc.SubProcessorChange, processor_id: str | None) -> bool:
-    # As the log's own filter: an engagement moved between processors concerns both.
-    if processor_id is None:
-        return True
-    return processor_id in (
-        change.processor,
-        (change.before or {}).get("processor"),
-        (change.after or {}).get("processor"),
-    )
-
-
 class Subscriber:
     """One subscription's queue of changes not yet taken."""
 
@@ -82,7 +71,7 @@ class Subscriber:
 
     def offer(self, change: spc.SubProcessorChange) -> bool:
         """Queue `change` if it is wanted; False when the queue is full (the caller drops it)."""
-        if not _concerns(change, self.processor_id):
+        if not change.concerns(self.processor_id):
             return True
         try:
             self._queue.put_nowait(change)
