@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-EXAMPLE ?= examples/allestree-woodlands.yaml
+EXAMPLE ?= examples/allestree-woodlands.yaml examples/mickleover-meadows.yaml
 export ROPA_CACHE_DIR ?= $(CURDIR)/.cache
 
 # Dependencies are installed from uv.lock (exact versions and hashes), by uv, itself installed
@@ -91,7 +91,7 @@ oidc-provider: $(OIDC_STAMP)
 run: install
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory oidc-provider; \
 	else echo "npm not found: make run starts without the development sign-in (bearer tokens only)"; fi
-	$(BIN)/ropa dev --example $(EXAMPLE)
+	$(BIN)/ropa dev $(foreach e,$(EXAMPLE),--example $(e))
 
 lint: install
 	$(BIN)/ruff check schema graph services tests bench

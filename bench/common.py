@@ -144,6 +144,8 @@ def registry(
         "ROPA_ENV": "production",
         # Production wants the key webhook secrets are sealed with; a benchmark's own will do.
         "ROPA_SECRET_KEY": os.environ.get("ROPA_SECRET_KEY") or new_key(),
+        # The benchmarks read without a token: every register's record, as a published one.
+        "ROPA_PUBLIC_READS": "all",
         **(env or {}),
     }
     command = [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)]

@@ -36,6 +36,14 @@ class ControllerAmbiguous(RopaError):
         super().__init__(f"name a controller: the registers have several owners ({found})")
 
 
+# The owners of the given registers (a principal's scope).
+_OWNERS_OF = """
+UNWIND $registers AS id
+MATCH (:Register {id: id})-[:OWNED_BY]->(o:Organisation)
+RETURN DISTINCT o.id AS id
+ORDER BY id
+"""
+
 # Registers the controller owns, and registers that declare an activity it (jointly) controls.
 _CONTROLLER_REGISTERS = """
 MATCH (org:Organisation {id: $controller})
@@ -220,10 +228,16 @@ async def register_document_in(
     return document_from_snapshots(register_info(own), state.values(), f"register {register}")
 
 
-async def _controller_of(tx: AsyncManagedTransaction, controller: str | None) -> str:
+async def _controller_of(
+    tx: AsyncManagedTransaction, controller: str | None, scope: frozenset[str] | None
+) -> str:
     if controller is not None:
         return controller
-    owners = [record["id"] async for record in await tx.run(_OWNERS)]
+    if scope is None:
+        result = await tx.run(_OWNERS)
+    else:
+        result = await tx.run(_OWNERS_OF, registers=sorted(scope))
+    owners = [record["id"] async for record in result]
     if len(owners) != 1:
         raise ControllerAmbiguous([str(o) for o in owners])
     return str(owners[0])
@@ -251,15 +265,21 @@ def for_controller(doc: d.RopaDocument, controller: str) -> d.RopaDocument:
 
 
 async def controller_document_in(
-    tx: AsyncManagedTransaction, controller: str | None, as_of: dt.date | None = None
+    tx: AsyncManagedTransaction,
+    controller: str | None,
+    as_of: dt.date | None = None,
+    scope: frozenset[str] | None = None,
 ) -> d.RopaDocument:
-    """Everything `controller` controls, across registers, as one document (read-only).
+    """Everything `controller` controls, across registers (those in `scope`, if given), as one
+    document (read-only).
 
-    With no controller, the one organisation that owns registers; NotFound if there are several.
+    With no controller, the one organisation that owns registers (in scope); NotFound if there
+    are several. A controller none of whose registers is in scope is NotFound, as if unknown.
     """
-    org = await _controller_of(tx, controller)
+    org = await _controller_of(tx, controller, scope)
     record = await (await tx.run(_CONTROLLER_REGISTERS, controller=org)).single()
     registers = sorted(set(record["registers"])) if record is not None else []
+    registers = [r for r in registers if scope is None or r in scope]
     if not registers:
         raise NotFound("controller", org)
     merged: dict[str, Snapshot] = {}
@@ -300,14 +320,18 @@ async def controller_id(db: Database, controller: str) -> str:
 
 
 async def controller_document(
-    db: Database, controller: str | None, as_of: dt.date | None = None
+    db: Database,
+    controller: str | None,
+    as_of: dt.date | None = None,
+    scope: frozenset[str] | None = None,
 ) -> d.RopaDocument:
-    """A controller's whole record as a document, in one read transaction.
+    """A controller's whole record (its registers in `scope`, if given) as a document, in one
+    read transaction.
 
     `controller` is an id or a name; the document's `register_info.owner` is its id.
     """
     org = await controller_id(db, controller) if controller is not None else None
-    return await db.read(controller_document_in, org, as_of)
+    return await db.read(controller_document_in, org, as_of, scope)
 
 
 class GraphDocumentLoader:
@@ -317,7 +341,11 @@ class GraphDocumentLoader:
         self.db = db
 
     async def controller_document(
-        self, controller: str | None, as_of: dt.date | None
+        self,
+        controller: str | None,
+        as_of: dt.date | None,
+        scope: frozenset[str] | None = None,
     ) -> d.RopaDocument:
-        """The controller's record as it stood at the end of `as_of` (now if None)."""
-        return await controller_document(self.db, controller, as_of)
+        """The controller's record (its registers in `scope`, if given) as it stood at the end
+        of `as_of` (now if None)."""
+        return await controller_document(self.db, controller, as_of, scope)

@@ -32,7 +32,8 @@ ACTIVITY_MAP = """{
   subjects: COLLECT { MATCH (a)-[:CONCERNS]->(s:DataSubjectCategory) RETURN s.id ORDER BY s.id },
   categories: COLLECT { MATCH (a)-[:PROCESSES]->(c:DataCategory) RETURN c.id ORDER BY c.id },
   bases: COLLECT { MATCH (a)-[:LAWFUL_BASIS]->(b:LegalBasis) RETURN b.id ORDER BY b.id },
-  systems: COLLECT { MATCH (a)-[:USES_SYSTEM]->(s:System) RETURN s.id ORDER BY s.id }
+  systems: COLLECT { MATCH (a)-[:USES_SYSTEM]->(s:System) RETURN s.id ORDER BY s.id },
+  registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(a) RETURN reg.id ORDER BY reg.id }
 }"""
 _ACTIVITY_FIELDS = "\nRETURN " + ACTIVITY_MAP + " AS activity\n"
 _VALID_ACTIVITY = """
@@ -95,7 +96,8 @@ MATCH (d)-[:TO]->(recipient:Organisation)
 RETURN d {.*} AS props, a.id AS activity, source.id AS source, recipient.id AS recipient,
   COLLECT { MATCH (d)-[:CARRIES]->(c:DataCategory) RETURN c.id ORDER BY c.id } AS categories,
   COLLECT { MATCH (d)-[:UNDER]->(b:LegalBasis) RETURN b.id ORDER BY b.id } AS bases,
-  COLLECT { MATCH (d)-[:VIA]->(s:System) RETURN s.id } AS system
+  COLLECT { MATCH (d)-[:VIA]->(s:System) RETURN s.id } AS system,
+  COLLECT { MATCH (reg:Register)-[:DECLARES]->(d) RETURN reg.id ORDER BY reg.id } AS registers
 """
 _DISCLOSURES_BY_ID = "UNWIND $ids AS id MATCH (d:Disclosure {id: id})" + _DISCLOSURE_FIELDS
 _DISCLOSURES_OF_ACTIVITIES = (
@@ -189,6 +191,7 @@ def activity_record(record: Mapping[str, Any]) -> ActivityRecord:
         valid_from=date(p, "validFrom"),
         valid_until=date(p, "validUntil"),
         assumptions=texts(p, "assumptions"),
+        registers=tuple(record.get("registers") or ()),
     )
 
 
@@ -212,6 +215,7 @@ def _disclosure(record: Mapping[str, Any]) -> DisclosureRecord:
         valid_from=date(p, "validFrom"),
         valid_until=date(p, "validUntil"),
         assumptions=texts(p, "assumptions"),
+        registers=tuple(record["registers"]),
     )
 
 

@@ -80,6 +80,7 @@ async def history_in(
     after: str | None,
     first: int,
     since: dt.date | None = None,
+    registers: frozenset[str] | None = None,
 ) -> list[spc.SubProcessorChange]:
     """Up to `first` changes (of the processor, if given) after the event `after`, oldest first.
 
@@ -99,7 +100,7 @@ async def history_in(
         if found is None:
             raise UnknownChangeEvent("after", after)
         position = found
-    return await spc.changes_after(tx, position, processor_id, first)
+    return await spc.changes_after(tx, position, processor_id, first, registers)
 
 
 async def history(
@@ -108,9 +109,10 @@ async def history(
     after: str | None,
     first: int,
     since: dt.date | None = None,
+    registers: frozenset[str] | None = None,
 ) -> list[spc.SubProcessorChange]:
-    """`history_in` in one read transaction."""
-    return await db.read(history_in, processor_id, after, first, since)
+    """`history_in` in one read transaction (changes of `registers` only, if given)."""
+    return await db.read(history_in, processor_id, after, first, since, registers)
 
 
 async def newest_in(

@@ -20,7 +20,8 @@ ENGAGEMENT_MAP = """{
   processor: head(COLLECT { MATCH (e)-[:ENGAGED_BY]->(p:Organisation) RETURN p.id }),
   subProcessor: head(COLLECT { MATCH (e)-[:SUB_PROCESSOR]->(s:Organisation) RETURN s.id }),
   categories: COLLECT { MATCH (e)-[:COVERS]->(c:DataCategory) RETURN c.id ORDER BY c.id },
-  activity: COLLECT { MATCH (e)-[:FOR_ACTIVITY]->(a:ProcessingActivity) RETURN a.id }
+  activity: COLLECT { MATCH (e)-[:FOR_ACTIVITY]->(a:ProcessingActivity) RETURN a.id },
+  registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(e) RETURN reg.id ORDER BY reg.id }
 }"""
 _ENGAGEMENT_FIELDS = (
     """
@@ -83,6 +84,7 @@ def engagement_record(record: Mapping[str, Any]) -> EngagementRecord:
         notice_date=date(p, "noticeDate"),
         activity_id=first(record["activity"]),
         assumptions=texts(p, "assumptions"),
+        registers=tuple(record.get("registers") or ()),
     )
 
 

@@ -77,6 +77,8 @@ CALL (asked) {
     + _VALID_D
     + """
     AND EXISTS { (d)-[:CARRIES]->(:DataCategory)-[:PART_OF*0..8]->(asked) }
+    AND ($registers IS NULL
+         OR EXISTS { MATCH (reg:Register)-[:DECLARES]->(d) WHERE reg.id IN $registers })
   MATCH (d)-[:IN_ACTIVITY]->(a:ProcessingActivity)
   WHERE """
     + _VALID_A
@@ -98,6 +100,8 @@ CALL (asked) {
   WHERE """
     + _VALID_D
     + """
+    AND ($registers IS NULL
+         OR EXISTS { MATCH (reg:Register)-[:DECLARES]->(d) WHERE reg.id IN $registers })
   WITH DISTINCT asked, d
   MATCH (d)-[:IN_ACTIVITY]->(a:ProcessingActivity)
   WHERE """
@@ -135,6 +139,8 @@ CALL (asked, first) {
     + _VALID_D
     + """
       AND EXISTS { (d)-[:CARRIES]->(:DataCategory)-[:PART_OF*0..8]->(asked) }
+      AND ($registers IS NULL
+           OR EXISTS { MATCH (reg:Register)-[:DECLARES]->(d) WHERE reg.id IN $registers })
     MATCH (d)-[:IN_ACTIVITY]->(a:ProcessingActivity)
     WHERE """
     + _VALID_A
@@ -147,6 +153,9 @@ CALL (asked, first) {
     MATCH (source)<-[:ENGAGED_BY]-(e:Engagement {status: 'active'})
     WHERE (e.since IS NULL OR e.since <= $asOf)
       AND (e.until IS NULL OR e.until >= $asOf)
+      AND ($engagementRegisters IS NULL
+           OR EXISTS { MATCH (reg:Register)-[:DECLARES]->(e)
+                       WHERE reg.id IN $engagementRegisters })
     MATCH (e)-[:SUB_PROCESSOR]->(target:Organisation)
     OPTIONAL MATCH (e)-[:FOR_ACTIVITY]->(a:ProcessingActivity)
     WITH asked, source, e, target, a
@@ -170,7 +179,9 @@ WITH first, onward, [h IN first | h.source] + [h IN first + onward | h.target] A
      [h IN onward WHERE h.kind = 'sub-processing' | h.hop] AS engagements
 RETURN first, onward,
   COLLECT { UNWIND orgs AS id WITH DISTINCT id
-            MATCH (n:Organisation {id: id}) RETURN n {.*} } AS organisations,
+            MATCH (n:Organisation {id: id})
+            RETURN n {.*, registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(n)
+                                               RETURN reg.id }} } AS organisations,
   COLLECT { UNWIND activities AS id WITH DISTINCT id WHERE $withActivities
             MATCH (a:ProcessingActivity {id: id}) RETURN """
     + ACTIVITY_MAP
@@ -283,13 +294,19 @@ async def trace(
 ) -> Lineage:
     """Every recipient of the data with its paths, by name, and the organisations on them (one
     read transaction of one statement; no writes). With `activities` or `engagements`, the
-    records of those on the paths come with it."""
+    records of those on the paths come with it. Only the disclosures (and engagements) that the
+    question's scope may read are followed."""
+    scope = question.scope
+    registers = None if scope is None else scope.register_list()
     params: dict[str, Any] = {
         "category": question.category_id,
         "asOf": question.as_of,
         "transitive": question.transitive,
         "withActivities": activities,
         "withEngagements": engagements,
+        # Only flows declared by registers in scope; engagements too, unless lists are public.
+        "registers": registers,
+        "engagementRegisters": None if scope is None or scope.lists else registers,
     }
     if question.controller_id is None:
         answer = await db.read(_answer, FROM_EVERY_CONTROLLER, **params)
@@ -315,7 +332,10 @@ async def trace(
         paths.extend(frontier)
         _check_size(len(paths))
         depth += 1
-    records = {props["id"]: organisation(props) for props in answer["organisations"]}
+    # Each organisation comes with the registers declaring it (who may read its contacts).
+    records = {
+        props["id"]: organisation(props, props["registers"]) for props in answer["organisations"]
+    }
     return Lineage(
         _group(paths, records),
         records,

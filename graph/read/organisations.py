@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -17,12 +17,16 @@ from schema.graphql.records import (
     SystemRecord,
 )
 
-_ORGANISATIONS_BY_ID = """
+# The registers declaring a node `n`: who may read it (schema.access.policy).
+_REGISTERS_OF_N = "COLLECT { MATCH (reg:Register)-[:DECLARES]->(n) RETURN reg.id } AS registers"
+_ORGANISATIONS_BY_ID = (
+    """
 UNWIND $ids AS id
 MATCH (n:Organisation {id: id})
-RETURN n {.*} AS props
-"""
-_ALL_ORGANISATIONS = "MATCH (n:Organisation) RETURN n {.*} AS props"
+RETURN n {.*} AS props, """
+    + _REGISTERS_OF_N
+)
+_ALL_ORGANISATIONS = "MATCH (n:Organisation) RETURN n {.*} AS props, " + _REGISTERS_OF_N
 
 # The roles each organisation plays: they live on the relationships around it.
 _ROLES = """
@@ -41,7 +45,8 @@ RETURN o.id AS id, [role IN found WHERE role IS NOT NULL] AS roles
 
 _SYSTEM_FIELDS = """
 RETURN s {.*} AS props,
-       COLLECT { MATCH (s)-[:OPERATED_BY]->(o:Organisation) RETURN o.id } AS operator
+       COLLECT { MATCH (s)-[:OPERATED_BY]->(o:Organisation) RETURN o.id } AS operator,
+       COLLECT { MATCH (reg:Register)-[:DECLARES]->(s) RETURN reg.id } AS registers
 """
 _SYSTEMS_BY_ID = "UNWIND $ids AS id MATCH (s:System {id: id})" + _SYSTEM_FIELDS
 _ALL_SYSTEMS = "MATCH (s:System)" + _SYSTEM_FIELDS
@@ -59,8 +64,8 @@ def _contact(props: Mapping[str, Any], prefix: str) -> ContactRecord | None:
     return None if contact == ContactRecord() else contact
 
 
-def organisation(props: Mapping[str, Any]) -> OrganisationRecord:
-    """The record of an Organisation node's properties."""
+def organisation(props: Mapping[str, Any], registers: Iterable[str] = ()) -> OrganisationRecord:
+    """The record of an Organisation node's properties, declared by `registers`."""
     return OrganisationRecord(
         id=props["id"],
         name=props["name"],
@@ -77,6 +82,7 @@ def organisation(props: Mapping[str, Any]) -> OrganisationRecord:
         representative=_contact(props, "representative"),
         group=bool(props.get("group", False)),
         assumptions=texts(props, "assumptions"),
+        registers=tuple(sorted(registers)),
     )
 
 
@@ -88,6 +94,7 @@ def _system(record: Mapping[str, Any]) -> SystemRecord:
         description=text(props, "description"),
         location=text(props, "location"),
         operator_id=first(record["operator"]),
+        registers=tuple(sorted(record["registers"])),
     )
 
 
@@ -98,7 +105,7 @@ async def _organisations(
         result = await tx.run(_ALL_ORGANISATIONS)
     else:
         result = await tx.run(_ORGANISATIONS_BY_ID, ids=ids)
-    return [organisation(record["props"]) async for record in result]
+    return [organisation(record["props"], record["registers"]) async for record in result]
 
 
 async def _systems(tx: AsyncManagedTransaction, /, ids: list[str] | None) -> list[SystemRecord]:

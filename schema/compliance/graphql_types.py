@@ -45,9 +45,13 @@ class ComplianceDocuments(Protocol):
     """Reads a controller's record as it stood at the end of a day (now when None)."""
 
     async def controller_document(
-        self, controller: str | None, as_of: dt.date | None
+        self,
+        controller: str | None,
+        as_of: dt.date | None,
+        scope: frozenset[str] | None = None,
     ) -> RopaDocument:
-        """The record; NotFound for an unknown controller."""
+        """The record, of the registers in `scope` (None: all); NotFound for an unknown
+        controller, or one with no register in scope."""
         ...
 
 
@@ -92,10 +96,15 @@ def _documents(context: Any) -> ComplianceDocuments:
 
 
 async def compliance_issues(
-    info: Info[Any, Any], controller: str | None = None, as_of: dt.date | None = None
+    info: Info[Any, Any],
+    controller: str | None = None,
+    as_of: dt.date | None = None,
 ) -> list[ComplianceIssueType]:
-    """Every gap in the controller's record on `as_of` (default: the context's today)."""
+    """Every gap in the controller's record on `as_of` (default: the context's today), from its
+    registers in the context's read scope (all, for a context without one)."""
     context = info.context
     today = getattr(context, "today", None) or dt.date.today()
-    doc = await _documents(context).controller_document(controller, as_of)
+    read_scope = getattr(context, "scope", None)
+    scope: frozenset[str] | None = getattr(read_scope, "registers", None)
+    doc = await _documents(context).controller_document(controller, as_of, scope)
     return [ComplianceIssueType.from_issue(issue) for issue in check(doc, as_of or today)]

@@ -1,7 +1,8 @@
 """The change feed in GraphQL: `SubProcessorChange`, webhook endpoints, and their root fields.
 
-`changes` reads the recorded history (open to all, like every read for now); `webhooks` lists
-webhook endpoints, whose URLs may be sensitive, so it needs the `dpo` role like the mutations.
+`changes` reads the recorded history, which is public while processors' lists are
+(`ROPA_PUBLIC_READS`), else cut to the caller's registers; the actor only to those whose scope
+holds the change's register. `webhooks` lists the webhook endpoints the caller administers.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from schema.access.policy import require_writer
+from schema.access.policy import ReadScope, require_writer
 from schema.document import EngagementStatus, OrganisationKind
 from schema.errors import RopaError
 from schema.graphql.access import Info, loaders, many, resolver
@@ -148,15 +149,17 @@ class SubProcessorChange:
         description="null when the engagement was taken out of the register; an ended or "
         "withdrawn one (REMOVED) is shown as it now stands"
     )
-    actor: str = strawberry.field(
-        description="Who made the change: a token's name, or the CLI user"
+    actor: str | None = strawberry.field(
+        description="Who made the change: a token's name, or the CLI user; null unless the "
+        "caller's scope holds a register the change belongs to"
     )
     processor_id: strawberry.Private[str]
     sub_processor_id: strawberry.Private[str]
 
     @classmethod
-    def from_record(cls, record: ChangeRecord) -> SubProcessorChange:
-        """The GraphQL view of a recorded change."""
+    def from_record(cls, record: ChangeRecord, scope: ReadScope) -> SubProcessorChange:
+        """The GraphQL view of a recorded change, as `scope` may see it (the actor is a
+        person's name, for those whose scope holds the change's register only)."""
         return cls(
             id=strawberry.ID(record.id),
             sequence=record.sequence,
@@ -165,7 +168,7 @@ class SubProcessorChange:
             effective_from=record.effective_from,
             before=EngagementSnapshot.from_view(record.before),
             after=EngagementSnapshot.from_view(record.after),
-            actor=record.actor,
+            actor=record.actor if scope.reads_people(record.registers) else None,
             processor_id=record.processor,
             sub_processor_id=record.sub_processor,
         )
@@ -194,6 +197,10 @@ class Webhook:
     next_attempt_at: dt.datetime | None
     last_error: str | None
     last_delivered_at: dt.datetime | None
+    registers: list[strawberry.ID] | None = strawberry.field(
+        description="The registers whose changes it is sent: the scope of the principal that "
+        "registered it; null: every register (an admin's)"
+    )
     processor_id: strawberry.Private[str | None]
 
     @classmethod
@@ -211,12 +218,21 @@ class Webhook:
             next_attempt_at=record.next_attempt_at,
             last_error=record.last_error,
             last_delivered_at=record.last_delivered_at,
+            registers=None
+            if record.registers is None
+            else [strawberry.ID(r) for r in sorted(record.registers)],
             processor_id=record.processor,
         )
 
     @resolver(description="Only this processor's changes are sent; null: every change")
     async def processor(self, info: Info) -> Organisation | None:
         return await organisation(info, self.processor_id) if self.processor_id else None
+
+
+def change_registers(scope: ReadScope) -> frozenset[str] | None:
+    """The registers whose sub-processor changes `scope` may read (None: every register's, as
+    processors' lists are public)."""
+    return None if scope.lists else scope.registers
 
 
 def history(info: Info) -> History:
@@ -273,10 +289,15 @@ class ChangesQuery:
         size = 50 if first is None else first
         if not 1 <= size <= MAX_FIRST:
             raise InvalidArgument(f"first: must be between 1 and {MAX_FIRST}, not {size}")
+        scope = info.context.scope
         found = await history(info).changes(
-            await processor_id(info, processor), _given(after), size, _given(since)
+            await processor_id(info, processor),
+            _given(after),
+            size,
+            _given(since),
+            registers=change_registers(scope),
         )
-        return [SubProcessorChange.from_record(c) for c in found]
+        return [SubProcessorChange.from_record(c, scope) for c in found]
 
     @resolver(
         description="Webhook endpoints (of one processor, if given), oldest first, with their "

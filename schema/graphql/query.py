@@ -50,6 +50,13 @@ AsOf = Annotated[
 ]
 
 
+def _reads_any(info: Info) -> bool:
+    # The shared vocabulary (categories, data subjects, legal bases) goes to whoever may read
+    # some register: it holds no one's personal data, and every register draws on it.
+    scope = info.context.scope
+    return scope.registers is None or bool(scope.registers)
+
+
 async def _resolve(info: Info, kind: RefKind, ref: str | None) -> str | None:
     given = _given(ref)
     if given is None:
@@ -82,7 +89,9 @@ class Query:
     async def organisation(self, info: Info, ref: Ref) -> Organisation | None:
         key = await info.context.reader.resolve(RefKind.ORGANISATION, ref)
         found = await loaders(info).organisations.load(key)
-        return Organisation.from_record(found) if found else None
+        if found is None or not info.context.scope.reads(found.registers):
+            return None
+        return Organisation.from_record(found)
 
     @resolver(
         description="Activities valid on `asOf`, by name: those a controller (or joint "
@@ -125,7 +134,7 @@ class Query:
     async def data_categories(
         self, info: Info, special: bool | None = strawberry.UNSET
     ) -> list[DataCategory]:
-        found = await loaders(info).categories.all()
+        found = await loaders(info).categories.all() if _reads_any(info) else []
         wanted = _given(special)
         if wanted is not None:
             found = [c for c in found if c.special == wanted]
@@ -133,12 +142,12 @@ class Query:
 
     @resolver(description="Categories of data subjects, by name")
     async def data_subjects(self, info: Info) -> list[DataSubjectCategory]:
-        found = await loaders(info).subjects.all()
+        found = await loaders(info).subjects.all() if _reads_any(info) else []
         return [DataSubjectCategory.from_record(s) for s in sorted(found, key=lambda s: s.name)]
 
     @resolver(description="Legal bases, conditions and statutes, by title")
     async def legal_bases(self, info: Info) -> list[LegalBasis]:
-        found = await loaders(info).legal_bases.all()
+        found = await loaders(info).legal_bases.all() if _reads_any(info) else []
         return legal_bases(sorted(found, key=lambda b: (b.title, b.id)))
 
     @resolver(description="Systems that hold or move the data, by name")

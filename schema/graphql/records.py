@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from schema.access.policy import ReadScope
 from schema.document import (
     DpiaStatus,
     EngagementStatus,
@@ -59,6 +60,8 @@ class OrganisationRecord:
     representative: ContactRecord | None = None
     group: bool = False
     assumptions: tuple[str, ...] = ()
+    # The registers that declare it: who may read it (schema.access.policy).
+    registers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class SystemRecord:
     description: str | None = None
     location: str | None = None
     operator_id: str | None = None
+    # The registers that declare it: who may read it (schema.access.policy).
+    registers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,8 @@ class ActivityRecord:
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
     assumptions: tuple[str, ...] = ()
+    # The registers that declare it: who may read it (schema.access.policy).
+    registers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,8 @@ class DisclosureRecord:
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
     assumptions: tuple[str, ...] = ()
+    # The registers that declare it: who may read it (schema.access.policy).
+    registers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,6 +203,8 @@ class EngagementRecord:
     notice_date: dt.date | None = None
     activity_id: str | None = None
     assumptions: tuple[str, ...] = ()
+    # The registers that declare it: who may read it (schema.access.policy).
+    registers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -281,3 +292,5 @@ class RecipientsQuestion:
     as_of: dt.date
     controller_id: str | None = None
     transitive: bool = True
+    # What the asker may read; None: everything.
+    scope: ReadScope | None = None

@@ -139,7 +139,10 @@ class Subscription:
         try:
             async with aclosing(follow(stream, processor_id, start, after_id=event_id)) as changes:
                 async for change in changes:
-                    yield SubProcessorChange.from_record(change)
+                    # The principal was settled at connection_init; it holds for the socket.
+                    scope = info.context.scope
+                    if scope.reads_list(change.registers):
+                        yield SubProcessorChange.from_record(change, scope)
         except RopaError:
             raise
         except Exception:

@@ -234,9 +234,11 @@ class History(Protocol):
         after: str | None,
         first: int,
         since: dt.date | None = None,
+        registers: frozenset[str] | None = None,
     ) -> Sequence[ChangeRecord]:
-        """Up to `first` changes after the event `after` (none: from the first recorded on or
-        after the day `since`), oldest first; UnknownChangeEvent."""
+        """Up to `first` changes (belonging to one of `registers`, if given) after the event
+        `after` (none: from the first recorded on or after the day `since`), oldest first;
+        UnknownChangeEvent."""
         ...
 
     async def sequence_of(self, event_id: str) -> int | None:

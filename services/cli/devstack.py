@@ -76,40 +76,40 @@ class _Child:
     process: subprocess.Popen[bytes]
 
 
-async def _prepare(settings: Neo4jSettings, example: Path | None, actor: str) -> str | None:
-    """Migrate, load the example into an empty database; the example's register id."""
+async def _prepare(settings: Neo4jSettings, examples: tuple[Path, ...], actor: str) -> list[str]:
+    """Migrate, load the examples into an empty database; the examples' register ids."""
     async with open_database(settings) as db:
         await db.ping()
         applied = await migrate.migrate(db, report=_say)
         _say(f"migrations: {len(applied)} applied" if applied else "migrations: up to date")
-        if example is None:
-            return None
-        doc = load_document(example)
-        entities = from_document.entities(doc)
-        register_id = doc.register_info.id
-        present = await register.register_ids(db)
-        if not present:
-            loaded = await register.apply(db, register_id, entities, actor, progress=_say)
+        docs = [(example, load_document(example)) for example in examples]
+        empty = not await register.register_ids(db)
+        for example, doc in docs:
+            entities = from_document.entities(doc)
+            register_id = doc.register_info.id
+            if empty:
+                loaded = await register.apply(db, register_id, entities, actor, progress=_say)
+                _say(
+                    f"example {example}: loaded into the empty database "
+                    f"({len(loaded.changes)} changes)"
+                )
+                continue
+            # The database holds someone's work: show how it differs, change nothing.
+            plan = await register.plan(db, register_id, entities)
+            if plan.empty:
+                _say(f"register {register_id} matches {example}")
+                continue
             _say(
-                f"example {example}: loaded into the empty database ({len(loaded.changes)} changes)"
+                f"register {register_id} differs from {example} ({summary(plan)} to match it); "
+                "left as it is. `ropa apply` the example to match it, or `ropa dev --fresh` to "
+                "start from an empty database:"
             )
-            return register_id
-        # The database holds someone's work: show how it differs from the example, change nothing.
-        plan = await register.plan(db, register_id, entities)
-        if plan.empty:
-            _say(f"register {register_id} matches {example}")
-            return register_id
-        _say(
-            f"register {register_id} differs from {example} ({summary(plan)} to match it); "
-            "left as it is. `ropa apply` the example to match it, or `ropa dev --fresh` to start "
-            "from an empty database:"
-        )
-        for change in plan.changes:
-            _say(f"  {describe(change)}")
-        return register_id
+            for change in plan.changes:
+                _say(f"  {describe(change)}")
+        return [doc.register_info.id for _, doc in docs]
 
 
-def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
+def run_dev(settings: CliSettings, examples: tuple[Path, ...], fresh: bool) -> int:
     """Run until Ctrl-C or SIGTERM; stop everything started here. Returns the exit code."""
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
@@ -141,7 +141,7 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
                 server.wipe()
             password = server.start()
             neo4j = settings.neo4j(uri=server.uri, password=password)
-        register_id = asyncio.run(_prepare(neo4j, example, "ropa dev"))
+        register_ids = asyncio.run(_prepare(neo4j, examples, "ropa dev"))
         # The development admin token: ROPA_DEV_TOKEN, else a new one each run.
         token = os.environ.get("ROPA_DEV_TOKEN") or secrets.token_urlsafe(32)
         _say(f"database loaded {time.monotonic() - started:.1f} s after start")
@@ -157,7 +157,7 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
         registry_url = os.environ.get("ROPA_PUBLIC_URL") or (
             f"http://127.0.0.1:{settings.ropa_registry_port}"
         )
-        signin, signin_lines = _sign_in(registry_url, register_id)
+        signin, signin_lines = _sign_in(registry_url, register_ids)
         if signin is not None:
             env.update(signin.env)
         sink, mail_env = _mail(ports["registry"])
@@ -240,7 +240,7 @@ def run_dev(settings: CliSettings, example: Path | None, fresh: bool) -> int:
         _say("stopped")
 
 
-def _sign_in(registry_url: str, register_id: str | None) -> tuple[DevSignIn | None, list[str]]:
+def _sign_in(registry_url: str, register_ids: list[str]) -> tuple[DevSignIn | None, list[str]]:
     """The development sign-in when Node is there (and no provider of one's own is set), with
     its banner lines; else a line saying why there is none."""
     if os.environ.get("ROPA_OIDC_ISSUER"):
@@ -250,7 +250,7 @@ def _sign_in(registry_url: str, register_id: str | None) -> tuple[DevSignIn | No
     if reason is None:
         home = dev_neo4j_home().parent / "dev-oidc"
         try:
-            signin = start_dev_sign_in(home, registry_url, [register_id] if register_id else [])
+            signin = start_dev_sign_in(home, registry_url, register_ids)
         except DevProviderError as exc:
             reason = str(exc)
         else:

@@ -124,16 +124,17 @@ def schema_export(check: bool) -> None:
 @cli.command()
 @click.option(
     "--example",
+    "examples",
     type=click.Path(path_type=Path),
-    default=None,
-    help="ROPA document to apply once the database is up",
+    multiple=True,
+    help="ROPA document to apply once the database is up (may be given several times)",
 )
 @click.option("--fresh", is_flag=True, help="Start from an empty local database")
-def dev(example: Path | None, fresh: bool) -> None:
-    """Start the local stack (Neo4j, migrations, the example, the services) in the foreground."""
+def dev(examples: tuple[Path, ...], fresh: bool) -> None:
+    """Start the local stack (Neo4j, migrations, the examples, the services) in the foreground."""
     from services.cli.devstack import run_dev
 
-    sys.exit(run_dev(CliSettings(), example, fresh))
+    sys.exit(run_dev(CliSettings(), examples, fresh))
 
 
 @cli.command()

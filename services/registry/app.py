@@ -9,6 +9,7 @@ DATABASE_UNAVAILABLE until it is reachable, then both recover without a restart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,7 +35,7 @@ from services.observability.metrics import (
     CypherObserver,
 )
 from services.observability.requests import RequestIdMiddleware
-from services.registry.auth import load_tokens
+from services.registry.auth import load_tokens, warn_unknown_registers
 from services.registry.console import console_routes
 from services.registry.explorer import RegistryGraphQL
 from services.registry.exports import EXPORT_ROUTE
@@ -132,6 +133,9 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             async with follower.running():
                 # Serve once the follower has its starting point, if Neo4j answers soon.
                 await follower.wait_ready(settings.readiness_timeout)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(settings.readiness_timeout):
+                        await warn_unknown_registers(database, app.state.tokens)
                 yield
 
     app = Starlette(

@@ -15,6 +15,9 @@ from typing import Any
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
 
+from graph.database import Database
+from graph.read.registers import register_ids
+from schema.access.policy import PublicReads, ReadScope, read_scope
 from schema.access.principal import Principal, Via
 from schema.access.tokens import (
     TokenConfigInvalid,
@@ -23,6 +26,7 @@ from schema.access.tokens import (
     parse_tokens,
     verify,
 )
+from schema.errors import DatabaseUnavailable
 from services.registry.signin import session as sessions
 from services.registry.signin.config import SignInConfig
 
@@ -109,3 +113,38 @@ def stale_session(connection: HTTPConnection) -> bool:
         return False
     status = sessions.state_of(connection, config).status
     return status in (sessions.Status.EXPIRED, sessions.Status.INVALID)
+
+
+def request_scope(request: Any) -> ReadScope:
+    """What a request (its principal, and the app's ROPA_PUBLIC_READS) may read."""
+    scope = getattr(request, "scope", None)
+    app = scope.get("app") if isinstance(scope, dict) else None
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    public = getattr(settings, "public_reads", PublicReads.SUBPROCESSORS)
+    return read_scope(request_principal(request), public)
+
+
+async def warn_unknown_registers(db: Database, tokens: tuple[TokenEntry, ...]) -> None:
+    """Log a WARNING for each token whose scope names a register the graph does not hold.
+
+    Not an error: the registry starts whether Neo4j is up or not, and a scope may be set before
+    the register's first `ropa apply`; until it exists, the scope reads nothing of it and its
+    writes are FORBIDDEN. Skipped (logged) while Neo4j does not answer; the caller bounds the
+    wait (asyncio.timeout)."""
+    named = {r for t in tokens if t.registers for r in t.registers}
+    if not named:
+        return
+    try:
+        known = await register_ids(db)
+    except DatabaseUnavailable:
+        log.warning("could not check the tokens' registers: Neo4j did not answer")
+        return
+    for entry in tokens:
+        unknown = sorted((entry.registers or frozenset()) - known)
+        if unknown:
+            log.warning(
+                "token %r names registers the graph does not hold: %s; until they are applied "
+                "it reads nothing of them and may change none of them",
+                entry.name,
+                ", ".join(unknown),
+            )

@@ -5,6 +5,7 @@ Query parameters, as for `ropa export`: `controller` (default: the one register 
 carry the ICO template's columns; JSON carries the same tables keyed by column heading.
 
 Wire it with `EXPORT_ROUTE` (it reads `request.app.state.database`), or call `export_ropa`.
+The route needs a principal (401 without one) and exports only the registers in its scope.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from graph.read.refs import AmbiguousReference
 from schema.errors import DatabaseUnavailable, DocumentInvalid, NotFound, RopaError
 from schema.ropa_export.formats import ExportFormat, render
 from schema.ropa_export.records import build_export
+from services.registry.auth import request_principal
 
 _AS_OF_NAMES = ("asOf", "as_of", "as-of")
 
@@ -41,9 +43,16 @@ def _as_of(params: Mapping[str, str]) -> dt.date | None:
 
 
 async def export_ropa(
-    db: Database, extension: str, params: Mapping[str, str], today: dt.date | None = None
+    db: Database,
+    extension: str,
+    params: Mapping[str, str],
+    today: dt.date | None = None,
+    scope: frozenset[str] | None = None,
 ) -> Response:
     """The export in the format its extension names (csv, xlsx, json); errors as JSON bodies.
+
+    Only the controller's registers in `scope` (None: all) are exported; a controller with none
+    in scope is 404, as if unknown.
 
     Reads the graph in one read transaction; 400 for a bad format or date, or when a
     controller must be named; 404 for an unknown controller; 503 when Neo4j is unreachable.
@@ -55,7 +64,7 @@ async def export_ropa(
         return _error(400, "BAD_REQUEST", str(exc))
     controller = params.get("controller") or None
     try:
-        doc = await to_document.controller_document(db, controller, as_of)
+        doc = await to_document.controller_document(db, controller, as_of, scope)
         owner = doc.register_info.owner if controller is not None else None
         record = build_export(doc, as_of or today or dt.date.today(), owner)
     except NotFound as exc:
@@ -76,9 +85,25 @@ async def export_ropa(
 
 
 async def export_endpoint(request: Request) -> Response:
-    """The Starlette endpoint: the database from `app.state.database`, format from the path."""
+    """The Starlette endpoint: the database from `app.state.database`, format from the path.
+
+    The record names people (contacts, DPOs), so it needs a principal, whatever
+    ROPA_PUBLIC_READS says, and carries only the registers in its scope."""
+    principal = request_principal(request)
+    if principal is None:
+        return _error(
+            401,
+            "UNAUTHENTICATED",
+            "the export needs a bearer token (Authorization: Bearer <token>); none was given, "
+            "or it is not a configured token",
+        )
     database: Database = request.app.state.database
-    return await export_ropa(database, request.path_params["extension"], request.query_params)
+    return await export_ropa(
+        database,
+        request.path_params["extension"],
+        request.query_params,
+        scope=principal.registers,
+    )
 
 
 EXPORT_ROUTE = Route("/export/ropa.{extension}", export_endpoint, methods=["GET"])

@@ -12,6 +12,7 @@ and no third-party generator is needed for that.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import uuid
@@ -24,14 +25,18 @@ from starlette.routing import Route
 from graph.database import Database
 from graph.read import changes as read_changes
 from graph.read import refs
+from schema.access.policy import ReadScope
 from schema.change_text import describe, stamp
 from schema.document import OrganisationKind
 from schema.errors import DatabaseUnavailable
 from schema.graphql.records import OrganisationRecord, RefKind
+from services.registry.auth import request_scope
 from services.registry.portal.links import page_path, public_base
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
+# Shown instead of the actor of a change to those who may not read it.
+WITHHELD = "(withheld)"
 LIMIT = 100
 _FEED_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:ropa-registry:subprocessor-feeds")
 # Characters XML 1.0 cannot carry at all; user text is stripped of them.
@@ -107,6 +112,17 @@ def atom_feed(
     return body
 
 
+def _as_seen(found: read_changes.FeedChanges, scope: ReadScope) -> read_changes.FeedChanges:
+    # Public while processors' lists are (ROPA_PUBLIC_READS), else the caller's registers'
+    # changes only; the actor (a person) only to those whose scope holds the change's register.
+    changes = [
+        c if scope.reads_people(c.registers) else dataclasses.replace(c, actor=WITHHELD)
+        for c in found.changes
+        if scope.reads_list(c.registers)
+    ]
+    return dataclasses.replace(found, changes=changes)
+
+
 async def processor_feed(request: Request) -> Response:
     """The handler of FEED_ROUTE."""
     db: Database = request.app.state.database
@@ -116,7 +132,7 @@ async def processor_feed(request: Request) -> Response:
         if isinstance(resolved, Exception):
             status = 404 if resolved.code == "NOT_FOUND" else 400
             return PlainTextResponse(f"{resolved}\n", status_code=status)
-        found = await read_changes.feed(db, resolved, LIMIT)
+        found = _as_seen(await read_changes.feed(db, resolved, LIMIT), request_scope(request))
     except DatabaseUnavailable:
         return PlainTextResponse("the register's database is unavailable; retry shortly\n", 503)
     processor = found.organisations.get(resolved) or OrganisationRecord(

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from dataclasses import replace
 from typing import Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -40,6 +41,13 @@ from schema.graphql.records import (
 from schema.sub_processor_list import NoticeTerms
 from schema.webhook_url import TargetPolicy
 from services.registry.auth import request_principal
+from services.registry.scoping import (
+    Scope,
+    organisation_view,
+    readable,
+    readable_engagement,
+    scoped_loaders,
+)
 from services.registry.settings import RegistrySettings
 from services.registry.writer import GraphHistory, GraphWriter
 
@@ -113,10 +121,12 @@ class GraphReader:
     """The root questions of one request, answered from the graph, and the request's loaders.
 
     Root answers prime the loaders, so that fields of the records they return cost nothing.
+    Every answer, and every load, is cut to the request's scope (services.registry.scoping).
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, scope: Scope) -> None:
         self._db = db
+        self._scope = scope
         self._refs: DataLoader[tuple[RefKind, str], str] = DataLoader(load_fn=self._resolve)
         self._organisations = _by_id(organisations.organisations_by_id, db)
         self._activities = _by_id(activities.activities_by_id, db)
@@ -124,7 +134,7 @@ class GraphReader:
         self._systems = _by_id(organisations.systems_by_id, db)
         self._disclosures = _by_id(activities.disclosures_by_id, db)
         data = _Once(lambda: catalogue.reference_data(db))
-        self.loaders = Loaders(
+        raw = Loaders(
             organisations=self._organisations,
             activities=self._activities,
             disclosures=self._disclosures,
@@ -137,6 +147,7 @@ class GraphReader:
             notice_terms=_lists(_notice_terms, db),
             objections=_lists(objections.of_engagements, db),
         )
+        self.loaders = scoped_loaders(raw, scope)
 
     async def _resolve(self, keys: list[tuple[RefKind, str]]) -> list[str | BaseException]:
         # Every kind at once: a `recipients` names a category and a controller.
@@ -148,12 +159,14 @@ class GraphReader:
     async def organisations(self) -> list[OrganisationRecord]:
         found = await organisations.all_organisations(self._db)
         self._organisations.prime_many({o.id: o for o in found})
-        return found
+        scope = self._scope()
+        return [organisation_view(scope, o) for o in found if scope.reads(o.registers)]
 
     async def systems(self) -> list[SystemRecord]:
         found = await organisations.all_systems(self._db)
         self._systems.prime_many({s.id: s for s in found})
-        return found
+        scope = self._scope()
+        return [s for s in found if readable(scope, s)]
 
     async def activities(
         self, question: ActivityFilter, *, fields: Collection[str] | None = None
@@ -162,12 +175,16 @@ class GraphReader:
         if fields is None:  # incomplete records must not answer other fields' loads
             self._activities.prime_many({a.id: a for a in found})
         return found
+from dataclasses import replace
 
     async def recipients(
         self, question: RecipientsQuestion, *, activities: bool = False, engagements: bool = False
     ) -> list[RecipientRecord]:
         found = await lineage.trace(
-            self._db, question, activities=activities, engagements=engagements
+            self._db,
+            replace(question, scope=self._scope()),
+            activities=activities,
+            engagements=engagements,
         )
         self._organisations.prime_many(found.organisations)
         self._activities.prime_many(found.activities)
@@ -177,7 +194,8 @@ class GraphReader:
     async def sub_processors(self, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:
         found = await engagements.in_force(self._db, processor_id, as_of)
         self._engagements.prime_many({e.id: e for e in found})
-        return found
+        scope = self._scope()
+        return [e for e in found if readable_engagement(scope, e)]
 
     async def organisation_roles(self) -> dict[str, frozenset[OrganisationRole]]:
         return await organisations.organisation_roles(self._db)
@@ -185,7 +203,8 @@ class GraphReader:
     async def disclosures(self, question: DisclosureFilter) -> list[DisclosureRecord]:
         found = await activities.find_disclosures(self._db, question)
         self._disclosures.prime_many({d.id: d for d in found})
-        return found
+        scope = self._scope()
+        return [d for d in found if readable(scope, d)]
 
     async def changes_per_month(self, controller_id: str | None) -> list[tuple[str, int]]:
         return await read_changes.changes_per_month(self._db, controller_id)
@@ -222,9 +241,10 @@ def _secret_box(request: Any) -> SecretBox:
 def build_context(db: Database, request: Any = None, response: Any = None) -> RegistryContext:
     """The context of one request: a reader with fresh loaders, the principal its bearer token
     names (services.registry.auth), and the writer and change history of the change API."""
-    reader = GraphReader(db)
+    built: list[RegistryContext] = []
+    reader = GraphReader(db, lambda: built[0].scope)
     settings = _settings(request)
-    return RegistryContext(
+    context = RegistryContext(
         reader=reader,
         loaders=reader.loaders,
         today=dt.date.today(),
@@ -242,3 +262,5 @@ def build_context(db: Database, request: Any = None, response: Any = None) -> Re
         ),
         history=GraphHistory(db),
     )
+    built.append(context)
+    return context

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from schema.graphql.context import RegistryContext
 from schema.graphql.records import OrganisationRecord
+from services.registry.scoping import scoped_organisations
 
 Fetch = Callable[[list[str]], Awaitable[Mapping[str, OrganisationRecord]]]
 
@@ -88,4 +89,6 @@ class SharedOrganisations:
 
 def share_organisations(context: RegistryContext, shared: SharedOrganisations) -> None:
     """Let a WebSocket connection's context read organisations through `shared`."""
-    context.loaders = dataclasses.replace(context.loaders, organisations=shared)
+    context.loaders = dataclasses.replace(
+        context.loaders, organisations=scoped_organisations(shared, lambda: context.scope)
+    )

@@ -40,6 +40,7 @@ INLINE_SETS = (
     "auth.tokens[0].name=dpo-allestree",
     "auth.tokens[0].role=dpo",
     f"auth.tokens[0].sha256={TOKEN_SHA256}",
+    "auth.tokens[0].registers[0]=allestree-woodlands",
     "ropaDocument.enabled=true",
     "ropaDocument.content=organisation: Allestree Woodlands School",
     "ingress.enabled=true",
@@ -376,10 +377,18 @@ def test_invalid_values_file_fails_helm_template(helm: Helm) -> None:
         (
             [
                 "auth.tokens[0].name=a",
-                "auth.tokens[0].role=admin",
+                "auth.tokens[0].role=owner",
                 f"auth.tokens[0].sha256={TOKEN_SHA256}",
             ],
             "auth.tokens.0.role",
+        ),
+        (
+            [
+                "auth.tokens[0].name=a",
+                "auth.tokens[0].role=dpo",
+                f"auth.tokens[0].sha256={TOKEN_SHA256}",
+            ],
+            "registers",
         ),
         (["neo4j.internal.auth.password=short"], "neo4j.internal.auth.password: Does not match"),
         (["ropaDocument.enabled=true"], "ropaDocument: Must validate at least one schema"),
@@ -396,6 +405,7 @@ def test_invalid_values_file_fails_helm_template(helm: Helm) -> None:
                 "auth.tokens[0].name=a",
                 "auth.tokens[0].role=dpo",
                 f"auth.tokens[0].sha256={TOKEN_SHA256}",
+                "auth.tokens[0].registers[0]=a",
             ],
             "mutually exclusive",
         ),
@@ -588,7 +598,14 @@ def test_tokens_file_is_mounted_from_a_secret(rendered: dict[str, Rendering]) ->
         assert "ROPA_TOKENS" not in env_of(container), "hashes belong in the file, not in env"
     inline_secret = rendered["inline"].one("Secret", "-tokens")
     tokens = json.loads(base64.b64decode(inline_secret["data"]["tokens.json"]))
-    assert tokens == [{"name": "dpo-allestree", "role": "dpo", "sha256": TOKEN_SHA256}]
+    assert tokens == [
+        {
+            "name": "dpo-allestree",
+            "role": "dpo",
+            "sha256": TOKEN_SHA256,
+            "registers": ["allestree-woodlands"],
+        }
+    ]
     # Without tokens the registry gets no tokens file (read-only API).
     default_pod = rendered["default"].one("Deployment", "-registry")["spec"]["template"]["spec"]
     assert "ROPA_TOKENS_FILE" not in env_of(default_pod["containers"][0])

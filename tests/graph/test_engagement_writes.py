@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from graph import changes, engagement_writes, from_document, register
+from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.engagement_writes import EngagementWrite
 from schema.access.policy import Forbidden
@@ -375,3 +376,18 @@ async def test_a_processor_that_keeps_its_own_register_owns_its_engagements(
     # The change belongs to the processor's register.
     (event,) = [e for e in await db.read(changes.read_after, 0, 1000)][-1:]
     assert event.registers == ("portal-register",)
+
+
+async def test_changes_are_read_by_the_registers_they_belong_to(db: Database) -> None:
+    # What a webhook registered by a principal of one register is sent (services/notifier).
+    await _apply(db, _document([HOSTING]))
+    await _apply(db, _document([HOSTING | {"id": "b-hosting"}], register_id="school-b"))
+
+    async def ids(registers: frozenset[str] | None) -> list[str]:
+        page = await db.read(spc.changes_page, 0, None, 10, registers)
+        return [str((c.after or {}).get("id")) for c in page.changes]
+
+    assert await ids(frozenset({"school"})) == ["portal-hosting"]
+    assert await ids(frozenset({"school-b"})) == ["b-hosting"]
+    assert await ids(frozenset({"other"})) == []
+    assert await ids(None) == ["portal-hosting", "b-hosting"]

@@ -48,11 +48,19 @@ async def example(session_db: Database) -> Database:
     return session_db
 
 
+# An admin token: the `client`, `graphql` and `data` fixtures read with it (every register);
+# tests of what others may read use `as_user`.
+ADMIN_TOKEN = "test-admin-token-root"
+ADMIN_ENTRY = {"name": "admin-root", "role": "admin", "sha256": hash_token(ADMIN_TOKEN)}
+
+
 @pytest.fixture(scope="session")
 def registry_settings(neo4j_settings: Neo4jSettings) -> RegistrySettings:
-    """The registry's settings for the session's Neo4j, with its own short timeouts."""
+    """The registry's settings for the session's Neo4j, with its own short timeouts and an
+    admin token."""
     return RegistrySettings(
         env="test",
+        tokens=json.dumps([ADMIN_ENTRY]),
         neo4j=RegistryNeo4jSettings(
             uri=neo4j_settings.uri,
             user=neo4j_settings.user,
@@ -72,9 +80,12 @@ async def app(registry_settings: RegistrySettings) -> AsyncIterator[Starlette]:
 
 @pytest.fixture(scope="module")
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client that calls the app in-process."""
+    """An HTTP client that calls the app in-process, with the admin token."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+    headers = {"authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://registry", headers=headers
+    ) as http:
         yield http
 
 
@@ -89,6 +100,21 @@ def graphql(client: httpx.AsyncClient) -> GraphQL:
         return body
 
     return post
+
+
+@pytest.fixture(scope="module")
+async def anonymous(app: Starlette) -> AsyncIterator[GraphQL]:
+    """POST an operation to /graphql with no token; the parsed JSON body (HTTP 200 required)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+
+        async def post(query: str, **variables: Any) -> dict[str, Any]:
+            response = await http.post("/graphql", json={"query": query, "variables": variables})
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+        yield post
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +142,7 @@ SCOPE = ["allestree-woodlands", "school"]
 def dpo_settings(registry_settings: RegistrySettings) -> RegistrySettings:
     """The registry's settings with a `dpo` and a `reader` token, webhooks to loopback allowed."""
     tokens = [
+        ADMIN_ENTRY,
         {"name": "dpo-alice", "role": "dpo", "sha256": hash_token(DPO_TOKEN), "registers": SCOPE},
         {"name": "reader-bob", "role": "reader", "sha256": hash_token(READER_TOKEN)}
         | {"registers": SCOPE},

@@ -1,8 +1,10 @@
-"""Mutations and webhook administration need a `dpo` bearer token; reads need none."""
+"""Mutations and webhook administration need a `dpo` bearer token; anonymous callers read
+only the public sub-processor lists."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,13 +67,14 @@ async def test_the_dpo_token_is_accepted(
 
 
 @pytest.mark.neo4j
-async def test_reads_need_no_token(
+async def test_without_a_token_only_the_public_lists(
     change_register: Database, as_user: Callable[[str | None], GraphQL]
 ) -> None:
-    for token in (None, "garbage", READER_TOKEN):
+    for token, sees in ((None, False), ("garbage", False), (READER_TOKEN, True)):
         body = await as_user(token)("{ changes(first: 1) { id } organisations { id } }")
         assert "errors" not in body
         assert len(body["data"]["changes"]) == 1
+        assert bool(body["data"]["organisations"]) == sees
 
 
 def test_principal_from_header() -> None:
@@ -122,3 +125,18 @@ def test_an_unusable_token_list_stops_the_start(tmp_path: Path) -> None:
 def test_no_tokens_means_no_mutations(caplog: pytest.LogCaptureFixture) -> None:
     assert load_tokens(None, None) == ()
     assert "every mutation will be refused" in caplog.text
+
+
+@pytest.mark.neo4j
+async def test_a_scope_naming_no_register_is_warned_of(
+    change_register: Database,
+    registry_settings: RegistrySettings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    entry = {"name": "la", "role": "reader", "sha256": hash_token("t")}
+    tokens = json.dumps([entry | {"registers": ["school", "no-such-school"]}])
+    app = create_app(registry_settings.model_copy(update={"tokens": tokens}))
+    with caplog.at_level(logging.WARNING):
+        async with app.router.lifespan_context(app):
+            pass
+    assert "token 'la' names registers the graph does not hold: no-such-school" in caplog.text

@@ -55,8 +55,12 @@ def test_a_mutation_and_the_feed_over_http(server: str) -> None:
             "/graphql", json={"query": END}, headers={"Authorization": f"Bearer {TOKEN}"}
         ).json()
         assert done == {"data": {"endEngagement": {"errors": []}}}
-        feed = http.get("/feeds/subprocessors/Portal%20Co%20Ltd.atom")
+        path = "/feeds/subprocessors/Portal%20Co%20Ltd.atom"
+        public = http.get(path)
+        feed = http.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
     assert feed.status_code == 200
     parsed = feedparser.parse(feed.content)
     assert not parsed.bozo
     assert [e.author for e in parsed.entries] == ["dpo-file", "tests"]
+    # The list is public; who changed it is not.
+    assert [e.author for e in feedparser.parse(public.content).entries] == ["(withheld)"] * 2

@@ -132,8 +132,8 @@ async def test_the_summary_agrees_with_the_lists(example: Database, as_dpo: Grap
     assert {c["actor"] for c in latest} == {"tests"}
 
 
-async def test_the_summary_is_cut_to_scope(example: Database, graphql: GraphQL) -> None:
-    body = await graphql("{ registerSummary { issues } }")
+async def test_the_summary_is_cut_to_scope(example: Database, anonymous: GraphQL) -> None:
+    body = await anonymous("{ registerSummary { issues } }")
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 

@@ -15,11 +15,14 @@ from starlette.applications import Starlette
 
 from graph import from_document, register
 from graph.database import Database
+from schema.access.principal import Role
+from schema.access.tokens import TokenEntry, hash_token
 from schema.ropa_export.columns import ARTICLE_30_REQUIRED, CONTROLLER_COLUMNS
 from schema.validation import load_document, parse_document
 from services.registry.exports import EXPORT_ROUTE
 
 pytestmark = pytest.mark.neo4j
+ADMIN_TOKEN = "export-admin-token"
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
 
@@ -39,8 +42,12 @@ async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
         await register.apply(db, doc.register_info.id, entities, "tests", occurred_at=when)
     app = Starlette(routes=[EXPORT_ROUTE])
     app.state.database = db
+    app.state.tokens = (TokenEntry("admin", Role.ADMIN, hash_token(ADMIN_TOKEN)),)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+    headers = {"authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://registry", headers=headers
+    ) as http:
         yield http
 
 

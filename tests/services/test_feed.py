@@ -13,7 +13,7 @@ import pytest
 from graph import from_document, register
 from graph.database import Database
 from schema.validation import load_document, parse_document
-from tests.services.conftest import CHANGES_REGISTER, GraphQL
+from tests.services.conftest import CHANGES_REGISTER, DPO_TOKEN, GraphQL
 
 pytestmark = pytest.mark.neo4j
 
@@ -73,7 +73,17 @@ async def test_a_valid_atom_feed_newest_first(
     updated = [e.updated_parsed for e in parsed.entries]
     assert updated == sorted(updated, reverse=True)
     ended, added, _ = parsed.entries
-    assert ended.author == "dpo-alice"
+    # The actor is a person's name: withheld from anonymous readers, shown to the register's.
+    assert ended.author == "(withheld)"
+    mine: Any = feedparser.parse(
+        (
+            await dpo_client.get(
+                "/feeds/subprocessors/portal-co.atom",
+                headers={"authorization": f"Bearer {DPO_TOKEN}"},
+            )
+        ).content
+    )
+    assert mine.entries[0].author == "dpo-alice"
     assert "Until: none -> 2025-08-31" in ended.content[0].value
     assert "Effective from" in ended.content[0].value
     assert "Sending e-mail & <newsletters>" in added.content[0].value

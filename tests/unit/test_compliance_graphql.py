@@ -47,7 +47,7 @@ class FileDocuments:
         self.asked: list[tuple[str | None, dt.date | None]] = []
 
     async def controller_document(
-        self, controller: str | None, as_of: dt.date | None
+        self, controller: str | None, as_of: dt.date | None, scope: frozenset[str] | None = None
     ) -> RopaDocument:
         self.asked.append((controller, as_of))
         if controller not in (None, "allestree-woodlands"):

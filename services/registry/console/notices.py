@@ -6,7 +6,10 @@
   standalone, with its CSS inside), exactly what `ropa notice` writes;
 - `?asOf=YYYY-MM-DD`: the notice as the record stood that day (default today).
 
-A privacy notice is published information, so these pages need no sign-in.
+A notice is read like the record it is written from (docs/access.md): a principal reads the
+notices of the registers in its scope; callers without one read them only where the registers
+are published (`ROPA_PUBLIC_READS=all`), and are told to sign in otherwise (401). A published
+notice carries the contact details that Article 13 requires it to give.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from schema.errors import DatabaseUnavailable, NotFound
 from schema.notice.compose import compose
 from schema.notice.model import Audience
 from schema.notice.render import NoticeFormat, render, stylesheet, to_html
+from services.registry.auth import request_principal, request_scope
 
 STYLESHEET_PATH = "/notices/notice.css"
 _FORMATS = {"html": NoticeFormat.HTML, "md": NoticeFormat.MARKDOWN}
@@ -52,10 +56,18 @@ async def notice_page(request: Request) -> Response:
     except ValueError:
         return _error(400, "BAD_REQUEST", f"asOf: expected a date as YYYY-MM-DD, got {raw!r}")
     database: Database = request.app.state.database
+    scope = request_scope(request)
     try:
-        doc = await to_document.controller_document(database, controller, day)
+        doc = await to_document.controller_document(database, controller, day, scope.registers)
         notice = compose(doc, controller, audience, day)
     except (NotFound, to_document.ControllerAmbiguous) as exc:
+        if request_principal(request) is None and not scope.everything:
+            return _error(
+                401,
+                "UNAUTHENTICATED",
+                "this registry does not publish its notices (ROPA_PUBLIC_READS); "
+                "sign in, or give a bearer token, to read those of your registers",
+            )
         return _error(404, exc.code, str(exc))
     except DatabaseUnavailable as exc:
         return _error(503, exc.code, "Neo4j is unavailable")

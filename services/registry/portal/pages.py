@@ -3,6 +3,7 @@
 The processor is named by id or name, in any case. `?asOf=YYYY-MM-DD` shows the list as it
 stood on that day (and the changes announced by then); without it, today's. An unknown
 processor is a 404 page, a date that is not one a 400 page, an unreachable database a 503.
+With `ROPA_PUBLIC_READS=none` the lists are not public: both pages are 404 (docs/access.md).
 """
 
 from __future__ import annotations

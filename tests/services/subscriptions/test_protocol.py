@@ -235,7 +235,8 @@ async def test_an_invalid_operation_gets_an_error_message_with_a_code(
 
 async def test_queries_run_over_the_websocket_too(registry: Registry) -> None:
     async with socket(registry) as ws:
-        await initialised(ws)
+        # The token given at connection_init acts for the socket's queries too.
+        await initialised(ws, {"Authorization": f"Bearer {TOKEN}"})
         query = '{ organisation(ref: "portal-co") { name } }'
         await send(ws, {"id": "q", "type": "subscribe", "payload": {"query": query}})
         assert await receive(ws) == {
