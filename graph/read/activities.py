@@ -57,7 +57,8 @@ _ALL_ACTIVITIES = "MATCH (a:ProcessingActivity)" + _VALID_ACTIVITY + _ACTIVITY_F
 _PROPERTIES = """
 RETURN {props: [key IN $keys | [key, a[key]]],
         controller: COLLECT { MATCH (a)-[:CONTROLLED_BY]->(o:Organisation) RETURN o.id },
-        joint: [], processors: [], subjects: [], categories: [], bases: [], systems: []} AS activity
+        joint: [], processors: [], subjects: [], categories: [], bases: [], systems: [],
+        registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(a) RETURN reg.id }} AS activity
 """
 _ACTIVITY_PROPERTIES_OF_CONTROLLER = (
     "MATCH (:Organisation {id: $controller})<-[:CONTROLLED_BY|JOINT_CONTROLLER]-"

@@ -174,8 +174,8 @@ class GraphReader:
         found = await activities.find_activities(self._db, question, fields=fields)
         if fields is None:  # incomplete records must not answer other fields' loads
             self._activities.prime_many({a.id: a for a in found})
-        return found
-from dataclasses import replace
+        scope = self._scope()
+        return [a for a in found if readable(scope, a)]
 
     async def recipients(
         self, question: RecipientsQuestion, *, activities: bool = False, engagements: bool = False

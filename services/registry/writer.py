@@ -179,9 +179,7 @@ class GraphHistory:
         since: dt.date | None = None,
         registers: frozenset[str] | None = None,
     ) -> list[spc.SubProcessorChange]:
-        return await read_changes.history(
-            self._db, processor_id, after, first, since, registers
-        )
+        return await read_changes.history(self._db, processor_id, after, first, since, registers)
 
     async def sequence_of(self, event_id: str) -> int | None:
         return await self._db.read(read_changes.sequence_of, event_id)

@@ -241,6 +241,10 @@ WRITES = {
     "redeliver",
     "objectToEngagement",
 }
+# The differences the notifier finds in vendors' published lists: for any dpo (they concern a
+# vendor, not a register; acting on one goes through the engagement mutations, which are cut
+# to scope). Checked by `test_watched_lists_need_a_writer`.
+WATCHED = {"listChanges", "confirmListChange", "dismissListChange"}
 # Open to everyone by design: a double opt-in e-mail subscription to a public list
 # (tests/services/portal); checked below not to need a token.
 PUBLIC_MUTATIONS = {"subscribeByEmail"}
@@ -281,7 +285,7 @@ def test_every_operation_has_a_rule(registry_settings: RegistrySettings) -> None
         if root is not None
         for name in root.fields
     }
-    ruled = set(READS) | WRITES | SUBSCRIPTIONS | PUBLIC_MUTATIONS
+    ruled = set(READS) | WRITES | SUBSCRIPTIONS | PUBLIC_MUTATIONS | WATCHED
     assert not fields - ruled, f"fields with no access rule in this test: {fields - ruled}"
     paths = _route_paths(create_app(registry_settings).routes)
     unruled = paths - PUBLIC_ROUTES - PUBLIC_MOUNTS - RULED_ROUTES - CONSOLE_PAGES - SIGN_IN
@@ -497,3 +501,23 @@ async def test_e_mail_subscriptions_need_no_token(http: httpx.AsyncClient) -> No
         'email: "parent@example.org") { __typename } }',
     )
     assert not _codes(body) & {"UNAUTHENTICATED", "FORBIDDEN"}, body
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        "{ listChanges { id } }",
+        'mutation { confirmListChange(id: "no-such-change") { __typename } }',
+        'mutation { dismissListChange(id: "no-such-change") { __typename } }',
+    ],
+    ids=["listChanges", "confirmListChange", "dismissListChange"],
+)
+async def test_watched_lists_need_a_writer(http: httpx.AsyncClient, operation: str) -> None:
+    for who in PRINCIPALS:
+        codes = _codes(await _graphql(http, who, operation))
+        if who == "anonymous":
+            assert codes == {"UNAUTHENTICATED"}, who
+        elif who.startswith("reader"):
+            assert codes == {"FORBIDDEN"}, who
+        else:
+            assert not codes & {"UNAUTHENTICATED", "FORBIDDEN"}, who
