@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from schema.compliance import rules_lawfulness, rules_processors, rules_record, rules_time
+from schema.compliance import (
+    rules_lawfulness,
+    rules_processors,
+    rules_record,
+    rules_time,
+    rules_transfers,
+)
 from schema.compliance.index import DocumentIndex
 from schema.compliance.issues import ComplianceIssue, Severity
 from schema.compliance.rule import Context, Rule
@@ -15,6 +21,7 @@ RULES: tuple[Rule, ...] = (
     *rules_lawfulness.RULES,
     *rules_record.RULES,
     *rules_processors.RULES,
+    *rules_transfers.RULES,
     *rules_time.RULES,
 )
 

@@ -183,6 +183,16 @@ BREAKS: list[tuple[str, Callable[[Data], None], set[tuple[str, str, str]]]] = [
         {("transfer-without-safeguard", "activity", "surveys")},
     ),
     (
+        "a sub-processor in the United States with no safeguard recorded",
+        _set(lambda d: _find(d["organisations"], "backup-co"), "country", "United States"),
+        {("recipient-outside-uk-without-safeguard", "engagement", "portal-backup")},
+    ),
+    (
+        "a recipient in the US with its transfer undeclared",
+        _set(lambda d: _activity(d, "surveys"), "third_country_transfers", []),
+        {("recipient-outside-uk-without-safeguard", "flow", "survey-upload")},
+    ),
+    (
         "a DPIA required but not done",
         _set(_health, "dpia", {"status": "required"}),
         {("dpia-required-not-done", "activity", "health")},
