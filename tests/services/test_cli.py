@@ -106,14 +106,8 @@ async def test_apply_of_an_invalid_document_leaves_the_graph_as_it_was(
 
 async def _ropa_here(settings: Neo4jSettings, *args: str) -> Result:
     """`ropa ARGS` through click's runner: in-process, a second each instead of a child's start."""
-    env = {
-        "NEO4J_URI": settings.uri,
-        "NEO4J_USER": settings.user,
-        "NEO4J_PASSWORD": settings.password.get_secret_value(),
-        "NEO4J_DATABASE": settings.database,
-    }
     # The command runs its own event loop, so it runs in a thread of its own.
-    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env=env)
+    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env=settings.environment())
 
 
 async def _apply(db: Database, text: str) -> None:
