@@ -58,6 +58,11 @@ RETURN c {.*} AS change
 ORDER BY c.detectedAt, c.name
 """
 
+_CHANGE = """
+MATCH (c:ListChange {id: $id})
+RETURN c {.*} AS change
+"""
+
 _DECIDE = """
 MATCH (c:ListChange {id: $id})
 SET c.status = CASE WHEN c.status = 'pending' THEN $status ELSE c.status END,
@@ -191,6 +196,12 @@ async def changes_in(
     """Proposed changes (of an organisation, with a status), oldest first (read tx)."""
     result = await tx.run(_CHANGES, organisation=organisation, status=status)
     return [_change(r["change"]) async for r in result]
+
+
+async def change_in(tx: AsyncManagedTransaction, change_id: str) -> ListChange | None:
+    """One proposed change by its id; None when there is none (read tx)."""
+    record = await (await tx.run(_CHANGE, id=change_id)).single()
+    return None if record is None else _change(record["change"])
 
 
 async def decide_in(

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from schema.access.policy import require_writer
+from schema.access.policy import require_change, require_writer
 from schema.access.principal import Principal
 from schema.change_requests import (
     EngagementUpdate,
@@ -116,6 +116,16 @@ class ListChangePayload:
 
 async def _decide(info: Info, change_id: str, status: str) -> ListChangePayload:
     principal = _dpo(info)
+    pending = await writer(info).list_change(change_id)
+    if pending is not None:
+        # The list is public, but the decision is the register's: only a DPO of a register
+        # that declares the watched organisation may take it for everyone.
+        owner = await info.context.loaders.organisations.load(pending.organisation)
+        require_change(
+            principal,
+            owner.registers if owner is not None else (),
+            f"the published list of '{pending.organisation}'",
+        )
     try:
         found = await writer(info).decide_list_change(change_id, status, principal.name)
     except InvalidInput as refused:

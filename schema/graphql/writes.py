@@ -138,6 +138,10 @@ class Writer(Protocol):
         """Proposed changes found in published lists (graph.watched_lists.ListChange)."""
         ...
 
+    async def list_change(self, change_id: str) -> ListChangeData | None:
+        """One proposed change by its id; None when there is none."""
+        ...
+
     async def decide_list_change(self, change_id: str, status: str, actor: str) -> ListChangeData:
         """Confirm or dismiss a proposed change; InvalidInput when there is none."""
         ...

@@ -65,6 +65,9 @@ class GraphWriter:
     ) -> list[watched_lists.ListChange]:
         return await self._db.read(watched_lists.changes_in, organisation, status)
 
+    async def list_change(self, change_id: str) -> watched_lists.ListChange | None:
+        return await self._db.read(watched_lists.change_in, change_id)
+
     async def decide_list_change(
         self, change_id: str, status: str, actor: str
     ) -> watched_lists.ListChange:

@@ -134,6 +134,8 @@ def data(graphql: GraphQL) -> GraphQL:
 # to the app, as in production.
 DPO_TOKEN = "test-dpo-token-alice"
 READER_TOKEN = "test-reader-token-bob"
+# A DPO of another school only: none of the test registers is in its scope.
+ELSEWHERE_DPO_TOKEN = "test-dpo-token-carol"
 # Their scope: the registers of the example and of tests/fixtures/changes-register.yaml.
 SCOPE = ["allestree-woodlands", "school"]
 
@@ -146,6 +148,12 @@ def dpo_settings(registry_settings: RegistrySettings) -> RegistrySettings:
         {"name": "dpo-alice", "role": "dpo", "sha256": hash_token(DPO_TOKEN), "registers": SCOPE},
         {"name": "reader-bob", "role": "reader", "sha256": hash_token(READER_TOKEN)}
         | {"registers": SCOPE},
+        {
+            "name": "dpo-carol",
+            "role": "dpo",
+            "sha256": hash_token(ELSEWHERE_DPO_TOKEN),
+            "registers": ["mickleover-meadows"],
+        },
     ]
     return registry_settings.model_copy(
         update={"tokens": json.dumps(tokens), "webhook_allow_loopback": True}

@@ -241,9 +241,10 @@ WRITES = {
     "redeliver",
     "objectToEngagement",
 }
-# The differences the notifier finds in vendors' published lists: for any dpo (they concern a
-# vendor, not a register; acting on one goes through the engagement mutations, which are cut
-# to scope). Checked by `test_watched_lists_need_a_writer`.
+# The differences the notifier finds in vendors' published lists: read by any dpo (a vendor's
+# list is public); decided only by a dpo of a register declaring the watched organisation
+# (tests/services/portal/test_watch.py); acting on one goes through the engagement mutations,
+# which are cut to scope. Checked by `test_watched_lists_need_a_writer`.
 WATCHED = {"listChanges", "confirmListChange", "dismissListChange"}
 # Open to everyone by design: a double opt-in e-mail subscription to a public list
 # (tests/services/portal); checked below not to need a token.

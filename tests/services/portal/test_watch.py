@@ -18,7 +18,7 @@ from schema.validation import parse_document
 from schema.webhook_url import TargetPolicy
 from services.notifier.sender import Sender, client
 from services.notifier.watch import UnreadableList, Watcher, parse_names
-from tests.services.conftest import DPO_TOKEN, GraphQL
+from tests.services.conftest import DPO_TOKEN, ELSEWHERE_DPO_TOKEN, GraphQL
 from tests.services.portal.conftest import document
 
 pytestmark = pytest.mark.neo4j
@@ -175,3 +175,24 @@ async def test_a_dpo_confirms_or_dismisses(
     assert missing["data"]["dismissListChange"]["errors"][0]["message"].startswith("no ")
     anonymous = await as_user(None)("{ listChanges { id } }")
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_only_a_dpo_of_a_declaring_register_decides(
+    watched: Database,
+    watcher: Watcher,
+    vendor: Vendor,
+    as_user: Callable[[str | None], GraphQL],
+) -> None:
+    vendor.publish(["Cloud Ltd"])
+    await watcher.poll()
+    vendor.publish(["Cloud Ltd", "Analytics Ltd"])
+    assert await watcher.poll(force=True) == 1
+    [change] = await watched.read(watched_lists.changes_in, "hosting-co", "pending")
+    decide = "mutation ($id: ID!) { dismissListChange(id: $id) { change { status } } }"
+    refused = await as_user(ELSEWHERE_DPO_TOKEN)(decide, id=change.id)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
+    assert "no register that owns it" in refused["errors"][0]["message"]
+    [still] = await watched.read(watched_lists.changes_in, "hosting-co", None)
+    assert (still.status, still.decided_by) == ("pending", None)
+    accepted = await as_user(DPO_TOKEN)(decide, id=change.id)
+    assert accepted["data"]["dismissListChange"]["change"]["status"] == "DISMISSED"
