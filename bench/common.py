@@ -146,6 +146,9 @@ def registry(
         "ROPA_SECRET_KEY": os.environ.get("ROPA_SECRET_KEY") or new_key(),
         # The benchmarks read without a token: every register's record, as a published one.
         "ROPA_PUBLIC_READS": "all",
+        # One client address plays every user: the per-address limits would measure themselves.
+        "ROPA_RATE_LIMIT": "",
+        "ROPA_WEBSOCKETS_PER_ADDRESS": "100000",
         **(env or {}),
     }
     command = [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)]

@@ -9,11 +9,12 @@ logged in full and shown to clients only as "Unexpected error." unless details a
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql.error import GraphQLError
+from graphql.error import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import ExecutionResult, PreExecutionError
@@ -29,6 +30,8 @@ INTERNAL = "INTERNAL_SERVER_ERROR"
 UNEXPECTED_MESSAGE = "Unexpected error."
 # The driver's own words name hosts and ports; clients only need to know to retry.
 UNAVAILABLE_MESSAGE = "The register's database is unavailable right now; retry shortly."
+# graphql-core's "Did you mean 'x'?" hints, which spell out the schema to whoever guesses at it.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -41,12 +44,18 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 
 class ErrorCodes(SchemaExtension):
-    """Adds `extensions.code` to every error; masks unexpected ones unless `show_unexpected`."""
+    """Adds `extensions.code` to every error; masks unexpected ones unless `show_unexpected`;
+    drops field and value suggestions unless `show_suggestions`."""
 
     def __init__(
-        self, *, show_unexpected: bool = False, execution_context: ExecutionContext | None = None
+        self,
+        *,
+        show_unexpected: bool = False,
+        show_suggestions: bool = True,
+        execution_context: ExecutionContext | None = None,
     ) -> None:
         self.show_unexpected = show_unexpected
+        self.show_suggestions = show_suggestions
         self._parse_failed = False
         self._invalid: list[GraphQLError] = []
         self._streamed = False
@@ -85,7 +94,7 @@ class ErrorCodes(SchemaExtension):
             return original.code
         if mid_stream and original is not None and not isinstance(original, GraphQLError):
             return INTERNAL
-        if self._parse_failed:
+        if self._parse_failed or isinstance(error, GraphQLSyntaxError):
             return PARSE_FAILED
         if any(error is invalid for invalid in self._invalid):
             return VALIDATION_FAILED
@@ -96,7 +105,7 @@ class ErrorCodes(SchemaExtension):
     def _coded(self, error: GraphQLError, mid_stream: bool = False) -> GraphQLError:
         code = self._code(error, mid_stream)
         extensions: dict[str, Any] = {**(error.extensions or {}), "code": code}
-        message = error.message
+        message = error.message if self.show_suggestions else _SUGGESTION.sub("", error.message)
         if is_unexpected(error) or code == INTERNAL:
             if self.show_unexpected:
                 extensions["exception"] = type(error.original_error).__name__

@@ -8,7 +8,7 @@ from functools import partial
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -18,6 +18,7 @@ from schema.graphql.changes import ChangesQuery
 from schema.graphql.connection_fields import ConnectionsQuery
 from schema.graphql.document_cache import DocumentCache
 from schema.graphql.errors import ErrorCodes, log_errors
+from schema.graphql.limits import OperationLimits, limit_extensions
 from schema.graphql.mutation import Mutation
 from schema.graphql.query import Query
 from schema.graphql.scalars import DATE
@@ -49,8 +50,12 @@ def build_schema(
     *,
     show_unexpected_errors: bool = False,
     observers: Sequence[type[SchemaExtension]] = (),
+    introspection: bool = True,
+    suggestions: bool = True,
+    limits: OperationLimits | None = None,
 ) -> RegistrySchema:
-    """The schema; unexpected errors are masked unless `show_unexpected_errors`. `observers` are
+    """The schema; unexpected errors are masked unless `show_unexpected_errors`; introspection
+    and "did you mean" suggestions as asked; every operation held to `limits`. `observers` are
     the service's extensions that watch operations (metrics, traces) without changing them."""
     documents = DocumentCache()
     schema = RegistrySchema(
@@ -61,7 +66,11 @@ def build_schema(
         extensions=[
             *observers,
             documents.extension(),
-            partial(ErrorCodes, show_unexpected=show_unexpected_errors),
+            *([] if introspection else [DisableIntrospection]),
+            *limit_extensions(limits or OperationLimits()),
+            partial(
+                ErrorCodes, show_unexpected=show_unexpected_errors, show_suggestions=suggestions
+            ),
         ],
     )
     schema.documents = documents

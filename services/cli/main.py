@@ -158,7 +158,8 @@ def serve(service: str, host: str, port: int | None, workers: int) -> None:
             host=host,
             port=port or (8000 if service == "registry" else 8001),
             workers=workers,
-            proxy_headers=True,
+            # X-Forwarded-* are believed only from ROPA_TRUSTED_PROXIES, by the registry.
+            proxy_headers=False,
             ws="websockets",
             ws_ping_interval=settings.ropa_ws_ping_interval,
             ws_ping_timeout=settings.ropa_ws_ping_timeout,

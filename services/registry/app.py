@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.tracing import OpenTelemetryExtension
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from graph import migrate
 from graph.database import Database, open_database
@@ -36,6 +37,7 @@ from services.observability.metrics import (
 )
 from services.observability.requests import RequestIdMiddleware
 from services.registry.auth import load_tokens, warn_unknown_registers
+from services.registry.body_limit import BodySizeLimit
 from services.registry.console import console_routes
 from services.registry.explorer import RegistryGraphQL
 from services.registry.exports import EXPORT_ROUTE
@@ -46,12 +48,15 @@ from services.registry.portal import pages as portal_pages
 from services.registry.portal import subscription_pages
 from services.registry.portal.ratelimit import SlidingWindow
 from services.registry.portal.subscribe import Subscriptions
+from services.registry.rate_limit import RateLimit
+from services.registry.security_headers import SecurityHeaders
 from services.registry.settings import RegistrySettings
 from services.registry.signin import session as sessions
 from services.registry.signin.config import sign_in_config
 from services.registry.signin.guard import SessionGuard
 from services.registry.signin.routes import ROUTES as SIGN_IN_ROUTES
 from services.registry.signin.routes import oidc_client
+from services.registry.websocket_cap import WebSocketCap
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -92,6 +97,24 @@ def subscriptions(database: Database, settings: RegistrySettings) -> Subscriptio
     )
 
 
+def _middleware(settings: RegistrySettings, session: list[Middleware]) -> list[Middleware]:
+    """Outermost first: the client's real address and scheme (from trusted proxies only), the
+    security headers (on every response, 413 and 429 included), the body limit, sessions, and
+    the rate limit (which needs the session to know who is asking)."""
+    proxies = [str(network) for network in settings.proxy_networks]
+    return [
+        *([Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []),
+        Middleware(
+            SecurityHeaders,
+            content_security_policy=settings.content_security_policy,
+            hsts_max_age=settings.hsts_max_age,
+        ),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        *session,
+        Middleware(RateLimit, limits=settings.rate_limits),
+    ]
+
+
 def create_app(settings: RegistrySettings | None = None) -> Starlette:
     """The app; settings come from the environment unless given."""
     settings = settings or RegistrySettings()
@@ -101,11 +124,18 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
     if tracing.configure("registry"):
         observers.append(OpenTelemetryExtension)
     graphql = RegistryGraphQL(
-        build_schema(show_unexpected_errors=settings.development, observers=observers),
+        build_schema(
+            show_unexpected_errors=settings.development,
+            observers=observers,
+            introspection=settings.introspection_on,
+            suggestions=settings.introspection_on,
+            limits=settings.operation_limits,
+        ),
         connection_init_timeout=settings.connection_init_timeout,
         subscriptions_per_connection=settings.subscriptions_per_connection,
         allowed_origins=() if signin is None else (signin.origin,),
         subscriber_queue_size=settings.subscriber_queue_size,
+        explorer=settings.explorer_on,
     )
     neo4j = settings.neo4j
     follower_config = FollowerConfig(
@@ -144,7 +174,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
             METRICS_ROUTE,
             Route("/graphql", SessionGuard(graphql)),
-            WebSocketRoute("/graphql", graphql),
+            WebSocketRoute("/graphql", WebSocketCap(graphql, settings.websockets_per_address)),
             EXPORT_ROUTE,
             FEED_ROUTE,
             *portal_pages.ROUTES,
@@ -154,7 +184,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
-            *([] if signin is None else [sessions.middleware(signin)]),
+            *_middleware(settings, [] if signin is None else [sessions.middleware(signin)]),
         ],
         lifespan=lifespan,
     )

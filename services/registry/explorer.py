@@ -58,12 +58,14 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
         subscriptions_per_connection: int = 20,
         allowed_origins: tuple[str, ...] = (),
         subscriber_queue_size: int = 1000,
+        explorer: bool = True,
     ) -> None:
         # Strawberry refuses WebSocket handshakes from pages of another origin than the Host
         # (cross-site WebSocket hijacking); `allowed_origins` adds the public one behind a proxy.
         super().__init__(
             schema,
-            graphql_ide="graphiql",
+            # Without the explorer, a browser's GET of /graphql is 404 (ROPA_EXPLORER).
+            graphql_ide="graphiql" if explorer else None,
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
             connection_init_wait_timeout=timedelta(seconds=connection_init_timeout),
             max_subscriptions_per_connection=subscriptions_per_connection,

@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from graph.secret_box import SecretBox
 from graph.settings import Neo4jSettings
 from schema.access.policy import PublicReads
 from schema.webhook_url import TargetPolicy
+from services.registry.limits_settings import LimitSettings
 
 
 class RegistryNeo4jSettings(Neo4jSettings):
@@ -23,7 +24,7 @@ class RegistryNeo4jSettings(Neo4jSettings):
     )
 
 
-class RegistrySettings(BaseSettings):
+class RegistrySettings(LimitSettings):
     """ROPA_ENV for the error detail shown to clients, NEO4J_* for the database."""
 
     model_config = SettingsConfigDict(env_prefix="ROPA_", extra="ignore")
@@ -130,6 +131,16 @@ class RegistrySettings(BaseSettings):
     def development(self) -> bool:
         """Whether clients see the details of unexpected errors."""
         return self.env == "development"
+
+    @property
+    def introspection_on(self) -> bool:
+        """Introspection and suggestions: ROPA_INTROSPECTION, else only in development."""
+        return self.development if self.introspection is None else self.introspection
+
+    @property
+    def explorer_on(self) -> bool:
+        """The GraphiQL page: ROPA_EXPLORER, else only in development."""
+        return self.development if self.explorer is None else self.explorer
 
     @property
     def webhook_policy(self) -> TargetPolicy:

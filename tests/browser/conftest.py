@@ -94,6 +94,8 @@ def registry_url(neo4j_settings: Neo4jSettings, example_db: Database) -> Iterato
         **os.environ,
         **neo4j_settings.environment(),
         "ROPA_ENV": "test",
+        "ROPA_EXPLORER": "true",
+        "ROPA_RATE_LIMIT": "",
         "ROPA_TOKENS": json.dumps(tokens),
         "ROPA_PUBLIC_READS": "all",
         "ROPA_FOLLOWER_POLL_INTERVAL": "0.2",

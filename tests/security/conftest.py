@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
+
+from graph import from_document, register
+from graph.database import Database
+from graph.neo4j_server import free_port
+from graph.settings import Neo4jSettings
+from schema.validation import load_document
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "fixtures" / "small-register.yaml"
@@ -84,3 +102,170 @@ def billion_laughs_file(tmp_path: Path) -> tuple[Path, str]:
     path = tmp_path / "laughs.yaml"
     path.write_bytes(data)
     return path, pattern
+
+
+EXAMPLE = ROOT / "examples" / "allestree-woodlands.yaml"
+DPO_TOKEN = "security-tests-dpo-token"
+SMALL_QUERY = (
+    '{ subProcessors(processor: "School Transition Limited", asOf: "2022-06-01") '
+    "{ subProcessor { name } } }"
+)
+
+
+@pytest.fixture(scope="module")
+async def example(session_db: Database) -> Database:
+    """The session database holding the shipped example register."""
+    doc = load_document(EXAMPLE)
+    await register.apply(session_db, doc.register_info.id, from_document.entities(doc), "tests")
+    return session_db
+
+
+@dataclass
+class Server:
+    """A registry served by uvicorn in its own process."""
+
+    url: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@contextmanager
+def serve(neo4j: Neo4jSettings, extra_env: dict[str, str]) -> Iterator[Server]:
+    """`ropa serve registry` in a child process, as deployed (production unless told)."""
+    port = free_port()
+    tokens = [
+        {
+            "name": "security-dpo",
+            "role": "dpo",
+            "sha256": hashlib.sha256(DPO_TOKEN.encode()).hexdigest(),
+            "registers": ["allestree-woodlands"],
+        }
+    ]
+    env = {
+        **os.environ,
+        "NEO4J_URI": neo4j.uri,
+        "NEO4J_USER": neo4j.user,
+        "NEO4J_PASSWORD": neo4j.password.get_secret_value(),
+        "NEO4J_DATABASE": neo4j.database,
+        "ROPA_ENV": "production",
+        "ROPA_TOKENS": json.dumps(tokens),
+        **extra_env,
+    }
+    for name in ("ROPA_INTROSPECTION", "ROPA_EXPLORER", "ROPA_TOKENS_FILE"):
+        if name not in extra_env:
+            env.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(process.stderr.read().decode() if process.stderr else "")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("the registry did not become ready within 90 s")
+            time.sleep(0.2)
+        yield Server(url, extra_env)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def production(example: Database, neo4j_settings: Neo4jSettings) -> Iterator[Server]:
+    """A production-mode registry on the example. Its rate limit is raised (the attacks all
+    come from this one address; tests/security/test_rate_limit.py tests the limit itself)."""
+    with serve(
+        neo4j_settings, {"ROPA_RATE_LIMIT": "100000/minute", "ROPA_WEBSOCKETS_PER_ADDRESS": "3"}
+    ) as server:
+        yield server
+
+
+@dataclass
+class Latencies:
+    """Seconds each probe took, before and during an attack."""
+
+    baseline: list[float]
+    during: list[float] = field(default_factory=list)
+
+    def budget(self) -> float:
+        """200 ms, or more on a machine slower than that even when nobody attacks: ten times
+        its usual latency (a probe may wait behind one attack request on a loaded machine). A
+        registry whose loop an attack blocks misses it by seconds."""
+        return max(0.2, 10 * statistics.median(self.baseline))
+
+    def check(self) -> None:
+        """Probes ran throughout the attack, and (nine in ten) answered within the budget."""
+        assert len(self.during) >= 3, f"only {len(self.during)} probes ran during the attack"
+        ordered = sorted(self.during)
+        p90 = ordered[int(0.9 * (len(ordered) - 1))]
+        assert p90 <= self.budget(), (
+            f"p90 {p90 * 1000:.0f} ms > {self.budget() * 1000:.0f} ms under attack; "
+            f"max {ordered[-1] * 1000:.0f} ms; baseline median "
+            f"{statistics.median(self.baseline) * 1000:.0f} ms"
+        )
+
+
+def _probe(client: httpx.Client) -> float:
+    start = time.perf_counter()
+    health = client.get("/healthz")
+    small = client.post("/graphql", json={"query": SMALL_QUERY})
+    took = (time.perf_counter() - start) / 2
+    assert health.status_code == 200
+    assert small.status_code == 200
+    assert "errors" not in small.json(), small.json()
+    return took
+
+
+@contextmanager
+def probing(server: Server) -> Iterator[Latencies]:
+    """While the block runs, a thread keeps asking for /healthz and a small query (on its own
+    connections, outside the test's event loop) and times each answer."""
+    stop = threading.Event()
+    failures: list[BaseException] = []
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        latencies = Latencies([_probe(client) for _ in range(5)])
+
+        def run() -> None:
+            try:
+                while not stop.is_set():
+                    latencies.during.append(_probe(client))
+            except BaseException as exc:  # reported in the test's thread
+                failures.append(exc)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        try:
+            yield latencies
+        finally:
+            stop.set()
+            thread.join(timeout=60)
+    if failures:
+        raise failures[0]
+
+
+@pytest.fixture
+async def attacker(production: Server) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the production registry."""
+    async with httpx.AsyncClient(base_url=production.url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def probe(production: Server) -> Callable[[], AbstractContextManager[Latencies]]:
+    """`with probe() as latencies:` times /healthz and a small query during the block."""
+    return lambda: probing(production)

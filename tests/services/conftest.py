@@ -61,6 +61,13 @@ def registry_settings(neo4j_settings: Neo4jSettings) -> RegistrySettings:
     return RegistrySettings(
         env="test",
         tokens=json.dumps([ADMIN_ENTRY]),
+        # What the functional tests use; tests/security checks the production defaults.
+        explorer=True,
+        introspection=True,
+        rate_limit="",
+        # test_round_trips nests far deeper than anyone should, on purpose.
+        max_depth=20,
+        max_cost=10_000_000,
         neo4j=RegistryNeo4jSettings(
             uri=neo4j_settings.uri,
             user=neo4j_settings.user,
@@ -239,6 +246,8 @@ def registry_process(registry_settings: RegistrySettings) -> RegistryProcess:
             **os.environ,
             **neo4j.environment(),
             "ROPA_ENV": "test",
+            "ROPA_EXPLORER": "true",
+            "ROPA_RATE_LIMIT": "",
         }
         for name, value in extra_env.items():
             if value is None:

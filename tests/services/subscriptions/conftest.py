@@ -129,6 +129,10 @@ def registries(
         **neo4j.environment(),
         "ROPA_ENV": "test",
         "ROPA_FOLLOWER_POLL_INTERVAL": "0.05",
+        # The explorer's page is tested here; the limits on hostile input in tests/security.
+        "ROPA_EXPLORER": "true",
+        "ROPA_RATE_LIMIT": "",
+        "ROPA_WEBSOCKETS_PER_ADDRESS": "1000",
     }
     logs = tmp_path_factory.mktemp("registry-logs")
 

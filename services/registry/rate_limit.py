@@ -1,0 +1,84 @@
+"""Requests per principal within a rate, else 429 with Retry-After.
+
+The principal is the bearer token's or the signed-in person's (services.registry.auth), so a
+school's users behind one address are not one another's limit; anyone else is counted by the
+client address (which a trusted proxy may have set, from X-Forwarded-For: see app.py). A token
+that is not a configured one counts as its address, so inventing tokens buys nothing. The
+counts are kept in memory by the `limits` library (sliding window counters): each replica
+limits what reaches it. Probes (/healthz, /readyz, /metrics) are never limited.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Collection
+
+from limits import RateLimitItem
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.registry.auth import request_principal
+
+log = logging.getLogger(__name__)
+
+RATE_LIMITED = "RATE_LIMITED"
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def client_key(connection: HTTPConnection) -> str:
+    """Who a request counts against: its principal, else its client address."""
+    principal = request_principal(connection)
+    if principal is not None:
+        return f"{principal.via.value}:{principal.subject or principal.name}"
+    client = connection.client
+    return f"address:{client.host if client else 'unknown'}"
+
+
+def limited_response(retry_after: int, limit: RateLimitItem) -> JSONResponse:
+    """429 with Retry-After, in the shape of a GraphQL error."""
+    message = f"rate limit of {limit} exceeded; retry after {retry_after} s"
+    body = {"errors": [{"message": message, "extensions": {"code": RATE_LIMITED}}]}
+    return JSONResponse(body, status_code=429, headers={"retry-after": str(retry_after)})
+
+
+class RateLimit:
+    """Counts each HTTP request and WebSocket handshake against its principal's limits."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: Collection[RateLimitItem],
+        unlimited_paths: Collection[str] = UNLIMITED_PATHS,
+    ) -> None:
+        self.app = app
+        self.limits = tuple(limits)
+        self.unlimited = frozenset(unlimited_paths)
+        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse a request over any of the limits; pass the others."""
+        if (
+            scope["type"] not in ("http", "websocket")
+            or not self.limits
+            or scope["path"] in self.unlimited
+        ):
+            await self.app(scope, receive, send)
+            return
+        key = client_key(HTTPConnection(scope))
+        for limit in self.limits:
+            if not await self.limiter.hit(limit, key):
+                stats = await self.limiter.get_window_stats(limit, key)
+                retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+                log.info("rate limit %s reached for %s", limit, key)
+                if scope["type"] == "websocket":
+                    # Before the handshake is accepted, a close is answered 403.
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                await limited_response(retry_after, limit)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
