@@ -8,6 +8,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -153,18 +154,20 @@ def serve(neo4j: Neo4jSettings, extra_env: dict[str, str]) -> Iterator[Server]:
     for name in ("ROPA_INTROSPECTION", "ROPA_EXPLORER", "ROPA_TOKENS_FILE"):
         if name not in extra_env:
             env.pop(name, None)
+    # Its log goes to a file: a pipe nobody reads fills up, and then the server stops.
+    log = tempfile.NamedTemporaryFile(prefix="registry-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         while True:
             if process.poll() is not None:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "")
+                raise AssertionError(Path(log.name).read_text(errors="replace")[-4000:])
             try:
                 if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                     break
@@ -181,8 +184,8 @@ def serve(neo4j: Neo4jSettings, extra_env: dict[str, str]) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+        log.close()
+        Path(log.name).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
