@@ -178,6 +178,11 @@ def read_tree(text: str, source: str, limits: ReaderLimits = ReaderLimits()) -> 
         raise DocumentInvalid(
             source, [DocumentProblem(DOCUMENT, f"not valid YAML: {exc}")]
         ) from exc
+    except (TypeError, ValueError, IndexError, KeyError) as exc:
+        # What ruamel's constructor fails with beyond a scalar: a mapping used as a key
+        # (`? {a: 1} : b` cannot be hashed), found by tests/security/test_document_fuzz.py.
+        problem = DocumentProblem(DOCUMENT, f"not valid YAML for a register: {exc}")
+        raise DocumentInvalid(source, [problem]) from exc
     except RecursionError as exc:  # a second line: max_depth should have stopped it first
         raise DocumentInvalid(
             source, [DocumentProblem(DOCUMENT, "nested too deeply to read")]
