@@ -232,7 +232,13 @@ async def _controller_of(
     tx: AsyncManagedTransaction, controller: str | None, scope: frozenset[str] | None
 ) -> str:
     if controller is not None:
-        return controller
+        # An id or a name, any case, as the API resolves it, in this same transaction.
+        (answer,) = await refs.resolve_in(tx, [(RefKind.ORGANISATION, controller)])
+        if isinstance(answer, NotFound):
+            raise NotFound("controller", controller)
+        if isinstance(answer, refs.AmbiguousReference):
+            raise answer
+        return answer
     if scope is None:
         result = await tx.run(_OWNERS)
     else:
@@ -308,17 +314,6 @@ async def register_document(
     return await db.read(register_document_in, register, as_of)
 
 
-async def controller_id(db: Database, controller: str) -> str:
-    """The id of the organisation `controller` names (an id or a name, any case), as the API
-    resolves it; NotFound or refs.AmbiguousReference otherwise."""
-    (answer,) = await refs.resolve(db, RefKind.ORGANISATION, [controller])
-    if isinstance(answer, NotFound):
-        raise NotFound("controller", controller)
-    if isinstance(answer, refs.AmbiguousReference):
-        raise answer
-    return answer
-
-
 async def controller_document(
     db: Database,
     controller: str | None,
@@ -330,8 +325,7 @@ async def controller_document(
 
     `controller` is an id or a name; the document's `register_info.owner` is its id.
     """
-    org = await controller_id(db, controller) if controller is not None else None
-    return await db.read(controller_document_in, org, as_of, scope)
+    return await db.read(controller_document_in, controller, as_of, scope)
 
 
 class GraphDocumentLoader:

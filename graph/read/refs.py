@@ -97,10 +97,40 @@ async def resolve_many(db: Database, wanted: list[tuple[RefKind, str]]) -> list[
     transaction for the refs that look like ids, of whatever kinds, and one more for those that
     matched no id.
     """
-    slugs = sorted({(k, r.lower()) for k, r in wanted if _SLUG.fullmatch(r.lower())})
+    slugs = _slugs(wanted)
     exact = await db.read(_ids, slugs) if slugs else set()
-    misses = sorted({(k, r) for k, r in wanted if (k, r.lower()) not in exact})
+    misses = _misses(wanted, exact)
     named = await db.read(_names, misses) if misses else {}
+    return _answers(wanted, exact, named)
+
+
+async def resolve_in(
+    tx: AsyncManagedTransaction, wanted: list[tuple[RefKind, str]]
+) -> list[Answer]:
+    """`resolve_many` inside a transaction the caller goes on reading in, so that resolving a
+    ref costs no round trip of its own."""
+    slugs = _slugs(wanted)
+    exact = await _ids(tx, slugs) if slugs else set()
+    misses = _misses(wanted, exact)
+    named = await _names(tx, misses) if misses else {}
+    return _answers(wanted, exact, named)
+
+
+def _slugs(wanted: list[tuple[RefKind, str]]) -> list[tuple[RefKind, str]]:
+    return sorted({(k, r.lower()) for k, r in wanted if _SLUG.fullmatch(r.lower())})
+
+
+def _misses(
+    wanted: list[tuple[RefKind, str]], exact: set[tuple[RefKind, str]]
+) -> list[tuple[RefKind, str]]:
+    return sorted({(k, r) for k, r in wanted if (k, r.lower()) not in exact})
+
+
+def _answers(
+    wanted: list[tuple[RefKind, str]],
+    exact: set[tuple[RefKind, str]],
+    named: dict[tuple[RefKind, str], list[str]],
+) -> list[Answer]:
     return [
         r.lower() if (k, r.lower()) in exact else _pick(k, r, named.get((k, r), []))
         for k, r in wanted
