@@ -20,6 +20,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from services.cli.main import cli
+from services.registry.limits_settings import LimitSettings
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "helm" / "ropa"
@@ -935,12 +936,93 @@ def test_ingress_websocket_friendly(rendered: dict[str, Rendering]) -> None:
     assert rendered["default"].of_kind("Ingress") == []
 
 
+def _registry_env(render: Rendering) -> dict[str, Manifest]:
+    return env_of(
+        render.one("Deployment", "-registry")["spec"]["template"]["spec"]["containers"][0]
+    )
+
+
+LIMIT_ENV = {
+    "rateLimit": "ROPA_RATE_LIMIT",
+    "maxTokens": "ROPA_MAX_TOKENS",
+    "maxDepth": "ROPA_MAX_DEPTH",
+    "maxAliases": "ROPA_MAX_ALIASES",
+    "maxDirectives": "ROPA_MAX_DIRECTIVES",
+    "maxDuplicates": "ROPA_MAX_DUPLICATES",
+    "maxCost": "ROPA_MAX_COST",
+    "maxResultValues": "ROPA_MAX_RESULT_VALUES",
+    "maxBodyBytes": "ROPA_MAX_BODY_BYTES",
+    "websocketsPerAddress": "ROPA_WEBSOCKETS_PER_ADDRESS",
+}
+
+
 def test_forwarded_headers_trusted_only_when_configured(rendered: dict[str, Rendering]) -> None:
-    production = rendered["production"].one("Deployment", "-registry")
-    env = env_of(production["spec"]["template"]["spec"]["containers"][0])
-    assert env["FORWARDED_ALLOW_IPS"]["value"] == "*"
-    default = rendered["default"].one("Deployment", "-registry")
-    assert "FORWARDED_ALLOW_IPS" not in env_of(default["spec"]["template"]["spec"]["containers"][0])
+    env = _registry_env(rendered["production"])
+    assert env["ROPA_TRUSTED_PROXIES"]["value"] == "0.0.0.0/0,::/0"
+    networks = LimitSettings(trusted_proxies=env["ROPA_TRUSTED_PROXIES"]["value"]).proxy_networks
+    assert [str(network) for network in networks] == ["0.0.0.0/0", "::/0"]
+    # uvicorn's own variable does nothing (`ropa serve` turns its proxy headers off).
+    assert "FORWARDED_ALLOW_IPS" not in env
+    assert "ROPA_TRUSTED_PROXIES" not in _registry_env(rendered["default"])
+
+
+def test_deprecated_forwarded_allow_ips_becomes_trusted_proxies(helm: Helm) -> None:
+    env = _registry_env(Rendering("star", helm.template(sets=["registry.forwardedAllowIps=*"])))
+    assert env["ROPA_TRUSTED_PROXIES"]["value"] == "0.0.0.0/0,::/0"
+    env = _registry_env(
+        Rendering(
+            "both",
+            helm.template(
+                sets=["registry.forwardedAllowIps=*", "registry.trustedProxies=10.0.0.0/8"]
+            ),
+        )
+    )
+    assert env["ROPA_TRUSTED_PROXIES"]["value"] == "10.0.0.0/8"
+
+
+def test_limits_reach_the_registry_only_when_set(
+    helm: Helm, rendered: dict[str, Rendering]
+) -> None:
+    """Every limit value becomes its ROPA_* variable, which LimitSettings reads and accepts; an
+    unset one is left out, so that the registry's default applies."""
+    default = _registry_env(rendered["default"])
+    assert not set(LIMIT_ENV.values()) & set(default)
+    assert set(LIMIT_ENV) == set(chart_values()["registry"]["limits"])
+    values = {key: str(3 + i) for i, key in enumerate(LIMIT_ENV)}
+    values["rateLimit"] = "5/second;100/minute"
+    sets = [f"registry.limits.{key}={value}" for key, value in values.items()]
+    env = _registry_env(Rendering("limits", helm.template(sets=sets)))
+    given = {name: env[name]["value"] for name in LIMIT_ENV.values()}
+    assert given == {LIMIT_ENV[key]: value for key, value in values.items()}
+    settings = LimitSettings.model_validate(
+        {name.removeprefix("ROPA_").lower(): value for name, value in given.items()}
+    )
+    assert settings.operation_limits.max_depth == int(values["maxDepth"])
+    assert [str(item) for item in settings.rate_limits] == [
+        "5 per 1 second",
+        "100 per 1 minute",
+    ]
+    # "" is a value (no rate limit), not "unset".
+    env = _registry_env(Rendering("off", helm.template(sets=["registry.limits.rateLimit="])))
+    assert env["ROPA_RATE_LIMIT"]["value"] == ""
+    production = _registry_env(rendered["production"])
+    assert production["ROPA_MAX_DEPTH"]["value"] == "8"
+    assert production["ROPA_RATE_LIMIT"]["value"] == "20/second;300/minute"
+
+
+@pytest.mark.parametrize(
+    ("sets", "fragment"),
+    [
+        (["registry.limits.maxDepth=0"], "registry.limits.maxDepth: Must be greater"),
+        (["registry.limits.maxCost=lots"], "registry.limits.maxCost: Invalid type"),
+        (["registry.limits.maxDept=3"], "Additional property maxDept is not allowed"),
+        (["registry.trustedProxies=*"], "registry.trustedProxies: Does not match pattern"),
+    ],
+)
+def test_schema_rejects_bad_limits(helm: Helm, sets: list[str], fragment: str) -> None:
+    with pytest.raises(HelmError) as caught:
+        helm.template(sets=sets)
+    assert fragment in str(caught.value)
 
 
 def test_images(render: Rendering) -> None:
