@@ -21,8 +21,9 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import httpx
 from neo4j import AsyncManagedTransaction
@@ -196,17 +197,31 @@ async def _loaded(settings: Neo4jSettings, schools: int) -> None:
         await load(db, schools)
 
 
-def main() -> None:
-    """Command line entry point."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    add_arguments(parser)
+Measure = Callable[[Neo4jSettings, Registry, argparse.Namespace], Coroutine[Any, Any, list[Result]]]
+
+
+def run_on_synthetic(
+    name: str,
+    doc: str | None,
+    add_options: Callable[[argparse.ArgumentParser], None],
+    measure_with: Measure,
+) -> None:
+    """The command line of a benchmark over the synthetic register: parse its options, load the
+    register into a Neo4j (kept with --home), serve it, and measure."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    add_options(parser)
     parser.add_argument("--home", type=Path, help="Neo4j home to keep between runs")
     args = parser.parse_args()
-    header("bench.lineage", sys.argv[1:])
+    header(name, sys.argv[1:])
     with neo4j(args.home, heap="3g", page_cache="2g") as settings:
         asyncio.run(_loaded(settings, args.schools))
         with registry(settings) as server:
-            asyncio.run(measure(settings, server, args))
+            asyncio.run(measure_with(settings, server, args))
+
+
+def main() -> None:
+    """Command line entry point."""
+    run_on_synthetic("bench.lineage", __doc__, add_arguments, measure)
 
 
 if __name__ == "__main__":

@@ -10,17 +10,14 @@ reports p50/p95 of each list through HTTP and through the driver, interleaved. N
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 from neo4j import AsyncManagedTransaction
 
-from bench.common import Registry, Result, header, neo4j, percentiles, registry
-from bench.lineage import _loaded
+from bench.common import Registry, Result, percentiles
+from bench.lineage import run_on_synthetic
 from graph.database import open_database
 from graph.settings import Neo4jSettings
 
@@ -102,15 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main() -> None:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    add_arguments(parser)
-    parser.add_argument("--home", type=Path, help="Neo4j home to keep between runs")
-    args = parser.parse_args()
-    header("bench.lists", sys.argv[1:])
-    with neo4j(args.home, heap="3g", page_cache="2g") as settings:
-        asyncio.run(_loaded(settings, args.schools))
-        with registry(settings) as server:
-            asyncio.run(measure(settings, server, args))
+    run_on_synthetic("bench.lists", __doc__, add_arguments, measure)
 
 
 if __name__ == "__main__":
