@@ -86,6 +86,11 @@ class Organisation(_Model):
         default=False,
         description="Stands for a class of recipients (e.g. 'approved third parties')",
     )
+    appropriate_policy_document: Url | None = Field(
+        default=None,
+        description="The controller's appropriate policy document (DPA 2018 Schedule 1 Part 4), "
+        "which most Schedule 1 conditions need",
+    )
     assumptions: list[Text] = Field(default_factory=list)
 
 
@@ -133,6 +138,12 @@ class LegalBasis(_Model):
         description="Ids of the statutes or statutory guidance this basis rests on",
     )
     url: Url | None = None
+    needs_policy_document: bool | None = Field(
+        default=None,
+        description="Whether relying on this DPA 2018 Schedule 1 condition needs an appropriate "
+        "policy document; by default, paragraph 1 and every Part 2 condition do (Sch 1 paras "
+        "1(1)(b) and 5(1))",
+    )
     assumptions: list[Text] = Field(default_factory=list)
 
 
@@ -199,6 +210,9 @@ class ProcessingActivity(_Dated):
     legitimate_interests: Text | None = None
     legitimate_interests_assessment: Url | None = None
     consent_record: Text | None = Field(default=None, description="Where consent is recorded")
+    consent_withdrawal: Text | None = Field(
+        default=None, description="How a person withdraws consent (UK GDPR Article 7(3))"
+    )
     rights: Text | None = Field(
         default=None, description="Rights available to individuals, and how they are met"
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
+from schema.compliance.index import describe_basis
 from schema.compliance.issues import EntityKind, Severity
 from schema.compliance.rule import Context, Finding, Rule
-from schema.document import LegalBasisKind
+from schema.document import LegalBasis, LegalBasisKind
 
 # Article 9(2) points that need a DPA 2018 Schedule 1 condition (DPA 2018 s10(2)-(3)).
 _NEEDS_SCHEDULE_1 = {"b", "g", "h", "i", "j"}
@@ -108,6 +110,91 @@ def _consent_without_record(ctx: Context) -> Iterator[Finding]:
             )
 
 
+# "Sch 1 Pt 2 para 18", "Schedule 1, paragraph 6"; ids such as "dpa2018-sch1-para18" are the
+# fallback. The paragraph number alone says which Part a condition is in.
+_PARAGRAPH = re.compile(r"para(?:graph)?\s*-?\s*(\d+)", re.I)
+
+
+def needs_policy_document(basis: LegalBasis) -> bool:
+    """Whether relying on a Schedule 1 condition needs an appropriate policy document.
+
+    The record's `needs_policy_document` decides when set. Otherwise: paragraph 1 (employment,
+    social security and social protection, para 1(1)(b)) and every Part 2 condition, paragraphs
+    6 to 28 (para 5(1): "except as otherwise provided"); Part 1 paragraphs 2 to 4 and the Part 3
+    conditions do not, though a Part 2 condition reached through para 36 still does.
+    """
+    if basis.kind is not LegalBasisKind.DPA_SCHEDULE_1:
+        return False
+    if basis.needs_policy_document is not None:
+        return basis.needs_policy_document
+    for text in (basis.article or "", basis.id):
+        match = _PARAGRAPH.search(text)
+        if match:
+            number = int(match.group(1))
+            return number == 1 or 6 <= number <= 28
+    return False
+
+
+def _schedule_1_without_policy_document(ctx: Context) -> Iterator[Finding]:
+    # One finding per controller: the policy document is the controller's, one for all its uses.
+    needing: dict[str, dict[str, list[str]]] = {}
+    for activity in ctx.doc.activities:
+        for basis_id in dict.fromkeys(_all_bases(ctx, activity.id, activity.legal_bases)):
+            basis = ctx.index.bases.get(basis_id)
+            if basis is not None and needs_policy_document(basis):
+                uses = needing.setdefault(activity.controller, {})
+                uses.setdefault(describe_basis(basis), []).append(activity.name)
+    for controller_id, uses in sorted(needing.items()):
+        controller = ctx.index.organisations.get(controller_id)
+        if controller is None or controller.appropriate_policy_document:
+            continue
+        listed = "; ".join(f"{basis} (for {', '.join(names)})" for basis, names in uses.items())
+        yield Finding(
+            EntityKind.ORGANISATION,
+            controller_id,
+            f"controller {controller.name} relies on Schedule 1 conditions that need an "
+            f"appropriate policy document, and records none (appropriate_policy_document): "
+            f"{listed}",
+        )
+
+
+def _consent_without_withdrawal(ctx: Context) -> Iterator[Finding]:
+    for activity in ctx.doc.activities:
+        bases = _all_bases(ctx, activity.id, activity.legal_bases)
+        consent = "a" in ctx.index.points(bases, LegalBasisKind.ARTICLE_6) or "a" in (
+            ctx.index.points(bases, LegalBasisKind.ARTICLE_9)
+        )
+        if consent and not activity.consent_withdrawal:
+            yield Finding(
+                EntityKind.ACTIVITY,
+                activity.id,
+                f"activity '{activity.name}' relies on consent but records no way to withdraw "
+                "it (consent_withdrawal)",
+            )
+
+
+# Words by which a disclosure says it happens only in an emergency, and words naming another
+# route (consent, agreement, a legal duty) that make it routine sharing.
+_EMERGENCY = re.compile(r"\bemergenc", re.I)
+_OTHER_ROUTE = re.compile(r"\b(consent|agree|law|legal|required|routine|duty|statutory)", re.I)
+
+
+def _vital_interests_only(ctx: Context) -> Iterator[Finding]:
+    for flow in ctx.doc.flows:
+        if ctx.index.points(flow.legal_bases, LegalBasisKind.ARTICLE_6) != {"d"}:
+            continue
+        said = " ".join(t for t in (flow.condition, flow.purpose, flow.frequency) if t)
+        if _EMERGENCY.search(said) and not _OTHER_ROUTE.search(said):
+            continue
+        yield Finding(
+            EntityKind.FLOW,
+            flow.id,
+            f"{ctx.flow_label(flow)} rests on vital interests (Article 6(1)(d)) alone, which "
+            "covers only a life-or-death emergency where no other basis applies; routine "
+            "sharing needs another Article 6 basis",
+        )
+
+
 def _legitimate_interests_without_assessment(ctx: Context) -> Iterator[Finding]:
     for activity in ctx.doc.activities:
         bases = _all_bases(ctx, activity.id, activity.legal_bases)
@@ -175,5 +262,26 @@ RULES: tuple[Rule, ...] = (
         "Legitimate interests with no link to a legitimate interests assessment",
         "UK GDPR Article 6(1)(f) and Article 5(2); ICO guidance on legitimate interests",
         _legitimate_interests_without_assessment,
+    ),
+    Rule(
+        "schedule-1-condition-without-policy-document",
+        Severity.ERROR,
+        "A DPA 2018 Schedule 1 condition that needs an appropriate policy document, with none",
+        "DPA 2018 Schedule 1 paragraphs 1(1)(b), 5(1) and Part 4 (paragraphs 38 to 41)",
+        _schedule_1_without_policy_document,
+    ),
+    Rule(
+        "consent-without-withdrawal",
+        Severity.ERROR,
+        "Consent as the basis with no way recorded to withdraw it",
+        "UK GDPR Article 7(3)",
+        _consent_without_withdrawal,
+    ),
+    Rule(
+        "vital-interests-only-basis",
+        Severity.WARNING,
+        "Vital interests as the only Article 6 basis of sharing that is not for emergencies only",
+        "UK GDPR Article 6(1)(d) and Recital 46; ICO guidance on vital interests",
+        _vital_interests_only,
     ),
 )

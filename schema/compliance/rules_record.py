@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from schema.compliance.issues import EntityKind, Severity
 from schema.compliance.rule import Context, Finding, Rule
-from schema.document import Contact, DpiaStatus, Organisation, OrganisationKind
+from schema.document import Contact, DpiaStatus, Organisation, OrganisationKind, RecipientRole
 
 # (field, what the DPO calls it, the point of Article 30(1) that asks for it)
 _ARTICLE_30_FIELDS = (
@@ -85,6 +85,20 @@ def _dpo_missing_contact(ctx: Context) -> Iterator[Finding]:
             )
 
 
+def _disclosure_without_retention(ctx: Context) -> Iterator[Finding]:
+    for flow in ctx.doc.flows:
+        if flow.retention:
+            continue
+        keeper = ctx.index.name(flow.recipient)
+        if flow.recipient_role is RecipientRole.PROCESSOR:
+            keeper += " (a processor, whose contract must say when it deletes or returns the data)"
+        yield Finding(
+            EntityKind.FLOW,
+            flow.id,
+            f"{ctx.flow_label(flow)} records no retention: how long {keeper} keeps the data",
+        )
+
+
 def _transfer_without_safeguard(ctx: Context) -> Iterator[Finding]:
     for activity in ctx.doc.activities:
         for transfer in activity.third_country_transfers:
@@ -149,6 +163,13 @@ RULES: tuple[Rule, ...] = (
         "A Data Protection Officer with no e-mail or telephone",
         "UK GDPR Article 30(1)(a) and Article 37(7)",
         _dpo_missing_contact,
+    ),
+    Rule(
+        "disclosure-without-retention",
+        Severity.ERROR,
+        "A disclosure that records no retention",
+        "UK GDPR Article 5(1)(e), Article 30(1)(f) and Article 28(3)(g)",
+        _disclosure_without_retention,
     ),
     Rule(
         "transfer-without-safeguard",

@@ -4,49 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from schema.compliance.countries import named_in, needs_safeguard
 from schema.compliance.issues import EntityKind, Severity
 from schema.compliance.rule import Context, Finding, Rule
-
-# How a register may write the UK in `Organisation.country` (an ISO 3166 code or a name).
-_UK = frozenset(
-    {"gb", "gbr", "uk", "united kingdom", "great britain", "england", "scotland", "wales"}
-    | {"northern ireland"}
-)
-
-# Countries that UK adequacy regulations cover, so that a transfer there needs no further
-# safeguard (UK GDPR Article 45; DPA 2018 section 17A and Schedule 21 paragraphs 4 and 5): the
-# EEA states, Gibraltar, the countries of the EU adequacy decisions kept at 31 December 2020,
-# and the Republic of Korea (The Data Protection (Adequacy) (Republic of Korea) Regulations
-# 2022). Source: the ICO's guide to international transfers, "Adequacy regulations". Canada is
-# adequate only for PIPEDA-covered organisations and the US only for organisations certified to
-# the UK Extension to the EU-US Data Privacy Framework: both need the record to say so, as a
-# `third_country_transfers` entry naming the recipient with its safeguard.
-_ADEQUATE = frozenset(
-    {
-        # EEA: the EU 27, Iceland, Liechtenstein and Norway.
-        *("at", "be", "bg", "hr", "cy", "cz", "dk", "ee", "fi", "fr", "de", "gr", "hu", "ie"),
-        *("it", "lv", "lt", "lu", "mt", "nl", "pl", "pt", "ro", "sk", "si", "es", "se"),
-        *("is", "li", "no"),
-        *("austria", "belgium", "bulgaria", "croatia", "cyprus", "czechia", "czech republic"),
-        *("denmark", "estonia", "finland", "france", "germany", "greece", "hungary"),
-        *("ireland", "italy", "latvia", "lithuania", "luxembourg", "malta", "netherlands"),
-        *("poland", "portugal", "romania", "slovakia", "slovenia", "spain", "sweden"),
-        *("iceland", "liechtenstein", "norway"),
-        # Gibraltar, and the EU adequacy decisions the UK kept.
-        *("gi", "gibraltar", "ad", "andorra", "ar", "argentina", "fo", "faroe islands"),
-        *("gg", "guernsey", "il", "israel", "im", "isle of man", "jp", "japan", "je", "jersey"),
-        *("nz", "new zealand", "ch", "switzerland", "uy", "uruguay"),
-        # UK adequacy regulations made since.
-        *("kr", "republic of korea", "south korea"),
-    }
-)
-
-
-def _needs_safeguard(country: str | None) -> bool:
-    if country is None or not country.strip():
-        return False
-    where = country.strip().lower()
-    return where not in _UK and where not in _ADEQUATE
 
 
 def _declared(ctx: Context) -> set[str]:
@@ -60,14 +20,21 @@ def _declared(ctx: Context) -> set[str]:
     }
 
 
+def _where(country: str | None, location: str | None) -> list[str]:
+    """The countries needing a safeguard: the structured one, then those free text names."""
+    structured = [country.strip()] if country is not None and needs_safeguard(country) else []
+    return list(dict.fromkeys(structured + named_in(location)))
+
+
 def _outside_uk_without_safeguard(ctx: Context) -> Iterator[Finding]:
     declared = _declared(ctx)
 
-    def unsafe(org_id: str) -> str | None:
+    def unsafe(org_id: str, location: str | None = None) -> str | None:
         org = ctx.index.organisations.get(org_id)
-        if org is None or org_id in declared or not _needs_safeguard(org.country):
+        if org_id in declared:
             return None
-        return org.country
+        countries = _where(org.country if org is not None else None, location)
+        return " and ".join(countries) if countries else None
 
     for flow in ctx.doc.flows:
         country = unsafe(flow.recipient)
@@ -79,7 +46,7 @@ def _outside_uk_without_safeguard(ctx: Context) -> Iterator[Finding]:
                 "which no UK adequacy regulation covers, and no transfer safeguard is recorded",
             )
     for engagement in ctx.doc.engagements:
-        country = unsafe(engagement.sub_processor)
+        country = unsafe(engagement.sub_processor, engagement.location)
         if country is not None:
             yield Finding(
                 EntityKind.ENGAGEMENT,
@@ -88,13 +55,25 @@ def _outside_uk_without_safeguard(ctx: Context) -> Iterator[Finding]:
                 f"{ctx.index.name(engagement.processor)}, is in {country}, which no UK adequacy "
                 "regulation covers, and no transfer safeguard is recorded",
             )
+    for activity in ctx.doc.activities:
+        transferred = {c for t in activity.third_country_transfers for c in named_in(t.country)}
+        missing = [c for c in named_in(activity.location) if c not in transferred]
+        if missing:
+            yield Finding(
+                EntityKind.ACTIVITY,
+                activity.id,
+                f"activity '{activity.name}' is located in {' and '.join(missing)} "
+                f"(location: {activity.location!r}), which no UK adequacy regulation covers, "
+                "and declares no transfer there",
+            )
 
 
 RULES: tuple[Rule, ...] = (
     Rule(
         "recipient-outside-uk-without-safeguard",
         Severity.ERROR,
-        "A recipient or sub-processor outside the UK with no adequacy regulation or safeguard",
+        "A recipient, sub-processor or processing located outside the UK with no adequacy "
+        "regulation or safeguard",
         "UK GDPR Articles 44 to 46; DPA 2018 section 17A",
         _outside_uk_without_safeguard,
     ),

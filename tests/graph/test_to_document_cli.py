@@ -67,8 +67,8 @@ async def test_check_export_and_notice_read_the_graph_as_of_a_day(
     assert "activity:cctv-photos" in before.stdout
     assert "flow:advice-to-consultants" not in after.stdout
     assert "activity:cctv-photos" not in after.stdout
-    assert "graph register allestree-woodlands: 6 error(s)" in before.stdout
-    assert "graph register allestree-woodlands: 4 error(s)" in after.stdout
+    assert "graph register allestree-woodlands: 7 error(s)" in before.stdout
+    assert "graph register allestree-woodlands: 5 error(s)" in after.stdout
 
     exported = await _ropa(
         neo4j_settings,

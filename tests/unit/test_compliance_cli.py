@@ -34,15 +34,17 @@ def test_check_exits_1_and_lists_each_gap_with_rule_entity_and_reference() -> No
     code, out, _ = _run("check", str(EXAMPLE), "--as-of", "2024-06-01")
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == "errors (5):"
-    assert "warnings (1):" in lines
+    assert lines[0] == "errors (6):"
+    assert "warnings (2):" in lines
     dpia = [line for line in lines if "dpia-required-not-done" in line]
     assert len(dpia) == 4
     assert all(
         line.startswith("  error ") and line.endswith("[UK GDPR Article 35(1)]") for line in dpia
     )
     assert any("flow:advice-to-consultants" in line for line in lines)
-    assert lines[-1] == f"{EXAMPLE}: 5 error(s), 1 warning(s) on 2024-06-01"
+    assert any("schedule-1-condition-without-policy-document" in line for line in lines)
+    assert any("vital-interests-only-basis  flow:medical-to-nhs" in line for line in lines)
+    assert lines[-1] == f"{EXAMPLE}: 6 error(s), 2 warning(s) on 2024-06-01"
 
 
 def test_check_with_only_warnings_exits_0(tmp_path: Path) -> None:

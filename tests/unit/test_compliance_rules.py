@@ -155,7 +155,56 @@ BREAKS: list[tuple[str, Callable[[Data], None], set[tuple[str, str, str]]]] = [
             "legal_bases",
             ["art6-1-e", "art9-2-a", "art9-2-g", "sch1-para18"],
         ),
-        {("consent-without-record", "activity", "health")},
+        {
+            ("consent-without-record", "activity", "health"),
+            ("consent-without-withdrawal", "activity", "health"),
+        },
+    ),
+    (
+        "consent with no way to withdraw it",
+        _set(lambda d: _activity(d, "newsletters"), "consent_withdrawal", None),
+        {("consent-without-withdrawal", "activity", "newsletters")},
+    ),
+    (
+        "a Schedule 1 Part 2 condition with no appropriate policy document",
+        _set(_school, "appropriate_policy_document", None),
+        {("schedule-1-condition-without-policy-document", "organisation", "clean-school")},
+    ),
+    (
+        "a disclosure to a processor with no retention",
+        _set(lambda d: _flow(d, "to-portal"), "retention", None),
+        {("disclosure-without-retention", "flow", "to-portal")},
+    ),
+    (
+        "a disclosure to another controller with no retention",
+        _set(lambda d: _flow(d, "safeguarding-to-police"), "retention", None),
+        {("disclosure-without-retention", "flow", "safeguarding-to-police")},
+    ),
+    (
+        "routine medical sharing on vital interests alone",
+        _all(
+            _set(
+                lambda d: _flow(d, "medical-sharing"),
+                "legal_bases",
+                ["art6-1-d", "art9-2-g", "sch1-para18"],
+            ),
+            _set(
+                lambda d: _flow(d, "medical-sharing"),
+                "condition",
+                "With consent, where the law requires it, or in an emergency",
+            ),
+        ),
+        {("vital-interests-only-basis", "flow", "medical-sharing")},
+    ),
+    (
+        "a sub-processor whose engagement says it is located in the United States",
+        _set(_backup, "location", "Located in the United States (Virginia)"),
+        {("recipient-outside-uk-without-safeguard", "engagement", "portal-backup")},
+    ),
+    (
+        "an activity held in the US by free text, with no transfer declared",
+        _set(lambda d: _activity(d, "health"), "location", "Hosted by the provider in the US"),
+        {("recipient-outside-uk-without-safeguard", "activity", "health")},
     ),
     (
         "legitimate interests with no assessment",
@@ -313,6 +362,7 @@ def test_article_9_2_a_needs_no_schedule_1_condition(clean_data: Data) -> None:
     data = copy.deepcopy(clean_data)
     _health(data)["legal_bases"] = ["art6-1-a", "art9-2-a"]
     _health(data)["consent_record"] = "Medical consent form"
+    _health(data)["consent_withdrawal"] = "Tell the school nurse or the school office"
     _flow(data, "medical-sharing")["legal_bases"] = ["art6-1-a", "art9-2-a"]
     assert _issues(data) == []
 
@@ -356,3 +406,44 @@ def test_issues_are_sorted_errors_first_and_render_on_one_line(clean_data: Data)
     assert "\n" not in line
     assert line.startswith("error   dpia-required-not-done  activity:health: ")
     assert line.endswith("[UK GDPR Article 35(1)]")
+
+
+def test_vital_interests_for_emergencies_only_is_not_routine_sharing(clean_data: Data) -> None:
+    data = copy.deepcopy(clean_data)
+    flow = _flow(data, "medical-sharing")
+    flow["legal_bases"] = ["art6-1-d", "art9-2-g", "sch1-para18"]
+    flow["condition"] = "Only in an emergency, to protect the pupil's life"
+    assert _issues(data) == []
+
+
+def test_a_schedule_1_condition_may_be_recorded_as_needing_no_policy_document(
+    clean_data: Data,
+) -> None:
+    data = copy.deepcopy(clean_data)
+    _school(data)["appropriate_policy_document"] = None
+    _find(data["legal_bases"], "sch1-para18")["needs_policy_document"] = False
+    assert _issues(data) == []
+    # Part 1 paragraph 2 (health or social care) needs none by default.
+    _find(data["legal_bases"], "sch1-para18").update(
+        {"needs_policy_document": None, "article": "Sch 1 Pt 1 para 2", "id": "sch1-para18"}
+    )
+    assert _issues(data) == []
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["United Kingdom", "United Kingdom (MIS; DfE systems)", "Ireland", "Dublin, Ireland (EEA)"],
+)
+def test_free_text_naming_the_uk_or_an_adequate_country_is_clean(
+    clean_data: Data, location: str
+) -> None:
+    data = copy.deepcopy(clean_data)
+    _backup(data)["location"] = location
+    _activity(data, "health")["location"] = location
+    assert _issues(data) == []
+
+
+def test_free_text_naming_a_declared_transfer_is_clean(clean_data: Data) -> None:
+    data = copy.deepcopy(clean_data)
+    _activity(data, "surveys")["location"] = "United States (the survey provider)"
+    assert _issues(data) == []
