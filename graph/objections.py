@@ -3,14 +3,18 @@
 An `Objection` node (`-[:OBJECTS_TO]->` the engagement) keeps which register objected, why,
 when and who. It is written with a change event (entity type `Objection`, op CREATED) in the
 same transaction, after the change lock, so the notifier tells the processor's DPO from the
-change log as it tells everyone else. A register objects to an engagement once: asking again
-returns the first objection and writes nothing (so a retried transaction is harmless).
+change log as it tells everyone else: by e-mail, and by webhook (`ObjectionNotice`). Both the
+node and the event belong to the registers `schema.access.policy.objection_registers` names
+(the objecting register and the processor's own), which decide who reads it. A register
+objects to an engagement once: asking again returns the first objection and writes nothing (so
+a retried transaction is harmless).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -18,8 +22,9 @@ from neo4j import AsyncManagedTransaction
 from graph import changes
 from graph import model as m
 from graph.database import Database
+from graph.engagement_writes import own_registers
 from graph.read import engagements
-from schema.access.policy import Forbidden, may_change
+from schema.access.policy import Forbidden, may_change, objection_registers
 from schema.access.principal import Principal
 from schema.change_requests import FieldProblem, InvalidInput
 from schema.graphql.records import ObjectionRecord
@@ -34,7 +39,7 @@ _CREATE = """
 MATCH (e:Engagement {id: $engagement})
 MERGE (o:Objection {id: $id})
 ON CREATE SET o.engagement = $engagement, o.register = $register, o.reason = $reason,
-              o.objectedAt = datetime($objectedAt), o.actor = $actor
+              o.objectedAt = datetime($objectedAt), o.actor = $actor, o.registers = $registers
 MERGE (o)-[:OBJECTS_TO]->(e)
 RETURN o {.*} AS props
 """
@@ -56,6 +61,8 @@ def _record(props: dict[str, Any]) -> ObjectionRecord:
         reason=props["reason"],
         objected_at=moment.to_native() if hasattr(moment, "to_native") else moment,
         actor=props["actor"],
+        # Recorded before objections had registers: the objecting one's.
+        registers=tuple(props.get("registers") or [props["register"]]),
     )
 
 
@@ -97,6 +104,7 @@ async def object_in(
     if existing is not None:
         return _record(existing["props"])
     now = dt.datetime.now(dt.UTC)
+    belongs = objection_registers(register, await own_registers(tx, engagement.processor_id))
     record = await (
         await tx.run(
             _CREATE,
@@ -106,6 +114,7 @@ async def object_in(
             reason=text,
             objectedAt=now.isoformat(),
             actor=principal.name,
+            registers=belongs,
         )
     ).single()
     if record is None:
@@ -124,7 +133,7 @@ async def object_in(
         ],
     }
     event = changes.PendingEvent(OBJECTION, the_id, "CREATED", None, snapshot)
-    await changes.append(tx, [event], principal, register, now)
+    await changes.append(tx, [event], principal, register, now, belongs)
     return _record(record["props"])
 
 
@@ -146,3 +155,69 @@ async def _of(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, list[Obj
 async def of_engagements(db: Database, ids: list[str]) -> dict[str, list[ObjectionRecord]]:
     """The objections to each of these engagements, oldest first (one read)."""
     return await db.read(_of, ids)
+
+
+@dataclass(frozen=True)
+class ObjectionNotice:
+    """An objection's change event, as webhooks tell the processor's DPO of it."""
+
+    id: str  # the change event's: the webhook-id
+    sequence: int
+    occurred_at: dt.datetime
+    objection: str
+    engagement: str
+    processor: str
+    sub_processor: str
+    register: str
+    reason: str
+    registers: tuple[str, ...]
+
+    def concerns(self, processor: str | None) -> bool:
+        """Whether a reader of `processor`'s changes (None: every processor's) gets it."""
+        return processor is None or processor == self.processor
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON form (camelCase) webhooks carry (docs/webhooks.md)."""
+        return {
+            "id": self.id,
+            "sequence": self.sequence,
+            "occurredAt": self.occurred_at.isoformat(),
+            "objection": self.objection,
+            "engagement": self.engagement,
+            "processor": self.processor,
+            "subProcessor": self.sub_processor,
+            "register": self.register,
+            "reason": self.reason,
+        }
+
+
+def _target(snapshot: dict[str, Any], link_type: str) -> str | None:
+    for link in snapshot.get("links", []):
+        if isinstance(link, dict) and link.get("type") == link_type:
+            return str(link.get("to", "")).partition(":")[2] or None
+    return None
+
+
+def notice_from_event(event: changes.ChangeEvent) -> ObjectionNotice | None:
+    """The objection an event records, or None for events about anything else."""
+    if event.entity_type != OBJECTION or event.op != "CREATED" or event.after is None:
+        return None
+    after = event.after
+    engagement = _target(after, "OBJECTS_TO")
+    processor = _target(after, "ENGAGED_BY")
+    sub_processor = _target(after, "SUB_PROCESSOR")
+    if engagement is None or processor is None or sub_processor is None:
+        return None
+    props = after.get("props", {})
+    return ObjectionNotice(
+        id=event.id,
+        sequence=event.sequence,
+        occurred_at=event.occurred_at,
+        objection=event.entity_id,
+        engagement=engagement,
+        processor=processor,
+        sub_processor=sub_processor,
+        register=str(props.get("register") or event.register or ""),
+        reason=str(props.get("reason", "")),
+        registers=event.registers,
+    )

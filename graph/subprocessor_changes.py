@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, LiteralString, Protocol, TypeVar
 
 from neo4j import AsyncManagedTransaction
 
@@ -106,11 +107,14 @@ class SubProcessorChange:
         }
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class ChangePage:
+class ChangePage(Generic[T]):
     """Changes after a sequence, and how far the log was read to find them."""
 
-    changes: list[SubProcessorChange]
+    changes: list[T]
     # Highest sequence examined (matching or not); None when nothing was there.
     scanned_through: int | None
 
@@ -213,37 +217,53 @@ def from_event(event: changes.ChangeEvent) -> SubProcessorChange | None:
     )
 
 
-def _belongs(change: SubProcessorChange, registers: frozenset[str] | None) -> bool:
+class Notice(Protocol):
+    """What a page is made of: an event seen as a change to tell someone about."""
+
+    @property
+    def sequence(self) -> int: ...
+
+    @property
+    def registers(self) -> tuple[str, ...]: ...
+
+    def concerns(self, processor: str | None) -> bool: ...
+
+
+N = TypeVar("N", bound=Notice)
+
+
+def _belongs(change: Notice, registers: frozenset[str] | None) -> bool:
     return registers is None or not registers.isdisjoint(change.registers)
 
 
-async def changes_page(
+async def scan_page(
     tx: AsyncManagedTransaction,
+    query: LiteralString,
+    params: dict[str, Any],
+    convert: Callable[[changes.ChangeEvent], N | None],
     after: int,
     processor: str | None,
     limit: int,
     registers: frozenset[str] | None = None,
-) -> ChangePage:
-    """Up to `limit` changes with sequence > `after` (of `processor`, if given; belonging to
-    one of `registers`, if given), oldest first.
-
-    Read transaction; may run several queries in it when a processor filter skips many events.
-    """
+) -> ChangePage[N]:
+    """Up to `limit` notices `convert` makes of the events `query` pages through (a query
+    shaped as `_PAGE`: `events`, `scanned`, `last`, from `$after`, `$scan` and `$needle`), of
+    `processor` if given, belonging to one of `registers` if given, oldest first (read tx)."""
     if limit < 1:
         raise ValueError(f"limit must be at least 1, not {limit}")
     needle = None if processor is None else json.dumps(m.entity_key(m.ORGANISATION, processor))
     scan = limit if processor is None else max(limit, _MIN_SCAN)
-    found: list[SubProcessorChange] = []
+    found: list[N] = []
     scanned_through: int | None = None
     position = after
     while len(found) < limit:
         record = await (
-            await tx.run(_PAGE, entityType=m.ENGAGEMENT, after=position, scan=scan, needle=needle)
+            await tx.run(query, params, after=position, scan=scan, needle=needle)
         ).single()
         if record is None or record["last"] is None:
             break
         for data in record["events"]:
-            change = from_event(changes.ChangeEvent.from_record(data))
+            change = convert(changes.ChangeEvent.from_record(data))
             if change is None or not change.concerns(processor):
                 continue
             if not _belongs(change, registers):
@@ -255,6 +275,22 @@ async def changes_page(
         if record["scanned"] < scan:
             break
     return ChangePage(found, scanned_through)
+
+
+async def changes_page(
+    tx: AsyncManagedTransaction,
+    after: int,
+    processor: str | None,
+    limit: int,
+    registers: frozenset[str] | None = None,
+) -> ChangePage[SubProcessorChange]:
+    """Up to `limit` changes with sequence > `after` (of `processor`, if given; belonging to
+    one of `registers`, if given), oldest first.
+
+    Read transaction; may run several queries in it when a processor filter skips many events.
+    """
+    params = {"entityType": m.ENGAGEMENT}
+    return await scan_page(tx, _PAGE, params, from_event, after, processor, limit, registers)
 
 
 async def changes_after(

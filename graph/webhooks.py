@@ -1,4 +1,10 @@
-"""Webhook endpoints: where the notifier delivers sub-processor changes, and how far it got.
+"""Webhook endpoints: where the notifier delivers sub-processor changes and objections, and how
+far it got.
+
+What an endpoint is sent (`notices_page`): the change log's `Engagement` events (as
+`SubProcessorChange`s) and `Objection` events (as `ObjectionNotice`s), one stream in sequence
+order, cut to the endpoint's processor and to its registers (an objection belongs to the
+objecting register and the processor's own: schema.access.policy.objection_registers).
 
 A `WebhookEndpoint` node keeps the endpoint's URL, optional processor filter, signing secret
 and its delivery state. `cursor` is the last change sequence the endpoint has been served up to
@@ -26,7 +32,9 @@ from pydantic import SecretStr
 
 from graph import changes
 from graph import model as m
+from graph import subprocessor_changes as spc
 from graph.database import Database
+from graph.objections import OBJECTION, ObjectionNotice, notice_from_event
 from graph.secret_box import Action, SecretBox, SecretUnreadable
 from schema.errors import NotFound, RopaError
 from schema.webhook_url import TargetPolicy, parse_webhook_url
@@ -74,22 +82,58 @@ SET w.cursor = coalesce($after, w.cursor), w.status = 'active', w.attempts = 0,
 RETURN {_PUBLIC} AS endpoint
 """
 
-# Endpoints with a sub-processor change beyond their cursor and no retry pending for later.
+# The entity types whose events endpoints are sent.
+NOTICE_TYPES = (m.ENGAGEMENT, OBJECTION)
+
+# Endpoints with a notice beyond their cursor and no retry pending for later. The head is the
+# latest event of each type, each found by the (entityType, sequence) index walked backwards.
 _DUE = f"""
 CALL () {{
-  MATCH (c:ChangeEvent)
-  USING INDEX SEEK c:ChangeEvent(entityType, sequence)
-  WHERE c.entityType = $entityType AND c.sequence > 0
-  RETURN c.sequence AS head
-  ORDER BY c.entityType DESC, c.sequence DESC
-  LIMIT 1
+  UNWIND $entityTypes AS type
+  CALL (type) {{
+    MATCH (c:ChangeEvent)
+    USING INDEX SEEK c:ChangeEvent(entityType, sequence)
+    WHERE c.entityType = type AND c.sequence > 0
+    RETURN c.sequence AS last
+    ORDER BY c.entityType DESC, c.sequence DESC
+    LIMIT 1
+  }}
+  RETURN max(last) AS head
 }}
+WITH head WHERE head IS NOT NULL
 MATCH (w:WebhookEndpoint {{status: 'active'}})
 WHERE w.cursor < head AND (w.nextAttemptAt IS NULL OR w.nextAttemptAt <= $now)
 RETURN {_PUBLIC} AS endpoint, w.secret AS secret
 ORDER BY coalesce(w.nextAttemptAt, w.createdAt)
 LIMIT $limit
 """
+
+# Events of every notice type after $after, oldest first: the first $scan of each type by the
+# index, then the first $scan of them all (the first N of a merge lie within the first N of
+# each part), shaped as graph.subprocessor_changes._PAGE for `scan_page`.
+_NOTICES_PAGE = """
+CALL () {
+  UNWIND $entityTypes AS type
+  CALL (type) {
+    MATCH (c:ChangeEvent)
+    USING INDEX SEEK c:ChangeEvent(entityType, sequence)
+    WHERE c.entityType = type AND c.sequence > $after
+    WITH c ORDER BY c.entityType, c.sequence LIMIT $scan
+    RETURN c
+  }
+  RETURN c
+}
+WITH c ORDER BY c.sequence LIMIT $scan
+WITH collect(c) AS scanned
+RETURN [x IN scanned
+        WHERE $needle IS NULL OR x.after CONTAINS $needle OR x.before CONTAINS $needle
+        | x {.*}] AS events,
+       size(scanned) AS scanned,
+       CASE WHEN size(scanned) = 0 THEN null ELSE scanned[-1].sequence END AS last
+"""
+
+# What an endpoint is sent.
+Notice = spc.SubProcessorChange | ObjectionNotice
 
 _SECRETS = "MATCH (w:WebhookEndpoint) RETURN w.id AS id, w.secret AS secret ORDER BY w.id"
 
@@ -347,7 +391,7 @@ async def redeliver(db: Database, endpoint_id: str, after: int | None = None) ->
 
 async def due(tx: AsyncManagedTransaction, now: dt.datetime, limit: int) -> list[DeliveryTarget]:
     """Active endpoints with changes beyond their cursor and no retry waiting (read tx)."""
-    result = await tx.run(_DUE, entityType=m.ENGAGEMENT, now=now, limit=limit)
+    result = await tx.run(_DUE, entityTypes=list(NOTICE_TYPES), now=now, limit=limit)
     return [
         DeliveryTarget(WebhookEndpoint.from_record(r["endpoint"]), r["secret"])
         async for r in result
@@ -442,3 +486,22 @@ async def rotate_in(tx: AsyncManagedTransaction, box: SecretBox) -> list[SecretR
     if rows:
         await tx.run(_RESEAL, rows=rows)
     return plan
+
+
+def _notice(event: changes.ChangeEvent) -> Notice | None:
+    return spc.from_event(event) or notice_from_event(event)
+
+
+async def notices_page(
+    tx: AsyncManagedTransaction,
+    after: int,
+    processor: str | None,
+    limit: int,
+    registers: frozenset[str] | None = None,
+) -> spc.ChangePage[Notice]:
+    """Up to `limit` notices (sub-processor changes and objections) after sequence `after`, of
+    `processor` if given, belonging to one of `registers` if given, oldest first (read tx)."""
+    params = {"entityTypes": list(NOTICE_TYPES)}
+    return await spc.scan_page(
+        tx, _NOTICES_PAGE, params, _notice, after, processor, limit, registers
+    )

@@ -19,6 +19,10 @@ public reads.
 A webhook endpoint keeps the scope of the principal that registered it: it is sent only the
 changes of those registers, and only a principal whose scope holds all of them administers it.
 
+An objection to an engagement belongs to the objecting controller's register and to the
+registers the processor keeps itself (its DPO's): principals of those read it, and only their
+webhooks are sent it; another controller using the same processor does not see it.
+
 Who owns an engagement (may change it): a processor that keeps its own register (Article 30(2):
 a register whose owner is the processor) owns its sub-processor engagements; where the
 processor keeps none, the registers declaring the engagement own it. A `dpo` of any owning
@@ -143,6 +147,11 @@ def engagement_owners(processor_registers: Sequence[str], declaring: Sequence[st
     """The registers owning an engagement: the processor's own registers if it keeps any,
     else the registers declaring the engagement."""
     return list(processor_registers) if processor_registers else list(declaring)
+
+
+def objection_registers(objecting: str, processor_registers: Sequence[str]) -> list[str]:
+    """The registers an objection belongs to: the objecting one, then the processor's own."""
+    return [objecting, *(r for r in processor_registers if r != objecting)]
 
 
 def require_principal(principal: Principal | None, needs: str) -> Principal:

@@ -350,7 +350,10 @@ class Engagement:
         terms = await loaders(info).notice_terms.load(self.rec.processor_id)
         return objection_deadline(self.rec, terms)
 
-    @resolver(description="Controllers' objections to it, oldest first")
+    @resolver(
+        description="Controllers' objections to it, oldest first: those the caller may see (the "
+        "objecting register's and the processor's own register's principals)"
+    )
     async def objections(self, info: Info) -> list[Objection]:
         found = await loaders(info).objections.load(self.rec.id)
         return [Objection.from_record(o) for o in found]

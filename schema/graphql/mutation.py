@@ -251,8 +251,8 @@ class Mutation:
     @resolver(
         description="Object to an announced engagement, before its objectionDeadline (dpo role, "
         "of a register whose contract with the processor covers it). Recorded as a change and "
-        "e-mailed to the processor's DPO; objecting again returns the first objection. After the "
-        "deadline: an error with code OBJECTION_WINDOW_CLOSED"
+        "sent to the processor's DPO by e-mail and webhook; objecting again returns the first "
+        "objection. After the deadline: an error with code OBJECTION_WINDOW_CLOSED"
     )
     async def object_to_engagement(
         self, info: Info, id: strawberry.ID, reason: str

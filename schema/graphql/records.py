@@ -217,6 +217,8 @@ class ObjectionRecord:
     reason: str
     objected_at: dt.datetime
     actor: str
+    # The registers it belongs to: who may read it (schema.access.policy.objection_registers).
+    registers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

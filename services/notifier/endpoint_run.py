@@ -1,4 +1,5 @@
-"""Serving one endpoint: its changes after the cursor, one at a time, until caught up or failing.
+"""Serving one endpoint: its notices (sub-processor changes, objections) after the cursor, one
+at a time, until caught up or failing.
 
 The cursor is saved (compare-and-set) after every `checkpoint_every` deliveries, after
 `checkpoint_interval` seconds, before a failure is recorded and when the run ends: a notifier
@@ -12,10 +13,9 @@ import datetime as dt
 import logging
 import time
 
-from graph import subprocessor_changes, webhooks
+from graph import webhooks
 from graph.database import Database
 from graph.secret_box import SecretBox, SecretUnreadable
-from graph.subprocessor_changes import SubProcessorChange
 from schema.webhook_url import InvalidWebhookUrl
 from services.notifier import payload
 from services.notifier.retry import next_delay
@@ -72,7 +72,7 @@ class EndpointRun:
         batch = self.settings.batch_size
         while not self.stopping.is_set():
             page = await self.db.read(
-                subprocessor_changes.changes_page,
+                webhooks.notices_page,
                 self.position,
                 self.endpoint.processor,
                 batch,
@@ -108,7 +108,7 @@ class EndpointRun:
         self.unsaved_deliveries = 0
         self.saved_at = time.monotonic()
 
-    async def _deliver(self, change: SubProcessorChange) -> bool:
+    async def _deliver(self, change: webhooks.Notice) -> bool:
         outcome = await self._attempt(change)
         if outcome.delivered:
             self.position = change.sequence
@@ -126,7 +126,7 @@ class EndpointRun:
         await self._failed(change, outcome)
         return False
 
-    async def _attempt(self, change: SubProcessorChange) -> Outcome:
+    async def _attempt(self, change: webhooks.Notice) -> Outcome:
         if self.signer is None:
             try:
                 self.signer = Signer(self.box.open(self.sealed_secret))
@@ -143,7 +143,7 @@ class EndpointRun:
         headers = self.signer.headers(change.id, _now(), body)
         return await self.sender.post(self.connection, headers, body)
 
-    async def _failed(self, change: SubProcessorChange, outcome: Outcome) -> None:
+    async def _failed(self, change: webhooks.Notice, outcome: Outcome) -> None:
         self.failures += 1
         now = _now()
         status, next_at = webhooks.ACTIVE, None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from graph.objections import ObjectionNotice
 from graph.subprocessor_changes import ADDED, CHANGED, REMOVED, SubProcessorChange
 
 EVENT_TYPES = {
@@ -11,12 +12,14 @@ EVENT_TYPES = {
     CHANGED: "subprocessor.changed",
     REMOVED: "subprocessor.removed",
 }
+OBJECTION_CREATED = "objection.created"
 
 
-def body(change: SubProcessorChange) -> bytes:
+def body(change: SubProcessorChange | ObjectionNotice) -> bytes:
     """`{"type", "timestamp", "data"}` as Standard Webhooks suggests; the same bytes every time."""
+    kind = OBJECTION_CREATED if isinstance(change, ObjectionNotice) else EVENT_TYPES[change.type]
     message = {
-        "type": EVENT_TYPES[change.type],
+        "type": kind,
         "timestamp": change.occurred_at.isoformat(),
         "data": change.as_json(),
     }

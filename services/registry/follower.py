@@ -187,7 +187,7 @@ class ChangeFollower:
         page = await self._db.read(spc.changes_page, after, processor_id, limit)
         return ChangeReplay(page.changes, page.scanned_through)
 
-    async def _read_organisations(self, page: spc.ChangePage) -> None:
+    async def _read_organisations(self, page: spc.ChangePage[spc.SubProcessorChange]) -> None:
         # One read per page serves every subscriber's `processor { name }`; else each
         # subscriber's connection would read the same organisations for itself.
         named: set[str] = set()
@@ -199,7 +199,7 @@ class ChangeFollower:
             return
         self.organisations.remember(await organisations_by_id(self._db, sorted(named)))
 
-    def _dispatch(self, page: spc.ChangePage) -> None:
+    def _dispatch(self, page: spc.ChangePage[spc.SubProcessorChange]) -> None:
         # Synchronous: a subscriber registers either before a page (and gets all of it) or
         # after (and its position already covers it).
         for change in page.changes:

@@ -19,6 +19,7 @@ from schema.graphql.records import (
     ActivityRecord,
     DisclosureRecord,
     EngagementRecord,
+    ObjectionRecord,
     OrganisationRecord,
     SystemRecord,
 )
@@ -46,6 +47,35 @@ def readable(scope: ReadScope, found: ActivityRecord | DisclosureRecord | System
 def readable_engagement(scope: ReadScope, found: EngagementRecord) -> bool:
     """Whether an engagement may be read: in scope, or a published sub-processor list."""
     return scope.reads_list(found.registers)
+
+
+def readable_objection(scope: ReadScope, found: ObjectionRecord) -> bool:
+    """Whether an objection may be read: by the objecting register's and the processor's own
+    principals (schema.access.policy.objection_registers), not by everyone reading the list."""
+    return scope.reads(found.registers)
+
+
+class ScopedLists(Generic[K, V]):
+    """A loader of lists, each without the items the request's scope may not read."""
+
+    def __init__(
+        self, inner: Loader[K, list[V]], scope: Scope, check: Callable[[ReadScope, V], bool]
+    ) -> None:
+        self._inner = inner
+        self._scope = scope
+        self._check = check
+
+    def _seen(self, found: list[V]) -> list[V]:
+        scope = self._scope()
+        return [item for item in found if self._check(scope, item)]
+
+    async def load(self, key: K) -> list[V]:
+        """The list, as the scope may see it."""
+        return self._seen(await self._inner.load(key))
+
+    async def load_many(self, keys: Iterable[K]) -> list[list[V]]:
+        """The lists, as the scope may see them, in order."""
+        return [self._seen(found) for found in await self._inner.load_many(keys)]
 
 
 class Scoped(Generic[K, V]):
@@ -96,4 +126,5 @@ def scoped_loaders(loaders: Loaders, scope: Scope) -> Loaders:
         disclosures=Scoped(loaders.disclosures, scope, _only(readable)),
         engagements=Scoped(loaders.engagements, scope, _only(readable_engagement)),
         systems=Scoped(loaders.systems, scope, _only(readable)),
+        objections=ScopedLists(loaders.objections, scope, readable_objection),
     )

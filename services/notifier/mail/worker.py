@@ -25,7 +25,7 @@ import aiosmtplib
 from graph import changes, mail
 from graph import subprocessor_changes as spc
 from graph.database import Database
-from graph.objections import OBJECTION
+from graph.objections import notice_from_event
 from graph.read import changes as read_changes
 from schema.errors import DatabaseUnavailable
 from schema.graphql.records import OrganisationRecord
@@ -101,7 +101,6 @@ class MailWorker:
             total += len(messages)
             self.queued += len(messages)
             EMAILS_QUEUED.inc(len(messages))
-            EMAILS_QUEUED.inc(len(messages))
 
     async def _messages(self, events: list[changes.ChangeEvent]) -> list[mail.QueuedMail]:
         out: list[mail.QueuedMail] = []
@@ -129,23 +128,23 @@ class MailWorker:
                     )
                     for s in audience
                 )
-            elif event.entity_type == OBJECTION and event.op == "CREATED":
-                processor = _link(event.after, "ENGAGED_BY")
-                found = await read_changes.recorded_organisations(
-                    self._db, [processor] if processor else []
+                continue
+            objection = notice_from_event(event)
+            if objection is None:
+                continue
+            found = await read_changes.recorded_organisations(self._db, [objection.processor])
+            dpo = found[objection.processor].dpo if objection.processor in found else None
+            if dpo is None or not dpo.email:
+                log.warning("mail: objection %s: the processor has no DPO e-mail", event.id)
+                continue
+            out.append(
+                mail.QueuedMail(
+                    id=str(uuid.uuid5(_NAMESPACE, f"objection/{event.id}")),
+                    kind=mail.OBJECTION,
+                    event=event.id,
+                    recipient=dpo.email,
                 )
-                dpo = found[processor].dpo if processor in found else None
-                if dpo is None or not dpo.email:
-                    log.warning("mail: objection %s: the processor has no DPO e-mail", event.id)
-                    continue
-                out.append(
-                    mail.QueuedMail(
-                        id=str(uuid.uuid5(_NAMESPACE, f"objection/{event.id}")),
-                        kind=mail.OBJECTION,
-                        event=event.id,
-                        recipient=dpo.email,
-                    )
-                )
+            )
         return out
 
     async def send_due(self, limit: int = 100) -> int:
@@ -176,7 +175,6 @@ class MailWorker:
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 log.warning("mail: %s to %s failed: %s", ids[0], message["To"], exc)
                 EMAIL_FAILURES.inc()
-                EMAIL_FAILURES.inc()
                 retry = now + dt.timedelta(seconds=self._settings.mail_retry)
                 for message_id in ids:
                     await self._db.write(mail.failed_in, message_id, retry, str(exc))
@@ -185,7 +183,6 @@ class MailWorker:
             EMAILS_SENT.inc()
             sent += 1
             self.sent += 1
-            EMAILS_SENT.inc()
         return sent
 
     async def _names(
@@ -217,22 +214,19 @@ class MailWorker:
             return compose.confirmation(
                 sender, subscriber, processor, first.id, first.queued_at, self._links
             )
-        if first.kind == mail.OBJECTION and first.recipient and first.event in events:
-            event = events[first.event]
-            after = event.after or {}
-            props = after.get("props", {})
-            processor_id = _link(after, "ENGAGED_BY") or ""
+        objection = notice_from_event(events[first.event]) if first.event in events else None
+        if first.kind == mail.OBJECTION and first.recipient and objection is not None:
             return compose.objection(
                 sender,
                 first.recipient,
-                name(processor_id),
-                name(_link(after, "SUB_PROCESSOR")),
-                _link(after, "OBJECTS_TO") or "",
-                str(props.get("register", "")),
-                str(props.get("reason", "")),
+                name(objection.processor),
+                name(objection.sub_processor),
+                objection.engagement,
+                objection.register,
+                objection.reason,
                 first.id,
                 self._links,
-                processor_id,
+                objection.processor,
             )
         if subscriber is None:
             return None

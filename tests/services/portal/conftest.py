@@ -13,8 +13,14 @@ from graph import from_document, register
 from graph.database import Database
 from schema.validation import parse_document
 
-# The notifier tests' child-process fixture, for the kill -9 test of the mail worker.
-from tests.services.notifier.conftest import notifier_processes  # noqa: F401
+# The notifier tests' fixtures: the child processes, for the kill -9 tests of the mail worker
+# and of objections by webhook; the receivers and the in-process notifier.
+from tests.services.notifier.conftest import (  # noqa: F401
+    notifier_processes,
+    notifier_settings,
+    receivers,
+    run_notifier,
+)
 
 TODAY = dt.date.today()
 NOTICE_PERIOD = 30
