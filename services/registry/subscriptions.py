@@ -25,9 +25,12 @@ Fetch = Callable[[list[str]], Awaitable[Mapping[str, OrganisationRecord]]]
 class SharedOrganisations:
     """Organisations by id, read at most once per `ttl` seconds each, in batches."""
 
-    def __init__(self, fetch: Fetch, ttl: float = 10.0) -> None:
+    def __init__(
+        self, fetch: Fetch, ttl: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._fetch = fetch
         self._ttl = ttl
+        self._clock = clock
         self._fresh: dict[str, tuple[float, OrganisationRecord | None]] = {}
         self._pending: dict[str, asyncio.Future[OrganisationRecord | None]] = {}
         self._batch: list[str] = []
@@ -35,13 +38,13 @@ class SharedOrganisations:
 
     def remember(self, found: Mapping[str, OrganisationRecord]) -> None:
         """Keep organisations just read (with a page of changes); forget stale ones."""
-        now = time.monotonic()
+        now = self._clock()
         self._fresh = {k: v for k, v in self._fresh.items() if now - v[0] <= self._ttl}
         self._fresh.update((key, (now, record)) for key, record in found.items())
 
     def _recent(self, key: str) -> tuple[float, OrganisationRecord | None] | None:
         found = self._fresh.get(key)
-        return found if found is not None and time.monotonic() - found[0] <= self._ttl else None
+        return found if found is not None and self._clock() - found[0] <= self._ttl else None
 
     async def load(self, key: str) -> OrganisationRecord | None:
         """The organisation with id `key` (None if there is none)."""
@@ -79,7 +82,7 @@ class SharedOrganisations:
             for future in futures.values():
                 future.cancel()
             raise
-        now = time.monotonic()
+        now = self._clock()
         for key, future in futures.items():
             record = found.get(key)
             self._fresh[key] = (now, record)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +32,9 @@ from schema.validation import parse_document
 from services.notifier.delivery import Notifier
 from services.notifier.sender import Sender, client
 from services.notifier.settings import NotifierSettings
+from tests.waiting import eventually
+
+__all__ = ["eventually"]
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -226,22 +229,14 @@ class Register:
         await self.apply(db)
 
 
-async def eventually(
-    check: Callable[[], bool] | Callable[[], Awaitable[bool]],
-    within: float = 15.0,
-    message: str = "condition",
-) -> None:
-    """Wait until `check()` holds, or fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{message} still false after {within} s")
-        await asyncio.sleep(0.05)
+async def considered(notifier: Notifier) -> None:
+    """Wait until the notifier has looked for due endpoints in a round that began after this
+    call and has no run going: what it would deliver of what was committed before the call,
+    it has, or has started, and finished."""
+    after = notifier.rounds + 1
+    await eventually(
+        lambda: notifier.rounds > after and notifier.busy == 0, message="a later round, idle"
+    )
 
 
 @pytest.fixture

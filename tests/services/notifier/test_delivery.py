@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 
 import pytest
@@ -17,6 +16,7 @@ from tests.services.notifier.conftest import (
     MakeReceiver,
     Register,
     RunNotifier,
+    considered,
     eventually,
     expected_sequences,
     verify_all,
@@ -162,7 +162,7 @@ async def test_410_gone_disables_the_endpoint_until_redelivered(
     register = await _setup(db)
     gone = receivers(reply=lambda d, n: (410, {}))
     reg = await webhooks.register(db, gone.url, None, "dpo", LOOPBACK, box=BOX)
-    async with run_notifier():
+    async with run_notifier() as notifier:
         await _burst(db, register, rounds=2)
 
         async def disabled() -> bool:
@@ -170,7 +170,7 @@ async def test_410_gone_disables_the_endpoint_until_redelivered(
 
         await eventually(disabled, message="disabled")
         await _burst(db, register, rounds=2, first=5)
-        await asyncio.sleep(0.5)
+        await considered(notifier)
         assert len(gone.snapshot()) == 1
         assert "410" in ((await webhooks.get(db, reg.endpoint.id)).last_error or "")
 

@@ -16,6 +16,7 @@ from tests.services.notifier.conftest import (
     MakeReceiver,
     Register,
     RunNotifier,
+    considered,
     eventually,
     expected_sequences,
 )
@@ -67,14 +68,15 @@ async def test_past_the_retry_window_the_endpoint_is_failed_until_redelivered(
     register = await _changed(db)
     broken = receivers(reply=lambda d, n: (503, {}))
     reg = await webhooks.register(db, broken.url, None, "dpo", LOOPBACK, box=BOX)
-    async with run_notifier(retry_schedule=(0.05, 0.05)):
+    async with run_notifier(retry_schedule=(0.05, 0.05)) as notifier:
         await _burst(db, register, rounds=3)
 
         async def failed() -> bool:
             return await _status(db, reg.endpoint.id) == "failed"
 
         await eventually(failed, message="marked failed")
-        await asyncio.sleep(0.4)
+        await _burst(db, register, rounds=1, first=7)
+        await considered(notifier)
         # The first attempt and the two retries of the schedule, then nothing.
         assert len(broken.snapshot()) == 3
         assert len({d.id for d in broken.snapshot()}) == 1

@@ -11,7 +11,7 @@ import pytest
 from neo4j import AsyncManagedTransaction
 from pydantic import SecretStr
 
-from graph import migrate, webhooks
+from graph import changes, migrate, webhooks
 from graph.database import Database
 from graph.secret_box import SecretBox
 from schema.webhook_url import TargetPolicy
@@ -84,7 +84,13 @@ async def test_kill_9_mid_burst_then_restart_delivers_everything_in_order(
     assert not writer.done(), "the burst ended before the kill; it must be mid-burst"
     first.kill()
     killed_at = len(steady.accepted())
-    await asyncio.sleep(0.3)
+    # The next notifier starts once changes were made while none ran: it has to catch up.
+    at_kill = await db.read(changes.last_sequence)
+
+    async def written_meanwhile() -> bool:
+        return writer.done() or await db.read(changes.last_sequence) > at_kill
+
+    await eventually(written_meanwhile, message="a change committed after the kill")
     second = notifier_processes()
     await second.healthy()
     await writer

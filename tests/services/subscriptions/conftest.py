@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
+import operator
 import os
 import secrets
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ import pytest
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
+from prometheus_client.parser import text_string_to_metric_families
 
 from graph import from_document, maintenance, register
 from graph import subprocessor_changes as spc
@@ -32,6 +36,7 @@ from graph.database import Database
 from graph.neo4j_server import free_port
 from schema.validation import parse_document
 from services.registry.settings import RegistrySettings
+from tests.waiting import eventually
 
 SUBSCRIPTION = """
 subscription Changes($processor: String, $after: ID) {
@@ -216,6 +221,10 @@ async def school(session_db: Database) -> Register:
     return school
 
 
+# The listeners entered and not yet left, by URL.
+_open: defaultdict[str, list[Listener]] = defaultdict(list)
+
+
 class Listener:
     """A gql client following `subProcessorChanges`; on a lost connection it reconnects with
     the id of the last change it received, as a client should."""
@@ -278,14 +287,31 @@ class Listener:
                 await asyncio.sleep(0.2)
 
     async def __aenter__(self) -> Listener:
+        _open[self.url].append(self)
         self._task = asyncio.create_task(self._run())
         return self
 
+    @property
+    def group(self) -> Hashable:
+        """What the registry serves it with: live subscriptions asking the same share one
+        follower subscriber (services/registry/multiplex.py); one with `after` has its own."""
+        return (self.processor,) if self.after is None else self
+
     async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._task is None:
+            return
+        _open[self.url].remove(self)
+        # The registry counts this listener's follower subscriber until it notices the socket
+        # closed; the next `listening` counts from what is left, so wait for it to go. A
+        # resuming listener may be between connections (not counted): nothing to wait for.
+        alone = all(other.group != self.group for other in _open[self.url])
+        counted = not self._task.done() and not self.errors and not self.resume and alone
+        before = await live_subscribers(self.url) if counted else 0
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        if counted:
+            await wait_subscribers(self.url, lambda n: n < before, "to drop a subscriber")
 
     async def wait_for(self, count: int, within: float = 30.0) -> list[dict[str, Any]]:
         """Wait until `count` changes (or an error) arrived; the changes."""
@@ -312,16 +338,52 @@ class Listener:
         return self.errors[0]
 
 
+def _metrics_url(ws_url: str) -> str:
+    return ws_url.replace("ws://", "http://", 1).removesuffix("/graphql") + "/metrics"
+
+
+async def live_subscribers(ws_url: str) -> int:
+    """How many live subscriptions the registry serving `ws_url` counts (its /metrics)."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.get(_metrics_url(ws_url))
+    response.raise_for_status()
+    for family in text_string_to_metric_families(response.text):
+        if family.name == "ropa_subscribers":
+            return int(family.samples[0].value)
+    raise AssertionError("the registry's /metrics has no ropa_subscribers")
+
+
+async def wait_subscribers(
+    ws_url: str, holds: Callable[[int], bool], what: str, within: float = 30.0
+) -> None:
+    """Wait until the registry's count of live subscriptions satisfies `holds`."""
+
+    async def check() -> bool:
+        return holds(await live_subscribers(ws_url))
+
+    await eventually(check, within=within, message=f"the registry {what}")
+
+
 @contextlib.asynccontextmanager
 async def listening(*listeners: Listener) -> AsyncIterator[tuple[Listener, ...]]:
-    """Run listeners for the block; give their subscriptions time to register first."""
+    """Run listeners for the block, entered once each registry has registered them.
+
+    A subscription without `after` starts when the server registers it, which the protocol
+    does not acknowledge: a change committed before then is not its to see. The registry's
+    `ropa_subscribers` gauge (follower subscribers: one per group of live subscriptions that
+    ask the same, one per replaying subscription) says when it has.
+    """
+    added: dict[str, set[Hashable]] = defaultdict(set)
+    for listener in listeners:
+        if all(other.group != listener.group for other in _open[listener.url]):
+            added[listener.url].add(listener.group)
+    before = {url: await live_subscribers(url) for url in added}
     async with contextlib.AsyncExitStack() as stack:
         for listener in listeners:
             await stack.enter_async_context(listener)
-        await asyncio.sleep(SETTLE)
+        for url, groups in added.items():
+            want = before[url] + len(groups)
+            await wait_subscribers(
+                url, functools.partial(operator.le, want), f"to register {len(groups)} more"
+            )
         yield listeners
-
-
-# A subscription without `after` starts when the server registers it, which the protocol does
-# not acknowledge; tests give it this long before committing what it must see.
-SETTLE = 1.0

@@ -5,6 +5,7 @@ full, and rides out a Neo4j outage."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,6 +14,7 @@ from graph.database import Database
 from graph.neo4j_server import LocalNeo4j
 from services.registry.follower import ChangeFollower, FollowerConfig, Subscriber
 from tests.services.subscriptions.conftest import Register
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.neo4j
 
@@ -72,14 +74,24 @@ async def test_a_full_queue_drops_only_that_subscriber(
 
 @pytest.mark.slow
 async def test_rides_out_a_neo4j_outage(
-    neo4j_server: LocalNeo4j | None, school: Register, follower: ChangeFollower
+    neo4j_server: LocalNeo4j | None,
+    school: Register,
+    follower: ChangeFollower,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     if neo4j_server is None:
         pytest.skip("NEO4J_URI names a server these tests cannot stop")
+    caplog.set_level(logging.WARNING, logger="services.registry.follower")
+
+    def failures() -> int:
+        messages = (r.getMessage() for r in caplog.records)
+        return sum("change log" in m and "retrying in" in m for m in messages)
+
     async with follower.live(None) as subscriber:
         try:
             await asyncio.to_thread(neo4j_server.stop)
-            await asyncio.sleep(2)  # the follower fails, backs off, and keeps trying
+            # The follower fails, backs off, and keeps trying: twice, so it retried.
+            await eventually(lambda: failures() >= 2, within=60, message="retried twice")
         finally:
             if not neo4j_server.running():
                 await asyncio.to_thread(neo4j_server.start)

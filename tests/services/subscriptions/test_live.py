@@ -15,6 +15,7 @@ from tests.services.subscriptions.conftest import (
     Registry,
     listening,
 )
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -59,10 +60,13 @@ async def test_a_processor_filter_by_name_or_id(school: Register, registry: Regi
         for processor in ("portal-co", "other-co", "portal-co", "other-co", "other-co"):
             await school.change(processor)
         await everything.wait_for(5)
-        await by_name.wait_for(3)
-        await by_id.wait_for(3)
-        await asyncio.sleep(0.5)  # nothing more comes
+        # Nothing else comes to the filtered ones: a later change of theirs arrives next.
+        await school.change("other-co")
+        await by_name.wait_for(4)
+        await by_id.wait_for(4)
+        await everything.wait_for(6)
     theirs = await school.changes(after=before, processor="other-co")
+    assert len(theirs) == 4
     assert by_name.ids == by_id.ids == [c.id for c in theirs]
     assert {e["processor"]["id"] for e in by_name.events} == {"other-co"}
     assert everything.ids == [c.id for c in await school.changes(after=before)]
@@ -84,7 +88,7 @@ async def test_no_gap_and_no_duplicate_at_the_seam_under_concurrent_writes(
     school: Register, registry: Registry
 ) -> None:
     writes = 80
-    base = (await school.changes())[-1].sequence
+    base = (await school.changes())[-1]
     listeners: list[tuple[Listener, int]] = []
 
     async def write() -> None:
@@ -94,23 +98,26 @@ async def test_no_gap_and_no_duplicate_at_the_seam_under_concurrent_writes(
     async def subscribe_meanwhile() -> None:
         # While the writer runs, subscribers join from a recent event: the replay races writes.
         for n in range(8):
-            await asyncio.sleep(0.15)
-            recorded = await school.changes(after=base)
-            start = recorded[max(0, len(recorded) - 1 - n * 2)] if recorded else None
+            # Each joins once the writer has gone on a few changes since the last one.
+            async def written(at_least: int = n * 6 + 1) -> bool:
+                return len(await school.changes(after=base.sequence)) >= at_least
+
+            await eventually(written, within=60, message="the writer going on", every=0.02)
+            recorded = await school.changes(after=base.sequence)
+            start = recorded[max(0, len(recorded) - 1 - n * 2)]
             listener = Listener(
-                registry.ws,
-                processor="portal-co" if n % 4 == 3 else None,
-                after=start.id if start else None,
+                registry.ws, processor="portal-co" if n % 4 == 3 else None, after=start.id
             )
             await listener.__aenter__()
-            listeners.append((listener, start.sequence if start else base))
+            listeners.append((listener, start.sequence))
 
     try:
         await asyncio.gather(write(), subscribe_meanwhile())
+        # A last change every listener wants: what arrives before it is all they get.
+        await school.change("portal-co")
         for listener, after in listeners:
             expected = await school.changes(after=after, processor=listener.processor)
             await listener.wait_for(len(expected))
-            await asyncio.sleep(0.3)
             assert listener.errors == []
             assert listener.ids == [c.id for c in expected], (after, listener.sequences)
     finally:

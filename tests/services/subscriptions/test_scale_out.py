@@ -14,6 +14,7 @@ from tests.services.subscriptions.conftest import (
     Register,
     listening,
 )
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -64,15 +65,24 @@ async def test_a_restart_under_subscribed_clients_loses_no_change(
         for listener in listeners:
             await listener.wait_for(2)
         await asyncio.to_thread(registry.stop)
-        await asyncio.sleep(1.0)
+        stopped = len(await school.changes(after=start.sequence))
+
+        async def written_while_down() -> bool:
+            return len(await school.changes(after=start.sequence)) >= min(stopped + 3, writes)
+
+        await eventually(written_while_down, within=60, message="changes while it was down")
         await asyncio.to_thread(registry.start)
 
     async with listening(*listeners):
         await asyncio.gather(write(), restart())
+        # A last change everybody wants: what arrives before it is all they get.
+        await school.change("other-co")
         recorded = await school.changes(after=start.sequence)
         await everything.wait_for(len(recorded))
         await theirs.wait_for(len([c for c in recorded if c.processor == "other-co"]))
-        await asyncio.sleep(0.5)  # and nothing more
+        await live.wait_for(1)
+        while live.ids[-1] != recorded[-1].id:
+            await live.wait_for(len(live.ids) + 1)
     assert everything.ids == [c.id for c in recorded]
     assert theirs.ids == [c.id for c in recorded if c.processor == "other-co"]
     # The live-only client saw a suffix of the changes, with no gap across the restart.
