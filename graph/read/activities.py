@@ -54,12 +54,14 @@ _ACTIVITIES_OF_CONTROLLER = (
 _ALL_ACTIVITIES = "MATCH (a:ProcessingActivity)" + _VALID_ACTIVITY + _ACTIVITY_FIELDS
 # Only some of the node's own properties and its controller, for a list whose selection asks
 # nothing more: such records are incomplete, and are never cached for other fields.
-_PROPERTIES = """
-RETURN {props: [key IN $keys | [key, a[key]]],
-        controller: COLLECT { MATCH (a)-[:CONTROLLED_BY]->(o:Organisation) RETURN o.id },
-        joint: [], processors: [], subjects: [], categories: [], bases: [], systems: [],
-        registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(a) RETURN reg.id }} AS activity
-"""
+# The lineage embeds it too, for hops whose `activity` selection asks no more.
+ACTIVITY_PROPERTIES_MAP = """{
+  props: [key IN $keys | [key, a[key]]],
+  controller: COLLECT { MATCH (a)-[:CONTROLLED_BY]->(o:Organisation) RETURN o.id },
+  joint: [], processors: [], subjects: [], categories: [], bases: [], systems: [],
+  registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(a) RETURN reg.id ORDER BY reg.id }
+}"""
+_PROPERTIES = "\nRETURN " + ACTIVITY_PROPERTIES_MAP + " AS activity\n"
 _ACTIVITY_PROPERTIES_OF_CONTROLLER = (
     "MATCH (:Organisation {id: $controller})<-[:CONTROLLED_BY|JOINT_CONTROLLER]-"
     "(a:ProcessingActivity)" + _VALID_ACTIVITY + "WITH DISTINCT a" + _PROPERTIES
@@ -89,6 +91,13 @@ PROPERTY_KEYS: dict[str, tuple[str, ...]] = {
     "assumptions": ("assumptions",),
     "controller_id": (),
 }
+
+
+def property_keys(fields: Collection[str]) -> list[str]:
+    """The node properties that ActivityRecord's `fields` (all in PROPERTY_KEYS) are read from,
+    with the id and name every record has (the `$keys` of ACTIVITY_PROPERTIES_MAP)."""
+    return sorted({"id", "name"}.union(*(PROPERTY_KEYS[f] for f in fields)))
+
 
 _DISCLOSURE_FIELDS = """
 MATCH (d)-[:IN_ACTIVITY]->(a:ProcessingActivity)
@@ -257,8 +266,7 @@ async def find_activities(
     every, of_controller = _ALL_ACTIVITIES, _ACTIVITIES_OF_CONTROLLER
     if fields is not None:
         every, of_controller = _ALL_ACTIVITY_PROPERTIES, _ACTIVITY_PROPERTIES_OF_CONTROLLER
-        keys = {"id", "name"}.union(*(PROPERTY_KEYS[f] for f in fields))
-        params["keys"] = sorted(keys)
+        params["keys"] = property_keys(fields)
     if question.controller_id is None:
         found = await db.read(_activities, every, **params)
     else:

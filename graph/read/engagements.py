@@ -23,6 +23,16 @@ ENGAGEMENT_MAP = """{
   activity: COLLECT { MATCH (e)-[:FOR_ACTIVITY]->(a:ProcessingActivity) RETURN a.id },
   registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(e) RETURN reg.id ORDER BY reg.id }
 }"""
+# Only the node's own properties and its two organisations, for the lineage's hops whose
+# `engagement` selection asks no more: such records are incomplete (no categories, no
+# activity) and are never cached for other fields.
+ENGAGEMENT_PROPERTIES_MAP = """{
+  props: e {.*},
+  processor: head(COLLECT { MATCH (e)-[:ENGAGED_BY]->(p:Organisation) RETURN p.id }),
+  subProcessor: head(COLLECT { MATCH (e)-[:SUB_PROCESSOR]->(s:Organisation) RETURN s.id }),
+  categories: [], activity: [],
+  registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(e) RETURN reg.id ORDER BY reg.id }
+}"""
 _ENGAGEMENT_FIELDS = (
     """
 MATCH (e)-[:ENGAGED_BY]->(:Organisation)
@@ -69,7 +79,7 @@ ORDER BY processor, activity
 
 
 def engagement_record(record: Mapping[str, Any]) -> EngagementRecord:
-    """The record of an engagement read as ENGAGEMENT_MAP."""
+    """The record of an engagement read as ENGAGEMENT_MAP (or ENGAGEMENT_PROPERTIES_MAP)."""
     p = record["props"]
     return EngagementRecord(
         id=p["id"],

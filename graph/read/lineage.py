@@ -32,15 +32,20 @@ What counts as carrying the data:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
-from graph.read.activities import ACTIVITY_MAP, activity_record
-from graph.read.engagements import ENGAGEMENT_MAP, engagement_record
+from graph.read.activities import (
+    ACTIVITY_MAP,
+    ACTIVITY_PROPERTIES_MAP,
+    activity_record,
+    property_keys,
+)
+from graph.read.engagements import ENGAGEMENT_MAP, ENGAGEMENT_PROPERTIES_MAP, engagement_record
 from graph.read.organisations import organisation
 from schema.errors import RopaError
 from schema.graphql.records import (
@@ -182,7 +187,11 @@ RETURN first, onward,
             MATCH (n:Organisation {id: id})
             RETURN n {.*, registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(n)
                                                RETURN reg.id }} } AS organisations,
-  COLLECT { UNWIND activities AS id WITH DISTINCT id WHERE $withActivities
+"""
+)
+# Step 4's activities and engagements, whole (what the loaders hold) ...
+_RECORDS = (
+    """  COLLECT { UNWIND activities AS id WITH DISTINCT id WHERE $withActivities
             MATCH (a:ProcessingActivity {id: id}) RETURN """
     + ACTIVITY_MAP
     + """ } AS activities,
@@ -192,20 +201,37 @@ RETURN first, onward,
     + """ } AS engagements
 """
 )
+# ... or only their own properties ($keys of an activity), for a selection that asks no more:
+# an activity's relationships cost most of an every-controller answer.
+_PROPERTY_RECORDS = (
+    """  COLLECT { UNWIND activities AS id WITH DISTINCT id WHERE $withActivities
+            MATCH (a:ProcessingActivity {id: id}) RETURN """
+    + ACTIVITY_PROPERTIES_MAP
+    + """ } AS activities,
+  COLLECT { UNWIND engagements AS id WITH DISTINCT id WHERE $withEngagements
+            MATCH (e:Engagement {id: id}) RETURN """
+    + ENGAGEMENT_PROPERTIES_MAP
+    + """ } AS engagements
+"""
+)
 
-FROM_CONTROLLER = _FIRST_FROM + _ONWARD
-FROM_EVERY_CONTROLLER = _FIRST_ALL + _ONWARD
+FROM_CONTROLLER = _FIRST_FROM + _ONWARD + _RECORDS
+FROM_EVERY_CONTROLLER = _FIRST_ALL + _ONWARD + _RECORDS
+FROM_CONTROLLER_PROPERTIES = _FIRST_FROM + _ONWARD + _PROPERTY_RECORDS
+FROM_EVERY_CONTROLLER_PROPERTIES = _FIRST_ALL + _ONWARD + _PROPERTY_RECORDS
 
 
 @dataclass(frozen=True)
 class Lineage:
     """The recipients, every organisation on their paths, and (when asked for) the activities
-    and engagements on them, all read with the paths."""
+    and engagements on them, all read with the paths; `complete` False when those hold only
+    their own properties (asked with `properties`)."""
 
     recipients: list[RecipientRecord]
     organisations: dict[str, OrganisationRecord]
     activities: dict[str, ActivityRecord] = field(default_factory=dict)
     engagements: dict[str, EngagementRecord] = field(default_factory=dict)
+    complete: bool = True
 
 
 class TooManyPaths(RopaError):
@@ -291,11 +317,14 @@ async def trace(
     *,
     activities: bool = False,
     engagements: bool = False,
+    properties: Collection[str] | None = None,
 ) -> Lineage:
     """Every recipient of the data with its paths, by name, and the organisations on them (one
     read transaction of one statement; no writes). With `activities` or `engagements`, the
-    records of those on the paths come with it. Only the disclosures (and engagements) that the
-    question's scope may read are followed."""
+    records of those on the paths come with it: whole, or with `properties` (fields of
+    ActivityRecord, all in PROPERTY_KEYS) only those of an activity (and its id, name and
+    controller) and only an engagement's own properties and organisations. Only the
+    disclosures (and engagements) that the question's scope may read are followed."""
     scope = question.scope
     registers = None if scope is None else scope.register_list()
     params: dict[str, Any] = {
@@ -308,12 +337,14 @@ async def trace(
         "registers": registers,
         "engagementRegisters": None if scope is None or scope.lists else registers,
     }
+    every, of_controller = FROM_EVERY_CONTROLLER, FROM_CONTROLLER
+    if properties is not None:
+        every, of_controller = FROM_EVERY_CONTROLLER_PROPERTIES, FROM_CONTROLLER_PROPERTIES
+        params["keys"] = property_keys(properties)
     if question.controller_id is None:
-        answer = await db.read(_answer, FROM_EVERY_CONTROLLER, **params)
+        answer = await db.read(_answer, every, **params)
     else:
-        answer = await db.read(
-            _answer, FROM_CONTROLLER, controller=question.controller_id, **params
-        )
+        answer = await db.read(_answer, of_controller, controller=question.controller_id, **params)
     frontier = [p for p in map(_first_hop, answer["first"]) if p is not None]
     paths = list(frontier)
     _check_size(len(paths))
@@ -341,6 +372,7 @@ async def trace(
         records,
         {a.id: a for a in map(activity_record, answer["activities"])},
         {e.id: e for e in map(engagement_record, answer["engagements"])},
+        complete=properties is None,
     )
 
 
@@ -374,7 +406,11 @@ def statements(question: RecipientsQuestion) -> list[tuple[str, dict[str, Any]]]
         "withActivities": True,
         "withEngagements": True,
     }
+    light = {**params, "keys": property_keys(())}
+    controller = question.controller_id or ""
     return [
-        (FROM_CONTROLLER, {**params, "controller": question.controller_id or ""}),
+        (FROM_CONTROLLER, {**params, "controller": controller}),
         (FROM_EVERY_CONTROLLER, params),
+        (FROM_CONTROLLER_PROPERTIES, {**light, "controller": controller}),
+        (FROM_EVERY_CONTROLLER_PROPERTIES, light),
     ]

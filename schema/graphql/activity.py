@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import strawberry
 
@@ -116,6 +117,35 @@ ACTIVITY_PROPERTIES: dict[str, str | None] = {
     "assumptions": "assumptions",
     "controller": "controller_id",
 }
+
+
+# The fields of Engagement that its node's own properties and its two organisations answer.
+ENGAGEMENT_PROPERTIES = frozenset(
+    {
+        "__typename",
+        "id",
+        "purpose",
+        "location",
+        "since",
+        "until",
+        "status",
+        "noticeDate",
+        "announcedOn",
+        "effectiveFrom",
+        "assumptions",
+        "processor",
+        "subProcessor",
+    }
+)
+
+
+def activity_fields(selected: Iterable[str]) -> set[str] | None:
+    """The ActivityRecord fields behind a selection of ProcessingActivity's fields, when it
+    asks only its own properties (ACTIVITY_PROPERTIES); None when it asks more."""
+    names = set(selected)
+    if not names <= ACTIVITY_PROPERTIES.keys():
+        return None
+    return {f for name in names if (f := ACTIVITY_PROPERTIES[name]) is not None}
 
 
 @strawberry.type(description="A processing activity: one record of the Article 30 register")

@@ -24,10 +24,10 @@ from schema.graphql.records import (
     DisclosureRecord,
     EngagementRecord,
     LegalBasisRecord,
+    LineageAnswer,
     ObjectionRecord,
     OrganisationRecord,
     OrganisationRole,
-    RecipientRecord,
     RecipientsQuestion,
     RefKind,
     SubjectRecord,
@@ -102,10 +102,17 @@ class Reader(Protocol):
         ...
 
     async def recipients(
-        self, question: RecipientsQuestion, *, activities: bool = False, engagements: bool = False
-    ) -> list[RecipientRecord]:
+        self,
+        question: RecipientsQuestion,
+        *,
+        activities: bool = False,
+        engagements: bool = False,
+        properties: Collection[str] | None = None,
+    ) -> LineageAnswer:
         """Who receives the data, with every path that reaches each recipient; with
-        `activities` or `engagements`, the loaders are primed with those on the paths."""
+        `activities` or `engagements`, those on the paths come with it (and prime the loaders),
+        or with `properties` (of ActivityRecord) only those of an activity and an engagement's
+        own (for a selection of no more: such records prime nothing)."""
         ...
 
     async def sub_processors(self, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:

@@ -99,9 +99,11 @@ async def _organisations(info: Info, keys: Iterable[str]) -> dict[str, Organisat
     return {k: Organisation.from_record(o) for k, o in zip(ids, found, strict=True) if o}
 
 
-async def recipients(info: Info, found: list[r.RecipientRecord]) -> list[Recipient]:
+async def recipients(info: Info, answer: r.LineageAnswer) -> list[Recipient]:
     """The views of a lineage answer, for the field being resolved: the reference data is read
-    only when the selection shows categories or legal bases."""
+    only when the selection shows categories or legal bases, activities and engagements only
+    when the answer did not bring them."""
+    found = answer.recipients
     hops = [hop for rec in found for path in rec.paths for hop in path]
     orgs = await _organisations(
         info,
@@ -119,14 +121,18 @@ async def recipients(info: Info, found: list[r.RecipientRecord]) -> list[Recipie
         bases = {b.id: LegalBasis.from_record(b) for b in found_bases if b}
     activities: dict[str, ProcessingActivity] = {}
     if selects(info, "paths", "hops", "activity"):
-        ids = sorted({h.activity_id for h in hops if h.activity_id})
-        found_activities = await loaders(info).activities.load_many(ids)
-        activities = {a.id: ProcessingActivity.from_record(a) for a in found_activities if a}
+        brought = answer.activities
+        if brought is None:
+            ids = sorted({h.activity_id for h in hops if h.activity_id})
+            brought = {a.id: a for a in await loaders(info).activities.load_many(ids) if a}
+        activities = {k: ProcessingActivity.from_record(a) for k, a in brought.items()}
     engagements: dict[str, Engagement] = {}
     if selects(info, "paths", "hops", "engagement"):
-        ids = sorted({h.engagement_id for h in hops if h.engagement_id})
-        found_engagements = await loaders(info).engagements.load_many(ids)
-        engagements = {e.id: Engagement.from_record(e) for e in found_engagements if e}
+        given = answer.engagements
+        if given is None:
+            ids = sorted({h.engagement_id for h in hops if h.engagement_id})
+            given = {e.id: e for e in await loaders(info).engagements.load_many(ids) if e}
+        engagements = {k: Engagement.from_record(e) for k, e in given.items()}
     views = _Views(orgs, categories, bases, activities, engagements)
     return [
         Recipient(

@@ -15,10 +15,11 @@ from schema.compliance.graphql_types import (
 )
 from schema.graphql.access import Info, loaders, resolver
 from schema.graphql.activity import (
-    ACTIVITY_PROPERTIES,
+    ENGAGEMENT_PROPERTIES,
     Disclosure,
     Engagement,
     ProcessingActivity,
+    activity_fields,
 )
 from schema.graphql.arguments import given as _given
 from schema.graphql.enums import OrganisationKind, OrganisationRole
@@ -117,10 +118,7 @@ class Query:
             category_id=category_id,
             legal_basis_id=basis_id,
         )
-        selected = selected_names(info)
-        fields = None
-        if selected <= ACTIVITY_PROPERTIES.keys():
-            fields = {f for name in selected if (f := ACTIVITY_PROPERTIES[name]) is not None}
+        fields = activity_fields(selected_names(info))
         found = await info.context.reader.activities(question, fields=fields)
         return [ProcessingActivity.from_record(a) for a in found]
 
@@ -178,10 +176,15 @@ class Query:
             controller_id=controller_id,
             transitive=transitive is not False,
         )
+        hop = ("paths", "hops")
+        properties = activity_fields(selected_names(info, *hop, "activity"))
+        if not selected_names(info, *hop, "engagement") <= ENGAGEMENT_PROPERTIES:
+            properties = None
         found = await info.context.reader.recipients(
             question,
-            activities=selects(info, "paths", "hops", "activity"),
-            engagements=selects(info, "paths", "hops", "engagement"),
+            activities=selects(info, *hop, "activity"),
+            engagements=selects(info, *hop, "engagement"),
+            properties=properties,
         )
         return await lineage_views(info, found)
 

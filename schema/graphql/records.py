@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -242,6 +243,16 @@ class RecipientRecord:
 
     organisation_id: str
     paths: tuple[tuple[HopRecord, ...], ...]
+
+
+@dataclass(frozen=True)
+class LineageAnswer:
+    """A lineage answer for the views: the recipients, and (when asked for with it) the
+    activities and engagements on the paths that the asker may read, by id; None: not read."""
+
+    recipients: list[RecipientRecord]
+    activities: Mapping[str, ActivityRecord] | None = None
+    engagements: Mapping[str, EngagementRecord] | None = None
 
 
 class OrganisationRole(StrEnum):

@@ -28,14 +28,19 @@ def selects(info: Info | Any, *path: str) -> bool:
     return any(_reaches(field.selections, path) for field in info.selected_fields)
 
 
-def _names(selections: Iterable[Selection]) -> Iterable[str]:
+def _names(selections: Iterable[Selection], path: tuple[str, ...]) -> Iterable[str]:
     for selection in selections:
-        if isinstance(selection, SelectedField):
+        if not isinstance(selection, SelectedField):  # a fragment: the same level
+            yield from _names(selection.selections, path)
+        elif not path:
             yield selection.name
-        else:
-            yield from _names(selection.selections)
+        elif selection.name == path[0]:
+            yield from _names(selection.selections, path[1:])
 
 
-def selected_names(info: Info | Any) -> frozenset[str]:
-    """The names of the fields selected directly below the current one (fragments included)."""
-    return frozenset(name for field in info.selected_fields for name in _names(field.selections))
+def selected_names(info: Info | Any, *path: str) -> frozenset[str]:
+    """The names of the fields selected directly below the current one, or below `path` from
+    it (fragments included; empty where the selection does not reach)."""
+    return frozenset(
+        name for field in info.selected_fields for name in _names(field.selections, path)
+    )

@@ -31,9 +31,9 @@ from schema.graphql.records import (
     DisclosureFilter,
     DisclosureRecord,
     EngagementRecord,
+    LineageAnswer,
     OrganisationRecord,
     OrganisationRole,
-    RecipientRecord,
     RecipientsQuestion,
     RefKind,
     SystemRecord,
@@ -178,18 +178,34 @@ class GraphReader:
         return [a for a in found if readable(scope, a)]
 
     async def recipients(
-        self, question: RecipientsQuestion, *, activities: bool = False, engagements: bool = False
-    ) -> list[RecipientRecord]:
+        self,
+        question: RecipientsQuestion,
+        *,
+        activities: bool = False,
+        engagements: bool = False,
+        properties: Collection[str] | None = None,
+    ) -> LineageAnswer:
+        scope = self._scope()
         found = await lineage.trace(
             self._db,
-            replace(question, scope=self._scope()),
+            replace(question, scope=scope),
             activities=activities,
             engagements=engagements,
+            properties=properties,
         )
         self._organisations.prime_many(found.organisations)
-        self._activities.prime_many(found.activities)
-        self._engagements.prime_many(found.engagements)
-        return found.recipients
+        if found.complete:  # incomplete records must not answer other fields' loads
+            self._activities.prime_many(found.activities)
+            self._engagements.prime_many(found.engagements)
+        return LineageAnswer(
+            found.recipients,
+            {k: a for k, a in found.activities.items() if readable(scope, a)}
+            if activities
+            else None,
+            {k: e for k, e in found.engagements.items() if readable_engagement(scope, e)}
+            if engagements
+            else None,
+        )
 
     async def sub_processors(self, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:
         found = await engagements.in_force(self._db, processor_id, as_of)

@@ -52,7 +52,13 @@ def test_unbounded_recognises_open_patterns() -> None:
 
 
 @pytest.mark.parametrize(
-    ("index", "name"), [(0, "from a controller"), (1, "from every controller")]
+    ("index", "name"),
+    [
+        (0, "from a controller"),
+        (1, "from every controller"),
+        (2, "from a controller, own properties"),
+        (3, "from every controller, own properties"),
+    ],
 )
 async def test_lineage_plan_seeks_indexes_and_bounds_expansions(
     example: Database, index: int, name: str
