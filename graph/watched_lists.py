@@ -6,6 +6,13 @@ Last-Modified), the names it listed and a version. Each poll that finds the list
 the new names and one `ListChange` per name added or gone (status `pending`), with ids derived
 from the organisation, the new version and the name, so a retried transaction writes nothing
 twice. The first fetch is the baseline: it proposes nothing.
+
+Confirming a change does what it names, in the same write transaction as the decision
+(`confirm_in`): a name added is engaged as a sub-processor of the organisation (through the
+mutations' write path, graph.engagement_writes, so with its change event), unless an engagement
+of it not yet ended exists; a name gone ends the organisation's engagement of it (its last day
+the day before the change was found). The engagement is kept on the change. A change decided
+already stays as it was: confirming twice does nothing more. Dismissing touches no engagement.
 """
 
 from __future__ import annotations
@@ -17,7 +24,10 @@ from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
+from graph import changes, engagement_writes
 from graph.read.values import native
+from schema.access.principal import Principal
+from schema.change_requests import EngageRequest
 from schema.errors import NotFound
 
 PENDING = "pending"
@@ -67,8 +77,19 @@ _DECIDE = """
 MATCH (c:ListChange {id: $id})
 SET c.status = CASE WHEN c.status = 'pending' THEN $status ELSE c.status END,
     c.decidedBy = CASE WHEN c.status = 'pending' THEN $actor ELSE c.decidedBy END,
-    c.decidedAt = CASE WHEN c.status = 'pending' THEN $now ELSE c.decidedAt END
+    c.decidedAt = CASE WHEN c.status = 'pending' THEN $now ELSE c.decidedAt END,
+    c.engagement = CASE WHEN c.status = 'pending' THEN $engagement ELSE c.engagement END
 RETURN c {.*} AS change
+"""
+
+# The organisation's engagements of a sub-processor (by id or name, in any case) not yet ended.
+_CURRENT_OF = """
+MATCH (e:Engagement)-[:ENGAGED_BY]->(:Organisation {id: $processor})
+MATCH (e)-[:SUB_PROCESSOR]->(s:Organisation)
+WHERE e.until IS NULL AND coalesce(e.status, 'active') <> 'withdrawn'
+  AND (s.id = $name OR toLower(s.name) = toLower($name))
+RETURN e.id AS id, e.since AS since
+ORDER BY e.id
 """
 
 
@@ -98,6 +119,8 @@ class ListChange:
     detected_at: dt.datetime
     decided_by: str | None = None
     decided_at: dt.datetime | None = None
+    # The engagement confirming it made, ended or found in force (None: none, or not confirmed).
+    engagement: str | None = None
 
 
 def _change(data: dict[str, Any]) -> ListChange:
@@ -111,6 +134,7 @@ def _change(data: dict[str, Any]) -> ListChange:
         detected_at=native(data["detectedAt"]),
         decided_by=data.get("decidedBy"),
         decided_at=native(data.get("decidedAt")),
+        engagement=data.get("engagement"),
     )
 
 
@@ -205,14 +229,76 @@ async def change_in(tx: AsyncManagedTransaction, change_id: str) -> ListChange |
 
 
 async def decide_in(
-    tx: AsyncManagedTransaction, change_id: str, status: str, actor: str, now: dt.datetime
+    tx: AsyncManagedTransaction,
+    change_id: str,
+    status: str,
+    actor: str,
+    now: dt.datetime,
+    engagement: str | None = None,
 ) -> ListChange:
-    """Confirm or dismiss a pending change (write tx); a decided one stays as it was decided."""
+    """Record the decision on a pending change (write tx); a decided one stays as it was
+    decided. Only the decision: `confirm_in` also does what the change names."""
     if status not in (CONFIRMED, DISMISSED):
         raise ValueError(f"unknown decision {status!r}")
     record = await (
-        await tx.run(_DECIDE, id=change_id, status=status, actor=actor, now=now)
+        await tx.run(
+            _DECIDE, id=change_id, status=status, actor=actor, now=now, engagement=engagement
+        )
     ).single()
     if record is None:
         raise NotFound("proposed list change", change_id)
     return _change(record["change"])
+
+
+async def _current_of(
+    tx: AsyncManagedTransaction, processor: str, name: str
+) -> list[tuple[str, dt.date | None]]:
+    result = await tx.run(_CURRENT_OF, processor=processor, name=name)
+    out = []
+    async for r in result:
+        since = native(r["since"])
+        out.append((r["id"], dt.date.fromisoformat(since) if isinstance(since, str) else since))
+    return out
+
+
+async def _carry_out(
+    tx: AsyncManagedTransaction, change: ListChange, principal: Principal
+) -> str | None:
+    """Engage or end what the change names; the engagement concerned (None: nothing to end)."""
+    found_on = change.detected_at.date()
+    current = await _current_of(tx, change.organisation, change.name)
+    if change.kind == "added":
+        if current:
+            return current[0][0]  # engaged already: nothing to add
+        request = EngageRequest(
+            processor=change.organisation,
+            sub_processor=change.name,
+            purpose=f"Named in the published sub-processor list {change.url}",
+            categories=(),
+            since=found_on,
+            announced_on=found_on,
+        )
+        return (await engagement_writes.engage_in(tx, request, principal)).engagement.id
+    if not current:
+        return None
+    engagement_id, since = current[0]
+    last_day = found_on - dt.timedelta(days=1)
+    until = max(last_day, since) if since is not None else last_day
+    await engagement_writes.end_in(tx, engagement_id, until, principal)
+    return engagement_id
+
+
+async def confirm_in(
+    tx: AsyncManagedTransaction, change_id: str, principal: Principal, now: dt.datetime
+) -> ListChange:
+    """Confirm a pending change and do what it names (write tx); a decided change is returned
+    as it is and nothing is done. InvalidInput or Forbidden (from the engagement's write path)
+    leave nothing written; NotFound for an unknown id."""
+    await changes.lock(tx)  # before the read: a second confirmation waits, then finds it decided
+    change = await change_in(tx, change_id)
+    if change is None:
+        raise NotFound("proposed list change", change_id)
+    if change.status != PENDING:
+        return change
+    engagement = await _carry_out(tx, change, principal)
+    return await decide_in(tx, change_id, CONFIRMED, principal.name, now, engagement)

@@ -127,7 +127,7 @@ async def _decide(info: Info, change_id: str, status: str) -> ListChangePayload:
             f"the published list of '{pending.organisation}'",
         )
     try:
-        found = await writer(info).decide_list_change(change_id, status, principal.name)
+        found = await writer(info).decide_list_change(change_id, status, principal)
     except InvalidInput as refused:
         return ListChangePayload(change=None, errors=_errors(refused.problems))
     return ListChangePayload(change=ListChange.from_record(found), errors=[])
@@ -238,13 +238,19 @@ class Mutation:
         )
 
     @resolver(
-        description="Confirm a difference found in a published sub-processor list (dpo role); "
-        "then engage or end the sub-processor as it says"
+        description="Confirm a difference found in a published sub-processor list (dpo role), "
+        "and do what it says in the same transaction: a name added is engaged as a "
+        "sub-processor of the organisation (unless engaged already), a name gone ends its "
+        "engagement (last day: the day before the difference was found). Confirming again "
+        "does nothing more"
     )
     async def confirm_list_change(self, info: Info, id: strawberry.ID) -> ListChangePayload:
         return await _decide(info, str(id), "confirmed")
 
-    @resolver(description="Dismiss a difference found in a published sub-processor list (dpo)")
+    @resolver(
+        description="Dismiss a difference found in a published sub-processor list (dpo); no "
+        "engagement changes"
+    )
     async def dismiss_list_change(self, info: Info, id: strawberry.ID) -> ListChangePayload:
         return await _decide(info, str(id), "dismissed")
 

@@ -11,6 +11,7 @@ import strawberry
 
 from schema.access.policy import require_writer
 from schema.graphql.access import Info, resolver
+from schema.graphql.activity import Engagement
 from schema.graphql.changes import organisation, processor_id, writer
 from schema.graphql.reference import Organisation
 from schema.graphql.writes import ListChangeData
@@ -40,6 +41,7 @@ class ListChange:
     decided_by: str | None
     decided_at: dt.datetime | None
     organisation_id: strawberry.Private[str]
+    engagement_id: strawberry.Private[str | None]
 
     @classmethod
     def from_record(cls, record: ListChangeData) -> ListChange:
@@ -54,11 +56,22 @@ class ListChange:
             decided_by=record.decided_by,
             decided_at=record.decided_at,
             organisation_id=record.organisation,
+            engagement_id=record.engagement,
         )
 
     @resolver(description="The organisation whose published list it is")
     async def organisation(self, info: Info) -> Organisation:
         return await organisation(info, self.organisation_id)
+
+    @resolver(
+        description="The engagement confirming it made, ended or found engaged already (null: "
+        "not confirmed, or nothing to end)"
+    )
+    async def engagement(self, info: Info) -> Engagement | None:
+        if self.engagement_id is None:
+            return None
+        found = await info.context.loaders.engagements.load(self.engagement_id)
+        return None if found is None else Engagement.from_record(found)
 
 
 @strawberry.type

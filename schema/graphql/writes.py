@@ -105,6 +105,8 @@ class ListChangeData(Protocol):
     def decided_by(self) -> str | None: ...
     @property
     def decided_at(self) -> dt.datetime | None: ...
+    @property
+    def engagement(self) -> str | None: ...
 
 
 class Writer(Protocol):
@@ -142,8 +144,12 @@ class Writer(Protocol):
         """One proposed change by its id; None when there is none."""
         ...
 
-    async def decide_list_change(self, change_id: str, status: str, actor: str) -> ListChangeData:
-        """Confirm or dismiss a proposed change; InvalidInput when there is none."""
+    async def decide_list_change(
+        self, change_id: str, status: str, principal: Principal
+    ) -> ListChangeData:
+        """Confirm (engaging or ending the sub-processor it names, in one transaction) or
+        dismiss a proposed change; InvalidInput when there is none, or when the engagement
+        cannot be made; Forbidden when the principal may not change it."""
         ...
 
     async def subscribe_by_email(self, processor: str, email: str, digest: bool) -> SubscribeResult:

@@ -69,11 +69,14 @@ class GraphWriter:
         return await self._db.read(watched_lists.change_in, change_id)
 
     async def decide_list_change(
-        self, change_id: str, status: str, actor: str
+        self, change_id: str, status: str, principal: Principal
     ) -> watched_lists.ListChange:
+        now = dt.datetime.now(dt.UTC)
         try:
+            if status == watched_lists.CONFIRMED:
+                return await self._db.write(watched_lists.confirm_in, change_id, principal, now)
             return await self._db.write(
-                watched_lists.decide_in, change_id, status, actor, dt.datetime.now(dt.UTC)
+                watched_lists.decide_in, change_id, status, principal.name, now
             )
         except NotFound as missing:
             raise _refused("id", missing) from missing

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from graph import from_document, register, watched_lists
+from graph import changes, from_document, register, watched_lists
 from graph.database import Database
 from graph.neo4j_server import free_port
 from schema.validation import parse_document
@@ -19,7 +19,7 @@ from schema.webhook_url import TargetPolicy
 from services.notifier.sender import Sender, client
 from services.notifier.watch import UnreadableList, Watcher, parse_names
 from tests.services.conftest import DPO_TOKEN, ELSEWHERE_DPO_TOKEN, GraphQL
-from tests.services.portal.conftest import document
+from tests.services.portal.conftest import TODAY, day, document
 
 pytestmark = pytest.mark.neo4j
 
@@ -196,3 +196,84 @@ async def test_only_a_dpo_of_a_declaring_register_decides(
     assert (still.status, still.decided_by) == ("pending", None)
     accepted = await as_user(DPO_TOKEN)(decide, id=change.id)
     assert accepted["data"]["dismissListChange"]["change"]["status"] == "DISMISSED"
+
+
+CONFIRM = """
+mutation ($id: ID!) { confirmListChange(id: $id) {
+  change { status engagement { id processor { id } subProcessor { name } since until status } }
+  errors { field message } } }
+"""
+DISMISS = (
+    "mutation ($id: ID!) { dismissListChange(id: $id) { change { status engagement { id } } } }"
+)
+
+
+async def _engagement_events(db: Database) -> list[changes.ChangeEvent]:
+    return [e for e in await db.read(changes.read_after, 0, 1000) if e.entity_type == "Engagement"]
+
+
+async def test_confirming_engages_or_ends_and_dismissing_does_nothing(
+    db: Database, vendor: Vendor, as_user: Callable[[str | None], GraphQL]
+) -> None:
+    doc = document()
+    doc["organisations"] = [
+        {**o, "sub_processor_list": vendor.url} if o["id"] == "hosting-co" else o
+        for o in doc["organisations"]
+    ]
+    # Hosting Co's own sub-processor, which its published list will drop.
+    doc["engagements"].append(
+        {
+            "id": "hosting-mail",
+            "processor": "hosting-co",
+            "sub_processor": "mail-co",
+            "purpose": "Alerts",
+            "since": day(-100),
+        }
+    )
+    await register.apply(db, "school", from_document.entities(parse_document(json.dumps(doc))), "t")
+    policy = TargetPolicy(allow_loopback=True)
+    async with client(5.0, 4) as http:
+        watcher = Watcher(db, http, Sender(http, policy, 5.0), 3600.0, 5.0)
+        vendor.publish(["Mail Co Ltd", "Cloud Ltd"])
+        await watcher.poll()
+        vendor.publish(["Cloud Ltd", "Analytics Ltd", "Backup Ltd"])
+        assert await watcher.poll(force=True) == 3
+    pending = {c.name: c for c in await db.read(watched_lists.changes_in, "hosting-co", None)}
+    before = len(await _engagement_events(db))
+    post = as_user(DPO_TOKEN)
+
+    added = (await post(CONFIRM, id=pending["Analytics Ltd"].id))["data"]["confirmListChange"]
+    assert added["errors"] == [], added
+    engagement = added["change"]["engagement"]
+    assert added["change"]["status"] == "CONFIRMED"
+    assert (engagement["processor"]["id"], engagement["subProcessor"]["name"]) == (
+        "hosting-co",
+        "Analytics Ltd",
+    )
+    assert (engagement["since"], engagement["until"], engagement["status"]) == (
+        TODAY.isoformat(),
+        None,
+        "ACTIVE",
+    )
+    events = await _engagement_events(db)
+    assert [(e.entity_id, e.op) for e in events[before:]] == [(engagement["id"], "CREATED")]
+
+    removed = (await post(CONFIRM, id=pending["Mail Co Ltd"].id))["data"]["confirmListChange"]
+    assert removed["change"]["engagement"]["id"] == "hosting-mail"
+    assert removed["change"]["engagement"]["until"] == day(-1)
+    events = await _engagement_events(db)
+    assert [(e.entity_id, e.op) for e in events[before:]][-1] == ("hosting-mail", "UPDATED")
+
+    # Confirming again, or dismissing what was confirmed, does nothing more.
+    count = len(events)
+    for change in ("Analytics Ltd", "Mail Co Ltd"):
+        again = (await post(CONFIRM, id=pending[change].id))["data"]["confirmListChange"]
+        assert again["change"]["status"] == "CONFIRMED"
+        undo = (await post(DISMISS, id=pending[change].id))["data"]["dismissListChange"]
+        assert undo["change"]["status"] == "CONFIRMED"
+    # Dismissing touches no engagement; a dismissed change cannot be confirmed after.
+    dismissed = (await post(DISMISS, id=pending["Backup Ltd"].id))["data"]["dismissListChange"]
+    assert dismissed["change"] == {"status": "DISMISSED", "engagement": None}
+    late = (await post(CONFIRM, id=pending["Backup Ltd"].id))["data"]["confirmListChange"]
+    assert late["change"]["status"] == "DISMISSED"
+    assert len(await _engagement_events(db)) == count
