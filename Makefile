@@ -5,7 +5,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-EXAMPLE ?= examples/allestree-woodlands.yaml examples/mickleover-meadows.yaml
+# Empty: `ropa dev` loads every examples/*.yaml; EXAMPLE="a.yaml b.yaml" loads those only.
+EXAMPLE ?=
 export ROPA_CACHE_DIR ?= $(CURDIR)/.cache
 
 # Dependencies are installed from uv.lock (exact versions and hashes), by uv, itself installed

@@ -76,6 +76,16 @@ class _Child:
     process: subprocess.Popen[bytes]
 
 
+# The registers a development stack starts with: every ROPA document shipped in examples/, so
+# that a new example needs no list updated anywhere.
+EXAMPLES = Path("examples")
+
+
+def shipped_examples(folder: Path = EXAMPLES) -> tuple[Path, ...]:
+    """Every ROPA document in `folder`, in name order."""
+    return tuple(sorted(folder.glob("*.yaml")))
+
+
 async def _prepare(settings: Neo4jSettings, examples: tuple[Path, ...], actor: str) -> list[str]:
     """Migrate, load the examples into an empty database; the examples' register ids."""
     async with open_database(settings) as db:

@@ -127,14 +127,15 @@ def schema_export(check: bool) -> None:
     "examples",
     type=click.Path(path_type=Path),
     multiple=True,
-    help="ROPA document to apply once the database is up (may be given several times)",
+    help="ROPA document to apply once the database is up (may be given several times; "
+    "default: every examples/*.yaml)",
 )
 @click.option("--fresh", is_flag=True, help="Start from an empty local database")
 def dev(examples: tuple[Path, ...], fresh: bool) -> None:
     """Start the local stack (Neo4j, migrations, the examples, the services) in the foreground."""
-    from services.cli.devstack import run_dev
+    from services.cli.devstack import run_dev, shipped_examples
 
-    sys.exit(run_dev(CliSettings(), examples, fresh))
+    sys.exit(run_dev(CliSettings(), examples or shipped_examples(), fresh))
 
 
 @cli.command()
@@ -160,7 +161,8 @@ def serve(service: str, host: str, port: int | None, workers: int) -> None:
             workers=workers,
             # X-Forwarded-* are believed only from ROPA_TRUSTED_PROXIES, by the registry.
             proxy_headers=False,
-            ws="websockets",
+            # The sans-I/O implementation: uvicorn deprecates the legacy one ("websockets").
+            ws="websockets-sansio",
             ws_ping_interval=settings.ropa_ws_ping_interval,
             ws_ping_timeout=settings.ropa_ws_ping_timeout,
             # Frames are small JSON: compressing each per subscriber costs more CPU than it saves.

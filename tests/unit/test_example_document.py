@@ -290,3 +290,16 @@ def test_the_registry_operators_register_records_subscriber_emails() -> None:
     assert activity.data_subjects == ["portal-subscribers"]
     assert activity.data_categories == ["subscriber-email"]
     assert activity.processors[0].organisation == "smtp-relay-provider"
+
+
+def test_the_dev_stack_loads_every_shipped_example_each_its_own_register(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from services.cli.devstack import shipped_examples
+
+    monkeypatch.chdir(EXAMPLE.parents[1])
+    examples = shipped_examples()
+    assert Path("examples/allestree-woodlands.yaml") in examples
+    assert Path("examples/mickleover-meadows.yaml") in examples
+    registers = [load_document(path).register_info.id for path in examples]
+    assert len(set(registers)) == len(examples), registers

@@ -139,3 +139,8 @@ async def test_an_unknown_event_id_is_an_error(registry: Registry) -> None:
         errors = await listener.wait_error()
     assert errors[0]["message"] == "after: no change event with id 'no-such-event'"
     assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_the_registry_starts_without_warnings(registry: Registry) -> None:
+    # uvicorn warns at every start when told its deprecated "websockets" implementation.
+    assert "Warning" not in registry.tail(400)
