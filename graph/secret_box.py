@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import SecretStr
 
 from schema.errors import RopaError
+from schema.keyring import secret_keys
 
 PREFIX = "fernet:"
 SOURCE = "ROPA_SECRET_KEY"
@@ -89,11 +90,7 @@ class SecretBox:
     ) -> SecretBox:
         """The box for `ROPA_SECRET_KEY` (and `ROPA_SECRET_KEY_PREVIOUS`); SecretKeyInvalid if
         one cannot be used, or if it is unset and `required` (production)."""
-        text = value.get_secret_value().strip() if value is not None else ""
-        older = previous.get_secret_value() if previous is not None else ""
-        keys = [text] if text else []
-        if keys:
-            keys += [k.strip() for k in older.split(",") if k.strip()]
+        keys = secret_keys(value, previous)
         if not keys and required:
             raise SecretKeyInvalid(
                 f"{SOURCE} is not set: webhook signing secrets are stored encrypted with a key "

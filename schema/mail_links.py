@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 
 from schema.errors import RopaError
 
@@ -56,12 +57,15 @@ def sign(secret: str, purpose: str, subject: str, expires_at: int | None = None)
     return f"{payload}.{_signature(secret, payload)}"
 
 
-def verify(secret: str, purpose: str, token: str, now: float) -> str:
-    """The subject of a token made for `purpose`; InvalidLink or ExpiredLink otherwise."""
+def verify(keys: Sequence[str], purpose: str, token: str, now: float) -> str:
+    """The subject of a token made for `purpose` with any of `keys` (the keyring: current key
+    first); InvalidLink or ExpiredLink otherwise."""
+    if isinstance(keys, str):
+        raise TypeError("keys: a sequence of keys, not one key")
     payload, _, signature = token.strip().partition(".")
     if not payload or not signature or not payload.isascii():
         raise InvalidLink("this link is not one this registry made (it may be cut short)")
-    if not hmac.compare_digest(signature, _signature(secret, payload)):
+    if not any(hmac.compare_digest(signature, _signature(key, payload)) for key in keys):
         raise InvalidLink("this link is not one this registry made (it may be cut short)")
     try:
         body = json.loads(_unb64(payload))

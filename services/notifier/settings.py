@@ -132,7 +132,8 @@ class NotifierSettings(Neo4jSettings):
         default=None,
         validation_alias=_env("ROPA_SECRET_KEY_PREVIOUS"),
         description="Earlier ROPA_SECRET_KEY values, comma-separated, that still open webhook "
-        "secrets until `ropa secrets rotate` has re-sealed them",
+        "secrets until `ropa secrets rotate` has re-sealed them (e-mail links are signed with "
+        "the current key only)",
     )
     confirmation_hours: float = Field(
         default=48.0,

@@ -27,6 +27,7 @@ from graph import migrate
 from graph.database import Database, open_database
 from schema.errors import DatabaseUnavailable
 from schema.graphql.schema import build_schema
+from schema.keyring import secret_keys
 from services.observability import tracing
 from services.observability.metrics import (
     FOLLOWER_LAG,
@@ -90,7 +91,7 @@ def subscriptions(database: Database, settings: RegistrySettings) -> Subscriptio
     """The process's e-mail subscriptions, with their rate limits (per hour)."""
     return Subscriptions(
         database,
-        settings.secret_key,
+        secret_keys(settings.secret_key, settings.secret_key_previous),
         dt.timedelta(hours=settings.confirmation_hours),
         per_address=SlidingWindow(settings.subscribe_per_address, 3600.0),
         per_client=SlidingWindow(settings.subscribe_per_client, 3600.0),

@@ -86,7 +86,8 @@ class RegistrySettings(LimitSettings):
     secret_key_previous: SecretStr | None = Field(
         default=None,
         description="ROPA_SECRET_KEY_PREVIOUS: earlier ROPA_SECRET_KEY values, comma-separated, "
-        "that still open webhook secrets until `ropa secrets rotate` has re-sealed them",
+        "that still open webhook secrets until `ropa secrets rotate` has re-sealed them, and "
+        "still verify the links of e-mails sent before the rotation while they stay listed",
     )
     confirmation_hours: float = Field(
         default=48.0, gt=0, description="Hours a subscription's confirmation link is valid"

@@ -7,8 +7,6 @@ import datetime as dt
 import time
 import uuid
 
-from pydantic import SecretStr
-
 from graph import mail
 from graph.database import Database
 from graph.read import engagements, refs
@@ -42,24 +40,28 @@ class Subscriptions:
     def __init__(
         self,
         db: Database,
-        secret: SecretStr | None,
+        keys: tuple[str, ...],
         confirm_within: dt.timedelta,
         per_address: SlidingWindow,
         per_client: SlidingWindow,
     ) -> None:
         self._db = db
-        self._secret = secret
+        # The keyring (schema.keyring): the first signs, every one verifies.
+        self._keys = keys
         self.confirm_within = confirm_within
         self._per_address = per_address
         self._per_client = per_client
 
-    def _key(self) -> str:
-        if self._secret is None:
+    def _keyring(self) -> tuple[str, ...]:
+        if not self._keys:
             raise SubscriptionsUnavailable(
                 "e-mail subscriptions are not available on this registry (ROPA_SECRET_KEY is "
                 "not set)"
             )
-        return self._secret.get_secret_value()
+        return self._keys
+
+    def _key(self) -> str:
+        return self._keyring()[0]
 
     async def processor(self, ref: str) -> str:
         """The id of the processor `ref` names, if it publishes a list; NotFound if not."""
@@ -89,7 +91,7 @@ class Subscriptions:
     ) -> SubscribeResult:
         """Start a subscription and queue its confirmation; InvalidEmail, NotFound,
         RateLimited or SubscriptionsUnavailable when refused (nothing written)."""
-        self._key()
+        self._keyring()
         email = normalise_email(email_text)
         processor = await self.processor(processor_ref)
         self._limit(email, client)
@@ -107,23 +109,23 @@ class Subscriptions:
     async def pending(self, token: str) -> Subscription | None:
         """The subscription a confirmation link names (InvalidLink, ExpiredLink); None when it
         is gone (unsubscribed, or erased)."""
-        subscription = verify(self._key(), CONFIRM, token, time.time())
+        subscription = verify(self._keyring(), CONFIRM, token, time.time())
         return await self._db.read(mail.get_in, subscription)
 
     async def confirm(self, token: str) -> tuple[Subscription, bool] | None:
         """Confirm what a confirmation link names: it, and whether it was confirmed already;
         None when it is gone."""
-        subscription = verify(self._key(), CONFIRM, token, time.time())
+        subscription = verify(self._keyring(), CONFIRM, token, time.time())
         return await self._db.write(mail.confirm_in, subscription, dt.datetime.now(dt.UTC))
 
     async def subscription(self, token: str) -> Subscription | None:
         """The subscription an unsubscribe link names; None when it is gone."""
-        subscription = verify(self._key(), UNSUBSCRIBE, token, time.time())
+        subscription = verify(self._keyring(), UNSUBSCRIBE, token, time.time())
         return await self._db.read(mail.get_in, subscription)
 
     async def unsubscribe(self, token: str) -> bool:
         """Erase what an unsubscribe link names; whether there was anything (InvalidLink)."""
-        subscription = verify(self._key(), UNSUBSCRIBE, token, time.time())
+        subscription = verify(self._keyring(), UNSUBSCRIBE, token, time.time())
         return await self._db.write(mail.remove_in, subscription)
 
     def form_token(self, processor_id: str) -> str:
@@ -134,6 +136,6 @@ class Subscriptions:
     def check_form_token(self, processor_id: str, token: str) -> bool:
         """Whether `token` is a current subscribe-form token of this processor."""
         try:
-            return verify(self._key(), SUBSCRIBE_FORM, token, time.time()) == processor_id
+            return verify(self._keyring(), SUBSCRIBE_FORM, token, time.time()) == processor_id
         except (InvalidLink, ExpiredLink):
             return False
