@@ -57,6 +57,7 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
                     "subProcessorList": org.sub_processor_list,
                     "group": org.group,
                     "appropriatePolicyDocument": org.appropriate_policy_document,
+                    "placeholders": org.placeholders,
                     "assumptions": org.assumptions,
                     **_contact("contact", org.contact),
                     **_contact("dpo", org.dpo),
@@ -143,6 +144,7 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
                     "validFrom": flow.valid_from,
                     "validUntil": flow.valid_until,
                     "assumptions": flow.assumptions,
+                    "placeholders": flow.placeholders,
                 },
                 [
                     m.Link("IN_ACTIVITY", m.ACTIVITY, flow.activity),
@@ -168,6 +170,7 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
                     "noticeDate": eng.notice_date,
                     "contract": eng.contract,
                     "assumptions": eng.assumptions,
+                    "placeholders": eng.placeholders,
                 },
                 [
                     m.Link("ENGAGED_BY", m.ORGANISATION, eng.processor),
@@ -195,6 +198,8 @@ def _activity(act: d.ProcessingActivity) -> m.Entity:
                             "contract": p.contract,
                             "noticePeriodDays": p.notice_period_days,
                             "objectionWindowDays": p.objection_window_days,
+                            # A relationship's props are hashed with it: a string, not a list.
+                            "placeholders": ",".join(p.placeholders) or None,
                         }
                     ).items()
                 )
@@ -230,6 +235,7 @@ def _activity(act: d.ProcessingActivity) -> m.Entity:
             "validFrom": act.valid_from,
             "validUntil": act.valid_until,
             "assumptions": act.assumptions,
+            "placeholders": act.placeholders,
         },
         [
             m.Link("CONTROLLED_BY", m.ORGANISATION, act.controller),

@@ -129,6 +129,7 @@ def _activity(snap: Snapshot, links: _Links) -> dict[str, Any]:
             "contract": p.get("contract"),
             "notice_period_days": p.get("noticePeriodDays"),
             "objection_window_days": p.get("objectionWindowDays"),
+            "placeholders": [f for f in str(p.get("placeholders") or "").split(",") if f],
         }
         for org, p in appointments
     ]

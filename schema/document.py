@@ -28,7 +28,36 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
-class _Dated(_Model):
+# Fields a placeholder can never be: what identifies an entity, and the lists about it.
+_NOT_PLACEHOLDERS = frozenset({"id", "placeholders", "assumptions"})
+
+
+class _Marked(_Model):
+    """Something whose fields may hold placeholders: values that stand in for unknown ones.
+
+    A placeholder is printed nowhere as if it were true: `ropa check` names each one
+    (`placeholder-in-record`), and `ropa notice` writes only a draft while one would be printed.
+    """
+
+    placeholders: list[str] = Field(
+        default_factory=list,
+        description="Names of this entity's fields whose values are placeholders, to be "
+        "replaced (e.g. [dpo] for a DPO not yet named, [contract] for a contract not yet found)",
+    )
+
+    @model_validator(mode="after")
+    def _placeholders_are_set_fields(self) -> _Marked:
+        fields = type(self).model_fields
+        for name in self.placeholders:
+            if name not in fields or name in _NOT_PLACEHOLDERS:
+                known = ", ".join(sorted(set(fields) - _NOT_PLACEHOLDERS))
+                raise ValueError(f"placeholders: {name!r} is not a field here (one of: {known})")
+            if getattr(self, name) in (None, "", []):
+                raise ValueError(f"placeholders: {name!r} has no value to be a placeholder")
+        return self
+
+
+class _Dated(_Marked):
     """Something valid over an interval of dates; `valid_until` is the last day it applies."""
 
     valid_from: dt.date | None = Field(default=None, description="First day it applies")
@@ -64,7 +93,7 @@ class Contact(_Model):
     address: Text | None = None
 
 
-class Organisation(_Model):
+class Organisation(_Marked):
     id: Slug
     name: Text
     kind: OrganisationKind = OrganisationKind.OTHER
@@ -179,7 +208,7 @@ class Dpia(_Model):
     notes: Text | None = None
 
 
-class ProcessorAppointment(_Model):
+class ProcessorAppointment(_Marked):
     """A processor acting for the controller in this activity (Article 28 contract)."""
 
     organisation: Slug
@@ -272,7 +301,7 @@ class EngagementStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class Engagement(_Model):
+class Engagement(_Marked):
     """A processor's engagement of a sub-processor."""
 
     id: Slug

@@ -6,6 +6,7 @@ import datetime as dt
 
 from schema.compliance import (
     rules_lawfulness,
+    rules_placeholders,
     rules_processors,
     rules_record,
     rules_time,
@@ -22,6 +23,7 @@ RULES: tuple[Rule, ...] = (
     *rules_record.RULES,
     *rules_processors.RULES,
     *rules_transfers.RULES,
+    *rules_placeholders.RULES,
     *rules_time.RULES,
 )
 

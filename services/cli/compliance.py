@@ -20,6 +20,7 @@ from schema.compliance.issues import Severity, has_errors
 from schema.document import RopaDocument
 from schema.errors import DocumentInvalid, NotFound
 from schema.notice.compose import compose
+from schema.notice.draft import NoticeHasPlaceholders, publish
 from schema.notice.model import Audience
 from schema.notice.render import NoticeFormat
 from schema.notice.render import render as render_notice
@@ -165,6 +166,11 @@ def export(
 @click.option("--as-of", type=_DATE, default=None, help="The notice as it stood that day")
 @click.option("--file", type=click.Path(path_type=Path), default=None, help="Read a YAML file")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--draft",
+    is_flag=True,
+    help="Write a draft (marked as one), even if it prints placeholders the record holds",
+)
 def notice(
     controller: str | None,
     audience: str,
@@ -172,13 +178,21 @@ def notice(
     as_of: dt.datetime | None,
     file: Path | None,
     output: Path | None,
+    draft: bool,
 ) -> None:
-    """Write a privacy notice for an audience from the register."""
+    """Write a privacy notice for an audience from the register.
+
+    A notice that would print a placeholder is refused (exit 10) unless --draft is given.
+    """
     day = _day(as_of)
     doc, controller_id = _document(file, controller, day)
     try:
-        written = compose(doc, controller_id, Audience(audience), day or dt.date.today())
+        composed = compose(doc, controller_id, Audience(audience), day or dt.date.today())
+        written = publish(doc, composed, draft=draft)
     except NotFound as exc:
         _err(f"error: {exc}")
         sys.exit(Exit.NOT_FOUND)
+    except NoticeHasPlaceholders as exc:
+        _err(f"error: {exc} with --draft")
+        sys.exit(Exit.PLACEHOLDERS)
     _write(render_notice(written, NoticeFormat(fmt)).encode("utf-8"), output)

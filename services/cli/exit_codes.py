@@ -27,3 +27,5 @@ class Exit(IntEnum):
     PORT_IN_USE = 8
     # A service of the local stack did not start or stopped.
     SERVICE_FAILED = 9
+    # `ropa notice`: the notice would print a placeholder, and no `--draft` was asked for.
+    PLACEHOLDERS = 10

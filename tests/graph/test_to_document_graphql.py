@@ -44,4 +44,5 @@ async def test_compliance_issues_from_the_graph(db: Database) -> None:
     found = {(i["ruleId"], i["entityId"]) for i in result.data["complianceIssues"]}
     assert ("dpia-required-not-done", "post16-transfer") in found
     assert ("processor-disclosure-without-contract", "advice-to-consultants") in found
-    assert len(found) == 9
+    assert ("placeholder-in-record", "post16-upload") in found
+    assert len(found) == 17

@@ -34,7 +34,7 @@ def test_check_exits_1_and_lists_each_gap_with_rule_entity_and_reference() -> No
     code, out, _ = _run("check", str(EXAMPLE), "--as-of", "2024-06-01")
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == "errors (6):"
+    assert lines[0] == "errors (11):"
     assert "warnings (2):" in lines
     dpia = [line for line in lines if "dpia-required-not-done" in line]
     assert len(dpia) == 4
@@ -44,7 +44,10 @@ def test_check_exits_1_and_lists_each_gap_with_rule_entity_and_reference() -> No
     assert any("flow:advice-to-consultants" in line for line in lines)
     assert any("schedule-1-condition-without-policy-document" in line for line in lines)
     assert any("vital-interests-only-basis  flow:medical-to-nhs" in line for line in lines)
-    assert lines[-1] == f"{EXAMPLE}: 6 error(s), 2 warning(s) on 2024-06-01"
+    placeholders = [line for line in lines if "placeholder-in-record" in line]
+    assert len(placeholders) == 5
+    assert any("organisation:allestree-woodlands: dpo is a placeholder" in p for p in placeholders)
+    assert lines[-1] == f"{EXAMPLE}: 11 error(s), 2 warning(s) on 2024-06-01"
 
 
 def test_check_with_only_warnings_exits_0(tmp_path: Path) -> None:
@@ -106,15 +109,48 @@ def test_export_of_an_unknown_controller_fails(tmp_path: Path) -> None:
 
 def test_notice_writes_markdown_and_html() -> None:
     code, out, _ = _run(
-        "notice", "--audience", "pupils", "--file", str(EXAMPLE), "--as-of", "2022-03-01"
+        "notice", "--audience", "pupils", "--file", str(EXAMPLE), "--as-of", "2022-03-01", "--draft"
     )
     assert code == 0
-    assert out.startswith("# Allestree Woodlands School: privacy notice for pupils")
+    assert out.startswith("# Draft: Allestree Woodlands School: privacy notice for pupils")
     assert "Link ICT Services Limited" in out
     code, out, _ = _run(
-        "notice", "--audience", "parents", "--format", "html", "--file", str(EXAMPLE)
+        "notice", "--audience", "parents", "--format", "html", "--file", str(EXAMPLE), "--draft"
     )
     assert code == 0
     assert out.startswith("<!DOCTYPE html>")
     code, _, _ = _run("notice", "--audience", "governors", "--file", str(EXAMPLE))
     assert code == 2
+
+
+def test_a_notice_that_would_print_a_placeholder_is_refused_unless_a_draft() -> None:
+    code, out, err = _run("notice", "--audience", "parents", "--file", str(EXAMPLE))
+    assert code == 10
+    assert out == ""
+    assert "would print 1 placeholder(s)" in err
+    assert "organisation allestree-woodlands: dpo" in err
+    assert "--draft" in err
+    code, out, _ = _run("notice", "--audience", "parents", "--file", str(EXAMPLE), "--draft")
+    assert code == 0
+    assert "## This is a draft" in out
+    assert "organisation allestree-woodlands: dpo: Data Protection Officer" in out
+
+
+def test_the_parents_notice_publishes_once_the_dpo_is_named(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "      name: Data Protection Officer (not named in the notice)\n"
+        "      role: Data Protection Officer\n"
+        "    placeholders: [dpo]\n",
+        "      name: Ms D Officer\n      role: Data Protection Officer\n"
+        "      email: dpo@woodlands.example\n",
+    )
+    named = tmp_path / "named.yaml"
+    named.write_text(text, encoding="utf-8")
+    code, out, _ = _run("notice", "--audience", "parents", "--file", str(named))
+    assert code == 0
+    assert out.startswith("# Allestree Woodlands School: privacy notice for parents")
+    assert "Ms D Officer" in out
+    # No placeholder text of the record reaches the published notice.
+    assert "not named in the notice" not in out
+    assert "urn:" not in out
+    assert "draft" not in out.lower()

@@ -197,6 +197,22 @@ BREAKS: list[tuple[str, Callable[[Data], None], set[tuple[str, str, str]]]] = [
         {("vital-interests-only-basis", "flow", "medical-sharing")},
     ),
     (
+        "a DPO marked as a placeholder",
+        _set(_school, "placeholders", ["dpo"]),
+        {("placeholder-in-record", "organisation", "clean-school")},
+    ),
+    (
+        "placeholder contract links, on a disclosure and on a processor appointment",
+        _all(
+            _set(lambda d: _flow(d, "to-portal"), "placeholders", ["contract"]),
+            _set(_portal_appointment, "placeholders", ["contract"]),
+        ),
+        {
+            ("placeholder-in-record", "flow", "to-portal"),
+            ("placeholder-in-record", "activity", "portal"),
+        },
+    ),
+    (
         "a sub-processor whose engagement says it is located in the United States",
         _set(_backup, "location", "Located in the United States (Virginia)"),
         {("recipient-outside-uk-without-safeguard", "engagement", "portal-backup")},
@@ -447,3 +463,32 @@ def test_free_text_naming_a_declared_transfer_is_clean(clean_data: Data) -> None
     data = copy.deepcopy(clean_data)
     _activity(data, "surveys")["location"] = "United States (the survey provider)"
     assert _issues(data) == []
+
+
+def test_each_placeholder_is_named_with_its_value(clean_data: Data) -> None:
+    data = copy.deepcopy(clean_data)
+    _school(data)["placeholders"] = ["dpo"]
+    _portal_appointment(data)["placeholders"] = ["contract"]
+    messages = sorted(i.message for i in _issues(data))
+    assert messages == [
+        "dpo is a placeholder (Mr C Smith; dpo@clean.example), to be replaced with the real value",
+        "processors[portal-co].contract is a placeholder (urn:clean:contract:portal-co), to be "
+        "replaced with the real value",
+    ]
+    assert {i.reference for i in _issues(data)} == {
+        "UK GDPR Article 37(7), 13(1)(b) and 30(1)(a)",
+        "UK GDPR Article 28(3) and 28(9)",
+    }
+
+
+@pytest.mark.parametrize(
+    ("placeholders", "reason"),
+    [(["nonsense"], "'nonsense' is not a field here"), (["website"], "'website' has no value")],
+)
+def test_a_placeholder_must_name_a_field_with_a_value(
+    clean_data: Data, placeholders: list[str], reason: str
+) -> None:
+    data = copy.deepcopy(clean_data)
+    _school(data)["placeholders"] = placeholders
+    with pytest.raises(ValueError, match=reason):
+        RopaDocument.model_validate(data)

@@ -9,7 +9,9 @@
 A notice is read like the record it is written from (docs/access.md): a principal reads the
 notices of the registers in its scope; callers without one read them only where the registers
 are published (`ROPA_PUBLIC_READS=all`), and are told to sign in otherwise (401). A published
-notice carries the contact details that Article 13 requires it to give.
+notice carries the contact details that Article 13 requires it to give. A notice that would
+print a placeholder the record holds is served as a draft, marked as one (`ropa notice` refuses
+it without `--draft`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from graph import to_document
 from graph.database import Database
 from schema.errors import DatabaseUnavailable, NotFound
 from schema.notice.compose import compose
+from schema.notice.draft import as_draft, placeholders_printed
 from schema.notice.model import Audience
 from schema.notice.render import NoticeFormat, render, stylesheet, to_html
 from services.registry.auth import request_principal, request_scope
@@ -60,6 +63,10 @@ async def notice_page(request: Request) -> Response:
     try:
         doc = await to_document.controller_document(database, controller, day, scope.registers)
         notice = compose(doc, controller, audience, day)
+        # A notice that would print a placeholder is never served as if published.
+        found = placeholders_printed(doc, notice)
+        if found:
+            notice = as_draft(notice, found)
     except (NotFound, to_document.ControllerAmbiguous) as exc:
         if request_principal(request) is None and not scope.everything:
             return _error(

@@ -1,0 +1,38 @@
+"""The rule on placeholders: each value marked as standing in for an unknown one is a gap."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from schema.compliance.issues import Severity
+from schema.compliance.placeholders import placeholders
+from schema.compliance.rule import Context, Finding, Rule
+
+# What each commonly marked field is missing, and the law that asks for it.
+_NEEDED_BY = {
+    "dpo": "UK GDPR Article 37(7), 13(1)(b) and 30(1)(a)",
+    "contract": "UK GDPR Article 28(3) and 28(9)",
+}
+
+
+def _placeholder_in_record(ctx: Context) -> Iterator[Finding]:
+    for found in placeholders(ctx.doc):
+        value = "; ".join(found.texts)
+        field = found.field.rpartition(".")[2]
+        yield Finding(
+            found.entity_kind,
+            found.entity_id,
+            f"{found.field} is a placeholder ({value}), to be replaced with the real value",
+            _NEEDED_BY.get(field),
+        )
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "placeholder-in-record",
+        Severity.ERROR,
+        "A value marked as a placeholder (a DPO not named, a contract not found, ...)",
+        "UK GDPR Article 5(1)(d) and Article 30(1)",
+        _placeholder_in_record,
+    ),
+)
