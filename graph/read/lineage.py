@@ -66,7 +66,7 @@ _VALID_D = """(d.validFrom IS NULL OR d.validFrom <= $asOf)
 _VALID_A = """(a.validFrom IS NULL OR a.validFrom <= $asOf)
   AND (a.validUntil IS NULL OR a.validUntil >= $asOf)"""
 _HOP = """{hop: d.id, source: source.id, target: target.id, activity: a.id,
-          role: d.recipientRole, condition: d.condition,
+          role: d.recipientRole, condition: d.condition, assumptions: d.assumptions,
           categories: COLLECT { MATCH (d)-[:CARRIES]->(c:DataCategory)-[:PART_OF*0..8]->(asked)
                                 RETURN DISTINCT c.id AS id ORDER BY id },
           bases: COLLECT { MATCH (d)-[:UNDER]->(b:LegalBasis) RETURN b.id AS id ORDER BY id }}"""
@@ -175,7 +175,8 @@ CALL (asked, first) {
     WHERE size(categories) > 0
     RETURN 'sub-processing' AS kind,
            {hop: e.id, source: source.id, target: target.id, activity: a.id,
-            role: 'processor', condition: null, categories: categories, bases: []} AS row
+            role: 'processor', condition: null, assumptions: e.assumptions,
+            categories: categories, bases: []} AS row
   }
   RETURN collect(row {.*, kind: kind}) AS onward
 }
@@ -268,6 +269,7 @@ def _first_hop(row: Mapping[str, Any]) -> _Path | None:
         legal_basis_ids=tuple(row["bases"]),
         condition=row["condition"],
         disclosure_id=row["hop"],
+        assumptions=tuple(row.get("assumptions") or ()),
     )
     return _Path((hop,), frozenset({hop.from_id, hop.to_id}), row["role"] == "processor")
 
@@ -288,6 +290,7 @@ def _extend(path: _Path, row: Mapping[str, Any]) -> _Path | None:
             # A sub-processor acts under the basis on which its processor got the data.
             legal_basis_ids=last.legal_basis_ids,
             engagement_id=row["hop"],
+            assumptions=tuple(row.get("assumptions") or ()),
         )
     else:
         hop = HopRecord(
@@ -299,6 +302,7 @@ def _extend(path: _Path, row: Mapping[str, Any]) -> _Path | None:
             legal_basis_ids=tuple(row["bases"]),
             condition=row["condition"],
             disclosure_id=row["hop"],
+            assumptions=tuple(row.get("assumptions") or ()),
         )
     return _Path((*path.hops, hop), path.visited | {hop.to_id}, row["role"] == "processor")
 

@@ -44,6 +44,11 @@ class Hop:
     engagement: Engagement | None = strawberry.field(
         description="The engagement, for a SUB_PROCESSING hop"
     )
+    assumptions: list[str] = strawberry.field(
+        description="What the record assumes that this hop rests on: the assumptions of its "
+        "disclosure or engagement, then those of the organisation it reaches (empty when the "
+        "hop rests on none)"
+    )
     rec: strawberry.Private[r.HopRecord]
 
     @resolver(description="The disclosure, for a DISCLOSURE or ONWARD_DISCLOSURE hop")
@@ -80,12 +85,14 @@ class _Views:
         return found
 
     def hop(self, rec: r.HopRecord) -> Hop:
+        to = self.organisation(rec.to_id)
         return Hop(
             kind=rec.kind,
             condition=rec.condition,
             rec=rec,
             from_=self.organisation(rec.from_id),
-            to=self.organisation(rec.to_id),
+            to=to,
+            assumptions=list(dict.fromkeys([*rec.assumptions, *to.assumptions])),
             categories=[c for k in rec.category_ids if (c := self.categories.get(k))],
             legal_bases=[b for k in rec.legal_basis_ids if (b := self.legal_bases.get(k))],
             activity=self.activities.get(rec.activity_id or ""),

@@ -235,6 +235,8 @@ class HopRecord:
     condition: str | None = None
     disclosure_id: str | None = None
     engagement_id: str | None = None
+    # The disclosure's or engagement's own assumptions.
+    assumptions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -236,3 +236,29 @@ async def test_special_categories(example: Database, data: Post) -> None:
     ethnicity = _routes(await _recipients(data, "ethnicity", asOf=DURING))
     assert "dfe" in ethnicity
     assert "post16-institution" in ethnicity
+
+
+ASSUMED = """
+query ($asOf: Date) {
+  recipients(category: "safeguarding", asOf: $asOf) {
+    organisation { id }
+    paths { hops { kind to { id } assumptions disclosure { id } engagement { id } } }
+  }
+}
+"""
+
+
+async def test_each_hop_says_what_it_assumes(example: Database, data: Post) -> None:
+    found = (await data(ASSUMED, asOf=DURING))["recipients"]
+    hops = {
+        (h["disclosure"] or h["engagement"])["id"]: h["assumptions"]
+        for r in found
+        for path in r["paths"]
+        for h in path["hops"]
+    }
+    # An engagement's own assumptions, then those of the sub-processor it reaches.
+    assert any("categories each sub-processor handles" in a for a in hops["stl-link-ict"])
+    # A disclosure with none of its own carries the assumptions about its recipient.
+    assert any('The notice says "the police"' in a for a in hops["safeguarding-to-police"])
+    # The disclosure's own assumption comes first.
+    assert hops["post16-to-provider"][0].startswith("The school is the controller disclosing")
