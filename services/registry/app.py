@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from limits import RateLimitItemPerHour
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -47,7 +48,6 @@ from services.registry.follower import ChangeFollower, FollowerConfig
 from services.registry.observe import OperationMetrics
 from services.registry.portal import pages as portal_pages
 from services.registry.portal import subscription_pages
-from services.registry.portal.ratelimit import SlidingWindow
 from services.registry.portal.subscribe import Subscriptions
 from services.registry.rate_limit import RateLimit
 from services.registry.security_headers import SecurityHeaders
@@ -93,8 +93,8 @@ def subscriptions(database: Database, settings: RegistrySettings) -> Subscriptio
         database,
         secret_keys(settings.secret_key, settings.secret_key_previous),
         dt.timedelta(hours=settings.confirmation_hours),
-        per_address=SlidingWindow(settings.subscribe_per_address, 3600.0),
-        per_client=SlidingWindow(settings.subscribe_per_client, 3600.0),
+        per_address=RateLimitItemPerHour(settings.subscribe_per_address),
+        per_client=RateLimitItemPerHour(settings.subscribe_per_client),
     )
 
 

@@ -41,6 +41,7 @@ from schema.graphql.records import (
 from schema.sub_processor_list import NoticeTerms
 from schema.webhook_url import TargetPolicy
 from services.registry.auth import request_principal
+from services.registry.client_address import client_address
 from services.registry.scoping import (
     Scope,
     organisation_view,
@@ -242,10 +243,9 @@ def _settings(request: Any) -> RegistrySettings | None:
     return settings if isinstance(settings, RegistrySettings) else None
 
 
-def _client_host(request: Any) -> str | None:
-    client = getattr(request, "client", None)
-    host = getattr(client, "host", None)
-    return host if isinstance(host, str) else None
+def _client(request: Any) -> str | None:
+    scope = getattr(request, "scope", None)
+    return client_address(scope) if isinstance(scope, dict) else None
 
 
 def _secret_box(request: Any) -> SecretBox:
@@ -274,7 +274,7 @@ def build_context(db: Database, request: Any = None, response: Any = None) -> Re
             settings.webhook_policy if settings else TargetPolicy(),
             _secret_box(request),
             subscriptions=_app_state(request, "subscriptions"),
-            client=_client_host(request),
+            client=_client(request),
         ),
         history=GraphHistory(db),
     )

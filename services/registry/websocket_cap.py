@@ -13,6 +13,8 @@ from collections import Counter
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.registry.client_address import client_address
+
 log = logging.getLogger(__name__)
 
 
@@ -29,8 +31,7 @@ class WebSocketCap:
         if scope["type"] != "websocket":
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        address = str(client[0]) if client else "unknown"
+        address = client_address(scope)
         if self.open[address] >= self.per_address:
             log.warning(
                 "refused a WebSocket from %s: %d already open (limit)", address, self.per_address

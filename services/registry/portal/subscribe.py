@@ -7,6 +7,8 @@ import datetime as dt
 import time
 import uuid
 
+from limits import RateLimitItem
+
 from graph import mail
 from graph.database import Database
 from graph.read import engagements, refs
@@ -29,7 +31,7 @@ from schema.subscriptions import (
     normalise_email,
     subscriber_id,
 )
-from services.registry.portal.ratelimit import SlidingWindow
+from services.registry.rate_limit import Limiter
 
 FORM_TOKEN_SECONDS = 3600
 
@@ -42,8 +44,9 @@ class Subscriptions:
         db: Database,
         keys: tuple[str, ...],
         confirm_within: dt.timedelta,
-        per_address: SlidingWindow,
-        per_client: SlidingWindow,
+        per_address: RateLimitItem,
+        per_client: RateLimitItem,
+        limiter: Limiter | None = None,
     ) -> None:
         self._db = db
         # The keyring (schema.keyring): the first signs, every one verifies.
@@ -51,6 +54,9 @@ class Subscriptions:
         self.confirm_within = confirm_within
         self._per_address = per_address
         self._per_client = per_client
+        # The registry's one limiter implementation (services.registry.rate_limit: per
+        # process); its keys here are prefixed, apart from the request limits' keys.
+        self._limiter = limiter or Limiter()
 
     def _keyring(self) -> tuple[str, ...]:
         if not self._keys:
@@ -72,14 +78,16 @@ class Subscriptions:
             raise NotFound("processor publishing a sub-processor list", ref)
         return resolved
 
-    def _limit(self, email: str, client: str | None) -> None:
-        wait = self._per_address.retry_after(f"address:{email.lower()}")
+    async def _limit(self, email: str, client: str | None) -> None:
+        wait = await self._limiter.retry_after(
+            self._per_address, f"subscribe-email:{email.lower()}"
+        )
         if wait:
             raise RateLimited(
                 f"too many subscription requests for {email}; try again in {wait:.0f} s", wait
             )
         if client is not None:
-            wait = self._per_client.retry_after(f"client:{client}")
+            wait = await self._limiter.retry_after(self._per_client, f"subscribe-client:{client}")
             if wait:
                 raise RateLimited(
                     f"too many subscription requests from your address; try again in {wait:.0f} s",
@@ -94,7 +102,7 @@ class Subscriptions:
         self._keyring()
         email = normalise_email(email_text)
         processor = await self.processor(processor_ref)
-        self._limit(email, client)
+        await self._limit(email, client)
         return await self._db.write(
             mail.subscribe_in,
             subscriber_id(processor, email),

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from schema.errors import DatabaseUnavailable, NotFound, RopaError
 from schema.mail_links import ExpiredLink, InvalidLink
 from schema.subscriptions import InvalidEmail, RateLimited, SubscriptionsUnavailable
+from services.registry.client_address import client_address
 from services.registry.portal.links import lists_public, page_path, public_base
 from services.registry.portal.render import page, problem, unpublished
 from services.registry.portal.subscribe import Subscriptions
@@ -62,7 +63,9 @@ async def subscribe_form(request: Request) -> Response:
                 "This form has expired or was not sent from this site. Go back to the "
                 "processor's page, reload it and try again.",
             )
-        result = await subscriptions.subscribe(processor, email, digest, _client(request))
+        result = await subscriptions.subscribe(
+            processor, email, digest, client_address(request.scope)
+        )
     except NotFound as missing:
         return problem(request, 404, "No such processor", f"{missing}.")
     except InvalidEmail as invalid:
@@ -82,10 +85,6 @@ async def subscribe_form(request: Request) -> Response:
         message=result.message,
         back=page_path(processor),
     )
-
-
-def _client(request: Request) -> str | None:
-    return request.client.host if request.client is not None else None
 
 
 def _link_problem(request: Request, error: RopaError) -> Response:
