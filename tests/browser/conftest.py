@@ -1,7 +1,8 @@
 """Browser tests: Debian's Chromium, driven by Playwright, against a real uvicorn registry.
 
-The registry serves the example register in a child process (`ropa serve registry`) with a
-DPO token and every read open (`ROPA_PUBLIC_READS=all`). Chromium is launched from
+The registry serves the example register in a child process (`ropa serve registry`, started
+by tests/support/registry_server.py) with a DPO token and every read open
+(`ROPA_PUBLIC_READS=all`). Chromium is launched from
 /usr/bin/chromium (`.ci/run` installs it; Playwright never downloads a browser) with a fresh
 profile, and every request it makes is routed through `Visit`, which records its host and
 refuses any that is not the registry's, so a test can assert that nothing left 127.0.0.1.
@@ -13,10 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +35,10 @@ from playwright.async_api import (
 
 from graph import from_document, maintenance, register
 from graph.database import Database
-from graph.neo4j_server import free_port
 from graph.settings import Neo4jSettings
 from schema.access.tokens import hash_token
 from schema.validation import load_document
+from tests.support.registry_server import serve_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "allestree-woodlands.yaml"
@@ -81,7 +79,6 @@ async def example_db(session_db: Database) -> Database:
 @pytest.fixture(scope="session")
 def registry_url(neo4j_settings: Neo4jSettings, example_db: Database) -> Iterator[str]:
     """`ropa serve registry` under uvicorn on a free loopback port, on the example."""
-    port = free_port()
     tokens = [
         {
             "name": "dpo-browser",
@@ -91,47 +88,14 @@ def registry_url(neo4j_settings: Neo4jSettings, example_db: Database) -> Iterato
         }
     ]
     env = {
-        **os.environ,
-        **neo4j_settings.environment(),
-        "ROPA_ENV": "test",
-        "ROPA_EXPLORER": "true",
-        "ROPA_RATE_LIMIT": "",
         "ROPA_TOKENS": json.dumps(tokens),
         "ROPA_PUBLIC_READS": "all",
         "ROPA_FOLLOWER_POLL_INTERVAL": "0.2",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("the registry was not ready within 60 s")
-            time.sleep(0.2)
+    with serve_registry(neo4j_settings, env) as url:
         # The first lineage question compiles Neo4j's plans; ask it before any page does.
         httpx.post(f"{url}/graphql", json={"query": WARM_UP}, timeout=60).raise_for_status()
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 @pytest.fixture(scope="session")

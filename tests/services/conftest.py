@@ -7,12 +7,9 @@ it. Modules that change the graph or the server use their own fixtures.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +19,12 @@ from starlette.applications import Starlette
 
 from graph import from_document, maintenance, register
 from graph.database import Database
-from graph.neo4j_server import free_port
 from graph.settings import Neo4jSettings
 from schema.access.tokens import hash_token
 from schema.validation import load_document
 from services.registry.app import create_app
 from services.registry.settings import RegistryNeo4jSettings, RegistrySettings
+from tests.support.registry_server import serve_registry
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
 
@@ -232,60 +229,6 @@ RegistryProcess = Callable[..., AbstractContextManager[str]]
 
 @pytest.fixture(scope="session")
 def registry_process(registry_settings: RegistrySettings) -> RegistryProcess:
-    """Runs `ropa serve registry` in a child process; yields its URL.
-
-    `extra_env` adds variables to the environment, or removes those given as None; `log`, when
-    given, is the file its stderr (its log) goes to.
-    """
-
-    @contextmanager
-    def run(extra_env: dict[str, str | None], log: Path | None = None) -> Iterator[str]:
-        port = free_port()
-        neo4j = registry_settings.neo4j
-        env = {
-            **os.environ,
-            **neo4j.environment(),
-            "ROPA_ENV": "test",
-            "ROPA_EXPLORER": "true",
-            "ROPA_RATE_LIMIT": "",
-        }
-        for name, value in extra_env.items():
-            if value is None:
-                env.pop(name, None)
-            else:
-                env[name] = value
-        log_file = None if log is None else log.open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE if log_file is None else log_file,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    raise AssertionError(process.stderr.read().decode() if process.stderr else "")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError("the registry did not answer within 60 s")
-                time.sleep(0.3)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if process.stderr is not None:
-                process.stderr.close()
-            if log_file is not None:
-                log_file.close()
-
-    return run
+    """`serve_registry` on the session's Neo4j: `registry_process(extra_env, log=None)` runs
+    `ropa serve registry` in a child process and yields its URL (see tests/support)."""
+    return partial(serve_registry, registry_settings.neo4j)

@@ -20,11 +20,38 @@
       return t ? { Authorization: "Bearer " + t } : {};
     },
   });
-  const fetcher = window.GraphiQL.createFetcher({
+  const toolkit = window.GraphiQL.createFetcher({
     url: http.href,
     wsClient,
     fetch: C.consoleFetch,
   });
+
+  // GraphiQL parses the editor's text 100 ms after each change and hands the fetcher what it
+  // parsed last. An Execute inside that window (right after switching tabs, or on a busy
+  // machine) sends the new text with the old tab's operation name and document, and the
+  // toolkit then posts a subscription over HTTP, which the server refuses (400). So the
+  // document is parsed here, from the very text being sent: the operation GraphQL would run
+  // (the named one; the only one when the name is missing or names none of them) decides the
+  // transport, and its name is the one sent.
+  const { parse } = window.GraphiQL.GraphQL;
+  function selected(query, name) {
+    let document;
+    try {
+      document = parse(query);
+    } catch (syntaxError) {
+      return null; // the server answers with the syntax error itself
+    }
+    const operations = document.definitions.filter((d) => d.kind === "OperationDefinition");
+    const named = operations.find((o) => o.name && o.name.value === name);
+    const operation = named || (operations.length === 1 ? operations[0] : null);
+    return operation && { document, operation };
+  }
+  function fetcher(params, options) {
+    const chosen = selected(params.query, params.operationName);
+    if (!chosen) return toolkit(params, options);
+    const operationName = chosen.operation.name ? chosen.operation.name.value : undefined;
+    return toolkit({ ...params, operationName }, { ...options, documentAST: chosen.document });
+  }
   const root = document.getElementById("graphiql");
   root.textContent = "";
 
