@@ -10,6 +10,9 @@ from schema.graphql.writes import ChangeRecord
 ADDED = "ADDED"
 CHANGED = "CHANGED"
 REMOVED = "REMOVED"
+# Shown instead of the actor of a change (a person) to readers who may not see it: anonymous
+# feed readers, e-mail subscribers (schema.access.policy: actors are personal data).
+WITHHELD = "(withheld)"
 
 _FIELDS = (
     ("purpose", "Purpose"),
@@ -32,9 +35,10 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def describe(change: ChangeRecord, sub: str, processor: str) -> str:
+def describe(change: ChangeRecord, sub: str, processor: str, actor: bool = True) -> str:
     """What a change did, in plain text: a line for the change, one per changed field, and the
-    engagement as it now stands (or was, when removed)."""
+    engagement as it now stands (or was, when removed); who recorded it only with `actor`
+    (else WITHHELD)."""
     before, after = change.before or {}, change.after or {}
     if change.type == ADDED and after.get("status") == "proposed":
         lines = [f"{sub} was announced as a new sub-processor of {processor}."]
@@ -60,7 +64,8 @@ def describe(change: ChangeRecord, sub: str, processor: str) -> str:
     lines.extend(f"{label}: {_value(state.get(key))}" for key, label in _FIELDS)
     lines.append("")
     lines.append(
-        f"Recorded {stamp(change.occurred_at)} by {change.actor} (change {change.sequence}, "
+        f"Recorded {stamp(change.occurred_at)} by {change.actor if actor else WITHHELD} "
+        f"(change {change.sequence}, "
         f"id {change.id})."
     )
     return "\n".join(lines)

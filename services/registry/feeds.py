@@ -26,7 +26,7 @@ from graph.database import Database
 from graph.read import changes as read_changes
 from graph.read import refs
 from schema.access.policy import ReadScope
-from schema.change_text import describe, stamp
+from schema.change_text import WITHHELD, describe, stamp
 from schema.document import OrganisationKind
 from schema.errors import DatabaseUnavailable
 from schema.graphql.records import OrganisationRecord, RefKind
@@ -35,8 +35,6 @@ from services.registry.portal.links import page_path, public_base
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
-# Shown instead of the actor of a change to those who may not read it.
-WITHHELD = "(withheld)"
 LIMIT = 100
 _FEED_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:ropa-registry:subprocessor-feeds")
 # Characters XML 1.0 cannot carry at all; user text is stripped of them.

@@ -134,7 +134,8 @@ def notice(
     message["List-Id"] = (
         f"Sub-processors of {processor} <{subscriber.processor_id}.{_domain(sender)}>"
     )
-    paragraphs = [describe(change, s, p) for change, s, p in changes]
+    # Subscribers are the public: the person who recorded a change is not theirs to know.
+    paragraphs = [describe(change, s, p, actor=False) for change, s, p in changes]
     paragraphs.append(
         f"You receive this because {subscriber.email} subscribed to changes to the "
         f"sub-processors of {processor}."

@@ -201,6 +201,9 @@ async def test_subscribe_confirm_notice_unsubscribe(
         text.get_content()
     )
     assert f"Effective from {day(40)}." in text.get_content()
+    # Who recorded it (a person, here the DPO's token) is not the public's to know.
+    assert " by (withheld) " in text.get_content()
+    assert "dpo-alice" not in notice.as_string()
     assert unsubscribe_url in _links(notice)
     assert f'href="{PUBLIC}/processors/portal-co"' in html.get_content()
     # The same notice planned again (a crash before the cursor moved) has the same id.
