@@ -148,29 +148,33 @@ def serve(service: str, host: str, port: int | None, workers: int) -> None:
     import uvicorn
 
     from services.observability.logs import LogSettings, dict_config
+    from services.observability.workers import shared_by_workers
 
     settings = CliSettings()
 
     # By import string, so that the CLI never imports another service's code.
     try:
-        uvicorn.run(
-            f"services.{service}.app:create_app",
-            factory=True,
-            host=host,
-            port=port or (8000 if service == "registry" else 8001),
-            workers=workers,
-            # X-Forwarded-* are believed only from ROPA_TRUSTED_PROXIES, by the registry.
-            proxy_headers=False,
-            # The sans-I/O implementation: uvicorn deprecates the legacy one ("websockets").
-            ws="websockets-sansio",
-            ws_ping_interval=settings.ropa_ws_ping_interval,
-            ws_ping_timeout=settings.ropa_ws_ping_timeout,
-            # Frames are small JSON: compressing each per subscriber costs more CPU than it saves.
-            ws_per_message_deflate=False,
-            lifespan="on",
-            # JSON lines (or text under `make run`) for the app's loggers and uvicorn's alike.
-            log_config=dict_config(LogSettings()),
-        )
+        # Workers (spawned, so they inherit the environment) count into one set of metrics.
+        with shared_by_workers(workers):
+            uvicorn.run(
+                f"services.{service}.app:create_app",
+                factory=True,
+                host=host,
+                port=port or (8000 if service == "registry" else 8001),
+                workers=workers,
+                # X-Forwarded-* are believed only from ROPA_TRUSTED_PROXIES, by the registry.
+                proxy_headers=False,
+                # The sans-I/O implementation: uvicorn deprecates the legacy "websockets".
+                ws="websockets-sansio",
+                ws_ping_interval=settings.ropa_ws_ping_interval,
+                ws_ping_timeout=settings.ropa_ws_ping_timeout,
+                # Frames are small JSON: compressing each per subscriber costs more CPU than
+                # it saves.
+                ws_per_message_deflate=False,
+                lifespan="on",
+                # JSON lines (or text under `make run`) for the app's loggers and uvicorn's.
+                log_config=dict_config(LogSettings()),
+            )
     except RopaError as exc:
         # A setting the app factory cannot use (token list, sign-in): one line, not a traceback.
         _err(f"ropa serve {service}: {exc}")

@@ -1,22 +1,36 @@
 """Every Prometheus metric of the registry and the notifier, by name, and the /metrics route.
 
-One module, so that an operator (and the next developer) finds every name in one place. Each
-process serves its own at /metrics; counters start at zero with the process.
+One module, so that an operator (and the next developer) finds every name in one place.
+Counters start at zero with the service. A process serves its own at /metrics; the workers of
+`ropa serve --workers N` share theirs through prometheus-client's multiprocess mode (files in
+PROMETHEUS_MULTIPROC_DIR), so that whichever worker answers /metrics reports them all: counters
+and histograms summed, gauges as each one's mode says.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import time
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from services.observability import tracing
+from services.observability.workers import shared_dir
 
 # --- both services: Neo4j ---
 CYPHER_TRANSACTIONS = Counter(
@@ -41,16 +55,25 @@ GRAPHQL_SECONDS = Histogram(
     "Time to answer a GraphQL operation (a subscription: its whole life)",
     ["operation", "type"],
 )
-SUBSCRIBERS = Gauge("ropa_subscribers", "Live subProcessorChanges subscriptions in this process")
+SUBSCRIBERS = Gauge(
+    "ropa_subscribers",
+    "Follower subscribers: one per group of live subProcessorChanges subscriptions asking the "
+    "same, one per replaying one (summed over the live workers)",
+    multiprocess_mode="livesum",
+)
 SUBSCRIBERS_DROPPED = Counter(
     "ropa_subscribers_dropped_total",
     "Subscribers dropped for falling too far behind (they resume from their last change)",
 )
 FOLLOWER_LAG = Gauge(
-    "ropa_follower_lag_seconds", "Seconds since the change follower last read the change log"
+    "ropa_follower_lag_seconds",
+    "Seconds since the change follower last read the change log (the most of the live workers)",
+    multiprocess_mode="livemax",
 )
 FOLLOWER_POSITION = Gauge(
-    "ropa_follower_position", "Sequence number of the last change the follower has read"
+    "ropa_follower_position",
+    "Sequence number of the last change the follower has read (the least of the live workers)",
+    multiprocess_mode="livemin",
 )
 
 # --- notifier: webhooks ---
@@ -118,9 +141,43 @@ class CypherObserver:
             CYPHER_SECONDS.labels(self.service, kind).observe(time.perf_counter() - started)
 
 
+# How often a worker writes its function gauges to the shared files (multiprocess mode only).
+GAUGE_REFRESH = 1.0
+
+
+@asynccontextmanager
+async def gauges(functions: dict[Gauge, Callable[[], float]]) -> AsyncIterator[None]:
+    """Keep each gauge at its function's value for the block: read at scrape time in one
+    process; written every GAUGE_REFRESH seconds when workers share their metrics, since the
+    worker answering /metrics cannot call another's functions. The worker's live gauges go
+    with the block."""
+    if shared_dir() is None:
+        for gauge, function in functions.items():
+            gauge.set_function(function)
+        yield
+        return
+
+    async def refresh() -> None:
+        while True:
+            for gauge, function in functions.items():
+                gauge.set(function())
+            await asyncio.sleep(GAUGE_REFRESH)
+
+    task = asyncio.create_task(refresh(), name="metrics-gauges")
+    try:
+        yield
+    finally:
+        task.cancel()
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
 async def metrics(request: Request) -> Response:
-    """The process's metrics in Prometheus' text format."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """The service's metrics in Prometheus' text format (every worker's, when shared)."""
+    if shared_dir() is None:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 METRICS_ROUTE = Route("/metrics", metrics, methods=["GET"])

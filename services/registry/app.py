@@ -36,6 +36,7 @@ from services.observability.metrics import (
     METRICS_ROUTE,
     SUBSCRIBERS,
     CypherObserver,
+    gauges,
 )
 from services.observability.requests import RequestIdMiddleware
 from services.registry.auth import load_tokens, warn_unknown_registers
@@ -158,10 +159,14 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             app.state.changes = follower
             # What this process commits, its subscribers see at once; other processes poll.
             database.on_write(follower.wake)
-            SUBSCRIBERS.set_function(lambda: follower.subscribers)
-            FOLLOWER_LAG.set_function(follower.seconds_since_read)
-            FOLLOWER_POSITION.set_function(lambda: follower.position or 0)
-            async with follower.running():
+            observed = gauges(
+                {
+                    SUBSCRIBERS: lambda: follower.subscribers,
+                    FOLLOWER_LAG: follower.seconds_since_read,
+                    FOLLOWER_POSITION: lambda: follower.position or 0,
+                }
+            )
+            async with follower.running(), observed:
                 # Serve once the follower has its starting point, if Neo4j answers soon.
                 await follower.wait_ready(settings.readiness_timeout)
                 with contextlib.suppress(TimeoutError):

@@ -3,16 +3,25 @@ follower; an id per request; JSON log lines naming the request, its principal an
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from prometheus_client.mmap_dict import MmapedDict
+from prometheus_client.parser import text_string_to_metric_families
 
 from graph.database import Database
+from graph.neo4j_server import free_port
 from services.observability.metrics import operation_label
+from services.registry.settings import RegistrySettings
 from tests.services.conftest import DPO_TOKEN, RegistryProcess
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.neo4j
 
@@ -88,3 +97,75 @@ def test_the_served_registry_logs_json_lines_with_the_request(
     assert access[-1]["logger"] == "uvicorn.access"
     assert access[-1]["principal"] == "dpo-logs"
     assert access[-1]["operation"] == "Dfe"
+
+
+def _counted_by(shared: Path, operation: str) -> set[str]:
+    """The workers (their counter files) that have counted an operation named `operation`."""
+    counted = set()
+    for path in shared.glob("counter_*.db"):
+        for key, value, _, _ in MmapedDict.read_all_values_from_file(str(path)):  # type: ignore[no-untyped-call]
+            if value and f'"operation": "{operation}"' in key:
+                counted.add(path.name)
+    return counted
+
+
+async def test_metrics_of_two_workers_are_summed(
+    example: Database, registry_settings: RegistrySettings, tmp_path: Path
+) -> None:
+    # `ropa serve --workers 2`: each request goes to either worker; whichever answers /metrics
+    # counts both workers' operations.
+    shared = tmp_path / "metrics"
+    port = free_port()
+    env = {
+        **os.environ,
+        **registry_settings.neo4j.environment(),
+        "ROPA_ENV": "test",
+        "ROPA_RATE_LIMIT": "",
+        "PROMETHEUS_MULTIPROC_DIR": str(shared),
+    }
+    command = ["-m", "services.cli", "serve", "registry", "--port", str(port), "--workers", "2"]
+    log = (tmp_path / "registry.log").open("wb")
+    process = await asyncio.create_subprocess_exec(sys.executable, *command, env=env, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+
+            async def ready() -> bool:
+                assert process.returncode is None, (tmp_path / "registry.log").read_text()
+                with contextlib.suppress(httpx.TransportError):
+                    return (await http.get("/readyz")).status_code == 200
+                return False
+
+            await eventually(ready, within=120, message="both workers ready")
+            sent = 0
+
+            async def both_counting() -> bool:
+                # One new connection per request, so the kernel hands them to either worker.
+                nonlocal sent
+                async with httpx.AsyncClient(base_url=url, timeout=30) as once:
+                    answer = await once.post(
+                        "/graphql",
+                        json={"query": QUERY.replace("Dfe", "TwoWorkers")},
+                        headers={"authorization": f"Bearer {DPO_TOKEN}"},
+                    )
+                assert answer.status_code == 200, answer.text
+                sent += 1
+                return len(_counted_by(shared, "TwoWorkers")) >= 2
+
+            await eventually(both_counting, within=60, message="a request served by each worker")
+            labels = {"operation": "TwoWorkers", "type": "query", "outcome": "ok"}
+            for _ in range(6):
+                text = (await http.get("/metrics")).text
+                (family,) = [
+                    f
+                    for f in text_string_to_metric_families(text)
+                    if f.name == "ropa_graphql_operations"
+                ]
+                counted = [s.value for s in family.samples if s.labels == labels]
+                assert counted == [sent], text
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+        log.close()
+    # Each worker's live gauges went with it.
+    assert not list(shared.glob("gauge_live*.db"))
