@@ -40,7 +40,7 @@ from schema.access.policy import engagement_owners, require_change, writable_reg
 from schema.access.principal import Principal
 from schema.audit import Author
 from schema.change_requests import EngagementUpdate, EngageRequest, FieldProblem, InvalidInput
-from schema.graphql.records import EngagementRecord
+from schema.graphql.records import EngagementRecord, RecurrenceRecord
 
 _OF_PAIR = """
 MATCH (e:Engagement)-[:ENGAGED_BY]->(:Organisation {id: $processor})
@@ -133,6 +133,13 @@ def engagement_record(engagement: d.Engagement) -> EngagementRecord:
         until=engagement.until,
         notice_date=engagement.notice_date,
         activity_id=engagement.activity,
+        recurs=(
+            RecurrenceRecord(
+                engagement.recurs.every, engagement.recurs.lasts, engagement.recurs.note
+            )
+            if engagement.recurs
+            else None
+        ),
         assumptions=tuple(engagement.assumptions),
     )
 

@@ -26,6 +26,13 @@ def _contact(prefix: str, contact: d.Contact | None) -> dict[str, Any]:
     }
 
 
+def _recurrence(recurs: d.Recurrence | None) -> dict[str, Any]:
+    # Flat properties, so that graph.read.validity can read them in Cypher.
+    if recurs is None:
+        return {}
+    return {"recurEvery": recurs.every, "recurLasts": recurs.lasts, "recurNote": recurs.note}
+
+
 def _entity(kind: str, entity_id: str, props: dict[str, Any], links: Iterable[m.Link]) -> m.Entity:
     return m.Entity(kind, entity_id, m.clean_props(props), frozenset(links))
 
@@ -143,6 +150,7 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
                     "retention": flow.retention,
                     "validFrom": flow.valid_from,
                     "validUntil": flow.valid_until,
+                    **_recurrence(flow.recurs),
                     "assumptions": flow.assumptions,
                     "placeholders": flow.placeholders,
                 },
@@ -167,6 +175,7 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
                     "since": eng.since,
                     "until": eng.until,
                     "status": eng.status.value,
+                    **_recurrence(eng.recurs),
                     "noticeDate": eng.notice_date,
                     "contract": eng.contract,
                     "assumptions": eng.assumptions,
@@ -234,6 +243,7 @@ def _activity(act: d.ProcessingActivity) -> m.Entity:
             "dpiaNotes": dpia.notes if dpia else None,
             "validFrom": act.valid_from,
             "validUntil": act.valid_until,
+            **_recurrence(act.recurs),
             "assumptions": act.assumptions,
             "placeholders": act.placeholders,
         },

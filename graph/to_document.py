@@ -103,6 +103,16 @@ def _contact(props: dict[str, Any], prefix: str) -> dict[str, Any] | None:
     return found or None
 
 
+def _recurrence(props: dict[str, Any]) -> dict[str, Any] | None:
+    if "recurEvery" not in props:
+        return None
+    return {
+        "every": props["recurEvery"],
+        "lasts": props.get("recurLasts"),
+        "note": props.get("recurNote"),
+    }
+
+
 def _organisation(snap: Snapshot) -> dict[str, Any]:
     props = snap["props"]
     out = _fields(d.Organisation, props)
@@ -114,6 +124,7 @@ def _organisation(snap: Snapshot) -> dict[str, Any]:
 def _activity(snap: Snapshot, links: _Links) -> dict[str, Any]:
     props = snap["props"]
     out = _fields(d.ProcessingActivity, props)
+    out["recurs"] = _recurrence(props)
     out["third_country_transfers"] = json.loads(props.get("thirdCountryTransfers") or "[]")
     if "dpiaStatus" in props:
         out["dpia"] = {
@@ -171,6 +182,7 @@ def _entity_fields(snap: Snapshot) -> tuple[str, dict[str, Any]]:
             "data_categories": links.targets("CARRIES"),
             "legal_bases": links.targets("UNDER"),
             "system": links.one("VIA"),
+            "recurs": _recurrence(props),
         }
         return "flows", base | fields
     if kind == m.ENGAGEMENT:
@@ -179,6 +191,7 @@ def _entity_fields(snap: Snapshot) -> tuple[str, dict[str, Any]]:
             "sub_processor": links.one("SUB_PROCESSOR"),
             "data_categories": links.targets("COVERS"),
             "activity": links.one("FOR_ACTIVITY"),
+            "recurs": _recurrence(props),
         }
         return "engagements", base | fields
     raise ValueError(f"unknown entity kind {kind!r}")

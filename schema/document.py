@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from schema.recurrence import check_recurrence, describe
+
 DOCUMENT_VERSION = "ropa/v1"
 
 Slug = Annotated[
@@ -57,11 +59,54 @@ class _Marked(_Model):
         return self
 
 
+class Recurrence(_Model):
+    """Processing that repeats: an occurrence starts every `every` from the first day (an
+    activity's or flow's `valid_from`, an engagement's `since`) and applies for `lasts`; the
+    series ends with `valid_until` (or `until`), if given."""
+
+    every: str = Field(
+        description="ISO 8601 period between the starts of occurrences, e.g. P1Y (every year)"
+    )
+    lasts: str = Field(
+        description="ISO 8601 period each occurrence applies for, at most `every`, e.g. P1Y"
+    )
+    note: Text | None = Field(
+        default=None,
+        description="What happens to each occurrence's data, e.g. each cohort's data is deleted "
+        "once its transition completes",
+    )
+
+    @model_validator(mode="after")
+    def _periods(self) -> Recurrence:
+        check_recurrence(self.every, self.lasts)
+        return self
+
+    def series(self, first: str, last: str | None = None) -> str:
+        """In words, with the series' first (and last) day as the caller writes dates."""
+        until = f" until {last}" if last else ""
+        note = f" {self.note.rstrip('.')}." if self.note else ""
+        return describe(self.every, self.lasts, f" from {first}{until}") + "." + note
+
+
+def _check_series(
+    recurs: Recurrence | None, first: dt.date | None, start_name: str, end_name: str
+) -> None:
+    if recurs is not None and first is None:
+        raise ValueError(
+            f"recurs needs {start_name}: the first day of the first occurrence (the series "
+            f"ends on {end_name}, if given)"
+        )
+
+
 class _Dated(_Marked):
     """Something valid over an interval of dates; `valid_until` is the last day it applies."""
 
     valid_from: dt.date | None = Field(default=None, description="First day it applies")
     valid_until: dt.date | None = Field(default=None, description="Last day it applies")
+    recurs: Recurrence | None = Field(
+        default=None,
+        description="Applies in occurrences repeating from valid_from (until valid_until)",
+    )
 
     @model_validator(mode="after")
     def _interval(self) -> _Dated:
@@ -69,6 +114,7 @@ class _Dated(_Marked):
             raise ValueError(
                 f"valid_until {self.valid_until} is before valid_from {self.valid_from}"
             )
+        _check_series(self.recurs, self.valid_from, "valid_from", "valid_until")
         return self
 
 
@@ -313,6 +359,9 @@ class Engagement(_Marked):
     since: dt.date | None = Field(default=None, description="Effective date")
     until: dt.date | None = Field(default=None, description="Last day of the engagement")
     status: EngagementStatus = EngagementStatus.ACTIVE
+    recurs: Recurrence | None = Field(
+        default=None, description="In force in occurrences repeating from since (until until)"
+    )
     notice_date: dt.date | None = Field(default=None, description="When controllers were told")
     activity: Slug | None = None
     contract: Url | None = Field(default=None, description="The sub-processing contract")
@@ -322,6 +371,7 @@ class Engagement(_Marked):
     def _interval(self) -> Engagement:
         if self.since and self.until and self.until < self.since:
             raise ValueError(f"until {self.until} is before since {self.since}")
+        _check_series(self.recurs, self.since, "since", "until")
         return self
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
-from graph.read.values import date, first, integer, text, texts
+from graph.read.validity import VALID_A, VALID_ACT, VALID_D
+from graph.read.values import date, first, integer, recurrence, text, texts
 from schema.document import DpiaStatus, FlowKind, RecipientRole
 from schema.graphql.records import (
     ActivityFilter,
@@ -36,9 +37,11 @@ ACTIVITY_MAP = """{
   registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(a) RETURN reg.id ORDER BY reg.id }
 }"""
 _ACTIVITY_FIELDS = "\nRETURN " + ACTIVITY_MAP + " AS activity\n"
-_VALID_ACTIVITY = """
-WHERE (a.validFrom IS NULL OR a.validFrom <= $asOf)
-  AND (a.validUntil IS NULL OR a.validUntil >= $asOf)
+_VALID_ACTIVITY = (
+    """
+WHERE """
+    + VALID_A
+    + """
   AND ($category IS NULL
        OR EXISTS { (a)-[:PROCESSES]->(:DataCategory)-[:PART_OF*0..8]->
                    (:DataCategory {id: $category}) })
@@ -46,6 +49,7 @@ WHERE (a.validFrom IS NULL OR a.validFrom <= $asOf)
        OR EXISTS { (a)-[:LAWFUL_BASIS]->(:LegalBasis)-[:RESTS_ON*0..4]->
                    (:LegalBasis {id: $basis}) })
 """
+)
 _ACTIVITIES_BY_ID = "UNWIND $ids AS id MATCH (a:ProcessingActivity {id: id})" + _ACTIVITY_FIELDS
 _ACTIVITIES_OF_CONTROLLER = (
     "MATCH (:Organisation {id: $controller})<-[:CONTROLLED_BY|JOINT_CONTROLLER]-"
@@ -88,6 +92,7 @@ PROPERTY_KEYS: dict[str, tuple[str, ...]] = {
     "dpia": ("dpiaStatus", "dpiaLink", "dpiaCompletedOn"),
     "valid_from": ("validFrom",),
     "valid_until": ("validUntil",),
+    "recurs": ("recurEvery", "recurLasts", "recurNote"),
     "assumptions": ("assumptions",),
     "controller_id": (),
 }
@@ -122,10 +127,12 @@ _FIND_DISCLOSURES = (
 MATCH (d:Disclosure)-[:IN_ACTIVITY]->(act:ProcessingActivity)
 WHERE ($from IS NULL OR EXISTS { (d)-[:FROM]->(:Organisation {id: $from}) })
   AND ($to IS NULL OR EXISTS { (d)-[:TO]->(:Organisation {id: $to}) })
-  AND (d.validFrom IS NULL OR d.validFrom <= $asOf)
-  AND (d.validUntil IS NULL OR d.validUntil >= $asOf)
-  AND (act.validFrom IS NULL OR act.validFrom <= $asOf)
-  AND (act.validUntil IS NULL OR act.validUntil >= $asOf)
+  AND """
+    + VALID_D
+    + """
+  AND """
+    + VALID_ACT
+    + """
   AND ($category IS NULL
        OR EXISTS { (d)-[:CARRIES]->(:DataCategory)-[:PART_OF*0..8]->
                    (:DataCategory {id: $category}) })
@@ -200,6 +207,7 @@ def activity_record(record: Mapping[str, Any]) -> ActivityRecord:
         dpia=_dpia(p),
         valid_from=date(p, "validFrom"),
         valid_until=date(p, "validUntil"),
+        recurs=recurrence(p),
         assumptions=texts(p, "assumptions"),
         registers=tuple(record.get("registers") or ()),
     )
@@ -224,6 +232,7 @@ def _disclosure(record: Mapping[str, Any]) -> DisclosureRecord:
         contract=text(p, "contract"),
         valid_from=date(p, "validFrom"),
         valid_until=date(p, "validUntil"),
+        recurs=recurrence(p),
         assumptions=texts(p, "assumptions"),
         registers=tuple(record["registers"]),
     )

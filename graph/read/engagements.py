@@ -9,7 +9,8 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
-from graph.read.values import date, first, text, texts
+from graph.read.validity import DATED_E
+from graph.read.values import date, first, recurrence, text, texts
 from schema.document import EngagementStatus
 from schema.graphql.records import EngagementRecord
 from schema.sub_processor_list import NoticeTerms
@@ -47,9 +48,8 @@ _ENGAGEMENTS_BY_ID = "UNWIND $ids AS id MATCH (e:Engagement {id: id})" + _ENGAGE
 _IN_FORCE = (
     """
 MATCH (:Organisation {id: $processor})<-[:ENGAGED_BY]-(e:Engagement)
-WHERE e.status = 'active'
-  AND (e.since IS NULL OR e.since <= $asOf)
-  AND (e.until IS NULL OR e.until >= $asOf)"""
+WHERE e.status = 'active' AND """
+    + DATED_E
     + _ENGAGEMENT_FIELDS
 )
 
@@ -93,6 +93,7 @@ def engagement_record(record: Mapping[str, Any]) -> EngagementRecord:
         until=date(p, "until"),
         notice_date=date(p, "noticeDate"),
         activity_id=first(record["activity"]),
+        recurs=recurrence(p),
         assumptions=texts(p, "assumptions"),
         registers=tuple(record.get("registers") or ()),
     )

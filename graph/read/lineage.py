@@ -26,7 +26,8 @@ What counts as carrying the data:
   (a sub-processor handling all pupil data handles the safeguarding part of it);
 - an engagement recorded for an activity applies only to data of that activity.
 - on `as_of`, disclosures and activities are valid when validFrom <= as_of <= validUntil
-  (open ends allowed); engagements when active and since <= as_of <= until.
+  (open ends allowed) and, if they recur, within an occurrence; engagements when active and
+  the same holds of since and until (graph.read.validity, the one predicate).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from graph.read.activities import (
 )
 from graph.read.engagements import ENGAGEMENT_MAP, ENGAGEMENT_PROPERTIES_MAP, engagement_record
 from graph.read.organisations import organisation
+from graph.read.validity import DATED_E, DATED_X, VALID_A, VALID_D, VALID_X
 from schema.errors import RopaError
 from schema.graphql.records import (
     ActivityRecord,
@@ -61,10 +63,8 @@ from schema.graphql.records import (
 MAX_HOPS = 6
 MAX_PATHS = 50_000
 
-_VALID_D = """(d.validFrom IS NULL OR d.validFrom <= $asOf)
-  AND (d.validUntil IS NULL OR d.validUntil >= $asOf)"""
-_VALID_A = """(a.validFrom IS NULL OR a.validFrom <= $asOf)
-  AND (a.validUntil IS NULL OR a.validUntil >= $asOf)"""
+_VALID_D = VALID_D
+_VALID_A = VALID_A
 _HOP = """{hop: d.id, source: source.id, target: target.id, activity: a.id,
           role: d.recipientRole, condition: d.condition, assumptions: d.assumptions,
           categories: COLLECT { MATCH (d)-[:CARRIES]->(c:DataCategory)-[:PART_OF*0..8]->(asked)
@@ -130,12 +130,12 @@ CALL (asked, first) {
   MATCH (s:Organisation {id: start})
   USING INDEX SEEK s:Organisation(id)
   MATCH (s) ((:Organisation)<-[:FROM|ENGAGED_BY]-(x WHERE
-        (x:Disclosure AND x.kind = 'onward-disclosure'
-         AND (x.validFrom IS NULL OR x.validFrom <= $asOf)
-         AND (x.validUntil IS NULL OR x.validUntil >= $asOf))
-     OR (x:Engagement AND x.status = 'active'
-         AND (x.since IS NULL OR x.since <= $asOf)
-         AND (x.until IS NULL OR x.until >= $asOf)))
+        (x:Disclosure AND x.kind = 'onward-disclosure' AND """
+    + VALID_X
+    + """)
+     OR (x:Engagement AND x.status = 'active' AND """
+    + DATED_X
+    + """))
     -[:TO|SUB_PROCESSOR]->(:Organisation)){0,4} (source:Organisation)
   WITH DISTINCT asked, source
   CALL (asked, source) {
@@ -156,8 +156,9 @@ CALL (asked, first) {
     + """ AS row
     UNION ALL
     MATCH (source)<-[:ENGAGED_BY]-(e:Engagement {status: 'active'})
-    WHERE (e.since IS NULL OR e.since <= $asOf)
-      AND (e.until IS NULL OR e.until >= $asOf)
+    WHERE """
+    + DATED_E
+    + """
       AND ($engagementRegisters IS NULL
            OR EXISTS { MATCH (reg:Register)-[:DECLARES]->(e)
                        WHERE reg.id IN $engagementRegisters })

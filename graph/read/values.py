@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from schema.graphql.records import RecurrenceRecord
+
 
 def native(value: Any) -> Any:
     """Neo4j temporal values as datetime objects; everything else as is."""
@@ -42,3 +44,11 @@ def integer(props: Mapping[str, Any], key: str) -> int | None:
 def first(values: list[Any] | None) -> Any:
     """The only element of a COLLECT of an optional single relationship, or None."""
     return values[0] if values else None
+
+
+def recurrence(props: Mapping[str, Any]) -> RecurrenceRecord | None:
+    """The recurrence kept as recurEvery/recurLasts/recurNote, or None."""
+    every, lasts = props.get("recurEvery"), props.get("recurLasts")
+    if every is None or lasts is None:
+        return None
+    return RecurrenceRecord(str(every), str(lasts), text(props, "recurNote"))

@@ -8,32 +8,50 @@ from __future__ import annotations
 
 import datetime as dt
 
-from schema.document import Engagement, EngagementStatus, RopaDocument
+from schema.document import (
+    Engagement,
+    EngagementStatus,
+    Flow,
+    ProcessingActivity,
+    Recurrence,
+    RopaDocument,
+)
+from schema.recurrence import occurrence_on
 
 
-def _within(day: dt.date, start: dt.date | None, end: dt.date | None) -> bool:
-    return (start is None or start <= day) and (end is None or day <= end)
+def valid_on(
+    day: dt.date, start: dt.date | None, end: dt.date | None, recurs: Recurrence | None = None
+) -> bool:
+    """Within `start`..`end` (inclusive, either open) and, when it recurs, within the
+    occurrence covering `day`: the one definition of "valid on day D", whose Cypher twin is
+    `graph.read.validity.VALID`."""
+    if not ((start is None or start <= day) and (end is None or day <= end)):
+        return False
+    if recurs is None or start is None:
+        return True
+    return occurrence_on(start, recurs.every, recurs.lasts, day) is not None
+
+
+def applies_on(entity: ProcessingActivity | Flow, day: dt.date) -> bool:
+    """The activity or flow, by its own dates and recurrence, applies on `day`."""
+    return valid_on(day, entity.valid_from, entity.valid_until, entity.recurs)
 
 
 def engagement_in_force(engagement: Engagement, day: dt.date) -> bool:
-    """Active, and effective on `day` (`since` and `until` inclusive)."""
-    return engagement.status is EngagementStatus.ACTIVE and _within(
-        day, engagement.since, engagement.until
+    """Active, and effective on `day` (`since` and `until` inclusive, within an occurrence)."""
+    return engagement.status is EngagementStatus.ACTIVE and valid_on(
+        day, engagement.since, engagement.until, engagement.recurs
     )
 
 
 def in_force(doc: RopaDocument, day: dt.date) -> RopaDocument:
     """Only the activities, flows and engagements that applied on `day`."""
-    activities = [a for a in doc.activities if _within(day, a.valid_from, a.valid_until)]
+    activities = [a for a in doc.activities if applies_on(a, day)]
     kept = {a.id for a in activities}
     return doc.model_copy(
         update={
             "activities": activities,
-            "flows": [
-                f
-                for f in doc.flows
-                if f.activity in kept and _within(day, f.valid_from, f.valid_until)
-            ],
+            "flows": [f for f in doc.flows if f.activity in kept and applies_on(f, day)],
             "engagements": [
                 e
                 for e in doc.engagements

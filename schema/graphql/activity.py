@@ -10,6 +10,7 @@ import strawberry
 from schema.graphql import records as r
 from schema.graphql.access import Info, loaders, many, maybe, one, resolver
 from schema.graphql.enums import DpiaStatus, EngagementStatus, FlowKind, RecipientRole
+from schema.graphql.recurrence import Recurrence
 from schema.graphql.reference import (
     DataCategory,
     DataSubjectCategory,
@@ -114,6 +115,7 @@ ACTIVITY_PROPERTIES: dict[str, str | None] = {
     "dpia": "dpia",
     "validFrom": "valid_from",
     "validUntil": "valid_until",
+    "recurs": "recurs",
     "assumptions": "assumptions",
     "controller": "controller_id",
 }
@@ -174,6 +176,9 @@ class ProcessingActivity:
     dpia: Dpia | None
     valid_from: dt.date | None = strawberry.field(description="First day it applies")
     valid_until: dt.date | None = strawberry.field(description="Last day it applies")
+    recurs: Recurrence | None = strawberry.field(
+        description="How it repeats from validFrom (until validUntil), if it does"
+    )
     assumptions: list[str]
     rec: strawberry.Private[r.ActivityRecord]
 
@@ -221,6 +226,7 @@ class ProcessingActivity:
             else None,
             valid_from=rec.valid_from,
             valid_until=rec.valid_until,
+            recurs=Recurrence.of(rec.recurs),
             assumptions=list(rec.assumptions),
             rec=rec,
         )
@@ -276,6 +282,9 @@ class Disclosure:
     contract: str | None = strawberry.field(description="Processor contract or sharing agreement")
     valid_from: dt.date | None
     valid_until: dt.date | None
+    recurs: Recurrence | None = strawberry.field(
+        description="How it repeats from validFrom (until validUntil), if it does"
+    )
     assumptions: list[str]
     rec: strawberry.Private[r.DisclosureRecord]
 
@@ -293,6 +302,7 @@ class Disclosure:
             contract=rec.contract,
             valid_from=rec.valid_from,
             valid_until=rec.valid_until,
+            recurs=Recurrence.of(rec.recurs),
             assumptions=list(rec.assumptions),
             rec=rec,
         )
@@ -332,6 +342,9 @@ class Engagement:
     since: dt.date | None = strawberry.field(description="Effective date")
     until: dt.date | None = strawberry.field(description="Last day of the engagement")
     status: EngagementStatus
+    recurs: Recurrence | None = strawberry.field(
+        description="How it repeats from since (until until), if it does"
+    )
     notice_date: dt.date | None = strawberry.field(description="When controllers were told")
     announced_on: dt.date | None = strawberry.field(
         description="When controllers were told of it: the same date as noticeDate"
@@ -352,6 +365,7 @@ class Engagement:
             since=rec.since,
             until=rec.until,
             status=rec.status,
+            recurs=Recurrence.of(rec.recurs),
             notice_date=rec.notice_date,
             announced_on=rec.notice_date,
             effective_from=rec.since,

@@ -135,6 +135,13 @@ class DpiaRecord:
 
 
 @dataclass(frozen=True)
+class RecurrenceRecord:
+    every: str
+    lasts: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class ActivityRecord:
     id: str
     name: str
@@ -162,6 +169,7 @@ class ActivityRecord:
     dpia: DpiaRecord | None = None
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
+    recurs: RecurrenceRecord | None = None
     assumptions: tuple[str, ...] = ()
     # The registers that declare it: who may read it (schema.access.policy).
     registers: tuple[str, ...] = ()
@@ -185,6 +193,7 @@ class DisclosureRecord:
     contract: str | None = None
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
+    recurs: RecurrenceRecord | None = None
     assumptions: tuple[str, ...] = ()
     # The registers that declare it: who may read it (schema.access.policy).
     registers: tuple[str, ...] = ()
@@ -203,6 +212,7 @@ class EngagementRecord:
     until: dt.date | None = None
     notice_date: dt.date | None = None
     activity_id: str | None = None
+    recurs: RecurrenceRecord | None = None
     assumptions: tuple[str, ...] = ()
     # The registers that declare it: who may read it (schema.access.policy).
     registers: tuple[str, ...] = ()

@@ -54,6 +54,11 @@ _RIGHTS = [
 
 
 def _dates(activity: ProcessingActivity) -> str:
+    if activity.recurs is not None and activity.valid_from is not None:
+        last = long_date(activity.valid_until) if activity.valid_until else None
+        return " This processing happens " + activity.recurs.series(
+            long_date(activity.valid_from), last
+        )
     if activity.valid_until is None:
         return ""
     start = f" from {long_date(activity.valid_from)}" if activity.valid_from else ""

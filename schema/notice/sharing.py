@@ -113,7 +113,10 @@ def _engagement_text(index: DocumentIndex, engagement: Engagement) -> str:
         details.append(f"information: {_names(index, engagement.data_categories)}")
     if engagement.location:
         details.append(f"location: {engagement.location}")
-    if engagement.since or engagement.until:
+    if engagement.recurs is not None and engagement.since is not None:
+        last = long_date(engagement.until) if engagement.until else None
+        details.append(engagement.recurs.series(long_date(engagement.since), last).rstrip("."))
+    elif engagement.since or engagement.until:
         since = long_date(engagement.since) if engagement.since else "the start"
         until = f"to {long_date(engagement.until)}" if engagement.until else "until further notice"
         details.append(f"from {since} {until}")

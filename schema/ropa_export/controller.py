@@ -35,6 +35,10 @@ def activity_row(index: DocumentIndex, activity: ProcessingActivity, controller:
     joint = [o for o in others if o != controller] if activity.joint_controllers else []
     dpia = activity.dpia
     retention = activity.retention or ""
+    if activity.recurs is not None and activity.valid_from is not None:
+        last = activity.valid_until.isoformat() if activity.valid_until else None
+        series = activity.recurs.series(activity.valid_from.isoformat(), last)
+        retention = v.joined([retention, f"Recurs {series}"])
     if activity.retention_schedule:
         retention = v.joined([retention, f"Schedule: {activity.retention_schedule}"])
     row = {

@@ -75,13 +75,16 @@ async def test_example_post16_sub_processors_and_special_categories(db: Database
         """
         MATCH (e:Engagement)-[:ENGAGED_BY]->(:Organisation {id: 'school-transition-limited'})
         MATCH (e)-[:SUB_PROCESSOR]->(s:Organisation)
-        RETURN s.id AS sub, toString(e.since) AS since, toString(e.until) AS until ORDER BY sub
+        RETURN s.id AS sub, toString(e.since) AS since, e.recurEvery AS every,
+               e.recurLasts AS lasts ORDER BY sub
     """,
     )
+    # Every year from 14 February 2022, for a year: the annual transition of each cohort.
+    annual = {"since": "2022-02-14", "every": "P1Y", "lasts": "P1Y"}
     assert subs == [
-        {"sub": "derby-city-council", "since": "2022-02-14", "until": "2023-02-13"},
-        {"sub": "link-ict", "since": "2022-02-14", "until": "2023-02-13"},
-        {"sub": "school-development-support-agency", "since": "2022-02-14", "until": "2023-02-13"},
+        {"sub": "derby-city-council", **annual},
+        {"sub": "link-ict", **annual},
+        {"sub": "school-development-support-agency", **annual},
     ]
     special = await _rows(
         db, "MATCH (c:DataCategory {special: true}) RETURN c.id AS id ORDER BY id"

@@ -88,7 +88,7 @@ async def test_csv_as_of_a_day_has_that_days_values(client: httpx.AsyncClient) -
 
     later = await client.get("/export/ropa.csv", params={"asOf": "2023-06-01"})
     table = _table(list(csv.reader(io.StringIO(later.content.decode("utf-8-sig")))))
-    assert len(table) == 13  # the post-16 transfer ended on 13 February 2023
+    assert len(table) == 14  # the post-16 transfer recurs every year from 14 February 2022
     assert _cctv(table).startswith("CCTV kept 14 days")
 
 

@@ -13,9 +13,10 @@ pytestmark = pytest.mark.neo4j
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
 
-DURING = "2022-06-01"  # the post-16 transfer ran 2022-02-14 to 2023-02-13
-AFTER = "2023-02-14"
+DURING = "2022-06-01"  # the post-16 transfer runs every year from 2022-02-14, for a year
+TODAY = "2026-12-01"  # the 2026 cohort's occurrence (2026-02-14 to 2027-02-13)
 BEFORE = "2022-02-13"
+EARLIER = "2021-06-01"
 
 RECIPIENTS = """
 query ($category: String!, $controller: String, $asOf: Date, $transitive: Boolean) {
@@ -31,7 +32,7 @@ query ($category: String!, $controller: String, $asOf: Date, $transitive: Boolea
         categories { id special criminalOffence }
         legalBases { id title legislation }
         condition
-        engagement { id status since until }
+        engagement { id status since until recurs { every lasts } }
         disclosure { id }
       }
     }
@@ -112,7 +113,8 @@ async def test_each_hop_says_its_activity_categories_bases_and_condition(
         "id": "stl-school-development-support-agency",
         "status": "ACTIVE",
         "since": "2022-02-14",
-        "until": "2023-02-13",
+        "until": None,
+        "recurs": {"every": "P1Y", "lasts": "P1Y"},
     }
     assert sub["disclosure"] is None
     assert [c["id"] for c in sub["categories"]] == ["safeguarding"]
@@ -121,7 +123,25 @@ async def test_each_hop_says_its_activity_categories_bases_and_condition(
     assert sub["legalBases"] == upload["legalBases"] != []
 
 
-@pytest.mark.parametrize("as_of", [BEFORE, AFTER, None], ids=["before", "after", "today"])
+async def test_on_2026_12_01_the_annual_post16_transfer_is_there_again(
+    example: Database, data: Post
+) -> None:
+    routes = _routes(await _recipients(data, "safeguarding", asOf=TODAY))
+    assert set(routes) >= POST16 | STL_SUBS
+    assert routes["link-ict"] == [
+        [
+            ("DISCLOSURE", "school-transition-limited", "post16-upload"),
+            ("SUB_PROCESSING", "link-ict", "stl-link-ict"),
+        ]
+    ]
+    subs = await data(
+        '{ subProcessors(processor: "School Transition Limited", asOf: "2026-12-01") '
+        "{ subProcessor { id } } }"
+    )
+    assert {e["subProcessor"]["id"] for e in subs["subProcessors"]} == STL_SUBS
+
+
+@pytest.mark.parametrize("as_of", [BEFORE, EARLIER], ids=["day-before", "year-before"])
 async def test_safeguarding_outside_the_post16_transfer(
     example: Database, data: Post, as_of: str | None
 ) -> None:
@@ -164,7 +184,7 @@ async def test_medical_data_reaches_health_services_and_the_portal(
 async def test_attendance_goes_to_the_dfe_under_regulation_5_and_on_to_approved_parties(
     example: Database, data: Post
 ) -> None:
-    found = {r["organisation"]["id"]: r for r in await _recipients(data, "attendance", asOf=AFTER)}
+    found = {r["organisation"]["id"]: r for r in await _recipients(data, "attendance", asOf=BEFORE)}
     assert {"dfe", "approved-third-parties", "derby-city-council"} <= set(found)
     assert not (set(found) & (POST16 | {"link-ict"}))
     [to_dfe] = found["dfe"]["paths"]

@@ -19,7 +19,7 @@ query ($ref: String!) {
   activity(ref: $ref) {
     id name description purposes recipientCategories legitimateInterests consentRecord rights
     automatedDecisionMaking source location retention retentionSchedule securityMeasures
-    validFrom validUntil assumptions
+    validFrom validUntil recurs { every lasts description } assumptions
     controller { id }
     jointControllers { id }
     processors { organisation { id } contract noticePeriodDays objectionWindowDays }
@@ -73,7 +73,12 @@ async def test_activity_has_every_article_30_field(example: Database, data: Post
             "objectionWindowDays": 14,
         }
     ]
-    assert (found["validFrom"], found["validUntil"]) == ("2022-02-14", "2023-02-13")
+    assert (found["validFrom"], found["validUntil"]) == ("2022-02-14", None)
+    assert found["recurs"] == {
+        "every": "P1Y",
+        "lasts": "P1Y",
+        "description": "every year, for 1 year each time",
+    }
     assert {s["id"] for s in found["dataSubjects"]} == {"year-11-students", "portal-staff"}
     assert {"id": "year-11-students", "parent": {"id": "pupils"}} in found["dataSubjects"]
     assert "safeguarding" in {c["id"] for c in found["categories"]}
@@ -101,7 +106,7 @@ async def test_activity_has_every_article_30_field(example: Database, data: Post
         "from": {"id": "allestree-woodlands"},
         "to": {"id": "school-transition-limited"},
         "system": {"id": "transition-portal"},
-        "validUntil": "2023-02-13",
+        "validUntil": None,
     }
     assert [r["id"] for r in found["recipients"]] == [
         "post16-institution",
@@ -112,10 +117,11 @@ async def test_activity_has_every_article_30_field(example: Database, data: Post
 async def test_activities_valid_today_or_on_a_day(example: Database, data: Post) -> None:
     today = {a["id"] for a in (await data("{ activities { id } }"))["activities"]}
     then = {
-        a["id"] for a in (await data('{ activities(asOf: "2022-06-01") { id } }'))["activities"]
+        a["id"] for a in (await data('{ activities(asOf: "2022-01-01") { id } }'))["activities"]
     }
-    assert "post16-transfer" not in today
-    assert then == today | {"post16-transfer"}
+    # The post-16 transfer first ran from 2022-02-14, and recurs every year.
+    assert "post16-transfer" in today
+    assert then == today - {"post16-transfer"}
 
 
 async def test_activities_filtered_by_controller_category_and_basis(

@@ -57,10 +57,16 @@ async def _names(data: Post, processor: str, as_of: str | None) -> list[str]:
                 "School Development Support Agency",
             ],
         ),
-        ("2023-02-14", []),
-        (None, []),
+        (
+            "2026-12-01",
+            [
+                "Derby City Council",
+                "Link ICT Services Limited",
+                "School Development Support Agency",
+            ],
+        ),
     ],
-    ids=["day-before", "first-day", "last-day", "day-after", "today"],
+    ids=["day-before", "first-day", "last-day-of-the-first-year", "2026-12-01"],
 )
 async def test_school_transition_limited_before_during_and_after(
     example: Database, data: Post, as_of: str | None, expected: list[str]
@@ -75,7 +81,7 @@ async def test_engagement_fields(example: Database, data: Post) -> None:
     assert link["status"] == "ACTIVE"
     assert (link["since"], link["until"], link["noticeDate"]) == (
         "2022-02-14",
-        "2023-02-13",
+        None,
         "2022-02-14",
     )
     assert link["location"] == "United Kingdom"

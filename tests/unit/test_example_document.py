@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,13 @@ from schema.validation import load_document
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
 
 POST16_FROM = dt.date(2022, 2, 14)
-POST16_UNTIL = dt.date(2023, 2, 13)
+# "1 year from Monday 14th February 2022", for each year 11 cohort: every year, for a year.
+ANNUAL = ("P1Y", "P1Y")
+
+
+def _annual(entity: Any) -> bool:
+    return entity.recurs is not None and (entity.recurs.every, entity.recurs.lasts) == ANNUAL
+
 
 PUPIL_CATEGORIES = {
     "personal-information",
@@ -135,7 +142,8 @@ def test_sub_processor_engagements(doc: RopaDocument) -> None:
     for engagement in engagements:
         assert engagement.processor == "school-transition-limited"
         assert engagement.since == POST16_FROM
-        assert engagement.until == POST16_UNTIL
+        assert engagement.until is None
+        assert _annual(engagement)
         assert engagement.status is EngagementStatus.ACTIVE
         assert engagement.activity == "post16-transfer"
         assert engagement.location
@@ -147,7 +155,10 @@ def test_sub_processor_engagements(doc: RopaDocument) -> None:
 def test_post16_activity(doc: RopaDocument) -> None:
     activity = _activity(doc, "post16-transfer")
     assert activity.valid_from == POST16_FROM
-    assert activity.valid_until == POST16_UNTIL
+    assert activity.valid_until is None
+    assert _annual(activity)
+    assert activity.recurs is not None
+    assert activity.recurs.note
     assert {"year-11-students", "portal-staff"} == set(activity.data_subjects)
     assert set(activity.data_categories) >= PORTAL_CATEGORIES
     assert "transition-portal" in activity.systems
@@ -166,12 +177,14 @@ def test_post16_flows(doc: RopaDocument) -> None:
     assert upload.recipient_role is RecipientRole.PROCESSOR
     assert upload.system == "transition-portal"
     assert upload.contract
-    assert (upload.valid_from, upload.valid_until) == (POST16_FROM, POST16_UNTIL)
+    assert (upload.valid_from, upload.valid_until) == (POST16_FROM, None)
+    assert _annual(upload)
 
     onward = _flow(doc, "post16-to-provider")
     assert onward.activity == "post16-transfer"
     assert onward.condition == "once enrolment at the chosen post-16 institution is confirmed"
-    assert (onward.valid_from, onward.valid_until) == (POST16_FROM, POST16_UNTIL)
+    assert (onward.valid_from, onward.valid_until) == (POST16_FROM, None)
+    assert _annual(onward)
     provider = next(o for o in doc.organisations if o.id == onward.recipient)
     assert provider.group
 

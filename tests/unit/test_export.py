@@ -27,6 +27,7 @@ from schema.validation import load_document
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
 DURING_POST16 = dt.date(2022, 3, 1)
 AFTER_POST16 = dt.date(2024, 6, 1)
+BEFORE_POST16 = dt.date(2022, 1, 1)
 SUB_PROCESSORS = {"Link ICT Services Limited", "School Development Support Agency"}
 
 
@@ -147,10 +148,17 @@ def test_json_has_both_tables_keyed_by_heading(doc: RopaDocument, export: RopaEx
 
 
 def test_as_of_keeps_only_what_applied_that_day(doc: RopaDocument) -> None:
-    later = build_export(doc, AFTER_POST16)
-    assert len(later.controller_rows) == _activity_count(doc, AFTER_POST16) == 13
-    assert not any(r[0].startswith("Post-16") for r in later.controller_rows)
-    assert not {r[0].split(",")[0] for r in later.processor_rows} & SUB_PROCESSORS
+    # The post-16 transfer first ran from 14 February 2022; before that it is not in the record.
+    earlier = build_export(doc, BEFORE_POST16)
+    assert len(earlier.controller_rows) == _activity_count(doc, BEFORE_POST16) == 13
+    assert not any(r[0].startswith("Post-16") for r in earlier.controller_rows)
+    assert not {r[0].split(",")[0] for r in earlier.processor_rows} & SUB_PROCESSORS
+    # It recurs every year: on 2026-12-01 it is there again, with its sub-processors.
+    again = build_export(doc, dt.date(2026, 12, 1))
+    (post16,) = [r for r in again.controller_rows if r[0].startswith("Post-16")]
+    retention = post16[CONTROLLER_COLUMNS.index("Retention schedule (if possible)")]
+    assert "Recurs every year from 2022-02-14, for 1 year each time." in retention
+    assert {r[0].split(",")[0] for r in again.processor_rows} >= SUB_PROCESSORS
     before = build_export(doc, dt.date(2018, 1, 1))
     assert before.controller_rows == []
 

@@ -76,7 +76,7 @@ ORIGINAL_NOTICE = {
     ],
     "post-16 transfer": [
         "Transfer of student data from the secondary school to the chosen post-16 provider",
-        "14 February 2022 to 13 February 2023",
+        "every year from 14 February 2022, for 1 year each time",
         "securely uploaded by the school",
         "once enrolment at the chosen post-16 institution is confirmed",
         "Ensure post-16 institutions have knowledge of all relevant student information",
@@ -188,12 +188,22 @@ def test_sub_processors_come_with_their_processor_and_the_contract_terms(
     assert "14 days to object" in section
 
 
-def test_after_the_post16_transfer_ended_it_is_no_longer_in_the_notice(doc: RopaDocument) -> None:
-    later = render(compose(doc, None, Audience.PUPILS, dt.date(2024, 6, 1)), NoticeFormat.MARKDOWN)
-    assert "Link ICT Services Limited" not in later
-    assert "Post-16 transition" not in later
-    assert "### School Transition Limited" not in later
-    assert "Department for Education" in later
+def test_before_the_post16_transfer_first_ran_it_is_not_in_the_notice(doc: RopaDocument) -> None:
+    earlier = render(
+        compose(doc, None, Audience.PUPILS, dt.date(2022, 1, 1)), NoticeFormat.MARKDOWN
+    )
+    assert "Link ICT Services Limited" not in earlier
+    assert "Post-16 transition" not in earlier
+    assert "### School Transition Limited" not in earlier
+    assert "Department for Education" in earlier
+
+
+def test_the_annual_post16_transfer_is_in_the_notice_of_2026_12_01(doc: RopaDocument) -> None:
+    now = render(compose(doc, None, Audience.PUPILS, dt.date(2026, 12, 1)), NoticeFormat.MARKDOWN)
+    assert "Post-16 transition" in now
+    assert "### School Transition Limited" in now
+    assert "- Link ICT Services Limited" in now
+    assert "Each year 11 cohort's data is securely deleted once its transition completes." in now
 
 
 def test_each_audience_reads_about_its_own_processing(doc: RopaDocument) -> None:
@@ -208,7 +218,7 @@ def test_each_audience_reads_about_its_own_processing(doc: RopaDocument) -> None
     assert "Statutory data returns" not in staff
     assert "Portal account information" in staff
     assert "shows no processing of information about staff" in notice(
-        Audience.STAFF, dt.date(2024, 6, 1)
+        Audience.STAFF, dt.date(2022, 1, 1)
     )
 
 
