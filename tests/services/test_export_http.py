@@ -108,7 +108,7 @@ async def test_xlsx_and_json(client: httpx.AsyncClient) -> None:
     body = (await client.get("/export/ropa.json")).json()
     assert body["controller"] == "allestree-woodlands"
     assert body["asOf"] == dt.date.today().isoformat()
-    assert len(body["controllerRecord"]["rows"]) == 13
+    assert len(body["controllerRecord"]["rows"]) == 14  # the annual post-16 transfer too
 
 
 async def test_errors_say_what_is_wrong(client: httpx.AsyncClient) -> None:
