@@ -400,6 +400,13 @@ def test_invalid_values_file_fails_helm_template(helm: Helm) -> None:
             ["ingress.enabled=true", "ingress.tls.enabled=true"],
             "ingress.tls.secretName is required",
         ),
+        (["mail.smtp.host=smtp.example.org"], "publicUrl is required when mail.smtp.host"),
+        (
+            ["mail.smtp.host=smtp.example.org", "publicUrl=https://r.example", "mail.smtp.user=u"],
+            "mail.smtp.existingSecret is required",
+        ),
+        (["mail.smtp.port=0"], "mail.smtp.port: Must be greater than or equal to 1"),
+        (["publicUrl=ftp://r.example"], "publicUrl: Does not match pattern"),
         (
             [
                 "auth.existingSecret=t",
@@ -1272,3 +1279,65 @@ def test_the_built_helm_knows_its_versions(helm: Helm) -> None:
     assert version.startswith("v3."), version
     out = helm.run("template", "ropa", str(CHART), "--namespace", "ropa")
     assert "kind: Deployment" in out
+
+
+def _container(manifests: list[Manifest], suffix: str) -> Manifest:
+    pod = Rendering("mail", manifests).one("Deployment", suffix)["spec"]["template"]["spec"]
+    (main,) = [c for c in pod["containers"] if c["name"] in ("registry", "notifier")]
+    found: Manifest = main
+    return found
+
+
+def test_mail_settings_reach_the_notifier_and_the_password_only_by_reference(helm: Helm) -> None:
+    manifests = helm.template(
+        sets=(
+            "publicUrl=https://ropa.example.org",
+            "mail.smtp.host=smtp.example.org",
+            "mail.smtp.port=2525",
+            "mail.smtp.user=ropa-notices",
+            "mail.smtp.existingSecret=ropa-smtp",
+            "mail.smtp.starttls=false",
+            "mail.from=Notices <notices@example.org>",
+        )
+    )
+    for manifest in manifests:
+        kubernetes_validate.validate(manifest, KUBE_VERSION, strict=True)
+    env = env_of(_container(manifests, "-notifier"))
+    assert {name: env[name].get("value") for name in env if name.startswith("ROPA_SMTP")} == {
+        "ROPA_SMTP_HOST": "smtp.example.org",
+        "ROPA_SMTP_PORT": "2525",
+        "ROPA_SMTP_USER": "ropa-notices",
+        "ROPA_SMTP_STARTTLS": "false",
+        "ROPA_SMTP_PASSWORD": None,
+    }
+    assert env["ROPA_SMTP_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "ropa-smtp",
+        "key": "smtp-password",
+    }
+    assert env["ROPA_MAIL_FROM"]["value"] == "Notices <notices@example.org>"
+    # Both services link to the same public address (mail, feeds, pages).
+    for suffix in ("-notifier", "-registry"):
+        assert env_of(_container(manifests, suffix))["ROPA_PUBLIC_URL"]["value"] == (
+            "https://ropa.example.org"
+        )
+    # The registry sends no mail.
+    assert not any(n.startswith("ROPA_SMTP") for n in env_of(_container(manifests, "-registry")))
+
+
+def test_no_mail_settings_without_a_relay(helm: Helm) -> None:
+    manifests = helm.template()
+    env = env_of(_container(manifests, "-notifier"))
+    assert not [n for n in env if n.startswith(("ROPA_SMTP", "ROPA_MAIL", "ROPA_PUBLIC_URL"))]
+    # A TLS ingress gives the public address, for the relay's links too.
+    manifests = helm.template(
+        sets=(
+            "mail.smtp.host=smtp.example.org",
+            "ingress.enabled=true",
+            "ingress.host=ropa.example.org",
+            "ingress.tls.enabled=true",
+            "ingress.tls.secretName=ropa-tls",
+        )
+    )
+    env = env_of(_container(manifests, "-notifier"))
+    assert env["ROPA_PUBLIC_URL"]["value"] == "https://ropa.example.org"
+    assert "ROPA_SMTP_PASSWORD" not in env  # no user, no password

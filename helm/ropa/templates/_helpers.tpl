@@ -268,15 +268,50 @@ from it; e-mail links are signed with it), by reference only. The migration hook
 {{- .Values.signIn.existingSecret | default (printf "%s-signin" (include "ropa.fullname" .)) -}}
 {{- end -}}
 
-{{/* Where browsers reach the registry: signIn.publicUrl, else https://<ingress.host>. */}}
-{{- define "ropa.signIn.publicUrl" -}}
-{{- if .Values.signIn.publicUrl -}}
+{{/* Where the public reaches the registry: publicUrl, else signIn.publicUrl, else
+https://<ingress.host> with a TLS ingress; empty when none of them says. */}}
+{{- define "ropa.publicUrl" -}}
+{{- if .Values.publicUrl -}}
+{{- .Values.publicUrl -}}
+{{- else if .Values.signIn.publicUrl -}}
 {{- .Values.signIn.publicUrl -}}
 {{- else if and .Values.ingress.enabled .Values.ingress.tls.enabled -}}
 {{- printf "https://%s" .Values.ingress.host -}}
-{{- else -}}
-{{- fail "signIn.publicUrl is required when signIn.enabled is true, unless ingress.enabled and ingress.tls.enabled give https://<ingress.host>" -}}
 {{- end -}}
+{{- end -}}
+
+{{/* ROPA_PUBLIC_URL for the registry and the notifier, when it is known. */}}
+{{- define "ropa.publicUrl.env" -}}
+{{- with include "ropa.publicUrl" . }}
+- name: ROPA_PUBLIC_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The notifier's e-mail environment (the password by reference only); none without a host. */}}
+{{- define "ropa.mail.env" -}}
+{{- $smtp := .Values.mail.smtp -}}
+{{- if $smtp.host }}
+- name: ROPA_SMTP_HOST
+  value: {{ $smtp.host | quote }}
+- name: ROPA_SMTP_PORT
+  value: {{ $smtp.port | quote }}
+- name: ROPA_SMTP_STARTTLS
+  value: {{ $smtp.starttls | quote }}
+- name: ROPA_MAIL_FROM
+  value: {{ .Values.mail.from | quote }}
+{{- with $smtp.user }}
+- name: ROPA_SMTP_USER
+  value: {{ . | quote }}
+{{- end }}
+{{- if $smtp.existingSecret }}
+- name: ROPA_SMTP_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $smtp.existingSecret }}
+      key: {{ $smtp.passwordKey }}
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* The registry's sign-in environment (secrets by reference only). */}}
@@ -294,8 +329,6 @@ from it; e-mail links are signed with it), by reference only. The migration hook
   value: {{ .Values.signIn.roleMappings | toJson | quote }}
 - name: ROPA_SESSION_LIFETIME
   value: {{ .Values.signIn.sessionLifetimeSeconds | quote }}
-- name: ROPA_PUBLIC_URL
-  value: {{ include "ropa.signIn.publicUrl" . | quote }}
 {{- if or .Values.signIn.existingSecret .Values.signIn.clientSecret }}
 - name: ROPA_OIDC_CLIENT_SECRET
   valueFrom:
@@ -327,8 +360,14 @@ from it; e-mail links are signed with it), by reference only. The migration hook
 {{- if and .Values.signIn.existingSecret (or .Values.signIn.clientSecret .Values.signIn.sessionSecret) -}}
 {{- fail "signIn.existingSecret and signIn.clientSecret/sessionSecret are mutually exclusive: keep the secrets in one place" -}}
 {{- end -}}
-{{- if .Values.signIn.enabled -}}
-{{- $_ := include "ropa.signIn.publicUrl" . -}}
+{{- if and .Values.signIn.enabled (not (include "ropa.publicUrl" .)) -}}
+{{- fail "signIn.publicUrl is required when signIn.enabled is true (or the top-level publicUrl), unless ingress.enabled and ingress.tls.enabled give https://<ingress.host>" -}}
+{{- end -}}
+{{- if and .Values.mail.smtp.host (not (include "ropa.publicUrl" .)) -}}
+{{- fail "publicUrl is required when mail.smtp.host is set: every e-mail links to the registry (or enable a TLS ingress, giving https://<ingress.host>)" -}}
+{{- end -}}
+{{- if and .Values.mail.smtp.user (not .Values.mail.smtp.existingSecret) -}}
+{{- fail "mail.smtp.existingSecret is required when mail.smtp.user is set: the SMTP password comes from a Secret only" -}}
 {{- end -}}
 {{- if and (eq .Values.neo4j.mode "internal") .Values.neo4j.internal.auth.password .Values.neo4j.internal.auth.existingSecret -}}
 {{- fail "neo4j.internal.auth.password and neo4j.internal.auth.existingSecret are mutually exclusive" -}}
