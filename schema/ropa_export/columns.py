@@ -2,7 +2,8 @@
 
 Controller record: the ICO's "Documentation template for controllers" (an .xlsx published with
 the ICO's guidance on documentation under UK GDPR Article 30), sheet `Template`, row 9, columns
-A to AD, verbatim and in order. Columns 26-30 are the template's section for special category
+A to AD, verbatim and in order, then an "Assumptions" column of the registry's own. Columns 26-30
+are the template's section for special category
 and criminal offence data (the DPA 2018 Schedule 1 "appropriate policy document" record). Rows
 1-6 of the same sheet hold the controller, DPO and representative details (name, address,
 e-mail, telephone), which `DETAILS_COLUMNS` and `DETAILS_ROWS` mirror.
@@ -12,6 +13,10 @@ ICO's processor template could not be consulted here; the points are the Article
 """
 
 from __future__ import annotations
+
+# The last column of both records, beyond the template's: what each row rests on that the
+# record assumes rather than knows (the entities' `assumptions`, and the placeholders).
+ASSUMPTIONS = "Assumptions"
 
 CONTROLLER_COLUMNS: tuple[str, ...] = (
     "Business function",
@@ -46,6 +51,8 @@ CONTROLLER_COLUMNS: tuple[str, ...] = (
     "Link to retention and erasure policy document",
     "Is personal data retained and erased in accordance with the policy document?",
     "Reasons for not adhering to policy document (if applicable)",
+    # Not the ICO's: what the record assumes, so that a reader can tell it from what is known.
+    ASSUMPTIONS,
 )
 
 # The template's section header row above the headings: (section, how many columns it spans).
@@ -57,6 +64,7 @@ CONTROLLER_SECTIONS: tuple[tuple[str, int], ...] = (
     ("Data Protection Impact Assessments", 3),
     ("Personal data breaches", 2),
     ("Data Protection Act 2018: special category or criminal conviction and offence data", 5),
+    ("What the record assumes", 1),
 )
 
 # The columns that carry what Article 30(1)(b)-(d), (f) and (g) require of every activity.
@@ -76,6 +84,7 @@ DETAILS_ROWS: tuple[str, ...] = ("Controller", "Data Protection Officer", "Repre
 PROCESSOR_SECTIONS: tuple[tuple[str, int], ...] = (
     ("Who: the processor, the controller and their representatives", 7),
     ("What, where and how: UK GDPR Article 30(2)(b) to (d)", 7),
+    ("What the record assumes", 1),
 )
 
 PROCESSOR_COLUMNS: tuple[str, ...] = (
@@ -95,4 +104,5 @@ PROCESSOR_COLUMNS: tuple[str, ...] = (
     "international organisations (if applicable)",
     "General description of technical and organisational security measures (if possible)",
     "Link to contract",
+    ASSUMPTIONS,
 )

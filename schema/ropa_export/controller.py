@@ -5,7 +5,7 @@ from __future__ import annotations
 from schema.compliance.index import DocumentIndex
 from schema.document import LegalBasisKind, ProcessingActivity, RecipientRole
 from schema.ropa_export import values as v
-from schema.ropa_export.columns import CONTROLLER_COLUMNS
+from schema.ropa_export.columns import ASSUMPTIONS, CONTROLLER_COLUMNS
 
 
 def _contracts(index: DocumentIndex, activity: ProcessingActivity) -> str:
@@ -22,6 +22,19 @@ def _contracts(index: DocumentIndex, activity: ProcessingActivity) -> str:
 def _sensitive(index: DocumentIndex, activity: ProcessingActivity) -> bool:
     categories = activity.data_categories
     return bool(index.special(categories) or index.criminal_offence(categories))
+
+
+def _assumptions(index: DocumentIndex, activity: ProcessingActivity) -> str:
+    flows = [f for f in index.doc.flows if f.activity == activity.id]
+    placeholders = [
+        f"placeholder: {p.organisation}'s {field}"
+        for p in activity.processors
+        for field in p.placeholders
+    ] + [f"placeholder: disclosure '{f.id}' {field}" for f in flows for field in f.placeholders]
+    return v.assumptions_text(
+        [*activity.assumptions, *placeholders],
+        [(f"disclosure '{f.id}'", f.assumptions) for f in flows],
+    )
 
 
 def activity_row(index: DocumentIndex, activity: ProcessingActivity, controller: str) -> list[str]:
@@ -95,5 +108,6 @@ def activity_row(index: DocumentIndex, activity: ProcessingActivity, controller:
         "Link to retention and erasure policy document": activity.retention_schedule or "",
         CONTROLLER_COLUMNS[28]: "",
         CONTROLLER_COLUMNS[29]: "",
+        ASSUMPTIONS: _assumptions(index, activity),
     }
     return [row[column] for column in CONTROLLER_COLUMNS]

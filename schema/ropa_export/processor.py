@@ -21,6 +21,11 @@ def _org_cells(org: Organisation | None, fallback: str) -> list[str]:
     ]
 
 
+def _org_assumptions(index: DocumentIndex, org_id: str) -> list[str]:
+    org = index.organisations.get(org_id)
+    return list(org.assumptions) if org is not None else []
+
+
 def _transfers(activity: ProcessingActivity | None, org: str) -> tuple[str, str]:
     transfers = [
         t for t in (activity.third_country_transfers if activity else []) if t.recipient == org
@@ -42,6 +47,7 @@ def _row(
     purpose: str | None = None,
     location: str | None = None,
     contract: str | None = None,
+    assumptions: str = "",
 ) -> list[str]:
     """Cells in the order of `columns.PROCESSOR_COLUMNS`."""
     countries, safeguards = _transfers(activity, processor)
@@ -62,6 +68,7 @@ def _row(
         safeguards,
         v.joined(activity.security_measures) if activity else "",
         contract or "",
+        assumptions,
     ]
 
 
@@ -94,6 +101,15 @@ def processor_rows(index: DocumentIndex, controller_id: str) -> list[list[str]]:
                         activity,
                         list(dict.fromkeys(carried)) or activity.data_categories,
                         contract=contract or flow_contract,
+                        assumptions=v.assumptions_text(
+                            [],
+                            [
+                                (f"disclosure '{f.id}'", f.assumptions)
+                                for f in flows
+                                if f.recipient == org
+                            ]
+                            + [(index.name(org), _org_assumptions(index, org))],
+                        ),
                     ),
                 )
             )
@@ -115,5 +131,14 @@ def _engagement_row(
         purpose=engagement.purpose,
         location=engagement.location,
         contract=engagement.contract,
+        assumptions=v.assumptions_text(
+            engagement.assumptions,
+            [
+                (
+                    index.name(engagement.sub_processor),
+                    _org_assumptions(index, engagement.sub_processor),
+                )
+            ],
+        ),
     )
     return index.name(engagement.sub_processor), activity.name if activity else "", row

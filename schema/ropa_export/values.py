@@ -127,3 +127,8 @@ def contact_name(contact: Contact | None) -> str:
     if role and role.lower() in name.lower():
         return name
     return ", ".join(v for v in (name, role) if v)
+
+
+def assumptions_text(own: Iterable[str], about: Iterable[tuple[str, Iterable[str]]] = ()) -> str:
+    """A row's assumptions: its entity's own, then each related entity's, named ('x: ...')."""
+    return joined([*own, *(f"{label}: {text}" for label, texts in about for text in texts)])

@@ -19,6 +19,8 @@ from schema.compliance.check import check as run_checks
 from schema.compliance.issues import Severity, has_errors
 from schema.document import RopaDocument
 from schema.errors import DocumentInvalid, NotFound
+from schema.notice.assumptions import assumptions as notice_assumptions
+from schema.notice.assumptions import to_markdown as assumptions_markdown
 from schema.notice.compose import compose
 from schema.notice.draft import NoticeHasPlaceholders, publish
 from schema.notice.model import Audience
@@ -171,6 +173,13 @@ def export(
     is_flag=True,
     help="Write a draft (marked as one), even if it prints placeholders the record holds",
 )
+@click.option(
+    "--assumptions",
+    "assumptions_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write, for the DPO (never published), the assumptions the notice rests on",
+)
 def notice(
     controller: str | None,
     audience: str,
@@ -179,6 +188,7 @@ def notice(
     file: Path | None,
     output: Path | None,
     draft: bool,
+    assumptions_path: Path | None,
 ) -> None:
     """Write a privacy notice for an audience from the register.
 
@@ -195,4 +205,8 @@ def notice(
     except NoticeHasPlaceholders as exc:
         _err(f"error: {exc} with --draft")
         sys.exit(Exit.PLACEHOLDERS)
+    if assumptions_path is not None:
+        when = day or dt.date.today()
+        found = notice_assumptions(doc, controller_id, Audience(audience), when)
+        _write(assumptions_markdown(found, written.title, when).encode("utf-8"), assumptions_path)
     _write(render_notice(written, NoticeFormat(fmt)).encode("utf-8"), output)

@@ -154,3 +154,32 @@ def test_the_parents_notice_publishes_once_the_dpo_is_named(tmp_path: Path) -> N
     assert "not named in the notice" not in out
     assert "urn:" not in out
     assert "draft" not in out.lower()
+
+
+def test_the_dpo_gets_the_assumptions_behind_the_notice_apart(tmp_path: Path) -> None:
+    listed = tmp_path / "assumptions.md"
+    code, out, err = _run(
+        "notice",
+        "--audience",
+        "pupils",
+        "--file",
+        str(EXAMPLE),
+        "--as-of",
+        "2022-03-01",
+        "--draft",
+        "--assumptions",
+        str(listed),
+    )
+    assert code == 0
+    assert f"wrote {listed}" in err
+    text = listed.read_text(encoding="utf-8")
+    assert text.startswith("# Assumptions behind: Draft: Allestree Woodlands School")
+    assert "not for publication" in text
+    assert "## Who we share it with, and why" in text
+    whole_list = "these three are recorded as the whole list"
+    assert "- School Transition Limited: The notice names the sub-processors" in text
+    assert whole_list in text
+    assert "Link ICT Services Limited, sub-processor of School Transition Limited:" in text
+    # The public text carries none of it.
+    assert whole_list not in out
+    assert "which categories each sub-processor handles" not in out

@@ -72,10 +72,11 @@ def _assert_article_30_filled(table: list[dict[str, str]]) -> None:
 
 
 def test_the_controller_columns_are_the_ico_templates() -> None:
-    assert len(CONTROLLER_COLUMNS) == 30
+    assert len(CONTROLLER_COLUMNS) == 31
+    assert CONTROLLER_COLUMNS[-1] == PROCESSOR_COLUMNS[-1] == "Assumptions"
     assert CONTROLLER_COLUMNS[0] == "Business function"
     assert CONTROLLER_COLUMNS[12] == "Article 9 condition for processing special category data"
-    assert CONTROLLER_COLUMNS[-1] == "Reasons for not adhering to policy document (if applicable)"
+    assert CONTROLLER_COLUMNS[-2] == "Reasons for not adhering to policy document (if applicable)"
     assert set(ARTICLE_30_REQUIRED) <= set(CONTROLLER_COLUMNS)
 
 
@@ -174,3 +175,15 @@ def test_formats_by_name_and_extension() -> None:
     assert ExportFormat.JSON.media_type == "application/json"
     with pytest.raises(ValueError, match="unknown export format"):
         ExportFormat.from_extension("pdf")
+
+
+def test_each_row_says_what_it_assumes(export: RopaExport) -> None:
+    rows = {r[0]: dict(zip(CONTROLLER_COLUMNS, r, strict=True)) for r in export.controller_rows}
+    post16 = rows["Post-16 transition (Transition Portal)"]["Assumptions"]
+    # The activity's own assumptions, its placeholders, then its disclosures', each named.
+    assert "The contract reference is a placeholder" in post16
+    assert "placeholder: school-transition-limited's contract" in post16
+    assert "disclosure 'post16-to-provider': The school is the controller disclosing" in post16
+    subs = [dict(zip(PROCESSOR_COLUMNS, r, strict=True)) for r in export.processor_rows]
+    link = next(r for r in subs if r[PROCESSOR_COLUMNS[0]].startswith("Link ICT"))
+    assert "which categories each sub-processor handles" in link["Assumptions"]
