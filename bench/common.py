@@ -7,6 +7,7 @@ them; `Result` rows are what `python -m bench` gathers into one table against th
 
 from __future__ import annotations
 
+import itertools
 import os
 import shlex
 import statistics
@@ -25,6 +26,14 @@ from pydantic import SecretStr
 from graph.neo4j_server import LocalNeo4j, free_port
 from graph.secret_box import new_key
 from graph.settings import Neo4jSettings
+
+_FRESH = itertools.count()
+
+
+def fresh(variables: dict[str, object]) -> dict[str, object]:
+    """`variables` with one the document does not declare (GraphQL ignores it), new each call:
+    the registry's response cache keys on every variable, so the request is executed."""
+    return {**variables, "benchRequest": next(_FRESH)}
 
 
 def say(message: str) -> None:

@@ -9,7 +9,9 @@ on a free port, and reports p50/p95/p99 of `recipients` for a random school thro
 of the same traversal (`graph.read.lineage.recipients`) through the driver, interleaved; then
 the same for every controller at once, the Cypher round trips one operation costs (counted
 in-process on the same schema and loaders), and the registry's memory around the large
-answers. Not a test: it prints numbers, it asserts nothing.
+answers. Each request is executed (a fresh variable keeps it out of the response cache),
+except in the rows "answered from the cache", which ask repeated questions. Not a test: it
+prints numbers, it asserts nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +31,17 @@ import httpx
 from neo4j import AsyncManagedTransaction
 
 from bench import synthetic
-from bench.common import Registry, Result, header, memory_kib, neo4j, percentiles, registry, say
+from bench.common import (
+    Registry,
+    Result,
+    fresh,
+    header,
+    memory_kib,
+    neo4j,
+    percentiles,
+    registry,
+    say,
+)
 from graph import from_document, maintenance, migrate, register
 from graph.database import Database, open_database
 from graph.read import lineage
@@ -109,8 +121,14 @@ async def measure(
         httpx.AsyncClient(base_url=server.url, timeout=300) as http,
     ):
 
-        async def over_http(controller: str | None) -> None:
-            variables = {"category": args.category, "asOf": args.as_of, "controller": controller}
+        async def over_http(controller: str | None, cached: bool = False) -> None:
+            variables: dict[str, object] = {
+                "category": args.category,
+                "asOf": args.as_of,
+                "controller": controller,
+            }
+            if not cached:
+                variables = fresh(variables)
             response = await http.post("/graphql", json={"query": QUERY, "variables": variables})
             body = response.json()
             if response.status_code != 200 or "errors" in body:
@@ -119,6 +137,9 @@ async def measure(
         async def bare(controller: str | None) -> None:
             await lineage.recipients(db, RecipientsQuestion(args.category, as_of, controller))
 
+        # Every statement planned and every page read once, for both questions.
+        await over_http(None)
+        await bare(None)
         for _ in range(args.warmup):
             controller = school()
             await over_http(controller)
@@ -129,6 +150,16 @@ async def measure(
             controller = school()
             http_s.append(await _timed(lambda c=controller: over_http(c)))  # type: ignore[misc]
             bare_s.append(await _timed(lambda c=controller: bare(c)))  # type: ignore[misc]
+        # Repeated questions (ten schools, each asked once before), answered from the cache.
+        repeated = [school() for _ in range(10)]
+        for controller in repeated:
+            await over_http(controller, cached=True)
+        hit_s: list[float] = []
+        hit_bare_s: list[float] = []
+        for i in range(args.requests):
+            controller = repeated[i % len(repeated)]
+            hit_s.append(await _timed(lambda c=controller: over_http(c, True)))  # type: ignore[misc]
+            hit_bare_s.append(await _timed(lambda c=controller: bare(c)))  # type: ignore[misc]
         trips = await round_trips(
             db, {"category": args.category, "asOf": args.as_of, "controller": school()}
         )
@@ -138,12 +169,19 @@ async def measure(
         for _ in range(args.all_requests):
             every_http.append(await _timed(lambda: over_http(None)))
             every_bare.append(await _timed(lambda: bare(None)))
+        await over_http(None, cached=True)
+        every_hit: list[float] = []
+        every_hit_bare: list[float] = []
+        for _ in range(args.all_requests):
+            every_hit.append(await _timed(lambda: over_http(None, True)))
+            every_hit_bare.append(await _timed(lambda: bare(None)))
         rss_after = memory_kib(server.pid)["VmRSS"]
         await asyncio.sleep(2)
         await over_http(school())
         rss_settled = memory_kib(server.pid)["VmRSS"]
         found = await lineage.recipients(db, RecipientsQuestion(args.category, as_of))
     http_ms, bare_ms = percentiles(http_s), percentiles(bare_s)
+    hit_ms, hit_bare_ms = percentiles(hit_s), percentiles(hit_bare_s)
     paths = sum(len(r.paths) for r in found)
     print(
         f"recipients(category: {args.category!r}, asOf: {args.as_of}) on {args.schools} "
@@ -156,13 +194,24 @@ async def measure(
         f"{'ratio HTTP / driver':28}"
         + "".join(f"{http_ms[k] / bare_ms[k]:>10.2f}" for k in ("p50", "p95", "p99"))
     )
-    print(f"Cypher round trips per operation: {trips}")
+    print(
+        f"{'answered from the cache':28}"
+        + "".join(f"{hit_ms[k]:>8.1f}ms" for k in ("p50", "p95", "p99"))
+        + "  (10 repeated questions, each request a hit)"
+    )
+    print(
+        f"{'ratio cached HTTP / driver':28}"
+        + "".join(f"{hit_ms[k] / hit_bare_ms[k]:>10.2f}" for k in ("p50", "p95", "p99"))
+    )
+    print(f"Cypher round trips per operation: {trips} (executed; the response cache adds 1)")
     every_ratio = statistics.median(every_http) / statistics.median(every_bare)
+    every_hit_ratio = statistics.median(every_hit) / statistics.median(every_hit_bare)
     print(
         f"every controller: {len(found)} recipients, {paths} paths; median HTTP "
         f"{statistics.median(every_http) * 1000:.0f} ms, driver "
         f"{statistics.median(every_bare) * 1000:.0f} ms over {len(every_http)} requests each; "
-        f"ratio {every_ratio:.2f}"
+        f"ratio {every_ratio:.2f}; answered from the cache: median "
+        f"{statistics.median(every_hit) * 1000:.0f} ms, ratio {every_hit_ratio:.2f}"
     )
     print(
         f"registry VmRSS: {rss_before / 1024:.0f} MiB before the every-controller answers, "
@@ -175,8 +224,20 @@ async def measure(
             "x",
             1.3,
         ),
+        Result(
+            "recipients, one controller, from the response cache: HTTP p50 / driver p50",
+            hit_ms["p50"] / hit_bare_ms["p50"],
+            "x",
+            1.3,
+        ),
         Result("recipients, one controller: Cypher round trips", trips, "", 3),
         Result("recipients, every controller: HTTP / driver", every_ratio, "x", 2.0),
+        Result(
+            "recipients, every controller, from the response cache: HTTP / driver",
+            every_hit_ratio,
+            "x",
+            2.0,
+        ),
         Result("memory after large answers / before", rss_settled / rss_before, "x", 1.1),
     ]
 

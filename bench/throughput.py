@@ -5,7 +5,8 @@ and at concurrency 16, against `ropa serve registry --workers N` (default: one p
 
 Loads the synthetic register as bench.lineage does (or reuses it), starts the registry with N
 uvicorn workers, and for each concurrency sends requests for random schools from that many
-concurrent clients for `--seconds`, counting the answers. Not a test.
+concurrent clients for `--seconds`, counting the answers; each request is executed (a fresh
+variable keeps it out of the response cache). Not a test.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Registry, Result, header, load_average, neo4j, registry
+from bench.common import Registry, Result, fresh, header, load_average, neo4j, registry
 from bench.lineage import QUERY, _loaded
 from graph.settings import Neo4jSettings
 
@@ -43,7 +44,7 @@ async def requests_per_second(
                     "controller": f"school-{rng.randrange(schools)}",
                 }
                 response = await http.post(
-                    "/graphql", json={"query": QUERY, "variables": variables}
+                    "/graphql", json={"query": QUERY, "variables": fresh(variables)}
                 )
                 if response.status_code != 200 or "errors" in response.json():
                     raise RuntimeError(f"registry answered {response.status_code}")

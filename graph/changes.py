@@ -80,6 +80,16 @@ LIMIT $limit
 _LAST = "MATCH (s:ChangeSequence {name: 'change'}) RETURN s.value AS value"
 
 
+_HEAD = "MATCH (s:ChangeSequence {name: 'change'}) RETURN s.value AS value, s.head AS head"
+
+
+async def head(tx: AsyncManagedTransaction) -> str:
+    """The log's head as one token: the last sequence number and its hash, which chains every
+    event before it, so any change recorded anywhere gives another (read transaction)."""
+    record = await (await tx.run(_HEAD)).single()
+    return "none" if record is None else f"{record['value']}:{record['head']}"
+
+
 class MissingSequence(RuntimeError):
     """The ChangeSequence node is absent: migrations have not been applied."""
 

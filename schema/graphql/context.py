@@ -101,6 +101,10 @@ class Reader(Protocol):
         hold only those, the id, name and controller (for a selection of no more)."""
         ...
 
+    async def change_head(self) -> str:
+        """A token of the change log's head: another after every change recorded."""
+        ...
+
     async def recipients(
         self,
         question: RecipientsQuestion,

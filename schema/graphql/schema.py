@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 import strawberry
@@ -12,6 +12,7 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.base import get_object_definition
 
 from schema.graphql.audit import AuditQuery
 from schema.graphql.changes import ChangesQuery
@@ -53,10 +54,12 @@ def build_schema(
     introspection: bool = True,
     suggestions: bool = True,
     limits: OperationLimits | None = None,
+    cache: Callable[[], SchemaExtension] | None = None,
 ) -> RegistrySchema:
     """The schema; unexpected errors are masked unless `show_unexpected_errors`; introspection
     and "did you mean" suggestions as asked; every operation held to `limits`. `observers` are
-    the service's extensions that watch operations (metrics, traces) without changing them."""
+    the service's extensions that watch operations (metrics, traces) without changing them;
+    `cache` the one that may answer a query without executing it (after the limits' checks)."""
     documents = DocumentCache()
     schema = RegistrySchema(
         query=RootQuery,
@@ -68,6 +71,7 @@ def build_schema(
             documents.extension(),
             *([] if introspection else [DisableIntrospection]),
             *limit_extensions(limits or OperationLimits()),
+            *([] if cache is None else [cache]),
             partial(
                 ErrorCodes, show_unexpected=show_unexpected_errors, show_suggestions=suggestions
             ),
@@ -75,6 +79,19 @@ def build_schema(
     )
     schema.documents = documents
     return schema
+
+
+def register_questions() -> frozenset[str]:
+    """The root query fields answered from the register alone (every change to which the
+    change log records), the caller's scope and the day: what a response cache may keep.
+    Not the change feed's and audit log's fields (nor `webhooks`, whose delivery state changes
+    outside the log)."""
+    names = StrawberryConfig().name_converter  # build_schema's, which names fields the same
+    return frozenset(
+        names.get_graphql_name(f)
+        for t in (Query, ConnectionsQuery, SummaryQuery)
+        for f in get_object_definition(t, strict=True).fields
+    )
 
 
 def sdl() -> str:

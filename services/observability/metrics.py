@@ -55,6 +55,11 @@ GRAPHQL_SECONDS = Histogram(
     "Time to answer a GraphQL operation (a subscription: its whole life)",
     ["operation", "type"],
 )
+RESPONSE_CACHE = Counter(
+    "ropa_response_cache_total",
+    "Queries of the register's questions answered from the response cache (hit) or not (miss)",
+    ["outcome"],
+)
 SUBSCRIBERS = Gauge(
     "ropa_subscribers",
     "Follower subscribers: one per group of live subProcessorChanges subscriptions asking the "

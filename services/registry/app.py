@@ -27,7 +27,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from graph import migrate
 from graph.database import Database, open_database
 from schema.errors import DatabaseUnavailable
-from schema.graphql.schema import build_schema
+from schema.graphql.schema import build_schema, register_questions
 from schema.keyring import secret_keys
 from services.observability import tracing
 from services.observability.metrics import (
@@ -51,6 +51,7 @@ from services.registry.portal import pages as portal_pages
 from services.registry.portal import subscription_pages
 from services.registry.portal.subscribe import Subscriptions
 from services.registry.rate_limit import RateLimit
+from services.registry.response_cache import ResponseCache
 from services.registry.security_headers import SecurityHeaders
 from services.registry.settings import RegistrySettings
 from services.registry.signin import session as sessions
@@ -125,6 +126,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
     observers: list[type[SchemaExtension]] = [OperationMetrics]
     if tracing.configure("registry"):
         observers.append(OpenTelemetryExtension)
+    cache = ResponseCache(register_questions(), max_entries=settings.response_cache_entries)
     graphql = RegistryGraphQL(
         build_schema(
             show_unexpected_errors=settings.development,
@@ -132,6 +134,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             introspection=settings.introspection_on,
             suggestions=settings.introspection_on,
             limits=settings.operation_limits,
+            cache=cache.extension() if settings.response_cache_entries else None,
         ),
         connection_init_timeout=settings.connection_init_timeout,
         subscriptions_per_connection=settings.subscriptions_per_connection,
@@ -159,6 +162,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             app.state.changes = follower
             # What this process commits, its subscribers see at once; other processes poll.
             database.on_write(follower.wake)
+            database.on_write(cache.wrote)
             observed = gauges(
                 {
                     SUBSCRIBERS: lambda: follower.subscribers,

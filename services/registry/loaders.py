@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from graph import objections
+from graph import changes, objections
 from graph.database import Database
 from graph.read import activities, catalogue, engagements, lineage, organisations, refs
 from graph.read import changes as read_changes
@@ -177,6 +177,9 @@ class GraphReader:
             self._activities.prime_many({a.id: a for a in found})
         scope = self._scope()
         return [a for a in found if readable(scope, a)]
+
+    async def change_head(self) -> str:
+        return await self._db.read(changes.head)
 
     async def recipients(
         self,

@@ -50,6 +50,13 @@ class RegistrySettings(LimitSettings):
     follower_poll_interval: float = Field(
         default=0.2, gt=0, description="Seconds between the change follower's reads of the log"
     )
+    response_cache_entries: int = Field(
+        default=256,
+        ge=0,
+        description="ROPA_RESPONSE_CACHE_ENTRIES: answers to repeated queries kept per process "
+        "while the change log's head stays where it was (services/registry/response_cache.py); "
+        "0 turns the cache off",
+    )
     subscriber_queue_size: int = Field(
         default=1000,
         ge=1,

@@ -13,23 +13,36 @@ Where the round trips of one operation come from (each is one read transaction):
   load is a cache hit and deeper nesting costs nothing more.
 
 BOUND is what the deepest query below may cost; the same query twice as deep must cost the same.
+These count what executing an operation costs, so the app here runs without the response
+cache (which adds its one read of the change log's head: tests/services/test_response_cache.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from starlette.applications import Starlette
 
 from graph.database import Database
+from services.registry.app import create_app
+from services.registry.settings import RegistrySettings
 
 pytestmark = pytest.mark.neo4j
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
 
 BOUND = 8
+
+
+@pytest.fixture(scope="module")
+async def app(registry_settings: RegistrySettings) -> AsyncIterator[Starlette]:
+    """The app without the response cache: every operation here is executed."""
+    application = create_app(registry_settings.model_copy(update={"response_cache_entries": 0}))
+    async with application.router.lifespan_context(application):
+        yield application
+
 
 ORGANISATION = "{ id name kind contact { name } }"
 CATEGORY = "{ id name special parent { id parent { id children { id name } } } children { id } }"

@@ -1,0 +1,174 @@
+"""Answers to repeated questions, kept while the register stays as it was.
+
+A query's answer depends on its document, operation name and variables, on what the caller may
+read, on the day (what `asOf` defaults to), and on the register. Every change to the register
+is recorded in the change log in the same transaction, and the log's head (the last sequence
+number with its hash, which chains every event before it) changes with each one, in every
+process that reads it. So the cache keys an answer by all of these and reads the head once per
+operation: an answer is served only while the log is exactly where it was when the answer was
+computed. Writes of this process that the log does not record (e.g. webhook endpoints) move a
+local generation, which is in the key too; fields that read such data (`webhooks`) are not
+cached, nor is anything but a query of the register's questions (`cacheable` root fields).
+
+What the caller may read is in the key as the role, the principal's registers and the read
+scope (registers, people, published lists) rather than the caller's name: two tokens with the
+same scope share answers, different scopes never do. Only answers without errors are kept.
+Memory is bounded by entries and by the values they hold (least recently used goes first).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.language import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
+from strawberry.extensions import SchemaExtension
+
+from schema.graphql.context import RegistryContext
+from schema.graphql.limits.extension import count_values
+from services.observability.metrics import RESPONSE_CACHE
+
+
+@dataclass(frozen=True)
+class _Entry:
+    data: dict[str, Any]
+    values: int
+
+
+def _root_fields(document: DocumentNode, operation_name: str | None) -> frozenset[str] | None:
+    """The root field names of the operation that runs, if it is a query (None otherwise)."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
+        return None
+    fragments = {
+        d.name.value: d.selection_set
+        for d in document.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+    names: set[str] = set()
+    pending: list[SelectionSetNode] = [operations[0].selection_set]
+    seen: set[str] = set()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in fragments and name not in seen:
+                    seen.add(name)
+                    pending.append(fragments[name])
+    return frozenset(names)
+
+
+class ResponseCache:
+    """The process's cache of answers (see the module); `extension()` for the schema."""
+
+    def __init__(
+        self, cacheable: frozenset[str], *, max_entries: int = 256, max_values: int = 2_000_000
+    ) -> None:
+        self._cacheable = cacheable | {"__typename"}
+        self._max_entries = max_entries
+        self._max_values = max_values
+        self._entries: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
+        self._values = 0
+        self._generation = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def wrote(self) -> None:
+        """This process committed a write: no answer computed before it is served after it."""
+        self._generation += 1
+
+    def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        """The answer kept under `key`, if any (now the most recently used)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry.data
+
+    def put(self, key: tuple[Any, ...], data: dict[str, Any]) -> None:
+        """Keep `data` under `key`, dropping the least recently used past the bounds."""
+        values = count_values(data)
+        if values > self._max_values or key in self._entries:
+            return
+        self._entries[key] = _Entry(data, values)
+        self._values += values
+        while len(self._entries) > self._max_entries or self._values > self._max_values:
+            _, dropped = self._entries.popitem(last=False)
+            self._values -= dropped.values
+
+    async def key(self, context: RegistryContext, execution: Any) -> tuple[Any, ...] | None:
+        """The key of this operation's answer, or None when it is not to be cached."""
+        document = execution.graphql_document
+        if document is None or execution.query is None:
+            return None
+        roots = _root_fields(document, execution.operation_name)
+        if roots is None or not roots <= self._cacheable:
+            return None
+        generation = self._generation
+        principal = context.principal
+        scope = context.scope
+        head = await context.reader.change_head()
+        return (
+            execution.query,
+            execution.operation_name,
+            json.dumps(execution.variables or {}, sort_keys=True, default=str),
+            context.today,
+            None if principal is None else (principal.role, principal.registers),
+            (scope.registers, scope.people, scope.lists),
+            head,
+            generation,
+        )
+
+    def extension(self) -> Callable[[], SchemaExtension]:
+        """The schema extension (a factory: one per operation) that answers from this cache."""
+        return lambda: _Cached(self)
+
+
+class _Cached(SchemaExtension):
+    """Answers a query from the cache when it can; keeps what it computes when it may."""
+
+    def __init__(self, cache: ResponseCache) -> None:
+        super().__init__()
+        self._cache = cache
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        """Before execution: a kept answer skips it; after: keep an answer without errors."""
+        execution = self.execution_context
+        context = execution.context
+        key = None
+        if isinstance(context, RegistryContext) and not execution.pre_execution_errors:
+            key = await self._cache.key(context, execution)
+        if key is None:
+            yield
+            return
+        kept = self._cache.get(key)
+        if kept is not None:
+            RESPONSE_CACHE.labels("hit").inc()
+            execution.result = GraphQLExecutionResult(data=kept, errors=None)
+            yield
+            return
+        RESPONSE_CACHE.labels("miss").inc()
+        yield
+        result = execution.result
+        if isinstance(result, GraphQLExecutionResult) and not result.errors and result.data:
+            self._cache.put(key, result.data)
