@@ -44,6 +44,15 @@ MERGE (o)-[:OBJECTS_TO]->(e)
 RETURN o {.*} AS props
 """
 
+# Those belonging to a register (made by it, or to its processor's engagements), newest first.
+_OF_REGISTER = """
+MATCH (o:Objection)
+WHERE $register IN coalesce(o.registers, [o.register])
+RETURN o {.*} AS props
+ORDER BY o.objectedAt DESC, o.id
+LIMIT $limit
+"""
+
 _OF_ENGAGEMENTS = """
 UNWIND $ids AS id
 MATCH (o:Objection {engagement: id})
@@ -150,6 +159,18 @@ async def _of(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, list[Obj
         found = _record(row["props"])
         out.setdefault(found.engagement_id, []).append(found)
     return out
+
+
+async def _of_register(
+    tx: AsyncManagedTransaction, register: str, limit: int
+) -> list[ObjectionRecord]:
+    result = await tx.run(_OF_REGISTER, register=register, limit=limit)
+    return [_record(row["props"]) async for row in result]
+
+
+async def of_register(db: Database, register: str, limit: int = 50) -> list[ObjectionRecord]:
+    """The newest `limit` objections belonging to `register` (one read)."""
+    return await db.read(_of_register, register, limit)
 
 
 async def of_engagements(db: Database, ids: list[str]) -> dict[str, list[ObjectionRecord]]:

@@ -29,6 +29,7 @@ class Objection:
     register: str = strawberry.field(description="The register of the controller that objects")
     reason: str
     objected_at: dt.datetime
+    engagement_id: strawberry.ID = strawberry.field(description="The engagement objected to")
 
     @classmethod
     def from_record(cls, rec: r.ObjectionRecord) -> Objection:
@@ -38,6 +39,7 @@ class Objection:
             register=rec.register_id,
             reason=rec.reason,
             objected_at=rec.objected_at,
+            engagement_id=strawberry.ID(rec.engagement_id),
         )
 
 

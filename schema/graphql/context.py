@@ -141,6 +141,11 @@ class Reader(Protocol):
         """The newest `limit` changes in the controller's registers (or all), newest first."""
         ...
 
+    async def register_objections(self, register_id: str) -> list[ObjectionRecord]:
+        """The newest objections belonging to the register (made by it, or to the engagements
+        of the processor whose register it is)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ChangeReplay:

@@ -25,6 +25,7 @@ from schema.compliance.validity import in_force
 from schema.document import DpiaStatus, EngagementStatus, LegalBasisKind, RopaDocument
 from schema.errors import NotFound
 from schema.graphql.access import Info, resolver
+from schema.graphql.activity import Objection
 from schema.graphql.records import RefKind
 
 HORIZON_DAYS = 90
@@ -113,6 +114,10 @@ class RegisterSummary:
     )
     latest_changes: list[ChangeEntry] = strawberry.field(
         description="The newest changes recorded in the controller's registers, newest first"
+    )
+    objections: list[Objection] = strawberry.field(
+        description="The newest objections belonging to the register (those it made, and "
+        "those made to the engagements of the processor whose register it is), newest first"
     )
 
 
@@ -306,10 +311,11 @@ class SummaryQuery:
         controller_id = key or doc.register_info.owner
         ends = month_ends(day, span)
         count = LATEST if latest is None else max(0, min(latest, 100))
-        gaps, changes, newest = await asyncio.gather(
+        gaps, changes, newest, objected = await asyncio.gather(
             asyncio.gather(*(_gaps_then(documents, controller_id, end) for end in ends)),
             info.context.reader.changes_per_month(controller_id),
             info.context.reader.latest_changes(controller_id, count),
+            info.context.reader.register_objections(register),
         )
         people = scope.reads_people([register])
         issues = check(doc, day)
@@ -350,4 +356,5 @@ class SummaryQuery:
                 )
                 for c in newest
             ],
+            objections=[Objection.from_record(o) for o in objected],
         )

@@ -32,6 +32,7 @@ from schema.graphql.records import (
     DisclosureRecord,
     EngagementRecord,
     LineageAnswer,
+    ObjectionRecord,
     OrganisationRecord,
     OrganisationRole,
     RecipientsQuestion,
@@ -233,6 +234,9 @@ class GraphReader:
         self, controller_id: str | None, limit: int
     ) -> list[ChangeEntryRecord]:
         return await read_changes.latest_changes(self._db, controller_id, limit)
+
+    async def register_objections(self, register_id: str) -> list[ObjectionRecord]:
+        return await objections.of_register(self._db, register_id)
 
 
 def _app_state(request: Any, name: str) -> Any:

@@ -41,6 +41,9 @@ async def test_the_dashboard_shows_the_examples_gaps_and_counts(
     assert "/graphql?query=" in (await link.get_attribute("href") or "")
     await expect(school.get_by_role("heading", name="What comes up next")).to_be_visible()
     await expect(school.get_by_role("heading", name="Latest changes")).to_be_visible()
+    # The example has no objection yet: the section says so.
+    objections = school.get_by_role("table", name="Objections to announced sub-processors")
+    await expect(objections).to_be_visible()
     await expect(page.locator("#status")).to_contain_text(DAY)
     await visit.screenshot("dashboard")
     assert await visit.axe() == []

@@ -203,6 +203,17 @@ async def test_the_engagement_shows_objections_only_to_those_who_may_see_them(
         "anonymous": [],
         "another school's dpo": [],
     }
+    # The school's dashboard lists it (registerSummary is cut to the caller's scope).
+    summary = await as_user(DPO_TOKEN)(
+        '{ registerSummary(controller: "school") '
+        "{ objections { register reason engagementId objectedAt } } }"
+    )
+    [listed] = summary["data"]["registerSummary"]["objections"]
+    assert (listed["register"], listed["reason"], listed["engagementId"]) == (
+        "school",
+        "No",
+        "portal-stats",
+    )
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@
     gapsPerMonth { month count }
     changesPerMonth { month count }
     latestChanges { sequence occurredAt actor op entityKind entityId }
+    objections { id register reason objectedAt engagementId }
   }
   complianceIssuesConnection(controller: $controller, asOf: $asOf) {
     totalCount
@@ -122,6 +123,12 @@
           table("Gaps at each month's end, and changes recorded", ["Month", "Gaps", "Changes"],
             months.map((m) => [m[0], bar(m[1], maxGaps), bar(m[2], maxChanges)])),
         ]),
+      ]),
+      section("Objections", id + "-objections", [
+        table("Objections to announced sub-processors (made by this register, or to its processor's engagements)",
+          ["When", "Engagement", "Register", "Reason"], s.objections.map((o) =>
+            [o.objectedAt.replace("T", " ").slice(0, 19), entityLink("ENGAGEMENT", o.engagementId),
+              el("code", { text: o.register }), o.reason])),
       ]),
       section("Latest changes", id + "-latest", [
         table("The newest changes recorded", ["#", "When", "Change", "Who"], s.latestChanges.map((c) =>
