@@ -264,10 +264,18 @@ async def _controller_of(
 
 
 def for_controller(doc: d.RopaDocument, controller: str) -> d.RopaDocument:
-    """Only the activities `controller` (jointly) controls, with their flows and engagements."""
+    """Only the activities `controller` (jointly) controls, with their flows and engagements.
+
+    An organisation that controls none but is appointed processor in some (a processor keeping
+    its own register, Article 30(2)) keeps those: its processing for its controllers.
+    """
     activities = [
         a for a in doc.activities if a.controller == controller or controller in a.joint_controllers
     ]
+    if not activities:
+        activities = [
+            a for a in doc.activities if any(p.organisation == controller for p in a.processors)
+        ]
     kept = {a.id for a in activities}
     processors = {p.organisation for a in activities for p in a.processors}
     engagements = [

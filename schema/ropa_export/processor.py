@@ -142,3 +142,49 @@ def _engagement_row(
         ),
     )
     return index.name(engagement.sub_processor), activity.name if activity else "", row
+
+
+def processes_for(index: DocumentIndex, processor_id: str) -> list[ProcessingActivity]:
+    """The activities `processor_id` carries out for their controllers: those appointing it."""
+    return [
+        a
+        for a in index.doc.activities
+        if any(p.organisation == processor_id for p in a.processors)
+        or any(
+            f.activity == a.id
+            and f.recipient == processor_id
+            and f.recipient_role is RecipientRole.PROCESSOR
+            for f in index.doc.flows
+        )
+    ]
+
+
+def own_record_rows(index: DocumentIndex, processor_id: str) -> list[list[str]]:
+    """A processor's own record (Article 30(2), from its own register): for each controller it
+    acts for, the processing it carries out, then each sub-processor it engages for it."""
+    rows: list[list[str]] = []
+    activities = sorted(
+        processes_for(index, processor_id), key=lambda a: (index.name(a.controller), a.name)
+    )
+    for activity in activities:
+        controller = index.organisations.get(activity.controller)
+        appointment = next((p for p in activity.processors if p.organisation == processor_id), None)
+        rows.append(
+            _row(
+                index,
+                controller,
+                processor_id,
+                activity,
+                activity.data_categories,
+                contract=appointment.contract if appointment else None,
+                assumptions=v.assumptions_text(activity.assumptions),
+            )
+        )
+        engaged = [
+            e
+            for e in index.doc.engagements
+            if e.processor == processor_id and e.activity in (None, activity.id)
+        ]
+        for engagement in sorted(engaged, key=lambda e: index.name(e.sub_processor)):
+            rows.append(_engagement_row(index, controller, engagement)[2])
+    return rows

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from schema.compliance.index import DocumentIndex
 from schema.compliance.validity import in_force
-from schema.document import RopaDocument
+from schema.document import Organisation, RopaDocument
 from schema.errors import NotFound
 from schema.ropa_export import values as v
 from schema.ropa_export.columns import CONTROLLER_COLUMNS, PROCESSOR_COLUMNS
 from schema.ropa_export.controller import activity_row
-from schema.ropa_export.processor import processor_rows
+from schema.ropa_export.processor import own_record_rows, processes_for, processor_rows
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,17 @@ class RopaExport:
     processor_rows: list[list[str]]
     controller_columns: tuple[str, ...] = CONTROLLER_COLUMNS
     processor_columns: tuple[str, ...] = PROCESSOR_COLUMNS
+    # A processor's own record (Article 30(2)), from a register it keeps: no controller rows.
+    as_processor: bool = False
 
     @property
     def title(self) -> str:
         """'Record of processing activities of X, as at 2022-03-01'."""
+        what = (
+            "as processor (UK GDPR Article 30(2))" if self.as_processor else "(UK GDPR Article 30)"
+        )
         return (
-            f"Record of processing activities (UK GDPR Article 30) of {self.controller_name}, "
+            f"Record of processing activities {what} of {self.controller_name}, "
             f"as at {self.as_of.isoformat()}"
         )
 
@@ -55,6 +60,8 @@ def build_export(doc: RopaDocument, as_of: dt.date, controller: str | None = Non
         ),
         key=lambda a: a.name,
     )
+    if not activities and processes_for(index, controller_id):
+        return _processor_export(index, org, as_of)
     # Only the controller's own activities (and their flows and engagements) are its record.
     kept = {a.id for a in activities}
     index = DocumentIndex(
@@ -86,4 +93,24 @@ def build_export(doc: RopaDocument, as_of: dt.date, controller: str | None = Non
         details=details,
         controller_rows=[activity_row(index, a, controller_id) for a in activities],
         processor_rows=processor_rows(index, controller_id),
+    )
+
+
+def _processor_export(index: DocumentIndex, org: Organisation, as_of: dt.date) -> RopaExport:
+    """The record of an organisation that only processes for others: Article 30(2) alone."""
+    details = [
+        v.details_row("Processor", org.name, org.contact, org.address),
+        v.details_row("Data Protection Officer", v.contact_name(org.dpo), org.dpo, None),
+        v.details_row(
+            "Representative", v.contact_name(org.representative), org.representative, None
+        ),
+    ]
+    return RopaExport(
+        controller_id=org.id,
+        controller_name=org.name,
+        as_of=as_of,
+        details=details,
+        controller_rows=[],
+        processor_rows=own_record_rows(index, org.id),
+        as_processor=True,
     )

@@ -316,3 +316,53 @@ def test_the_dev_stack_loads_every_shipped_example_each_its_own_register(
     assert Path("examples/mickleover-meadows.yaml") in examples
     registers = [load_document(path).register_info.id for path in examples]
     assert len(set(registers)) == len(examples), registers
+
+
+STL_REGISTER = EXAMPLE.parent / "school-transition-limited.yaml"
+
+
+def test_the_processors_register_copies_what_it_shares_with_the_school_exactly(
+    doc: RopaDocument,
+) -> None:
+    """Entities are shared by id: a copy that differs would change the school's on each apply."""
+    stl = load_document(STL_REGISTER)
+    assert stl.register_info.owner == "school-transition-limited"
+    collections = (
+        "organisations",
+        "data_subjects",
+        "data_categories",
+        "legal_bases",
+        "systems",
+        "activities",
+        "engagements",
+    )
+    for name in collections:
+        school = {e.id: e for e in getattr(doc, name)}
+        for entity in getattr(stl, name):
+            assert entity == school.get(entity.id), (
+                f"{name} '{entity.id}' in school-transition-limited.yaml differs from "
+                "allestree-woodlands.yaml: copy it exactly"
+            )
+    assert {e.id for e in stl.engagements} == {
+        "stl-link-ict",
+        "stl-derby-city-council",
+        "stl-school-development-support-agency",
+    }
+    (activity,) = stl.activities
+    assert activity.controller == "allestree-woodlands"
+    assert [p.organisation for p in activity.processors] == ["school-transition-limited"]
+
+
+def test_the_processors_own_record_lists_its_controller_and_sub_processors() -> None:
+    from schema.ropa_export.columns import PROCESSOR_COLUMNS
+    from schema.ropa_export.records import build_export
+
+    export = build_export(load_document(STL_REGISTER), dt.date(2026, 12, 1))
+    assert export.as_processor
+    assert export.controller_rows == []
+    assert export.details[0][:2] == ["Processor", "School Transition Limited"]
+    rows = [dict(zip(PROCESSOR_COLUMNS, r, strict=True)) for r in export.processor_rows]
+    assert [r[PROCESSOR_COLUMNS[6]] for r in rows] == ["", *["School Transition Limited"] * 3]
+    assert all("Allestree Woodlands School" in r[PROCESSOR_COLUMNS[3]] for r in rows)
+    assert "The contract reference is a placeholder" in rows[0]["Assumptions"]
+    assert "which categories each sub-processor handles" in rows[1]["Assumptions"]
