@@ -31,17 +31,9 @@ CHANGED = "CHANGED"
 REMOVED = "REMOVED"
 _TYPES = {"CREATED": ADDED, "UPDATED": CHANGED, "DELETED": REMOVED}
 
-# Engagement events after $after, oldest first, by the (entityType, sequence) index (ordering
-# by both properties lets the index supply the order, so LIMIT stops the scan early; the hint
-# keeps the planner from a label scan while the log is small). The
-# processor is inside the JSON snapshots, which Cypher cannot parse: `$needle` (the processor's
-# quoted key) narrows the rows, and `from_event` decides exactly. `last` is the highest sequence
-# looked at, so a follower can move past a stretch holding nothing for it.
-_PAGE = """
-MATCH (c:ChangeEvent)
-USING INDEX SEEK c:ChangeEvent(entityType, sequence)
-WHERE c.entityType = $entityType AND c.sequence > $after
-WITH c ORDER BY c.entityType, c.sequence LIMIT $scan
+# The end of every page of events (`_PAGE`, graph.read.changes, graph.webhooks): the rows
+# scanned, those naming `$needle` (or all), how many and the last sequence looked at.
+PAGE_RETURN = """
 WITH collect(c) AS scanned
 RETURN [x IN scanned
         WHERE $needle IS NULL OR x.after CONTAINS $needle OR x.before CONTAINS $needle
@@ -49,6 +41,22 @@ RETURN [x IN scanned
        size(scanned) AS scanned,
        CASE WHEN size(scanned) = 0 THEN null ELSE scanned[-1].sequence END AS last
 """
+
+# Engagement events after $after, oldest first, by the (entityType, sequence) index (ordering
+# by both properties lets the index supply the order, so LIMIT stops the scan early; the hint
+# keeps the planner from a label scan while the log is small). The
+# processor is inside the JSON snapshots, which Cypher cannot parse: `$needle` (the processor's
+# quoted key) narrows the rows, and `from_event` decides exactly. `last` is the highest sequence
+# looked at, so a follower can move past a stretch holding nothing for it.
+_PAGE = (
+    """
+MATCH (c:ChangeEvent)
+USING INDEX SEEK c:ChangeEvent(entityType, sequence)
+WHERE c.entityType = $entityType AND c.sequence > $after
+WITH c ORDER BY c.entityType, c.sequence LIMIT $scan
+"""
+    + PAGE_RETURN
+)
 
 _HEAD = """
 MATCH (c:ChangeEvent)

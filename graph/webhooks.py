@@ -111,7 +111,8 @@ LIMIT $limit
 # Events of every notice type after $after, oldest first: the first $scan of each type by the
 # index, then the first $scan of them all (the first N of a merge lie within the first N of
 # each part), shaped as graph.subprocessor_changes._PAGE for `scan_page`.
-_NOTICES_PAGE = """
+_NOTICES_PAGE = (
+    """
 CALL () {
   UNWIND $entityTypes AS type
   CALL (type) {
@@ -124,13 +125,9 @@ CALL () {
   RETURN c
 }
 WITH c ORDER BY c.sequence LIMIT $scan
-WITH collect(c) AS scanned
-RETURN [x IN scanned
-        WHERE $needle IS NULL OR x.after CONTAINS $needle OR x.before CONTAINS $needle
-        | x {.*}] AS events,
-       size(scanned) AS scanned,
-       CASE WHEN size(scanned) = 0 THEN null ELSE scanned[-1].sequence END AS last
 """
+    + spc.PAGE_RETURN
+)
 
 # What an endpoint is sent.
 Notice = spc.SubProcessorChange | ObjectionNotice

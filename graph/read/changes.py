@@ -23,18 +23,15 @@ _SEQUENCE_OF = "MATCH (c:ChangeEvent {id: $id}) RETURN c.sequence AS sequence"
 
 # Engagement events before $before, newest first, by the (entityType, sequence) index; as
 # graph.subprocessor_changes reads them oldest first (see there for `$needle` and `last`).
-_NEWEST = """
+_NEWEST = (
+    """
 MATCH (c:ChangeEvent)
 USING INDEX SEEK c:ChangeEvent(entityType, sequence)
 WHERE c.entityType = $entityType AND c.sequence < $before
 WITH c ORDER BY c.entityType DESC, c.sequence DESC LIMIT $scan
-WITH collect(c) AS scanned
-RETURN [x IN scanned
-        WHERE $needle IS NULL OR x.after CONTAINS $needle OR x.before CONTAINS $needle
-        | x {.*}] AS events,
-       size(scanned) AS scanned,
-       CASE WHEN size(scanned) = 0 THEN null ELSE scanned[-1].sequence END AS last
 """
+    + spc.PAGE_RETURN
+)
 
 _ORGANISATIONS = """
 UNWIND $ids AS id
