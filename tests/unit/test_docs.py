@@ -3,8 +3,9 @@ registry's schema, JSON and YAML parse, Python compiles, JavaScript passes `node
 passes `bash -n`, and the JSON body of every `curl -d '...'` parses (its query validates).
 
 A block preceded by `<!-- docs-test: skip REASON -->` is left out, the reason in the doc itself.
-This checks that the examples are well-formed and ask for what exists; it does not run them
-against a stack.
+This checks that the examples are well-formed and ask for what exists;
+tests/services/test_docs_run.py runs the shell, Python and JavaScript ones against a stack
+(except those marked `<!-- docs-test: not run: REASON -->`, which are still checked here).
 """
 
 from __future__ import annotations
