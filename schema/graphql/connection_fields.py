@@ -1,188 +1,176 @@
-"""The `...Connection` twin of every root list field (see schema.graphql.connections).
+"""The `...Connection` twin of every list of records, made from the list field itself.
 
-`changes` pages by itself already (`first`, `after` the id of the last change seen), so it
-has no twin.
+`add_connection_twins(Query, Mutation, Subscription)` walks every object type the roots reach
+and gives each field that lists records (`activities`, `ProcessingActivity.disclosures`,
+`Recipient.paths`, `LineagePath.hops`, ...) a twin `<field>Connection`: a copy of the field
+(same arguments, same resolver, same description's subject) whose `PageOfList` extension
+takes `first` and `after`, lets the field compute its list, and returns the page of it
+(schema.graphql.connections.paginate). So a list and its twin cannot disagree on what is in
+the list, its order or the caller's scope, and a new list field gets its twin without a line
+written for it. docs/api-connections.md describes the result; tests/unit/test_connections.py
+walks the schema for list fields without one.
 
-Each twin calls its list field's own resolver with the same arguments, so the two cannot
-disagree on what is in the list, its order, or the caller's scope; then it takes the page.
+Not paged: lists of plain values (a record's `purposes`, `assumptions`: its own field, not a
+list of records), a mutation's `errors` (all of them, at once), and `NOT_PAGED`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+import copy
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-import strawberry
-
-from schema.compliance.graphql_types import ComplianceIssueType, ComplianceSeverity
-from schema.graphql.access import Info, resolver
-from schema.graphql.activity import Disclosure, Engagement, ProcessingActivity
-from schema.graphql.connections import After, Connection, First, paginate
-from schema.graphql.enums import OrganisationKind, OrganisationRole
-from schema.graphql.lineage import Recipient
-from schema.graphql.query import AsOf, OptionalRef, Query, Ref
-from schema.graphql.reference import (
-    DataCategory,
-    DataSubjectCategory,
-    LegalBasis,
-    Organisation,
-    System,
+from strawberry.annotation import StrawberryAnnotation
+from strawberry.extensions.field_extension import (
+    AsyncExtensionResolver,
+    FieldExtension,
+    SyncExtensionResolver,
 )
+from strawberry.types.arguments import StrawberryArgument
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryObjectDefinition,
+    StrawberryOptional,
+    get_object_definition,
+)
+from strawberry.types.field import StrawberryField
+from strawberry.types.lazy_type import LazyType
+from strawberry.types.union import StrawberryUnion
+from strawberry.utils.str_converters import to_camel_case
 
-T = TypeVar("T")
-UNSET: Any = strawberry.UNSET
+from schema.graphql.connections import MAX_FIRST, Connection, Edge, PageInfo, paginate
+from schema.graphql.mutation import InputError
+
+# `Type.field` -> why it has no twin.
+NOT_PAGED: Mapping[str, str] = {
+    "Query.changes": "pages by itself: `first`, and `after` the id of the last change seen",
+}
+# Item types whose lists are not paged, and why.
+NOT_PAGED_ITEMS: Mapping[type, str] = {
+    InputError: "a mutation's input errors: every one of them, at once",
+}
+SUFFIX = "Connection"
 
 
-async def _page(
-    field: Callable[..., Awaitable[list[Any]]],
-    info: Info,
-    first: int | None,
-    after: str | None,
-    **arguments: Any,
-) -> Connection[Any]:
-    # The list field's own resolver (strawberry leaves the method on the class); root fields
-    # take no root value.
-    items = await field(None, info, **arguments)
-    return paginate(items, first, after)
+class PageOfList(FieldExtension):
+    """Makes a copy of a list field its twin: the list as the field resolves it, then a page."""
+
+    def __init__(self, attribute: str | None) -> None:
+        # A field without a resolver is read from its object, under the list field's name.
+        self.attribute = attribute
+
+    def resolve(
+        self, next_: SyncExtensionResolver, source: Any, info: Any, **kwargs: Any
+    ) -> Connection[Any] | None:
+        """The page of the list the field gives (a field without a resolver is read)."""
+        first, after = kwargs.pop("first", None), kwargs.pop("after", None)
+        if self.attribute is not None:
+            items = getattr(source, self.attribute)
+        else:
+            items = next_(source, info, **kwargs)
+        return None if items is None else paginate(items, first, after)
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: Any, **kwargs: Any
+    ) -> Connection[Any] | None:
+        """The page of the list the field's resolver gives."""
+        first, after = kwargs.pop("first", None), kwargs.pop("after", None)
+        items = await next_(source, info, **kwargs)
+        return None if items is None else paginate(items, first, after)
 
 
-@strawberry.type
-class ConnectionsQuery:
-    @resolver(description="`organisations` as a connection")
-    async def organisations_connection(
-        self,
-        info: Info,
-        kind: OrganisationKind | None = UNSET,
-        role: OrganisationRole | None = UNSET,
-        first: First = UNSET,
-        after: After = UNSET,
-    ) -> Connection[Organisation]:
-        return await _page(Query.organisations, info, first, after, kind=kind, role=role)
+def _arguments() -> list[StrawberryArgument]:
+    return [
+        StrawberryArgument(
+            python_name="first",
+            graphql_name=None,
+            type_annotation=StrawberryAnnotation(int | None),
+            description=f"At most this many items (1 to {MAX_FIRST}); none: all",
+        ),
+        StrawberryArgument(
+            python_name="after",
+            graphql_name=None,
+            type_annotation=StrawberryAnnotation(str | None),
+            description="The cursor of the last item seen; none: from the start",
+        ),
+    ]
 
-    @resolver(description="`activities` as a connection")
-    async def activities_connection(
-        self,
-        info: Info,
-        controller: OptionalRef = UNSET,
-        category: OptionalRef = UNSET,
-        legal_basis: OptionalRef = UNSET,
-        as_of: AsOf = UNSET,
-        first: First = UNSET,
-        after: After = UNSET,
-    ) -> Connection[ProcessingActivity]:
-        return await _page(
-            Query.activities,
-            info,
-            first,
-            after,
-            controller=controller,
-            category=category,
-            legal_basis=legal_basis,
-            as_of=as_of,
-        )
 
-    @resolver(description="`disclosures` as a connection")
-    async def disclosures_connection(
-        self,
-        info: Info,
-        from_: Annotated[
-            str | None,
-            strawberry.argument(name="from", description="The discloser: id or name, any case"),
-        ] = UNSET,
-        to: OptionalRef = UNSET,
-        category: OptionalRef = UNSET,
-        as_of: AsOf = UNSET,
-        first: First = UNSET,
-        after: After = UNSET,
-    ) -> Connection[Disclosure]:
-        return await _page(
-            Query.disclosures,
-            info,
-            first,
-            after,
-            from_=from_,
-            to=to,
-            category=category,
-            as_of=as_of,
-        )
+def _listed(field_type: Any) -> tuple[Any, bool] | None:
+    """The item type of a list field and whether the list may be null; None if not a list."""
+    optional = isinstance(field_type, StrawberryOptional)
+    inner = field_type.of_type if optional else field_type
+    if not isinstance(inner, StrawberryList):
+        return None
+    item = inner.of_type
+    if isinstance(item, LazyType):
+        item = item.resolve_type()
+    return item, optional
 
-    @resolver(description="`dataCategories` as a connection")
-    async def data_categories_connection(
-        self, info: Info, special: bool | None = UNSET, first: First = UNSET, after: After = UNSET
-    ) -> Connection[DataCategory]:
-        return await _page(Query.data_categories, info, first, after, special=special)
 
-    @resolver(description="`dataSubjects` as a connection")
-    async def data_subjects_connection(
-        self, info: Info, first: First = UNSET, after: After = UNSET
-    ) -> Connection[DataSubjectCategory]:
-        return await _page(Query.data_subjects, info, first, after)
+def _reached(field_type: Any) -> Iterator[StrawberryObjectDefinition]:
+    """The object types a field's type names, under lists, nulls, unions and generics."""
+    while isinstance(field_type, StrawberryOptional | StrawberryList):
+        field_type = field_type.of_type
+    if isinstance(field_type, LazyType):
+        field_type = field_type.resolve_type()
+    if isinstance(field_type, StrawberryUnion):
+        for member in field_type.types:
+            yield from _reached(member)
+        return
+    definition = get_object_definition(field_type)
+    if definition is not None:
+        yield definition
+        for argument in definition.type_var_map.values():
+            yield from _reached(argument)
 
-    @resolver(description="`legalBases` as a connection")
-    async def legal_bases_connection(
-        self, info: Info, first: First = UNSET, after: After = UNSET
-    ) -> Connection[LegalBasis]:
-        return await _page(Query.legal_bases, info, first, after)
 
-    @resolver(description="`systems` as a connection")
-    async def systems_connection(
-        self, info: Info, first: First = UNSET, after: After = UNSET
-    ) -> Connection[System]:
-        return await _page(Query.systems, info, first, after)
+def _is_page_type(definition: StrawberryObjectDefinition) -> bool:
+    origin = (definition.concrete_of or definition).origin
+    return origin in (Connection, Edge, PageInfo)
 
-    @resolver(description="`recipients` as a connection")
-    async def recipients_connection(
-        self,
-        info: Info,
-        category: Ref,
-        controller: OptionalRef = UNSET,
-        as_of: AsOf = UNSET,
-        transitive: bool | None = True,
-        first: First = UNSET,
-        after: After = UNSET,
-    ) -> Connection[Recipient]:
-        return await _page(
-            Query.recipients,
-            info,
-            first,
-            after,
-            category=category,
-            controller=controller,
-            as_of=as_of,
-            transitive=transitive,
-        )
 
-    @resolver(description="`complianceIssues` as a connection")
-    async def compliance_issues_connection(
-        self,
-        info: Info,
-        controller: OptionalRef = UNSET,
-        as_of: AsOf = UNSET,
-        severity: ComplianceSeverity | None = UNSET,
-        rule: str | None = UNSET,
-        first: First = UNSET,
-        after: After = UNSET,
-    ) -> Connection[ComplianceIssueType]:
-        return await _page(
-            Query.compliance_issues,
-            info,
-            first,
-            after,
-            controller=controller,
-            as_of=as_of,
-            severity=severity,
-            rule=rule,
-        )
+def _name(field: StrawberryField) -> str:
+    return field.graphql_name or to_camel_case(field.python_name)
 
-    @resolver(description="`subProcessors` as a connection")
-    async def sub_processors_connection(
-        self,
-        info: Info,
-        processor: Ref,
-        as_of: AsOf = UNSET,
-        first: First = UNSET,
-        after: After = UNSET,
-    ) -> Connection[Engagement]:
-        return await _page(
-            Query.sub_processors, info, first, after, processor=processor, as_of=as_of
-        )
+
+def twin(field: StrawberryField, item: Any, optional: bool) -> StrawberryField:
+    """The `...Connection` twin of a list field."""
+    made = copy.copy(field)
+    made.python_name = f"{field.python_name}_connection"
+    made.graphql_name = None if field.graphql_name is None else field.graphql_name + SUFFIX
+    page = Connection[item]
+    made.type_annotation = StrawberryAnnotation(page | None if optional else page)
+    made.description = f"`{_name(field)}` as a connection"
+    made.arguments = [*field.arguments, *_arguments()]
+    attribute = None if field.base_resolver is not None else field.python_name
+    # First, so that it pages what the field's own extensions (if any) make of the list.
+    made.extensions = [PageOfList(attribute), *field.extensions]
+    return made
+
+
+def add_connection_twins(*roots: type) -> None:
+    """Give every list of records reachable from `roots` its twin (once; idempotent)."""
+    seen: set[int] = set()
+    waiting = [d for root in roots if (d := get_object_definition(root)) is not None]
+    while waiting:
+        definition = waiting.pop()
+        if id(definition) in seen:
+            continue
+        seen.add(id(definition))
+        names = {f.python_name for f in definition.fields}
+        for field in list(definition.fields):
+            waiting.extend(_reached(field.type))
+            listed = _listed(field.type)
+            if listed is None or _is_page_type(definition):
+                continue
+            item, optional = listed
+            coordinate = f"{definition.name}.{_name(field)}"
+            if (
+                get_object_definition(item) is None
+                or item in NOT_PAGED_ITEMS
+                or coordinate in NOT_PAGED
+                or f"{field.python_name}_connection" in names
+            ):
+                continue
+            definition.fields.append(twin(field, item, optional))

@@ -16,7 +16,7 @@ from strawberry.types.base import get_object_definition
 
 from schema.graphql.audit import AuditQuery
 from schema.graphql.changes import ChangesQuery
-from schema.graphql.connection_fields import ConnectionsQuery
+from schema.graphql.connection_fields import add_connection_twins
 from schema.graphql.document_cache import DocumentCache
 from schema.graphql.errors import ErrorCodes, log_errors
 from schema.graphql.limits import OperationLimits, limit_extensions
@@ -29,9 +29,9 @@ from schema.graphql.watched import WatchedQuery
 
 # The root query: the register's questions, their connections, the dashboard's aggregates,
 # and the change history (schema.graphql.changes).
-RootQuery = merge_types(
-    "Query", (Query, ConnectionsQuery, SummaryQuery, ChangesQuery, AuditQuery, WatchedQuery)
-)
+RootQuery = merge_types("Query", (Query, SummaryQuery, ChangesQuery, AuditQuery, WatchedQuery))
+# Every list of records, at the root or nested, gets its `...Connection` twin.
+add_connection_twins(RootQuery, Mutation, Subscription)
 
 
 class RegistrySchema(strawberry.Schema):
@@ -87,11 +87,14 @@ def register_questions() -> frozenset[str]:
     Not the change feed's and audit log's fields (nor `webhooks`, whose delivery state changes
     outside the log)."""
     names = StrawberryConfig().name_converter  # build_schema's, which names fields the same
-    return frozenset(
+    own = {
         names.get_graphql_name(f)
-        for t in (Query, ConnectionsQuery, SummaryQuery)
+        for t in (Query, SummaryQuery)
         for f in get_object_definition(t, strict=True).fields
-    )
+    }
+    root = {names.get_graphql_name(f) for f in get_object_definition(RootQuery, strict=True).fields}
+    # Their connection twins too (schema.graphql.connection_fields): the same lists, paged.
+    return frozenset(own | ({f"{name}Connection" for name in own} & root))
 
 
 def sdl() -> str:

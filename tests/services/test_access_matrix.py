@@ -233,6 +233,7 @@ READS |= {
 # Fields that need a writer (the dpo role), checked by `test_writes_are_cut_to_scope`.
 WRITES = {
     "webhooks",
+    "webhooksConnection",
     "engageSubProcessor",
     "updateEngagement",
     "endEngagement",
@@ -245,7 +246,7 @@ WRITES = {
 # list is public); decided only by a dpo of a register declaring the watched organisation
 # (tests/services/portal/test_watch.py); acting on one goes through the engagement mutations,
 # which are cut to scope. Checked by `test_watched_lists_need_a_writer`.
-WATCHED = {"listChanges", "confirmListChange", "dismissListChange"}
+WATCHED = {"listChanges", "listChangesConnection", "confirmListChange", "dismissListChange"}
 # Open to everyone by design: a double opt-in e-mail subscription to a public list
 # (tests/services/portal); checked below not to need a token.
 PUBLIC_MUTATIONS = {"subscribeByEmail"}
@@ -450,13 +451,15 @@ async def test_webhooks_are_administered_within_scope(http: httpx.AsyncClient) -
     for who in ("anonymous", "reader-in"):
         codes = _codes(await _graphql(http, who, register_hook))
         assert codes == {"UNAUTHENTICATED" if who == "anonymous" else "FORBIDDEN"}
-    listed = "{ webhooks { id } }"
+    listed = "{ webhooks { id } webhooksConnection { nodes { id } } }"
     for who in PRINCIPALS:
         body = await _graphql(http, who, listed)
         if who in {"anonymous", "reader-in", "reader-out"}:
             assert _codes(body) == {"FORBIDDEN" if PRINCIPALS[who] else "UNAUTHENTICATED"}, who
         else:
             assert (hook["id"] in _ids(body["data"]["webhooks"])) == (who in WRITERS), who
+            paged = body["data"]["webhooksConnection"]["nodes"]
+            assert _ids(paged) == _ids(body["data"]["webhooks"]), who
     for operation in (
         f'mutation {{ redeliver(webhook: "{hook["id"]}") {{ errors {{ message }} }} }}',
         f'mutation {{ removeWebhook(id: "{hook["id"]}") {{ errors {{ message }} }} }}',
@@ -508,10 +511,11 @@ async def test_e_mail_subscriptions_need_no_token(http: httpx.AsyncClient) -> No
     "operation",
     [
         "{ listChanges { id } }",
+        "{ listChangesConnection { totalCount } }",
         'mutation { confirmListChange(id: "no-such-change") { __typename } }',
         'mutation { dismissListChange(id: "no-such-change") { __typename } }',
     ],
-    ids=["listChanges", "confirmListChange", "dismissListChange"],
+    ids=["listChanges", "listChangesConnection", "confirmListChange", "dismissListChange"],
 )
 async def test_watched_lists_need_a_writer(http: httpx.AsyncClient, operation: str) -> None:
     for who in PRINCIPALS:

@@ -53,6 +53,42 @@ async def test_connections_take_their_list_fields_arguments(
     assert paged == [a["id"] for a in listed["activities"]]
 
 
+async def test_nested_lists_have_their_connections_too(example: Database, data: GraphQL) -> None:
+    # A resolver's list (activity.disclosures), a list the object holds (recipient.paths,
+    # path.hops) and an aggregate's (registerSummary.upcoming), each beside its twin.
+    listed = await data(
+        f'{{ activities(asOf: "{DAY}") {{ id disclosures {{ id }} '
+        "disclosuresConnection(first: 1) { totalCount pageInfo { hasNextPage endCursor } "
+        "nodes { id } } } "
+        f'recipients(category: "safeguarding", asOf: "{DAY}") {{ paths {{ hops {{ kind }} }} '
+        "pathsConnection { totalCount nodes { hopsConnection(first: 1) { totalCount "
+        "edges { node { kind } } } } } } "
+        f'registerSummary(asOf: "{DAY}") {{ upcoming {{ entityId }} '
+        "upcomingConnection(first: 2) { totalCount nodes { entityId } } } }"
+    )
+    activity = next(a for a in listed["activities"] if len(a["disclosures"]) > 1)
+    twin = activity["disclosuresConnection"]
+    assert twin["totalCount"] == len(activity["disclosures"])
+    assert [n["id"] for n in twin["nodes"]] == [activity["disclosures"][0]["id"]]
+    assert twin["pageInfo"]["hasNextPage"] is True
+    rest = await data(
+        "query($after: String) { activity(ref: "
+        f'"{activity["id"]}") {{ disclosuresConnection(after: $after) {{ nodes {{ id }} }} }} }}',
+        after=twin["pageInfo"]["endCursor"],
+    )
+    paged = [n["id"] for n in rest["activity"]["disclosuresConnection"]["nodes"]]
+    assert paged == [d["id"] for d in activity["disclosures"][1:]]
+    for recipient in listed["recipients"]:
+        paths = recipient["pathsConnection"]
+        assert paths["totalCount"] == len(recipient["paths"])
+        for path, page in zip(recipient["paths"], paths["nodes"], strict=True):
+            assert page["hopsConnection"]["totalCount"] == len(path["hops"])
+            assert [e["node"] for e in page["hopsConnection"]["edges"]] == path["hops"][:1]
+    summary = listed["registerSummary"]
+    assert summary["upcomingConnection"]["totalCount"] == len(summary["upcoming"])
+    assert summary["upcomingConnection"]["nodes"] == summary["upcoming"][:2]
+
+
 async def test_a_cursor_must_be_one_the_list_gave(example: Database, graphql: GraphQL) -> None:
     body = await graphql('{ systemsConnection(after: "not-a-cursor") { totalCount } }')
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -24,6 +24,6 @@ def test_sdl_keeps_the_contract() -> None:
         "enum HopKind {\n  DISCLOSURE\n  SUB_PROCESSING\n  ONWARD_DISCLOSURE\n}",
         "enum EngagementStatus {\n  PROPOSED\n  ACTIVE\n  WITHDRAWN\n}",
         "scalar Date",
-        "type LineagePath {\n  hops: [Hop!]!\n}",
+        "type LineagePath {\n  hops: [Hop!]!\n",
     ]:
         assert line in sdl
