@@ -1,6 +1,7 @@
 """Privacy notices to publish: one stable URL per controller and audience.
 
-- `GET /notices/{controller}/{audience}`: the notice as an HTML page (its stylesheet linked,
+- `GET /notices/{controller}/{audience}`: the notice as an HTML page (`controller` an id or a
+  name, in any case, as the API takes it; links and file names use its id) (its stylesheet linked,
   so that a `style-src 'self'` policy holds), with links to download it;
 - `GET /notices/{controller}/{audience}.html` and `.md`: the same notice as a file (the HTML
   standalone, with its CSS inside), exactly what `ropa notice` writes;
@@ -61,7 +62,10 @@ async def notice_page(request: Request) -> Response:
     database: Database = request.app.state.database
     scope = request_scope(request)
     try:
+        # `controller` is an id or a name, resolved as the API and the CLI resolve it; the
+        # document names the controller's id, which the notice, its links and files use.
         doc = await to_document.controller_document(database, controller, day, scope.registers)
+        controller = doc.register_info.owner
         notice = compose(doc, controller, audience, day)
         # A notice that would print a placeholder is never served as if published.
         found = placeholders_printed(doc, notice)
