@@ -53,15 +53,22 @@ ORDER BY o.objectedAt DESC, o.id
 LIMIT $limit
 """
 
+# With the registers the processor keeps itself, for objections recorded before they carried
+# their registers.
 _OF_ENGAGEMENTS = """
 UNWIND $ids AS id
 MATCH (o:Objection {engagement: id})
-RETURN o {.*} AS props
+OPTIONAL MATCH (o)-[:OBJECTS_TO]->(:Engagement)-[:ENGAGED_BY]->(:Organisation)
+               <-[:OWNED_BY]-(own:Register)
+WITH o, collect(own.id) AS own
+RETURN o {.*} AS props, own
 ORDER BY o.objectedAt, o.id
 """
 
 
-def _record(props: dict[str, Any]) -> ObjectionRecord:
+def _record(props: dict[str, Any], own: list[str] | None = None) -> ObjectionRecord:
+    """The record of an Objection node; `own`: the processor's own registers, which an
+    objection recorded before objections carried their registers belongs to as well."""
     moment = props["objectedAt"]
     return ObjectionRecord(
         id=props["id"],
@@ -70,8 +77,9 @@ def _record(props: dict[str, Any]) -> ObjectionRecord:
         reason=props["reason"],
         objected_at=moment.to_native() if hasattr(moment, "to_native") else moment,
         actor=props["actor"],
-        # Recorded before objections had registers: the objecting one's.
-        registers=tuple(props.get("registers") or [props["register"]]),
+        registers=tuple(
+            props.get("registers") or objection_registers(props["register"], own or [])
+        ),
     )
 
 
@@ -156,7 +164,7 @@ async def object_to(
 async def _of(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, list[ObjectionRecord]]:
     out: dict[str, list[ObjectionRecord]] = {i: [] for i in ids}
     async for row in await tx.run(_OF_ENGAGEMENTS, ids=ids):
-        found = _record(row["props"])
+        found = _record(row["props"], row["own"])
         out.setdefault(found.engagement_id, []).append(found)
     return out
 

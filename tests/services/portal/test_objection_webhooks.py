@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from neo4j import AsyncManagedTransaction
 from pydantic import SecretStr
 
 from graph import changes, engagement_writes, from_document, objections, register, webhooks
@@ -264,3 +265,18 @@ async def test_kill_9_mid_batch_loses_no_objection(
     assert {d.json["type"] for d in processor.accepted()} == {payload.OBJECTION_CREATED}
     for name, receiver in (("everything", everything), ("processor", processor)):
         verify_all(regs[name].secret.get_secret_value(), receiver.snapshot())
+
+
+async def test_an_objection_recorded_before_objections_had_registers_is_the_processors_too(
+    db: Database,
+) -> None:
+    for doc in _registers():
+        await _apply(db, doc)
+    await objections.object_to(db, "portal-stats", "No", SCHOOL_DPO, TODAY)
+
+    async def forget(tx: AsyncManagedTransaction) -> None:
+        await tx.run("MATCH (o:Objection) REMOVE o.registers")
+
+    await db.write(forget)
+    [found] = (await objections.of_engagements(db, ["portal-stats"]))["portal-stats"]
+    assert found.registers == ("school", "portal-own")
