@@ -261,8 +261,8 @@ SIGN_IN = {"/auth/login", "/auth/logout", "/auth/me", "/auth/callback"}
 # E-mail subscriptions to the public lists: double opt-in, for everyone (tests/services/portal).
 SUBSCRIBING = {"/processors/{processor}/subscribe", "/subscriptions/confirm"}
 SUBSCRIBING |= {"/subscriptions/unsubscribe"}
-# The notices' index page and stylesheet hold no register data.
-CONSOLE_PAGES |= {"/notices", "/notices/notice.css"}
+# The notices' index page and stylesheet, and the icon, hold no register data.
+CONSOLE_PAGES |= {"/notices", "/notices/notice.css", "/favicon.ico"}
 RULED_ROUTES = {
     "/graphql",
     "/export/ropa.{extension}",

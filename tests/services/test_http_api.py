@@ -70,6 +70,15 @@ async def test_browser_get_opens_the_explorer_with_the_example_query(
     assert "javascript" in script.headers["content-type"]
 
 
+async def test_the_icon_is_served_where_browsers_look_for_it(client: httpx.AsyncClient) -> None:
+    icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/svg+xml"
+    linked = await client.get("/console/static/favicon.svg")
+    assert icon.content == linked.content
+    assert icon.content.startswith(b"<svg")
+
+
 async def test_get_with_a_query_runs_it(example: Database, client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", params={"query": '{ organisation(ref: "dfe") { id } }'})
     assert response.status_code == 200

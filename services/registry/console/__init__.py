@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -39,6 +39,16 @@ async def notices(request: Request) -> Response:
     return HTMLResponse(notices_page(has_sign_in(request.app.routes)))
 
 
+async def favicon(request: Request) -> Response:
+    """GET /favicon.ico: the console's icon, for pages (notices, feeds, JSON) that link none
+    and browsers that ask for it anyway; an SVG, which browsers take by its media type."""
+    return FileResponse(
+        STATIC / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 async def _not_built(request: Request) -> Response:
     # A checkout where `make console` has not run: say what to do instead of a bare 404.
     return PlainTextResponse(
@@ -53,6 +63,7 @@ def console_routes() -> list[BaseRoute]:
         Route("/dashboard", dashboard, methods=["GET"]),
         Route("/lineage", lineage, methods=["GET"]),
         Route("/notices", notices, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         *NOTICE_ROUTES,
     ]
     if not (STATIC / "vendor").is_dir():
