@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import socket
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import httpx
 
+from graph.webhook_targets import system_resolve
 from schema.webhook_url import AsyncResolver, TargetPolicy, resolve_webhook_url
 from services.notifier.retry import parse_retry_after
 
@@ -40,12 +40,6 @@ class Connection:
     url: httpx.URL
     host_header: str
     server_name: str | None
-
-
-async def system_resolve(host: str, port: int) -> Iterable[str]:
-    """The addresses `host` resolves to, by the system resolver, without blocking the loop."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
 
 
 def client(timeout: float, connections: int) -> httpx.AsyncClient:

@@ -9,6 +9,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from graph.secret_box import SecretBox
 from graph.settings import Neo4jSettings
+from graph.webhook_targets import WebhookTargetSettings
 from schema.webhook_url import TargetPolicy
 
 # Standard Webhooks' schedule: after the first attempt, retry in 5 s, 5 min, 30 min, 2 h, 5 h,
@@ -34,13 +35,8 @@ class NotifierSettings(Neo4jSettings):
     timeout: float = Field(
         default=15.0, gt=0, validation_alias=_env("ROPA_WEBHOOK_TIMEOUT"), description="Seconds"
     )
-    allow_loopback: bool = Field(
-        default=False, validation_alias=_env("ROPA_WEBHOOK_ALLOW_LOOPBACK")
-    )
-    allow_private: bool = Field(default=False, validation_alias=_env("ROPA_WEBHOOK_ALLOW_PRIVATE"))
-    allow_link_local: bool = Field(
-        default=False, validation_alias=_env("ROPA_WEBHOOK_ALLOW_LINK_LOCAL")
-    )
+    # ROPA_WEBHOOK_ALLOW_*, read where the registry reads them too.
+    webhook_targets: WebhookTargetSettings = Field(default_factory=WebhookTargetSettings)
     max_retry_after: float = Field(
         default=86400.0,
         ge=0,
@@ -189,8 +185,4 @@ class NotifierSettings(Neo4jSettings):
     @property
     def policy(self) -> TargetPolicy:
         """Which non-public webhook targets are allowed."""
-        return TargetPolicy(
-            allow_loopback=self.allow_loopback,
-            allow_private=self.allow_private,
-            allow_link_local=self.allow_link_local,
-        )
+        return self.webhook_targets.policy

@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 
 from graph.secret_box import SecretBox
 from graph.settings import Neo4jSettings
+from graph.webhook_targets import WebhookTargetSettings
 from schema.access.policy import PublicReads
 from schema.webhook_url import TargetPolicy
 from services.registry.limits_settings import LimitSettings
@@ -105,10 +106,9 @@ class RegistrySettings(LimitSettings):
     subscribe_per_client: int = Field(
         default=30, ge=1, description="Subscription requests per client address per hour"
     )
-    # The notifier's variables (ROPA_WEBHOOK_ALLOW_*): registration refuses what it would.
-    webhook_allow_loopback: bool = Field(default=False, description="Allow loopback targets")
-    webhook_allow_private: bool = Field(default=False, description="Allow private targets")
-    webhook_allow_link_local: bool = Field(default=False, description="Allow link-local targets")
+    # The notifier's ROPA_WEBHOOK_ALLOW_*, read where both read them: registration refuses what
+    # delivery would.
+    webhook_targets: WebhookTargetSettings = Field(default_factory=WebhookTargetSettings)
     # Sign-in for people (OpenID Connect); off unless ROPA_OIDC_ISSUER or _CLIENT_ID is set.
     # Checked when the app is made (services/registry/signin/config.py).
     oidc_issuer: str | None = Field(default=None, description="The provider's issuer URL")
@@ -153,8 +153,4 @@ class RegistrySettings(LimitSettings):
     @property
     def webhook_policy(self) -> TargetPolicy:
         """Which non-public webhook targets registration accepts."""
-        return TargetPolicy(
-            allow_loopback=self.webhook_allow_loopback,
-            allow_private=self.webhook_allow_private,
-            allow_link_local=self.webhook_allow_link_local,
-        )
+        return self.webhook_targets.policy

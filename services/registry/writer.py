@@ -7,10 +7,7 @@ changes. One of each is built per request (`services.registry.loaders.build_cont
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import socket
-from collections.abc import Iterable
 
 from strawberry.dataloader import DataLoader
 
@@ -19,6 +16,7 @@ from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read import changes as read_changes
 from graph.secret_box import SecretBox
+from graph.webhook_targets import system_resolve
 from graph.webhooks import WebhookEndpoint
 from schema.access.policy import Forbidden, may_administer_webhook
 from schema.access.principal import Principal
@@ -29,12 +27,6 @@ from schema.graphql.writes import NewWebhook
 from schema.subscriptions import SubscribeResult, SubscriptionsUnavailable
 from schema.webhook_url import AsyncResolver, InvalidWebhookUrl, TargetPolicy, resolve_webhook_url
 from services.registry.portal.subscribe import Subscriptions
-
-
-async def system_resolve(host: str, port: int) -> Iterable[str]:
-    """The addresses `host` resolves to, by the system resolver, without blocking the loop."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
 
 
 def _refused(field: str, error: Exception) -> InvalidInput:

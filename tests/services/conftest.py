@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from graph import from_document, maintenance, register
 from graph.database import Database
 from graph.settings import Neo4jSettings
+from graph.webhook_targets import WebhookTargetSettings
 from schema.access.tokens import hash_token
 from schema.validation import load_document
 from services.registry.app import create_app
@@ -160,7 +161,10 @@ def dpo_settings(registry_settings: RegistrySettings) -> RegistrySettings:
         },
     ]
     return registry_settings.model_copy(
-        update={"tokens": json.dumps(tokens), "webhook_allow_loopback": True}
+        update={
+            "tokens": json.dumps(tokens),
+            "webhook_targets": WebhookTargetSettings(allow_loopback=True),
+        }
     )
 
 

@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from graph import from_document, maintenance, register
 from graph.database import Database
+from graph.webhook_targets import WebhookTargetSettings
 from schema.access.policy import PublicReads
 from schema.access.tokens import hash_token
 from schema.graphql.schema import build_schema
@@ -72,7 +73,10 @@ async def matrix_app(
         if entry is not None
     ]
     settings = registry_settings.model_copy(
-        update={"tokens": json.dumps(tokens), "webhook_allow_loopback": True}
+        update={
+            "tokens": json.dumps(tokens),
+            "webhook_targets": WebhookTargetSettings(allow_loopback=True),
+        }
     )
     application = create_app(settings)
     async with application.router.lifespan_context(application):

@@ -28,6 +28,7 @@ from graph import changes, from_document, register
 from graph.database import Database
 from graph.neo4j_server import free_port
 from graph.settings import Neo4jSettings
+from graph.webhook_targets import WebhookTargetSettings
 from schema.validation import parse_document
 from services.notifier.delivery import Notifier
 from services.notifier.sender import Sender, client
@@ -248,7 +249,7 @@ def notifier_settings(neo4j_settings: Neo4jSettings) -> NotifierSettings:
         password=neo4j_settings.password,
         database=neo4j_settings.database,
         retry_schedule=FAST_SCHEDULE,
-        allow_loopback=True,
+        webhook_targets=WebhookTargetSettings(allow_loopback=True),
         poll_interval=0.05,
         timeout=2.0,
     )
