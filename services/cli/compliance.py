@@ -20,6 +20,7 @@ from schema.compliance.issues import Severity, has_errors
 from schema.document import RopaDocument
 from schema.errors import DocumentInvalid, NotFound
 from schema.notice.assumptions import assumptions as notice_assumptions
+from schema.notice.assumptions import mark as mark_assumed
 from schema.notice.assumptions import to_markdown as assumptions_markdown
 from schema.notice.compose import compose
 from schema.notice.draft import NoticeHasPlaceholders, publish
@@ -197,7 +198,9 @@ def notice(
     day = _day(as_of)
     doc, controller_id = _document(file, controller, day)
     try:
-        composed = compose(doc, controller_id, Audience(audience), day or dt.date.today())
+        when = day or dt.date.today()
+        found = notice_assumptions(doc, controller_id, Audience(audience), when)
+        composed = mark_assumed(compose(doc, controller_id, Audience(audience), when), found)
         written = publish(doc, composed, draft=draft)
     except NotFound as exc:
         _err(f"error: {exc}")
@@ -206,7 +209,5 @@ def notice(
         _err(f"error: {exc} with --draft")
         sys.exit(Exit.PLACEHOLDERS)
     if assumptions_path is not None:
-        when = day or dt.date.today()
-        found = notice_assumptions(doc, controller_id, Audience(audience), when)
         _write(assumptions_markdown(found, written.title, when).encode("utf-8"), assumptions_path)
     _write(render_notice(written, NoticeFormat(fmt)).encode("utf-8"), output)

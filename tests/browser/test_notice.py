@@ -18,6 +18,9 @@ async def test_the_pupils_notice_renders(visit: Visit, registry_url: str) -> Non
         page.get_by_role("heading", level=1, name="Allestree Woodlands School: privacy notice")
     ).to_be_visible()
     await expect(page.get_by_role("heading", level=2, name="Our lawful reasons")).to_be_visible()
+    # The example's DPO is a placeholder: the page is the notice as a marked draft.
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Draft: ")
+    await expect(page.get_by_role("heading", level=2, name="This is a draft")).to_be_visible()
     legal = page.locator("section.legal")
     await expect(legal.get_by_role("heading", name="The legal details")).to_be_visible()
     await expect(legal).to_contain_text("Article 6(1)(c)")

@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 from graph import to_document
 from graph.database import Database
 from schema.errors import DatabaseUnavailable, NotFound
+from schema.notice.assumptions import assumptions, mark
 from schema.notice.compose import compose
 from schema.notice.draft import as_draft, placeholders_printed
 from schema.notice.model import Audience
@@ -66,7 +67,9 @@ async def notice_page(request: Request) -> Response:
         # document names the controller's id, which the notice, its links and files use.
         doc = await to_document.controller_document(database, controller, day, scope.registers)
         controller = doc.register_info.owner
-        notice = compose(doc, controller, audience, day)
+        notice = mark(
+            compose(doc, controller, audience, day), assumptions(doc, controller, audience, day)
+        )
         # A notice that would print a placeholder is never served as if published.
         found = placeholders_printed(doc, notice)
         if found:
