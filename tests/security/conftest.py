@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,9 +17,9 @@ import pytest
 
 from graph import from_document, register
 from graph.database import Database
-from graph.neo4j_server import free_port
 from graph.settings import Neo4jSettings
 from schema.validation import load_document
+from tests.support.registry_server import serve_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "fixtures" / "small-register.yaml"
@@ -132,7 +128,6 @@ class Server:
 @contextmanager
 def serve(neo4j: Neo4jSettings, extra_env: dict[str, str]) -> Iterator[Server]:
     """`ropa serve registry` in a child process, as deployed (production unless told)."""
-    port = free_port()
     tokens = [
         {
             "name": "security-dpo",
@@ -141,51 +136,17 @@ def serve(neo4j: Neo4jSettings, extra_env: dict[str, str]) -> Iterator[Server]:
             "registers": ["allestree-woodlands"],
         }
     ]
-    env = {
-        **os.environ,
-        "NEO4J_URI": neo4j.uri,
-        "NEO4J_USER": neo4j.user,
-        "NEO4J_PASSWORD": neo4j.password.get_secret_value(),
-        "NEO4J_DATABASE": neo4j.database,
+    # The production defaults: none of the test servers' relaxations unless asked for.
+    deployed: dict[str, str | None] = {
         "ROPA_ENV": "production",
         "ROPA_TOKENS": json.dumps(tokens),
-        **extra_env,
+        "ROPA_RATE_LIMIT": None,
+        "ROPA_INTROSPECTION": None,
+        "ROPA_EXPLORER": None,
+        "ROPA_TOKENS_FILE": None,
     }
-    for name in ("ROPA_INTROSPECTION", "ROPA_EXPLORER", "ROPA_TOKENS_FILE"):
-        if name not in extra_env:
-            env.pop(name, None)
-    # Its log goes to a file: a pipe nobody reads fills up, and then the server stops.
-    log = tempfile.NamedTemporaryFile(prefix="registry-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(Path(log.name).read_text(errors="replace")[-4000:])
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("the registry did not become ready within 90 s")
-            time.sleep(0.2)
+    with serve_registry(neo4j, {**deployed, **extra_env}) as url:
         yield Server(url, extra_env)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-        Path(log.name).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
