@@ -14,6 +14,20 @@ def _links(kind: str, rel: str, targets: Iterable[str | None]) -> list[m.Link]:
     return [m.Link(rel, kind, t) for t in targets if t is not None]
 
 
+def _citations(rel: str, citations: Iterable[d.Citation]) -> list[m.Link]:
+    """One link per basis; the law this use rests on rides on it, in order (no nulls in lists)."""
+    out = []
+    for c in citations:
+        props: tuple[tuple[str, Any], ...] = ()
+        if c.rests_on:
+            props = (
+                ("provisions", tuple(r.provision or "" for r in c.rests_on)),
+                ("restsOn", tuple(r.law for r in c.rests_on)),
+            )
+        out.append(m.Link(rel, m.LEGAL_BASIS, c.basis, props))
+    return out
+
+
 def _contact(prefix: str, contact: d.Contact | None) -> dict[str, Any]:
     if contact is None:
         return {}
@@ -159,7 +173,7 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
                     m.Link("FROM", m.ORGANISATION, flow.source),
                     m.Link("TO", m.ORGANISATION, flow.recipient),
                     *_links(m.DATA_CATEGORY, "CARRIES", flow.data_categories),
-                    *_links(m.LEGAL_BASIS, "UNDER", flow.legal_bases),
+                    *_citations("UNDER", flow.legal_bases),
                     *_links(m.SYSTEM, "VIA", [flow.system]),
                 ],
             )
@@ -253,7 +267,7 @@ def _activity(act: d.ProcessingActivity) -> m.Entity:
             *processors,
             *_links(m.DATA_SUBJECT, "CONCERNS", act.data_subjects),
             *_links(m.DATA_CATEGORY, "PROCESSES", act.data_categories),
-            *_links(m.LEGAL_BASIS, "LAWFUL_BASIS", act.legal_bases),
+            *_citations("LAWFUL_BASIS", act.legal_bases),
             *_links(m.SYSTEM, "USES_SYSTEM", act.systems),
         ],
     )

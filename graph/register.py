@@ -168,7 +168,13 @@ def _from_graph(key: str, props: dict[str, Any], links: list[dict[str, Any]]) ->
                 link["type"],
                 link["target"].partition(":")[0],
                 link["target"].partition(":")[2],
-                tuple(sorted(link["props"].items())),
+                # Lists come back from Neo4j as lists; a Link holds tuples, to stay hashable.
+                tuple(
+                    sorted(
+                        (k, tuple(v) if isinstance(v, list) else v)
+                        for k, v in link["props"].items()
+                    )
+                ),
             )
             for link in links
         ),

@@ -20,6 +20,7 @@ from graph.database import Database
 from graph.read import refs
 from graph.read.snapshots import Snapshot, register_snapshots
 from schema import document as d
+from schema.document_upgrade import upgrade
 from schema.errors import DocumentInvalid, DocumentProblem, NotFound, RopaError
 from schema.graphql.records import RefKind
 from schema.validation import format_path
@@ -75,6 +76,20 @@ class _Links:
     def one(self, rel: str) -> str | None:
         found = self.targets(rel)
         return found[0] if found else None
+
+    def citations(self, rel: str) -> list[Any]:
+        """The citations of a use: its basis links, with the law each rests on here."""
+        out: list[Any] = []
+        for basis, props in self.with_props(rel):
+            laws = list(props.get("restsOn") or [])
+            provisions = list(props.get("provisions") or [])
+            rests_on = [
+                {"law": law, "provision": (provisions[i] if i < len(provisions) else "") or None}
+                for i, law in enumerate(laws)
+            ]
+            # A bare id, as ropa/v1 stored every basis and law, so that `upgrade` reads both.
+            out.append({"basis": basis, "rests_on": rests_on} if rests_on else basis)
+        return out
 
     def with_props(self, rel: str) -> list[tuple[str, dict[str, Any]]]:
         return sorted(
@@ -148,7 +163,7 @@ def _activity(snap: Snapshot, links: _Links) -> dict[str, Any]:
     out["joint_controllers"] = links.targets("JOINT_CONTROLLER")
     out["data_subjects"] = links.targets("CONCERNS")
     out["data_categories"] = links.targets("PROCESSES")
-    out["legal_bases"] = links.targets("LAWFUL_BASIS")
+    out["legal_bases"] = links.citations("LAWFUL_BASIS")
     out["systems"] = links.targets("USES_SYSTEM")
     return out
 
@@ -180,7 +195,7 @@ def _entity_fields(snap: Snapshot) -> tuple[str, dict[str, Any]]:
             "source": links.one("FROM"),
             "recipient": links.one("TO"),
             "data_categories": links.targets("CARRIES"),
-            "legal_bases": links.targets("UNDER"),
+            "legal_bases": links.citations("UNDER"),
             "system": links.one("VIA"),
             "recurs": _recurrence(props),
         }
@@ -207,7 +222,8 @@ def document_from_snapshots(
             continue
         name, fields = _entity_fields(snap)
         collections.setdefault(name, []).append(fields)
-    data = {"register": register.model_dump(), **collections}
+    # The graph (or a change event) may hold a register applied as ropa/v1; read it as v2.
+    data = upgrade({"register": register.model_dump(), **collections})
     try:
         return d.RopaDocument.model_validate(data)
     except ValidationError as exc:

@@ -11,11 +11,21 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from schema.recurrence import check_recurrence, describe
 
-DOCUMENT_VERSION = "ropa/v1"
+# ropa/v2 cites the law behind each use of a basis (`Citation`); ropa/v1 listed statutes beside
+# the bases and let a basis rest on statutes for every use. `schema.document_upgrade` reads v1.
+DOCUMENT_VERSION = "ropa/v2"
+LEGACY_VERSION = "ropa/v1"
 
 Slug = Annotated[
     str,
@@ -210,7 +220,8 @@ class LegalBasis(_Model):
     description: Text | None = None
     rests_on: list[Slug] = Field(
         default_factory=list,
-        description="Ids of the statutes or statutory guidance this basis rests on",
+        description="For a statute or guidance: the statutes it is made or issued under. An "
+        "Article basis rests on law per use (`Citation.rests_on`), not here",
     )
     url: Url | None = None
     needs_policy_document: bool | None = Field(
@@ -220,6 +231,66 @@ class LegalBasis(_Model):
         "1(1)(b) and 5(1))",
     )
     assumptions: list[Text] = Field(default_factory=list)
+
+
+# Kinds of legal basis that are law a basis rests on, rather than a basis themselves.
+LAW_KINDS = frozenset(
+    {
+        LegalBasisKind.STATUTE,
+        LegalBasisKind.GUIDANCE,
+        LegalBasisKind.DPA_SCHEDULE_1,
+        LegalBasisKind.DPA_SCHEDULE_2,
+    }
+)
+
+
+class LawRef(_Model):
+    """A statute, regulation, statutory guidance or DPA 2018 condition that one use rests on."""
+
+    law: Slug = Field(description="Id of the statute, guidance or Schedule condition")
+    provision: Text | None = Field(
+        default=None, description="The section, regulation or paragraph for this use: s537A"
+    )
+
+
+def _law_shorthand(value: object) -> object:
+    return {"law": value} if isinstance(value, str) else value
+
+
+class Citation(_Model):
+    """An Article basis as one activity or flow relies on it, with the law it rests on there."""
+
+    basis: Slug = Field(description="Id of the Article 6 basis or Article 9/10 condition")
+    rests_on: list[
+        Annotated[LawRef, BeforeValidator(_law_shorthand, json_schema_input_type=Slug | LawRef)]
+    ] = Field(
+        default_factory=list,
+        description="The statutes, regulations, guidance or DPA 2018 Schedule 1 conditions "
+        "this use of the basis rests on (an id, or {law, provision})",
+    )
+
+    def ids(self) -> list[str]:
+        """The basis, then each law it rests on."""
+        return [self.basis, *(ref.law for ref in self.rests_on)]
+
+
+def _citation_shorthand(value: object) -> object:
+    return {"basis": value} if isinstance(value, str) else value
+
+
+CitationItem = Annotated[
+    Citation, BeforeValidator(_citation_shorthand, json_schema_input_type=Slug | Citation)
+]
+
+
+def basis_ids(citations: list[Citation]) -> list[str]:
+    """The bases cited, each once, in order."""
+    return list(dict.fromkeys(c.basis for c in citations))
+
+
+def cited_ids(citations: list[Citation]) -> list[str]:
+    """Every basis and law the citations name, each once, in order."""
+    return list(dict.fromkeys(i for c in citations for i in c.ids()))
 
 
 class System(_Model):
@@ -278,9 +349,10 @@ class ProcessingActivity(_Dated):
     recipient_categories: list[Text] = Field(
         default_factory=list, description="Article 30(1)(d) categories of recipients, in words"
     )
-    legal_bases: list[Slug] = Field(
+    legal_bases: list[CitationItem] = Field(
         default_factory=list,
-        description="Article 6 bases, Article 9/10 conditions and DPA 2018 Schedule 1 conditions",
+        description="Article 6 bases and Article 9/10 conditions, each with the law it rests "
+        "on for this activity (an id alone for a basis that needs none, such as consent)",
     )
     legitimate_interests: Text | None = None
     legitimate_interests_assessment: Url | None = None
@@ -326,7 +398,10 @@ class Flow(_Dated):
     kind: FlowKind = FlowKind.DISCLOSURE
     recipient_role: RecipientRole = RecipientRole.CONTROLLER
     data_categories: list[Slug] = Field(min_length=1)
-    legal_bases: list[Slug] = Field(default_factory=list)
+    legal_bases: list[CitationItem] = Field(
+        default_factory=list,
+        description="The bases of this disclosure, each with the law it rests on here",
+    )
     purpose: Text | None = None
     condition: Text | None = Field(default=None, description="e.g. once enrolment is confirmed")
     system: Slug | None = Field(default=None, description="The system the data moves through")
@@ -387,7 +462,11 @@ class RopaDocument(_Model):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    version: Annotated[str, StringConstraints(pattern=r"^ropa/v1$")] = DOCUMENT_VERSION
+    version: Annotated[
+        str,
+        StringConstraints(pattern=r"^ropa/v[12]$"),
+        Field(description="ropa/v2; a ropa/v1 document is read through `ropa document upgrade`"),
+    ] = DOCUMENT_VERSION
     register_info: RegisterInfo = Field(alias="register")
     organisations: list[Organisation] = Field(default_factory=list)
     data_subjects: list[DataSubjectCategory] = Field(default_factory=list)

@@ -11,6 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from schema.document import (
+    DOCUMENT_VERSION,
+    LAW_KINDS,
+    Citation,
     DataCategory,
     DataSubjectCategory,
     Engagement,
@@ -23,6 +26,7 @@ from schema.document import (
     RopaDocument,
     System,
 )
+from schema.document_upgrade import upgrade
 from schema.errors import DocumentInvalid, DocumentProblem
 from schema.yaml_reader import ReaderLimits, decode, read_tree
 
@@ -88,7 +92,7 @@ def parse_document(
         )
     located = _Source(tree)
     try:
-        document = RopaDocument.model_validate(_plain(tree))
+        document = RopaDocument.model_validate(upgrade(_plain(tree)))
     except ValidationError as exc:
         problems = [
             DocumentProblem(
@@ -100,7 +104,7 @@ def parse_document(
         # run reports every problem rather than the type errors first and the rest later.
         problems += [
             DocumentProblem(format_path(loc), reason, located.line_of(loc))
-            for loc, reason in _check(_Parts.salvage(_plain(tree)))
+            for loc, reason in _check(_Parts.salvage(upgrade(_plain(tree))))
         ]
         raise DocumentInvalid(source, problems) from exc
     problems = [
@@ -152,6 +156,7 @@ class _Parts:
     register_info: RegisterInfo | None
     collections: dict[str, list[Any]]
     ids: dict[str, list[str]]
+    version: str = DOCUMENT_VERSION
 
     @classmethod
     def of(cls, doc: RopaDocument) -> _Parts:
@@ -159,7 +164,7 @@ class _Parts:
             name: list(getattr(doc, name)) for name in _ITEM_MODELS
         }
         ids = {name: [item.id for item in items] for name, items in collections.items()}
-        return cls(doc.register_info, collections, ids)
+        return cls(doc.register_info, collections, ids, doc.version)
 
     @classmethod
     def salvage(cls, tree: dict[str, Any]) -> _Parts:
@@ -175,7 +180,13 @@ class _Parts:
                 if isinstance(item, dict) and isinstance(item.get("id"), str)
             ]
         info = _try(RegisterInfo, tree.get("register"))
-        return cls(info if isinstance(info, RegisterInfo) else None, collections, ids)
+        version = tree.get("version")
+        return cls(
+            info if isinstance(info, RegisterInfo) else None,
+            collections,
+            ids,
+            version if isinstance(version, str) else DOCUMENT_VERSION,
+        )
 
     def items(self, name: str) -> Iterator[tuple[int, Any]]:
         return ((i, item) for i, item in enumerate(self.collections[name]) if item is not None)
@@ -231,6 +242,30 @@ def _check(parts: _Parts) -> list[tuple[Loc, str]]:
                 )
             elif statute in kinds and kinds[statute] not in _STATUTE_KINDS:
                 problems.append((loc, f"'{statute}' is a {kinds[statute].value}, not a statute"))
+        if basis.rests_on and basis.kind not in LAW_KINDS and parts.version == DOCUMENT_VERSION:
+            problems.append(
+                (
+                    ("legal_bases", i, "rests_on"),
+                    f"{basis.kind.value} '{basis.id}' rests on law per use: cite it as "
+                    "{basis: ..., rests_on: [...]} in each activity's or flow's legal_bases",
+                )
+            )
+
+    def citations(loc: Loc, cited: Iterable[Citation]) -> None:
+        for j, citation in enumerate(cited):
+            ref((*loc, j, "basis"), citation.basis, "legal_bases", "legal basis")
+            for k, law in enumerate(citation.rests_on):
+                law_loc: Loc = (*loc, j, "rests_on", k, "law")
+                ref(law_loc, law.law, "legal_bases", "legal basis")
+                if law.law in kinds and kinds[law.law] not in LAW_KINDS:
+                    problems.append(
+                        (
+                            law_loc,
+                            f"'{law.law}' is a {kinds[law.law].value} basis, not law that "
+                            "a basis rests on: cite it as a basis of its own",
+                        )
+                    )
+
     for i, system in parts.items("systems"):
         ref(("systems", i, "operator"), system.operator, "organisations", "organisation")
     for i, act in parts.items("activities"):
@@ -246,7 +281,7 @@ def _check(parts: _Parts) -> list[tuple[Loc, str]]:
             )
         refs((*at, "data_subjects"), act.data_subjects, "data_subjects", "data subject category")
         refs((*at, "data_categories"), act.data_categories, "data_categories", "data category")
-        refs((*at, "legal_bases"), act.legal_bases, "legal_bases", "legal basis")
+        citations((*at, "legal_bases"), act.legal_bases)
         refs((*at, "systems"), act.systems, "systems", "system")
         for j, transfer in enumerate(act.third_country_transfers):
             ref(
@@ -262,7 +297,7 @@ def _check(parts: _Parts) -> list[tuple[Loc, str]]:
         ref((*at, "from"), flow.source, "organisations", "organisation")
         ref((*at, "to"), flow.recipient, "organisations", "organisation")
         refs((*at, "data_categories"), flow.data_categories, "data_categories", "data category")
-        refs((*at, "legal_bases"), flow.legal_bases, "legal_bases", "legal basis")
+        citations((*at, "legal_bases"), flow.legal_bases)
         ref((*at, "system"), flow.system, "systems", "system")
         if flow.source == flow.recipient:
             problems.append(((*at, "to"), f"a flow cannot go from '{flow.source}' to itself"))

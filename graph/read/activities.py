@@ -11,7 +11,7 @@ from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
 from graph.read.validity import VALID_A, VALID_ACT, VALID_D
-from graph.read.values import date, first, integer, recurrence, text, texts
+from graph.read.values import citations, date, first, integer, recurrence, text, texts
 from schema.document import DpiaStatus, FlowKind, RecipientRole
 from schema.graphql.records import (
     ActivityFilter,
@@ -33,6 +33,8 @@ ACTIVITY_MAP = """{
   subjects: COLLECT { MATCH (a)-[:CONCERNS]->(s:DataSubjectCategory) RETURN s.id ORDER BY s.id },
   categories: COLLECT { MATCH (a)-[:PROCESSES]->(c:DataCategory) RETURN c.id ORDER BY c.id },
   bases: COLLECT { MATCH (a)-[:LAWFUL_BASIS]->(b:LegalBasis) RETURN b.id ORDER BY b.id },
+  laws: COLLECT { MATCH (a)-[u:LAWFUL_BASIS]->(b:LegalBasis) WHERE u.restsOn IS NOT NULL
+                  RETURN {basis: b.id, restsOn: u.restsOn, provisions: u.provisions} },
   systems: COLLECT { MATCH (a)-[:USES_SYSTEM]->(s:System) RETURN s.id ORDER BY s.id },
   registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(a) RETURN reg.id ORDER BY reg.id }
 }"""
@@ -47,7 +49,8 @@ WHERE """
                    (:DataCategory {id: $category}) })
   AND ($basis IS NULL
        OR EXISTS { (a)-[:LAWFUL_BASIS]->(:LegalBasis)-[:RESTS_ON*0..4]->
-                   (:LegalBasis {id: $basis}) })
+                   (:LegalBasis {id: $basis}) }
+       OR EXISTS { MATCH (a)-[u:LAWFUL_BASIS]->(:LegalBasis) WHERE $basis IN u.restsOn })
 """
 )
 _ACTIVITIES_BY_ID = "UNWIND $ids AS id MATCH (a:ProcessingActivity {id: id})" + _ACTIVITY_FIELDS
@@ -62,7 +65,7 @@ _ALL_ACTIVITIES = "MATCH (a:ProcessingActivity)" + _VALID_ACTIVITY + _ACTIVITY_F
 ACTIVITY_PROPERTIES_MAP = """{
   props: [key IN $keys | [key, a[key]]],
   controller: COLLECT { MATCH (a)-[:CONTROLLED_BY]->(o:Organisation) RETURN o.id },
-  joint: [], processors: [], subjects: [], categories: [], bases: [], systems: [],
+  joint: [], processors: [], subjects: [], categories: [], bases: [], laws: [], systems: [],
   registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(a) RETURN reg.id ORDER BY reg.id }
 }"""
 _PROPERTIES = "\nRETURN " + ACTIVITY_PROPERTIES_MAP + " AS activity\n"
@@ -111,6 +114,8 @@ MATCH (d)-[:TO]->(recipient:Organisation)
 RETURN d {.*} AS props, a.id AS activity, source.id AS source, recipient.id AS recipient,
   COLLECT { MATCH (d)-[:CARRIES]->(c:DataCategory) RETURN c.id ORDER BY c.id } AS categories,
   COLLECT { MATCH (d)-[:UNDER]->(b:LegalBasis) RETURN b.id ORDER BY b.id } AS bases,
+  COLLECT { MATCH (d)-[u:UNDER]->(b:LegalBasis) WHERE u.restsOn IS NOT NULL
+            RETURN {basis: b.id, restsOn: u.restsOn, provisions: u.provisions} } AS laws,
   COLLECT { MATCH (d)-[:VIA]->(s:System) RETURN s.id } AS system,
   COLLECT { MATCH (reg:Register)-[:DECLARES]->(d) RETURN reg.id ORDER BY reg.id } AS registers
 """
@@ -192,6 +197,7 @@ def activity_record(record: Mapping[str, Any]) -> ActivityRecord:
         category_ids=tuple(record["categories"]),
         recipient_categories=texts(p, "recipientCategories"),
         legal_basis_ids=tuple(record["bases"]),
+        citations=citations(record["bases"], record.get("laws") or []),
         legitimate_interests=text(p, "legitimateInterests"),
         legitimate_interests_assessment=text(p, "legitimateInterestsAssessment"),
         consent_record=text(p, "consentRecord"),
@@ -224,6 +230,7 @@ def _disclosure(record: Mapping[str, Any]) -> DisclosureRecord:
         to_id=record["recipient"],
         category_ids=tuple(record["categories"]),
         legal_basis_ids=tuple(record["bases"]),
+        citations=citations(record["bases"], record.get("laws") or []),
         purpose=text(p, "purpose"),
         condition=text(p, "condition"),
         system_id=first(record["system"]),

@@ -49,6 +49,7 @@ from graph.read.activities import (
 from graph.read.engagements import ENGAGEMENT_MAP, ENGAGEMENT_PROPERTIES_MAP, engagement_record
 from graph.read.organisations import organisation
 from graph.read.validity import DATED_E, DATED_X, VALID_A, VALID_D, VALID_X
+from graph.read.values import citations
 from schema.errors import RopaError
 from schema.graphql.records import (
     ActivityRecord,
@@ -69,7 +70,11 @@ _HOP = """{hop: d.id, source: source.id, target: target.id, activity: a.id,
           role: d.recipientRole, condition: d.condition, assumptions: d.assumptions,
           categories: COLLECT { MATCH (d)-[:CARRIES]->(c:DataCategory)-[:PART_OF*0..8]->(asked)
                                 RETURN DISTINCT c.id AS id ORDER BY id },
-          bases: COLLECT { MATCH (d)-[:UNDER]->(b:LegalBasis) RETURN b.id AS id ORDER BY id }}"""
+          bases: COLLECT { MATCH (d)-[:UNDER]->(b:LegalBasis) RETURN b.id AS id ORDER BY id },
+          laws: COLLECT { MATCH (d)-[u:UNDER]->(b:LegalBasis) WHERE u.restsOn IS NOT NULL
+                          RETURN {basis: b.id, restsOn: u.restsOn, provisions: u.provisions} },
+          ours: EXISTS { (a)-[:CONTROLLED_BY|JOINT_CONTROLLER|PROCESSOR]->(source) },
+          controller: COLLECT { MATCH (a)-[:CONTROLLED_BY]->(o:Organisation) RETURN o.id }}"""
 
 _FIRST_FROM = (
     """
@@ -258,6 +263,14 @@ async def _answer(tx: AsyncManagedTransaction, /, query: str, **params: Any) -> 
     return record.data()
 
 
+def _basis_of(row: Mapping[str, Any]) -> str | None:
+    # A disclosure by the activity's controller (or its processor) rests on the controller's
+    # bases; one by anybody else (the DfE sharing from the NPD) is that organisation's own.
+    if not row["ours"]:
+        return str(row["source"])
+    return str(row["controller"][0]) if row["controller"] else None
+
+
 def _first_hop(row: Mapping[str, Any]) -> _Path | None:
     if row["source"] == row["target"]:
         return None
@@ -271,6 +284,8 @@ def _first_hop(row: Mapping[str, Any]) -> _Path | None:
         condition=row["condition"],
         disclosure_id=row["hop"],
         assumptions=tuple(row.get("assumptions") or ()),
+        citations=citations(row["bases"], row["laws"]),
+        basis_of_id=_basis_of(row),
     )
     return _Path((hop,), frozenset({hop.from_id, hop.to_id}), row["role"] == "processor")
 
@@ -292,6 +307,7 @@ def _extend(path: _Path, row: Mapping[str, Any]) -> _Path | None:
             legal_basis_ids=last.legal_basis_ids,
             engagement_id=row["hop"],
             assumptions=tuple(row.get("assumptions") or ()),
+            citations=last.citations,
         )
     else:
         hop = HopRecord(
@@ -304,6 +320,8 @@ def _extend(path: _Path, row: Mapping[str, Any]) -> _Path | None:
             condition=row["condition"],
             disclosure_id=row["hop"],
             assumptions=tuple(row.get("assumptions") or ()),
+            citations=citations(row["bases"], row["laws"]),
+            basis_of_id=_basis_of(row),
         )
     return _Path((*path.hops, hop), path.visited | {hop.to_id}, row["role"] == "processor")
 

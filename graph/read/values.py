@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from schema.graphql.records import RecurrenceRecord
+from schema.graphql.records import CitationRecord, LawRefRecord, RecurrenceRecord
 
 
 def native(value: Any) -> Any:
@@ -52,3 +52,23 @@ def recurrence(props: Mapping[str, Any]) -> RecurrenceRecord | None:
     if every is None or lasts is None:
         return None
     return RecurrenceRecord(str(every), str(lasts), text(props, "recurNote"))
+
+
+def citations(bases: list[str], laws: list[Mapping[str, Any]]) -> tuple[CitationRecord, ...]:
+    """The citations of a use from its basis ids and the `{basis, restsOn, provisions}` maps
+    of the links that carry law (a link stores them as two lists, for want of a list of maps)."""
+    by_basis = {row["basis"]: row for row in laws}
+    out = []
+    for basis in bases:
+        row = by_basis.get(basis) or {}
+        provisions = list(row.get("provisions") or [])
+        out.append(
+            CitationRecord(
+                basis,
+                tuple(
+                    LawRefRecord(law, (provisions[i] if i < len(provisions) else "") or None)
+                    for i, law in enumerate(row.get("restsOn") or [])
+                ),
+            )
+        )
+    return tuple(out)

@@ -7,12 +7,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from schema.document import (
+    Citation,
     DataCategory,
+    Flow,
+    LawRef,
     LegalBasis,
     LegalBasisKind,
     Organisation,
     ProcessingActivity,
     RopaDocument,
+    cited_ids,
 )
 
 # "6(1)(e)", "Article 9(2)(g)", "9 (2) (h)"; ids such as "art9-2-g" are the fallback.
@@ -107,9 +111,56 @@ class DocumentIndex:
         org = self.organisations.get(organisation_id)
         return org.name if org is not None else organisation_id
 
+    def law_text(self, ref: LawRef) -> str:
+        """'Education Act 1996 s537A', 'DPA 2018 Sch 1 Pt 2 para 6 (...)'."""
+        law = self.bases.get(ref.law)
+        if law is None:
+            text = ref.law
+        elif law.kind in (LegalBasisKind.STATUTE, LegalBasisKind.GUIDANCE):
+            text = law.title
+        else:
+            text = describe_basis(law)
+        return f"{text} {ref.provision}" if ref.provision else text
+
+    def citation_text(self, citation: Citation) -> str:
+        """The basis and the law this use rests on: 'Article 6(1)(c) (Legal obligation), on
+        the Education Act 1996 s537A and Regulation 5 of ...'."""
+        basis = self.bases.get(citation.basis)
+        text = describe_basis(basis) if basis is not None else citation.basis
+        laws = [self.law_text(ref) for ref in citation.rests_on]
+        return f"{text}, on {and_list(laws)}" if laws else text
+
+    def citations_of(self, citations: Iterable[Citation], *kinds: LegalBasisKind) -> list[str]:
+        """The texts of the citations whose basis is of one of `kinds` (every one when none)."""
+        return [
+            self.citation_text(c)
+            for c in citations
+            if not kinds or (c.basis in self.bases and self.bases[c.basis].kind in kinds)
+        ]
+
+    def by_another_controller(self, flow: Flow) -> bool:
+        """True for a disclosure that is another controller's processing under its own bases:
+        its source is neither the activity's controller (or joint controller) nor a processor
+        acting for them, as the DfE's onward sharing from the National Pupil Database."""
+        activity = self.activities.get(flow.activity)
+        if activity is None:
+            return False
+        ours = {activity.controller, *activity.joint_controllers}
+        ours |= {p.organisation for p in activity.processors}
+        return flow.source not in ours
+
     def flow_bases(self, activity_id: str) -> list[str]:
         """Every basis the activity's flows rest on."""
-        return [b for f in self.doc.flows if f.activity == activity_id for b in f.legal_bases]
+        return [
+            b for f in self.doc.flows if f.activity == activity_id for b in cited_ids(f.legal_bases)
+        ]
+
+
+def and_list(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def describe_basis(basis: LegalBasis) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from schema.compliance.index import describe_basis
 from schema.compliance.issues import EntityKind, Severity
 from schema.compliance.rule import Context, Finding, Rule
-from schema.document import LegalBasis, LegalBasisKind
+from schema.document import Citation, LegalBasis, LegalBasisKind, basis_ids, cited_ids
 
 # Article 9(2) points that need a DPA 2018 Schedule 1 condition (DPA 2018 s10(2)-(3)).
 _NEEDS_SCHEDULE_1 = {"b", "g", "h", "i", "j"}
@@ -22,10 +22,16 @@ def _carriers(ctx: Context) -> Iterator[tuple[EntityKind, str, str, list[str], l
             activity.id,
             f"activity '{activity.name}'",
             activity.data_categories,
-            activity.legal_bases,
+            cited_ids(activity.legal_bases),
         )
     for flow in ctx.doc.flows:
-        yield EntityKind.FLOW, flow.id, ctx.flow_label(flow), flow.data_categories, flow.legal_bases
+        yield (
+            EntityKind.FLOW,
+            flow.id,
+            ctx.flow_label(flow),
+            flow.data_categories,
+            cited_ids(flow.legal_bases),
+        )
 
 
 def _special_without_article_9(ctx: Context) -> Iterator[Finding]:
@@ -67,10 +73,11 @@ def _criminal_without_article_10(ctx: Context) -> Iterator[Finding]:
 
 def _disclosure_without_lawful_basis(ctx: Context) -> Iterator[Finding]:
     for flow in ctx.doc.flows:
-        if LegalBasisKind.ARTICLE_6 in ctx.index.kinds(flow.legal_bases):
+        if LegalBasisKind.ARTICLE_6 in ctx.index.kinds(basis_ids(flow.legal_bases)):
             continue
         if flow.legal_bases:
-            reason = f"names {', '.join(flow.legal_bases)} but no Article 6 lawful basis"
+            named = ", ".join(cited_ids(flow.legal_bases))
+            reason = f"names {named} but no Article 6 lawful basis"
         else:
             reason = "names no lawful basis"
         yield Finding(EntityKind.FLOW, flow.id, f"{ctx.flow_label(flow)} {reason}")
@@ -78,7 +85,7 @@ def _disclosure_without_lawful_basis(ctx: Context) -> Iterator[Finding]:
 
 def _activity_without_lawful_basis(ctx: Context) -> Iterator[Finding]:
     for activity in ctx.doc.activities:
-        if LegalBasisKind.ARTICLE_6 not in ctx.index.kinds(activity.legal_bases):
+        if LegalBasisKind.ARTICLE_6 not in ctx.index.kinds(basis_ids(activity.legal_bases)):
             yield Finding(
                 EntityKind.ACTIVITY,
                 activity.id,
@@ -86,8 +93,8 @@ def _activity_without_lawful_basis(ctx: Context) -> Iterator[Finding]:
             )
 
 
-def _all_bases(ctx: Context, activity_id: str, own: list[str]) -> list[str]:
-    return own + ctx.index.flow_bases(activity_id)
+def _all_bases(ctx: Context, activity_id: str, own: list[Citation]) -> list[str]:
+    return cited_ids(own) + ctx.index.flow_bases(activity_id)
 
 
 def _consent_without_record(ctx: Context) -> Iterator[Finding]:
@@ -181,7 +188,7 @@ _OTHER_ROUTE = re.compile(r"\b(consent|agree|law|legal|required|routine|duty|sta
 
 def _vital_interests_only(ctx: Context) -> Iterator[Finding]:
     for flow in ctx.doc.flows:
-        if ctx.index.points(flow.legal_bases, LegalBasisKind.ARTICLE_6) != {"d"}:
+        if ctx.index.points(basis_ids(flow.legal_bases), LegalBasisKind.ARTICLE_6) != {"d"}:
             continue
         said = " ".join(t for t in (flow.condition, flow.purpose, flow.frequency) if t)
         if _EMERGENCY.search(said) and not _OTHER_ROUTE.search(said):

@@ -12,6 +12,7 @@ from schema.graphql.access import Info, loaders, many, maybe, one, resolver
 from schema.graphql.enums import DpiaStatus, EngagementStatus, FlowKind, RecipientRole
 from schema.graphql.recurrence import Recurrence
 from schema.graphql.reference import (
+    Citation,
     DataCategory,
     DataSubjectCategory,
     LegalBasis,
@@ -19,6 +20,7 @@ from schema.graphql.reference import (
     System,
     categories,
     legal_bases,
+    load_citations,
 )
 from schema.sub_processor_list import objection_deadline
 
@@ -250,9 +252,13 @@ class ProcessingActivity:
     async def categories(self, info: Info) -> list[DataCategory]:
         return categories(await many(loaders(info).categories, self.rec.category_ids))
 
-    @resolver(description="Article 6 bases, Article 9/10 and Schedule 1 conditions")
+    @resolver(description="Article 6 bases and Article 9/10 conditions (see `citations`)")
     async def legal_bases(self, info: Info) -> list[LegalBasis]:
         return legal_bases(await many(loaders(info).legal_bases, self.rec.legal_basis_ids))
+
+    @resolver(description="Each basis of the activity with the law it rests on for it")
+    async def citations(self, info: Info) -> list[Citation]:
+        return await load_citations(info, self.rec.citations)
 
     @strawberry.field
     async def systems(self, info: Info) -> list[System]:
@@ -329,6 +335,10 @@ class Disclosure:
     @strawberry.field
     async def legal_bases(self, info: Info) -> list[LegalBasis]:
         return legal_bases(await many(loaders(info).legal_bases, self.rec.legal_basis_ids))
+
+    @resolver(description="Each basis of the disclosure with the law it rests on for it")
+    async def citations(self, info: Info) -> list[Citation]:
+        return await load_citations(info, self.rec.citations)
 
     @resolver(description="The system the data moves through")
     async def system(self, info: Info) -> System | None:

@@ -18,7 +18,14 @@ from schema.graphql import records as r
 from schema.graphql.access import DanglingReference, Info, loaders, maybe, resolver
 from schema.graphql.activity import Disclosure, Engagement, ProcessingActivity
 from schema.graphql.enums import HopKind
-from schema.graphql.reference import DataCategory, LegalBasis, Organisation
+from schema.graphql.reference import (
+    Citation,
+    DataCategory,
+    LegalBasis,
+    Organisation,
+    citation_ids,
+    citations,
+)
 from schema.graphql.selection import selects
 
 
@@ -36,6 +43,16 @@ class Hop:
     legal_bases: list[LegalBasis] = strawberry.field(
         description="The disclosure's legal bases; a sub-processor works under those of the "
         "hop that brought the data to its processor"
+    )
+    citations: list[Citation] = strawberry.field(
+        description="Each basis of the hop with the law it rests on for this disclosure only; "
+        "a sub-processor works under those of the hop that brought the data to its processor"
+    )
+    basis_of: Organisation | None = strawberry.field(
+        description="Whose lawful bases `legalBases` and `citations` are: the controller of "
+        "the activity, or, for a disclosure another controller makes as its own processing "
+        "(the DfE sharing from the National Pupil Database), that controller; null on a "
+        "SUB_PROCESSING hop"
     )
     activity: ProcessingActivity | None = strawberry.field(
         description="The activity the data moves in (for a sub-processor, the activity it was "
@@ -95,6 +112,8 @@ class _Views:
             assumptions=list(dict.fromkeys([*rec.assumptions, *to.assumptions])),
             categories=[c for k in rec.category_ids if (c := self.categories.get(k))],
             legal_bases=[b for k in rec.legal_basis_ids if (b := self.legal_bases.get(k))],
+            citations=citations(rec.citations, self.legal_bases),
+            basis_of=self.organisations.get(rec.basis_of_id or ""),
             activity=self.activities.get(rec.activity_id or ""),
             engagement=self.engagements.get(rec.engagement_id or ""),
         )
@@ -114,7 +133,9 @@ async def recipients(info: Info, answer: r.LineageAnswer) -> list[Recipient]:
     hops = [hop for rec in found for path in rec.paths for hop in path]
     orgs = await _organisations(
         info,
-        [rec.organisation_id for rec in found] + [k for h in hops for k in (h.from_id, h.to_id)],
+        [rec.organisation_id for rec in found]
+        + [k for h in hops for k in (h.from_id, h.to_id)]
+        + [h.basis_of_id for h in hops if h.basis_of_id],
     )
     categories: dict[str, DataCategory] = {}
     if selects(info, "paths", "hops", "categories"):
@@ -122,8 +143,12 @@ async def recipients(info: Info, answer: r.LineageAnswer) -> list[Recipient]:
         recs = await loaders(info).categories.load_many(ids)
         categories = {c.id: DataCategory.from_record(c) for c in recs if c}
     bases: dict[str, LegalBasis] = {}
-    if selects(info, "paths", "hops", "legalBases"):
-        ids = sorted({k for h in hops for k in h.legal_basis_ids})
+    cited = selects(info, "paths", "hops", "citations")
+    if cited or selects(info, "paths", "hops", "legalBases"):
+        ids = sorted(
+            {k for h in hops for k in h.legal_basis_ids}
+            | ({k for h in hops for k in citation_ids(h.citations)} if cited else set())
+        )
         found_bases = await loaders(info).legal_bases.load_many(ids)
         bases = {b.id: LegalBasis.from_record(b) for b in found_bases if b}
     activities: dict[str, ProcessingActivity] = {}

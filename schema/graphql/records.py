@@ -89,6 +89,22 @@ class SubjectRecord:
 
 
 @dataclass(frozen=True)
+class LawRefRecord:
+    """A law one use of a basis rests on, with the provision for that use."""
+
+    law_id: str
+    provision: str | None = None
+
+
+@dataclass(frozen=True)
+class CitationRecord:
+    """A basis as one activity or disclosure cites it, with the law it rests on there."""
+
+    basis_id: str
+    laws: tuple[LawRefRecord, ...] = ()
+
+
+@dataclass(frozen=True)
 class LegalBasisRecord:
     id: str
     kind: LegalBasisKind
@@ -154,6 +170,7 @@ class ActivityRecord:
     category_ids: tuple[str, ...] = ()
     recipient_categories: tuple[str, ...] = ()
     legal_basis_ids: tuple[str, ...] = ()
+    citations: tuple[CitationRecord, ...] = ()
     legitimate_interests: str | None = None
     legitimate_interests_assessment: str | None = None
     consent_record: str | None = None
@@ -185,6 +202,7 @@ class DisclosureRecord:
     to_id: str
     category_ids: tuple[str, ...] = ()
     legal_basis_ids: tuple[str, ...] = ()
+    citations: tuple[CitationRecord, ...] = ()
     purpose: str | None = None
     condition: str | None = None
     system_id: str | None = None
@@ -247,6 +265,10 @@ class HopRecord:
     engagement_id: str | None = None
     # The disclosure's or engagement's own assumptions.
     assumptions: tuple[str, ...] = ()
+    citations: tuple[CitationRecord, ...] = ()
+    # Whose lawful bases these are: the activity's controller, or the other controller that
+    # discloses under its own (the DfE sharing from the NPD); None on an engagement.
+    basis_of_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import strawberry
 
 from schema.graphql import records as r
@@ -187,6 +189,56 @@ class LegalBasis:
 def legal_bases(recs: list[r.LegalBasisRecord]) -> list[LegalBasis]:
     """GraphQL views of legal basis records."""
     return [LegalBasis.from_record(rec) for rec in recs]
+
+
+@strawberry.type(
+    description="A statute, regulation, guidance or DPA 2018 condition one use rests on"
+)
+class LawCitation:
+    law: LegalBasis
+    provision: str | None = strawberry.field(
+        description="The section, regulation or paragraph for this use, e.g. s537A"
+    )
+
+
+@strawberry.type(
+    description="A lawful basis as one activity or disclosure relies on it, with the law it "
+    "rests on for that use only"
+)
+class Citation:
+    basis: LegalBasis = strawberry.field(
+        description="The Article 6 basis or Article 9/10 condition"
+    )
+    rests_on: list[LawCitation] = strawberry.field(
+        description="The law this use of the basis rests on (empty for consent, vital interests)"
+    )
+
+
+def citation_ids(recs: Iterable[r.CitationRecord]) -> list[str]:
+    """Every basis and law the citations name, each once."""
+    return list(dict.fromkeys(i for c in recs for i in (c.basis_id, *(x.law_id for x in c.laws))))
+
+
+def citations(recs: Iterable[r.CitationRecord], bases: Mapping[str, LegalBasis]) -> list[Citation]:
+    """Views of citations from views of the bases and laws they name (missing ones left out)."""
+    out = []
+    for rec in recs:
+        basis = bases.get(rec.basis_id)
+        if basis is None:
+            continue
+        laws = [
+            LawCitation(law=law, provision=x.provision)
+            for x in rec.laws
+            if (law := bases.get(x.law_id)) is not None
+        ]
+        out.append(Citation(basis=basis, rests_on=laws))
+    return out
+
+
+async def load_citations(info: Info, recs: tuple[r.CitationRecord, ...]) -> list[Citation]:
+    """Views of a use's citations, reading the bases and laws they name in one batch."""
+    found = await many(loaders(info).legal_bases, citation_ids(recs))
+    return citations(recs, {b.id: LegalBasis.from_record(b) for b in found})
 
 
 @strawberry.type(description="Software that holds or moves the data")

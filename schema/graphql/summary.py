@@ -22,7 +22,13 @@ from schema.compliance.check import check
 from schema.compliance.graphql_types import ComplianceDocuments, ComplianceEntityKind
 from schema.compliance.index import DocumentIndex
 from schema.compliance.validity import in_force
-from schema.document import DpiaStatus, EngagementStatus, LegalBasisKind, RopaDocument
+from schema.document import (
+    DpiaStatus,
+    EngagementStatus,
+    LegalBasisKind,
+    RopaDocument,
+    basis_ids,
+)
 from schema.errors import NotFound
 from schema.graphql.access import Info, resolver
 from schema.graphql.activity import Objection
@@ -147,7 +153,7 @@ def figures(doc: RopaDocument, day: dt.date) -> _Figures:
     index = DocumentIndex(now)
     bases: list[tuple[str, str]] = []
     for activity in now.activities:
-        for basis_id in activity.legal_bases:
+        for basis_id in basis_ids(activity.legal_bases):
             basis = index.bases.get(basis_id)
             if basis is not None and basis.kind is LegalBasisKind.ARTICLE_6:
                 label = f"{basis.title} ({basis.article})" if basis.article else basis.title

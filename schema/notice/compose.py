@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from schema.compliance.index import DocumentIndex, describe_basis
+from schema.compliance.index import DocumentIndex
 from schema.compliance.validity import in_force
-from schema.document import LegalBasisKind, OrganisationKind, ProcessingActivity, RopaDocument
+from schema.document import OrganisationKind, ProcessingActivity, RopaDocument
 from schema.errors import NotFound
 from schema.notice.audience import WHO, activities_for
 from schema.notice.model import (
@@ -24,19 +24,10 @@ from schema.notice.model import (
     para,
     subheading,
 )
+from schema.notice.reasons import lawful_bases, plain_reasons
 from schema.notice.sharing import sharing_blocks, sharing_citations
 
 ICO_CONCERNS = "https://ico.org.uk/concerns/"
-
-# The plain meaning of each Article 6(1) basis.
-_ARTICLE_6_PLAIN = {
-    "a": "you (or, for a younger pupil, a parent or carer) have given consent",
-    "b": "we need it to carry out a contract with you",
-    "c": "the law requires us to (a legal obligation)",
-    "d": "it is needed to protect someone's life (vital interests)",
-    "e": "it is needed for our work as a public body, set out in law (a 'public task')",
-    "f": "it is in our legitimate interests, and those do not override your rights",
-}
 
 _RIGHTS = [
     "ask for a copy of the information we hold about you (a subject access request)",
@@ -105,109 +96,6 @@ def _categories(index: DocumentIndex, activities: list[ProcessingActivity]) -> S
             text += ". This is criminal offence data, which the law protects more strictly"
         items.append(text + ".")
     return Section("The information we collect, hold and share", [bullets(items)])
-
-
-def _by_basis(index: DocumentIndex, activities: list[ProcessingActivity]) -> dict[str, list[str]]:
-    by_basis: dict[str, list[str]] = {}
-    flows = index.doc.flows
-    for activity in activities:
-        ids = activity.legal_bases + [
-            b for f in flows if f.activity == activity.id for b in f.legal_bases
-        ]
-        for basis_id in dict.fromkeys(ids):
-            by_basis.setdefault(basis_id, []).append(activity.name)
-    return by_basis
-
-
-def _plain_reasons(index: DocumentIndex, activities: list[ProcessingActivity]) -> Section:
-    """The lawful reasons in plain words, without citations (a pupils' notice)."""
-    by_reason: dict[str, list[str]] = {}
-    stricter = False
-    for basis_id, names in _by_basis(index, activities).items():
-        basis = index.bases.get(basis_id)
-        if basis is None:
-            continue
-        if basis.kind in (LegalBasisKind.ARTICLE_9, LegalBasisKind.ARTICLE_10):
-            stricter = True
-        points = index.points([basis_id], LegalBasisKind.ARTICLE_6)
-        plain = _ARTICLE_6_PLAIN.get(next(iter(points)), "") if points else ""
-        if basis.kind is LegalBasisKind.ARTICLE_6 and plain:
-            by_reason.setdefault(plain, []).extend(names)
-    blocks: list[Block] = [
-        para(
-            "The law only lets us use personal information when we have a good reason that "
-            "the law accepts. Our reasons are:"
-        ),
-        bullets(
-            [
-                f"{reason[0].upper()}{reason[1:]}: for {'; '.join(dict.fromkeys(names))}."
-                for reason, names in by_reason.items()
-            ]
-        ),
-    ]
-    if stricter:
-        blocks.append(
-            para(
-                "Some information, such as health, ethnicity or safeguarding records, is "
-                "protected more strictly. For it we also have one of the extra reasons the law "
-                "asks for."
-            )
-        )
-    blocks.append(para("The exact laws we rely on are listed in 'The legal details' below."))
-    return Section("Our lawful reasons", blocks)
-
-
-def _lawful_bases(
-    index: DocumentIndex,
-    activities: list[ProcessingActivity],
-    heading: str = "Our lawful reasons",
-    extra: list[Block] | None = None,
-) -> Section:
-    blocks: list[Block] = [
-        para("The law only lets us use personal information when we have a lawful reason.")
-    ]
-    by_basis = _by_basis(index, activities)
-    items = []
-    for kind in (LegalBasisKind.ARTICLE_6, LegalBasisKind.ARTICLE_9, LegalBasisKind.ARTICLE_10):
-        for basis_id, names in by_basis.items():
-            basis = index.bases.get(basis_id)
-            if basis is None or basis.kind is not kind:
-                continue
-            points = index.points([basis_id], LegalBasisKind.ARTICLE_6)
-            plain = _ARTICLE_6_PLAIN.get(next(iter(points)), "") if points else ""
-            text = describe_basis(basis) + (f", because {plain}" if plain else "")
-            items.append(f"{text}: for {'; '.join(dict.fromkeys(names))}.")
-    blocks.append(bullets(items))
-    conditions = [
-        describe_basis(index.bases[b])
-        for b in by_basis
-        if b in index.bases and index.bases[b].kind is LegalBasisKind.DPA_SCHEDULE_1
-    ]
-    if conditions:
-        blocks.append(
-            para(
-                "For special category and criminal offence data we also meet these conditions "
-                f"of the Data Protection Act 2018: {'; '.join(conditions)}."
-            )
-        )
-    laws = []
-    for basis_id in by_basis:
-        basis = index.bases.get(basis_id)
-        if basis is None:
-            continue
-        found = (
-            [basis_id]
-            if basis.kind in (LegalBasisKind.STATUTE, LegalBasisKind.GUIDANCE)
-            else basis.rests_on
-        )
-        for law_id in found:
-            law = index.bases.get(law_id)
-            if law is not None:
-                laws.append(law.title + (f" ({law.url})" if law.url else ""))
-    if laws:
-        blocks.append(para("The law that gives us these reasons includes:"))
-        blocks.append(bullets(list(dict.fromkeys(laws))))
-    return Section(heading, blocks + (extra or []))
 
 
 def _retention(activities: list[ProcessingActivity]) -> Section:
@@ -362,7 +250,7 @@ def compose(
     if plain:
         citations = sharing_citations(index, controller_id, activities)
         legal = [
-            _lawful_bases(
+            lawful_bases(
                 index,
                 activities,
                 heading=LEGAL_HEADING,
@@ -377,7 +265,7 @@ def compose(
             Section("About this notice", intro),
             _why(index, activities),
             _categories(index, activities),
-            _plain_reasons(index, activities) if plain else _lawful_bases(index, activities),
+            plain_reasons(index, activities) if plain else lawful_bases(index, activities),
             Section(
                 "Who we share it with, and why",
                 sharing_blocks(index, controller_id, activities, plain=plain),

@@ -11,18 +11,16 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from schema.compliance.index import DocumentIndex, describe_basis
+from schema.compliance.index import DocumentIndex
 from schema.document import (
+    Citation,
     Engagement,
     Flow,
-    LegalBasisKind,
     ProcessingActivity,
     ProcessorAppointment,
     RecipientRole,
 )
 from schema.notice.model import Block, bullets, long_date, para, subheading
-
-_STATUTE_KINDS = (LegalBasisKind.STATUTE, LegalBasisKind.GUIDANCE)
 
 
 @dataclass(frozen=True)
@@ -67,14 +65,16 @@ def _names(index: DocumentIndex, category_ids: Iterable[str]) -> str:
     return ", ".join(dict.fromkeys(names))
 
 
-def _basis(index: DocumentIndex, basis_ids: list[str]) -> str:
-    bases = [index.bases[b] for b in basis_ids if b in index.bases]
-    articles = [describe_basis(b) for b in bases if b.kind not in _STATUTE_KINDS]
-    laws = [b.title for b in bases if b.kind in _STATUTE_KINDS]
-    text = "; ".join(articles)
-    if laws:
-        text += ("; " if text else "") + "the law: " + "; ".join(laws)
-    return text
+def _basis(index: DocumentIndex, citations: list[Citation]) -> str:
+    return "; ".join(index.citations_of(citations))
+
+
+def _theirs(index: DocumentIndex, flow: Flow, plain: bool) -> str:
+    """'X shares it with Y under its own lawful basis: ...' for another controller's flow."""
+    text = f"{index.name(flow.source)} shares it with {index.name(flow.recipient)}"
+    if flow.legal_bases and not plain:
+        text += f" under its own lawful basis, not ours: {_basis(index, flow.legal_bases)}"
+    return text + "."
 
 
 def _flow_text(index: DocumentIndex, flow: Flow, plain: bool = False) -> str:
@@ -87,7 +87,7 @@ def _flow_text(index: DocumentIndex, flow: Flow, plain: bool = False) -> str:
         parts.append(f"Through: {system.name}{about}.")
     if flow.retention:
         parts.append(f"Kept by them: {flow.retention}.")
-    if flow.legal_bases and not plain:
+    if flow.legal_bases and not plain and not index.by_another_controller(flow):
         parts.append(f"Lawful basis: {_basis(index, flow.legal_bases)}.")
     return " ".join(parts)
 
@@ -148,7 +148,11 @@ def _recipient_blocks(
 
 def _onward_text(index: DocumentIndex, flow: Flow, plain: bool) -> str:
     about = _about(index, flow.recipient)
-    who = f"{index.name(flow.source)} may share it with {index.name(flow.recipient)}."
+    who = (
+        _theirs(index, flow, plain)
+        if index.by_another_controller(flow)
+        else f"{index.name(flow.source)} may share it with {index.name(flow.recipient)}."
+    )
     return " ".join(p for p in (who, about, _flow_text(index, flow, plain)) if p)
 
 
@@ -158,7 +162,9 @@ def sharing_citations(
     """The lawful basis of each sharing, for a notice that keeps citations apart."""
     found = lineage(index, controller, activities)
     return [
-        f"{index.name(f.source)} to {index.name(f.recipient)}"
+        _theirs(index, f, plain=False)
+        if index.by_another_controller(f)
+        else f"{index.name(f.source)} to {index.name(f.recipient)}"
         + (f" ({f.purpose.rstrip('.')})" if f.purpose else "")
         + f": {_basis(index, f.legal_bases)}."
         for f in [*found.direct, *found.onward]

@@ -41,9 +41,9 @@ def activity_row(index: DocumentIndex, activity: ProcessingActivity, controller:
     """The activity's cells, in the order of `CONTROLLER_COLUMNS`."""
     bases = activity.legal_bases
     transfers = activity.third_country_transfers
-    article_6 = v.article_6_text(index, bases)
-    schedule_1 = v.bases_text(index, bases, LegalBasisKind.DPA_SCHEDULE_1)
-    article_10 = v.bases_text(index, bases, LegalBasisKind.ARTICLE_10)
+    article_6 = v.citations_text(index, bases, LegalBasisKind.ARTICLE_6)
+    schedule_1 = v.conditions_text(index, bases)
+    article_10 = v.citations_text(index, bases, LegalBasisKind.ARTICLE_10)
     others = [activity.controller, *activity.joint_controllers]
     joint = [o for o in others if o != controller] if activity.joint_controllers else []
     dpia = activity.dpia
@@ -79,7 +79,7 @@ def activity_row(index: DocumentIndex, activity: ProcessingActivity, controller:
         "Retention schedule (if possible)": retention,
         CONTROLLER_COLUMNS[10]: v.joined(activity.security_measures),
         "Article 6 lawful basis for processing personal data": article_6,
-        "Article 9 condition for processing special category data": v.bases_text(
+        "Article 9 condition for processing special category data": v.citations_text(
             index, bases, LegalBasisKind.ARTICLE_9
         ),
         "Legitimate interests for the processing (if applicable)": (

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from schema.compliance.index import DocumentIndex, describe_basis
-from schema.document import Contact, Dpia, DpiaStatus, LegalBasisKind, Organisation
+from schema.document import Citation, Contact, Dpia, DpiaStatus, LegalBasisKind, Organisation
 
 SEP = "; "
-
-_STATUTE_KINDS = (LegalBasisKind.STATUTE, LegalBasisKind.GUIDANCE)
 
 
 def joined(values: Iterable[str | None]) -> str:
@@ -77,24 +75,15 @@ def bases_text(index: DocumentIndex, basis_ids: Iterable[str], *kinds: LegalBasi
     )
 
 
-def statutes_text(index: DocumentIndex, basis_ids: Iterable[str]) -> str:
-    """The statutes and guidance the bases name or rest on, by title."""
-    ids = list(basis_ids)
-    found = []
-    for basis_id in ids:
-        basis = index.bases.get(basis_id)
-        if basis is None:
-            continue
-        found.extend([basis_id] if basis.kind in _STATUTE_KINDS else basis.rests_on)
-    return joined(index.bases[s].title for s in found if s in index.bases)
+def citations_text(index: DocumentIndex, citations: list[Citation], *kinds: LegalBasisKind) -> str:
+    """The citations of the given kinds, each with the law it rests on for this use only."""
+    return joined(index.citations_of(citations, *kinds))
 
 
-def article_6_text(index: DocumentIndex, basis_ids: Iterable[str]) -> str:
-    """Article 6 bases, then the law they rest on."""
-    ids = list(basis_ids)
-    bases = bases_text(index, ids, LegalBasisKind.ARTICLE_6)
-    law = statutes_text(index, ids)
-    return f"{bases}. Law: {law}" if bases and law else bases
+def conditions_text(index: DocumentIndex, citations: list[Citation]) -> str:
+    """The DPA 2018 Schedule 1 conditions the citations rest on."""
+    ids = [law.law for c in citations for law in c.rests_on]
+    return bases_text(index, dict.fromkeys(ids), LegalBasisKind.DPA_SCHEDULE_1)
 
 
 def dpia_required(dpia: Dpia | None) -> str:

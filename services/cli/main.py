@@ -189,6 +189,7 @@ def main() -> None:
 # Compliance commands live in their own module; registered here so `ropa` lists them.
 from services.cli.audit import audit  # noqa: E402
 from services.cli.compliance import check, export, notice  # noqa: E402
+from services.cli.document import document  # noqa: E402
 from services.cli.secrets import secrets  # noqa: E402
 from services.cli.subscribers import subscribers  # noqa: E402
 
@@ -198,3 +199,4 @@ cli.add_command(notice)
 cli.add_command(audit)
 cli.add_command(subscribers)
 cli.add_command(secrets)
+cli.add_command(document)

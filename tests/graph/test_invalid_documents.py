@@ -24,7 +24,7 @@ SMALL = (Path(__file__).resolve().parents[1] / "fixtures" / "small-register.yaml
         ),
         (
             ("legal_bases: [art6-1-c, art9-2-g]", "legal_bases: [art6-1-c, art9-2-z]"),
-            "activities[1].legal_bases[1]: unknown legal basis 'art9-2-z'",
+            "activities[1].legal_bases[1].basis: unknown legal basis 'art9-2-z'",
         ),
         (
             ("    valid_until: 2023-02-13\nflows", "    valid_until: 2019-02-13\nflows"),
@@ -37,7 +37,8 @@ SMALL = (Path(__file__).resolve().parents[1] / "fixtures" / "small-register.yaml
         ),
         (
             ("rests_on: [education-act-1996]", "rests_on: [art9-2-g]"),
-            "legal_bases[1].rests_on[0]: 'art9-2-g' is a article-9, not a statute",
+            # Read as ropa/v1, the basis's rests_on becomes the law of each use that cites it.
+            "legal_bases[0].rests_on[0].law: 'art9-2-g' is a article-9 basis, not law",
         ),
     ],
 )

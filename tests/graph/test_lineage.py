@@ -9,7 +9,13 @@ import pytest
 from graph import from_document, register
 from graph.database import Database
 from graph.read import lineage
-from schema.graphql.records import HopKind, RecipientRecord, RecipientsQuestion
+from schema.graphql.records import (
+    CitationRecord,
+    HopKind,
+    LawRefRecord,
+    RecipientRecord,
+    RecipientsQuestion,
+)
 from schema.validation import parse_document
 
 pytestmark = pytest.mark.neo4j
@@ -136,7 +142,61 @@ async def test_onward_disclosures_do_not_loop(db: Database) -> None:
     onward = by_id["researchers"].paths[0][1]
     assert onward.condition == "once approved"
     assert onward.legal_basis_ids == ("art6-1-e",)
-    assert by_id["dfe"].paths[0][0].legal_basis_ids == ("art6-1-c", "reg5")
+    assert onward.basis_of_id == "dfe"  # the DfE's own activity, under its own bases
+    # Read as ropa/v1: the statute listed beside the basis is the law that basis rests on here.
+    census = by_id["dfe"].paths[0][0]
+    assert census.legal_basis_ids == ("art6-1-c",)
+    assert census.citations == (CitationRecord("art6-1-c", (LawRefRecord("reg5"),)),)
+    assert census.basis_of_id == "school-a"
+
+
+CITED = """
+version: ropa/v2
+register: {id: cited, name: Cited, owner: school}
+organisations:
+  - {id: school, name: School, kind: school}
+  - {id: dfe, name: DfE, kind: government}
+  - {id: police, name: Police, kind: police}
+  - {id: researchers, name: Researchers, group: true}
+data_categories:
+  - {id: pupil-data, name: Pupil data}
+legal_bases:
+  - {id: ea1996, kind: statute, title: Education Act 1996}
+  - {id: reg5, kind: statute, title: Regulation 5}
+  - {id: ca2004, kind: statute, title: Children Act 2004}
+  - {id: art6-1-c, kind: article-6, title: Legal obligation, article: 6(1)(c)}
+  - {id: art6-1-e, kind: article-6, title: Public task, article: 6(1)(e)}
+activities:
+  - id: returns
+    name: Returns
+    controller: school
+    legal_bases: [{basis: art6-1-c, rests_on: [{law: ea1996, provision: s537A}, reg5]}]
+  - {id: safeguarding, name: Safeguarding, controller: school,
+     legal_bases: [{basis: art6-1-c, rests_on: [ca2004]}]}
+flows:
+  - {id: census, activity: returns, from: school, to: dfe, data_categories: [pupil-data],
+     legal_bases: [{basis: art6-1-c, rests_on: [{law: ea1996, provision: s537A}, reg5]}]}
+  - {id: npd, activity: returns, kind: onward-disclosure, from: dfe, to: researchers,
+     data_categories: [pupil-data], legal_bases: [{basis: art6-1-e, rests_on: [ea1996]}]}
+  - {id: referral, activity: safeguarding, from: school, to: police, data_categories: [pupil-data],
+     legal_bases: [{basis: art6-1-c, rests_on: [ca2004]}]}
+"""
+
+
+async def test_each_hop_cites_the_law_of_its_own_use_and_whose_basis_it_is(db: Database) -> None:
+    await _apply(db, CITED)
+    found = await _ask(db, "pupil-data", DURING, controller_id="school")
+    hops = {h.disclosure_id: h for r in found for path in r.paths for h in path}
+    assert hops["census"].citations == (
+        CitationRecord("art6-1-c", (LawRefRecord("ea1996", "s537A"), LawRefRecord("reg5"))),
+    )
+    # The same basis, another use: the Children Act only, never the census Regulations.
+    assert hops["referral"].citations == (CitationRecord("art6-1-c", (LawRefRecord("ca2004"),)),)
+    assert (hops["census"].basis_of_id, hops["referral"].basis_of_id) == ("school", "school")
+    # In the school's activity, but the DfE discloses: its processing, under its basis.
+    assert hops["npd"].kind is HopKind.ONWARD_DISCLOSURE
+    assert hops["npd"].basis_of_id == "dfe"
+    assert hops["npd"].citations == (CitationRecord("art6-1-e", (LawRefRecord("ea1996"),)),)
 
 
 async def test_a_flow_of_a_broader_category_is_not_a_flow_of_a_narrower_one(db: Database) -> None:

@@ -64,10 +64,13 @@ async def test_apply_creates_nodes_and_relationships(db: Database) -> None:
         {"c": "attendance", "p": "pupil-data", "s": False},
         {"c": "medical", "p": "pupil-data", "s": True},
     ]
+    # Read as ropa/v1: the basis's rests_on becomes the law of the use that cites it.
     rests = await _rows(
-        db, "MATCH (:LegalBasis {id: 'art6-1-c'})-[:RESTS_ON]->(s) RETURN s.id AS s"
+        db,
+        "MATCH (:ProcessingActivity)-[u:LAWFUL_BASIS]->(:LegalBasis {id: 'art6-1-c'}) "
+        "RETURN u.restsOn AS s",
     )
-    assert rests == [{"s": "education-act-1996"}]
+    assert rests and all(row == {"s": ["education-act-1996"]} for row in rests)
 
 
 async def test_apply_records_one_event_per_change_with_gap_free_sequence(db: Database) -> None:

@@ -15,6 +15,8 @@ from schema.document import (
     ProcessingActivity,
     RecipientRole,
     RopaDocument,
+    basis_ids,
+    cited_ids,
 )
 from schema.validation import load_document
 
@@ -74,17 +76,6 @@ def _ancestors(doc: RopaDocument, category_id: str) -> set[str]:
 def _covers(doc: RopaDocument, carried: list[str], asked: str) -> bool:
     """True if one of the carried categories is `asked` or lies below it."""
     return any(c == asked or asked in _ancestors(doc, c) for c in carried)
-
-
-def _statutes_behind(doc: RopaDocument, basis_ids: list[str]) -> set[str]:
-    bases = {b.id: b for b in doc.legal_bases}
-    out: set[str] = set()
-    for basis_id in basis_ids:
-        basis = bases[basis_id]
-        if basis.kind is LegalBasisKind.STATUTE:
-            out.add(basis.id)
-        out.update(basis.rests_on)
-    return out
 
 
 def test_example_validates(doc: RopaDocument) -> None:
@@ -192,10 +183,42 @@ def test_post16_flows(doc: RopaDocument) -> None:
 def test_dfe_census_flow_carries_regulation_5(doc: RopaDocument) -> None:
     census = _flow(doc, "census-to-dfe")
     assert census.recipient == "dfe"
-    assert "education-pupil-info-regs-2013-reg5" in census.legal_bases
-    assert "education-pupil-info-regs-2013-reg5" in _statutes_behind(doc, ["art6-1-c"])
+    (obligation,) = [c for c in census.legal_bases if c.basis == "art6-1-c"]
+    assert [(r.law, r.provision) for r in obligation.rests_on] == [
+        ("education-act-1996", "s537A"),
+        ("education-pupil-info-regs-2013-reg5", None),
+    ]
     assert "attendance" in census.data_categories
     assert any(f.recipient == "dfe" and "assessment" in f.data_categories for f in doc.flows)
+
+
+def test_the_census_regulations_are_cited_for_the_census_only(doc: RopaDocument) -> None:
+    """Regulation 5 is the law of the school census; no other use cites it (issue 14)."""
+    uses = [(f"flow {f.id}", f.legal_bases) for f in doc.flows]
+    uses += [(f"activity {a.id}", a.legal_bases) for a in doc.activities]
+    citing = {
+        name for name, cited in uses if "education-pupil-info-regs-2013-reg5" in cited_ids(cited)
+    }
+    assert citing == {"flow census-to-dfe", "activity statutory-returns"}
+    for basis in doc.legal_bases:
+        if basis.kind.value.startswith("article"):
+            assert not basis.rests_on, basis.id  # law is cited per use, never for every use
+
+
+def test_each_part_of_a_flow_condition_has_its_basis(doc: RopaDocument) -> None:
+    """'With consent, where the law requires it, or in an emergency': a basis for each."""
+    points = {
+        f.id: set(basis_ids(f.legal_bases))
+        for f in doc.flows
+        if f.id in ("medical-to-nhs", "referral-to-counselling", "referral-to-occupational-therapy")
+    }
+    assert points["medical-to-nhs"] >= {"art6-1-a", "art6-1-c", "art6-1-d"}
+    assert points["referral-to-counselling"] >= {"art6-1-a", "art6-1-c"}
+    assert points["referral-to-occupational-therapy"] >= {"art6-1-a", "art6-1-c"}
+    for flow in doc.flows:
+        for citation in flow.legal_bases:
+            if citation.basis == "art6-1-c":
+                assert citation.rests_on, flow.id  # Article 6(3): a legal obligation cites its law
 
 
 def test_onward_disclosure_from_dfe(doc: RopaDocument) -> None:
@@ -255,7 +278,7 @@ def test_every_activity_has_article_30_fields(doc: RopaDocument) -> None:
 
 def test_consent_activities_record_consent(doc: RopaDocument) -> None:
     for activity in doc.activities:
-        if {"art6-1-a", "art9-2-a"} & set(activity.legal_bases):
+        if {"art6-1-a", "art9-2-a"} & set(basis_ids(activity.legal_bases)):
             assert activity.consent_record, activity.id
 
 
@@ -274,8 +297,8 @@ def test_special_and_offence_data_have_conditions(doc: RopaDocument) -> None:
     categories = {c.id: c for c in doc.data_categories}
     kinds = {b.id: b.kind for b in doc.legal_bases}
     carriers: list[tuple[str, list[str], list[str]]] = [
-        (f"flow {f.id}", f.data_categories, f.legal_bases) for f in doc.flows
-    ] + [(f"activity {a.id}", a.data_categories, a.legal_bases) for a in doc.activities]
+        (f"flow {f.id}", f.data_categories, cited_ids(f.legal_bases)) for f in doc.flows
+    ] + [(f"activity {a.id}", a.data_categories, cited_ids(a.legal_bases)) for a in doc.activities]
     for name, carried, bases in carriers:
         basis_kinds = {kinds[b] for b in bases}
         if any(categories[c].special for c in carried):
