@@ -162,10 +162,12 @@ def upgrade_text(text: str, source: str = "<document>") -> str | None:
     tree["version"] = after["version"]
     for collection in ("activities", "flows"):
         for node, new in zip(tree.get(collection) or [], after.get(collection) or [], strict=True):
-            if isinstance(node, dict) and isinstance(new, dict) and "legal_bases" in node:
-                if node["legal_bases"] != new["legal_bases"]:
-                    node["legal_bases"] = _tree_value(new["legal_bases"])
-    for node, new in zip(tree.get("legal_bases") or [], after.get("legal_bases") or [], strict=True):
+            changed = isinstance(node, dict) and isinstance(new, dict) and "legal_bases" in node
+            if changed and node["legal_bases"] != new["legal_bases"]:
+                node["legal_bases"] = _tree_value(new["legal_bases"])
+    for node, new in zip(
+        tree.get("legal_bases") or [], after.get("legal_bases") or [], strict=True
+    ):
         if isinstance(node, dict) and isinstance(new, dict) and "rests_on" not in new:
             node.pop("rests_on", None)
     yaml = YAML(typ="rt", pure=True)

@@ -70,7 +70,8 @@ async def test_apply_creates_nodes_and_relationships(db: Database) -> None:
         "MATCH (:ProcessingActivity)-[u:LAWFUL_BASIS]->(:LegalBasis {id: 'art6-1-c'}) "
         "RETURN u.restsOn AS s",
     )
-    assert rests and all(row == {"s": ["education-act-1996"]} for row in rests)
+    assert rests
+    assert all(row == {"s": ["education-act-1996"]} for row in rests)
 
 
 async def test_apply_records_one_event_per_change_with_gap_free_sequence(db: Database) -> None:

@@ -31,6 +31,8 @@ query ($category: String!, $controller: String, $asOf: Date, $transitive: Boolea
         activity { id }
         categories { id special criminalOffence }
         legalBases { id title legislation }
+        citations { basis { id } restsOn { law { id title } provision } }
+        basisOf { id }
         condition
         engagement { id status since until recurs { every lasts } }
         disclosure { id }
@@ -100,9 +102,14 @@ async def test_each_hop_says_its_activity_categories_bases_and_condition(
     assert police["activity"]["id"] == "safeguarding"
     assert [c["id"] for c in police["categories"]] == ["safeguarding", "safeguarding-offence-data"]
     assert [c["criminalOffence"] for c in police["categories"]] == [False, True]
-    assert {"children-act-2004", "art10", "dpa2018-sch1-para18"} <= {
-        b["id"] for b in police["legalBases"]
+    assert {"art6-1-c", "art10", "art9-2-g"} <= {b["id"] for b in police["legalBases"]}
+    cited = {
+        c["basis"]["id"]: [law["law"]["id"] for law in c["restsOn"]] for c in police["citations"]
     }
+    assert "children-act-2004" in cited["art6-1-c"]
+    assert cited["art9-2-g"] == ["dpa2018-sch1-para18"]
+    assert cited["art10"] == ["dpa2018-sch1-para18", "dpa2018-sch1-para36"]
+    assert police["basisOf"] == {"id": "allestree-woodlands"}
     assert "designated safeguarding lead" in police["condition"]
     provider = found["post16-institution"]["paths"][0]["hops"][0]
     assert provider["condition"] == "once enrolment at the chosen post-16 institution is confirmed"
@@ -121,6 +128,8 @@ async def test_each_hop_says_its_activity_categories_bases_and_condition(
     # The sub-processor works under the basis on which the school gave the data to its processor.
     upload = found["school-transition-limited"]["paths"][0]["hops"][0]
     assert sub["legalBases"] == upload["legalBases"] != []
+    assert sub["citations"] == upload["citations"] != []
+    assert sub["basisOf"] is None
 
 
 async def test_on_2026_12_01_the_annual_post16_transfer_is_there_again(
@@ -190,20 +199,28 @@ async def test_attendance_goes_to_the_dfe_under_regulation_5_and_on_to_approved_
     [to_dfe] = found["dfe"]["paths"]
     census = to_dfe["hops"][0]
     assert census["disclosure"]["id"] == "census-to-dfe"
-    titles = {b["title"] for b in census["legalBases"]}
-    assert any(
-        t.startswith("Regulation 5 of The Education (Information About Individual Pupils)")
-        for t in titles
-    )
-    obligation = next(b for b in census["legalBases"] if b["id"] == "art6-1-c")
-    assert any("Regulation 5" in statute for statute in obligation["legislation"])
+    # The law of this use only: s537A of the 1996 Act and Regulation 5 (issue 14).
+    [obligation] = [c for c in census["citations"] if c["basis"]["id"] == "art6-1-c"]
+    assert [(law["law"]["id"], law["provision"]) for law in obligation["restsOn"]] == [
+        ("education-act-1996", "s537A"),
+        ("education-pupil-info-regs-2013-reg5", None),
+    ]
+    assert census["basisOf"] == {"id": "allestree-woodlands"}
     [onward] = found["approved-third-parties"]["paths"]
     assert [h["kind"] for h in onward["hops"]] == ["DISCLOSURE", "ONWARD_DISCLOSURE"]
     npd = onward["hops"][1]
     assert npd["from"]["id"] == "dfe"
     assert npd["activity"]["id"] == "statutory-returns"
     assert "approval" in npd["condition"]
-    assert "prescribed-persons-regs-2009" in {b["id"] for b in npd["legalBases"]}
+    # The DfE's onward sharing is its own processing, under its own bases.
+    assert npd["basisOf"] == {"id": "dfe"}
+    npd_laws = {law["law"]["id"] for c in npd["citations"] for law in c["restsOn"]}
+    assert "prescribed-persons-regs-2009" in npd_laws
+    # The census Regulations are the law of the census, not of the local authority's returns.
+    to_la = [h for p in found["derby-city-council"]["paths"] for h in p["hops"]]
+    assert "education-pupil-info-regs-2013-reg5" not in {
+        law["law"]["id"] for h in to_la for c in h["citations"] for law in c["restsOn"]
+    }
 
 
 async def test_transitive_false_gives_direct_recipients_only(example: Database, data: Post) -> None:

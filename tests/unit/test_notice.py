@@ -292,3 +292,46 @@ def test_a_served_page_links_its_stylesheet_instead(doc: RopaDocument) -> None:
     assert '<link rel="stylesheet" href="/notice.css">' in page
     assert '<a href="/n.html" download>HTML</a>' in page
     assert "@media print" in stylesheet()
+
+
+def _section(text: str, heading: str) -> str:
+    return text.partition(f"## {heading}")[2].partition("\n## ")[0]
+
+
+def test_our_lawful_reasons_cite_the_law_of_each_use_only(doc: RopaDocument) -> None:
+    """Issue 14: Regulation 5 is the census's law, not safeguarding's or medical's."""
+    text = render(compose(doc, None, Audience.PARENTS, DURING_POST16), NoticeFormat.MARKDOWN)
+    reasons = _section(text, "Our lawful reasons")
+    [obligation] = [line for line in reasons.splitlines() if line.startswith("- Article 6(1)(c)")]
+    uses: dict[str, str] = {}
+    for use in obligation.partition(": for ")[2].rstrip(".").split("; "):
+        name, _, laws = use.partition(" (on ")
+        uses[name] = laws
+    regulation_5 = "Regulation 5 of The Education (Information About Individual Pupils)"
+    assert regulation_5 in uses["Statutory data returns to the DfE and the local authority"]
+    assert (
+        "Education Act 1996 s537A"
+        in uses["Statutory data returns to the DfE and the local authority"]
+    )
+    assert "Children Act 1989" in uses["Safeguarding and child protection"]
+    assert [name for name, laws in uses.items() if regulation_5 in laws] == [
+        "Statutory data returns to the DfE and the local authority"
+    ]
+
+
+def test_the_dfes_onward_sharing_is_said_as_the_dfes_not_ours(doc: RopaDocument) -> None:
+    text = render(compose(doc, None, Audience.PARENTS, DURING_POST16), NoticeFormat.MARKDOWN)
+    reasons = _section(text, "Our lawful reasons")
+    for theirs in ("9(2)(j)", "Prescribed Persons", "para 4"):
+        assert theirs not in reasons, theirs
+    sharing = _flat(_section(text, "Who we share it with, and why"))
+    assert (
+        "department for education shares it with approved third parties (national pupil "
+        "database) under its own lawful basis, not ours: article 6(1)(e) (public task), on "
+        "education act 1996 s537a and the education (individual pupil information) (prescribed "
+        "persons) (england) regulations 2009; article 9(2)(j)"
+    ) in sharing
+    pupils = render(compose(doc, None, Audience.PUPILS, DURING_POST16), NoticeFormat.MARKDOWN)
+    legal = _flat(pupils.partition("## The legal details")[2])
+    assert "department for education shares it with approved third parties" in legal
+    assert "9(2)(j)" not in _flat(_section(pupils, "Our lawful reasons"))

@@ -40,7 +40,8 @@ query WhoReceivesSafeguardingData {
         to { name }
         activity { name }
         categories { name special criminalOffence }
-        legalBases { title article legislation }
+        citations { basis { title article } restsOn { law { title } provision } }
+        basisOf { name }
         condition
         engagement { since until status }
       }
@@ -64,7 +65,7 @@ query WhatWeShareWith {
       kind
       recipientRole
       categories { name special criminalOffence }
-      legalBases { title article }
+      citations { basis { title article } restsOn { law { title } provision } }
       condition
     }
   }
