@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from schema.compliance.index import DocumentIndex, describe_basis
 from schema.compliance.validity import in_force
-from schema.document import RopaDocument
+from schema.document import RopaDocument, cited_ids
 from schema.errors import NotFound
 from schema.notice.audience import activities_for
 from schema.notice.model import Audience, Block, Notice, Section, long_date, para
@@ -76,7 +76,7 @@ def assumptions(
                 )
                 for a in category.assumptions
             ]
-    bases = dict.fromkeys(b for a in activities for b in a.legal_bases)
+    bases = dict.fromkeys(b for a in activities for b in cited_ids(a.legal_bases))
     for basis_id in bases:
         basis = index.bases.get(basis_id)
         if basis is not None:
