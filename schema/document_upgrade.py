@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.util import load_yaml_guess_indent
 
 from schema.compliance.index import article_point
 from schema.document import (
@@ -171,7 +172,10 @@ def upgrade_text(text: str, source: str = "<document>") -> str | None:
         if isinstance(node, dict) and isinstance(new, dict) and "rests_on" not in new:
             node.pop("rests_on", None)
     yaml = YAML(typ="rt", pure=True)
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    # The file's own indentation, so that only the citations change ("- id" at 0 or 2 spaces).
+    _, sequence, offset = load_yaml_guess_indent(text)
+    sequence, offset = sequence or 2, offset or 0
+    yaml.indent(mapping=max(sequence - offset, 2), sequence=sequence, offset=offset)
     yaml.width = 4096  # never re-wrap the DPO's lines
     yaml.preserve_quotes = True
     out = io.StringIO()
