@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import SecretStr
 
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 from schema.keyring import secret_keys
 
 PREFIX = "fernet:"
@@ -44,13 +44,13 @@ Action = Literal["current", "re-encrypt", "encrypt"]
 class SecretKeyInvalid(RopaError):
     """`ROPA_SECRET_KEY` (or an earlier one) is missing where required, or too short."""
 
-    code = "SECRET_KEY_INVALID"
+    code = ErrorCode.SECRET_KEY_INVALID
 
 
 class SecretUnreadable(RopaError):
     """A stored secret that none of the configured keys opens."""
 
-    code = "SECRET_UNREADABLE"
+    code = ErrorCode.SECRET_UNREADABLE
 
 
 def new_key() -> str:

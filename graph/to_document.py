@@ -21,7 +21,7 @@ from graph.read import refs
 from graph.read.snapshots import Snapshot, register_snapshots
 from schema import document as d
 from schema.document_upgrade import upgrade
-from schema.errors import DocumentInvalid, DocumentProblem, NotFound, RopaError
+from schema.errors import DocumentInvalid, DocumentProblem, ErrorCode, NotFound, RopaError
 from schema.graphql.records import RefKind
 from schema.validation import format_path
 
@@ -29,7 +29,7 @@ from schema.validation import format_path
 class ControllerAmbiguous(RopaError):
     """No controller was named and the graph holds registers of several (or none)."""
 
-    code = "CONTROLLER_AMBIGUOUS"
+    code = ErrorCode.CONTROLLER_AMBIGUOUS
 
     def __init__(self, owners: list[str]) -> None:
         self.owners = owners

@@ -36,7 +36,7 @@ from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.objections import OBJECTION, ObjectionNotice, notice_from_event
 from graph.secret_box import Action, SecretBox, SecretUnreadable
-from schema.errors import NotFound, RopaError
+from schema.errors import ErrorCode, NotFound, RopaError
 from schema.webhook_url import TargetPolicy, parse_webhook_url
 
 ACTIVE = "active"
@@ -165,7 +165,7 @@ RETURN w.status AS status
 class RedeliveryOutOfRange(RopaError):
     """A redelivery from a sequence that has not happened yet (or below zero)."""
 
-    code = "REDELIVERY_OUT_OF_RANGE"
+    code = ErrorCode.REDELIVERY_OUT_OF_RANGE
 
     def __init__(self, after: int, last: int) -> None:
         self.after = after

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from schema.document import EngagementStatus
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class FieldProblem:
 class InvalidInput(RopaError):
     """A request that cannot be carried out as asked; nothing was written."""
 
-    code = "BAD_USER_INPUT"
+    code = ErrorCode.BAD_USER_INPUT
 
     def __init__(self, problems: list[FieldProblem]) -> None:
         self.problems = problems
@@ -62,7 +62,7 @@ class InvalidInput(RopaError):
 class UnknownChangeEvent(RopaError):
     """A change event id (a cursor such as `after`) that names no recorded change."""
 
-    code = "BAD_USER_INPUT"
+    code = ErrorCode.BAD_USER_INPUT
 
     def __init__(self, field: str, event_id: str) -> None:
         self.field = field

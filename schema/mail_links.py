@@ -15,7 +15,7 @@ import hmac
 import json
 from collections.abc import Sequence
 
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
@@ -25,13 +25,13 @@ SUBSCRIBE_FORM = "subscribe-form"
 class InvalidLink(RopaError):
     """A token that was not made by this registry, or for another purpose."""
 
-    code = "INVALID_LINK"
+    code = ErrorCode.INVALID_LINK
 
 
 class ExpiredLink(RopaError):
     """A token whose time is up."""
 
-    code = "LINK_EXPIRED"
+    code = ErrorCode.LINK_EXPIRED
 
 
 def _b64(data: bytes) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from schema.document import EngagementStatus
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 from schema.graphql.records import EngagementRecord
 
 _DAY = dt.timedelta(days=1)
@@ -71,7 +71,7 @@ def objection_deadline(
 class ObjectionWindowClosed(RopaError):
     """An objection after the deadline, or to an engagement that was never announced."""
 
-    code = "OBJECTION_WINDOW_CLOSED"
+    code = ErrorCode.OBJECTION_WINDOW_CLOSED
 
     def __init__(self, engagement_id: str, deadline: dt.date | None, today: dt.date) -> None:
         self.engagement_id = engagement_id

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
 
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:ropa-registry:subscribers")
 MAX_ADDRESS = 254
@@ -24,13 +24,13 @@ MAX_ADDRESS = 254
 class InvalidEmail(RopaError):
     """An address that cannot receive mail as written."""
 
-    code = "BAD_USER_INPUT"
+    code = ErrorCode.BAD_USER_INPUT
 
 
 class RateLimited(RopaError):
     """Too many subscription requests for an address, or from one client."""
 
-    code = "RATE_LIMITED"
+    code = ErrorCode.RATE_LIMITED
 
     def __init__(self, message: str, retry_after: float) -> None:
         self.retry_after = retry_after
@@ -40,7 +40,7 @@ class RateLimited(RopaError):
 class SubscriptionsUnavailable(RopaError):
     """E-mail subscriptions are not configured on this registry (no ROPA_SECRET_KEY)."""
 
-    code = "SUBSCRIPTIONS_UNAVAILABLE"
+    code = ErrorCode.SUBSCRIPTIONS_UNAVAILABLE
 
 
 def normalise_email(text: str) -> str:

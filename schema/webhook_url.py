@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 
 MAX_URL_LENGTH = 2048
 
@@ -33,7 +33,7 @@ _PRIVATE_NETWORKS = tuple(
 class InvalidWebhookUrl(RopaError):
     """A webhook URL that may not be used; `reason` says why."""
 
-    code = "WEBHOOK_URL_INVALID"
+    code = ErrorCode.WEBHOOK_URL_INVALID
     field = "url"
 
     def __init__(self, reason: str) -> None:

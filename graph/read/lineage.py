@@ -50,7 +50,7 @@ from graph.read.engagements import ENGAGEMENT_MAP, ENGAGEMENT_PROPERTIES_MAP, en
 from graph.read.organisations import organisation
 from graph.read.validity import DATED_E, DATED_X, VALID_A, VALID_D, VALID_X
 from graph.read.values import citations
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 from schema.graphql.records import (
     ActivityRecord,
     EngagementRecord,
@@ -244,7 +244,7 @@ class Lineage:
 class TooManyPaths(RopaError):
     """The answer would hold more paths than one response should carry."""
 
-    code = "TOO_MANY_PATHS"
+    code = ErrorCode.TOO_MANY_PATHS
 
 
 @dataclass(frozen=True)

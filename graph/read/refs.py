@@ -8,7 +8,7 @@ from collections import defaultdict
 from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
-from schema.errors import NotFound, RopaError
+from schema.errors import ErrorCode, NotFound, RopaError
 from schema.graphql.records import RefKind
 
 # Ids are lower-case slugs, found through the unique index. Names are compared lower-cased,
@@ -53,7 +53,7 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 class AmbiguousReference(RopaError):
     """A name that several things of one kind share, and that is no one's id."""
 
-    code = "BAD_USER_INPUT"
+    code = ErrorCode.BAD_USER_INPUT
 
     def __init__(self, kind: str, ref: str, ids: list[str]) -> None:
         self.kind = kind

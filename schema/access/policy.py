@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from schema.access.principal import Principal, Role
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 
 
 class PublicReads(enum.Enum):
@@ -50,13 +50,13 @@ class PublicReads(enum.Enum):
 class Unauthenticated(RopaError):
     """No principal: no bearer token or session, or one that is not configured."""
 
-    code = "UNAUTHENTICATED"
+    code = ErrorCode.UNAUTHENTICATED
 
 
 class Forbidden(RopaError):
     """A known principal whose role or scope does not allow the operation."""
 
-    code = "FORBIDDEN"
+    code = ErrorCode.FORBIDDEN
 
 
 @dataclass(frozen=True)

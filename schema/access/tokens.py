@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schema.access.principal import Principal, Role, Via
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 _REGISTER_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -38,7 +38,7 @@ _ROLES = ", ".join(r.value for r in Role)
 class TokenConfigInvalid(RopaError):
     """The token list cannot be used; says where and why. Raised at start-up, never later."""
 
-    code = "TOKEN_CONFIG_INVALID"
+    code = ErrorCode.TOKEN_CONFIG_INVALID
 
     def __init__(self, source: str, reason: str) -> None:
         self.source = source

@@ -15,7 +15,7 @@ import strawberry
 
 from schema.access.policy import ReadScope, require_writer
 from schema.document import EngagementStatus, OrganisationKind
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 from schema.graphql.access import Info, loaders, many, resolver
 from schema.graphql.arguments import given as _given
 from schema.graphql.records import OrganisationRecord, RefKind
@@ -28,7 +28,7 @@ MAX_FIRST = 500
 class InvalidArgument(RopaError):
     """An argument out of its range."""
 
-    code = "BAD_USER_INPUT"
+    code = ErrorCode.BAD_USER_INPUT
 
 
 @strawberry.enum(description="What happened to an engagement")

@@ -15,7 +15,7 @@ from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 from schema.graphql.access import resolver
 
 T = TypeVar("T")
@@ -27,7 +27,7 @@ _PREFIX = "ropa:"
 class InvalidPage(RopaError):
     """`first` out of range, or an `after` cursor this field did not hand out."""
 
-    code = "BAD_USER_INPUT"
+    code = ErrorCode.BAD_USER_INPUT
 
 
 @strawberry.type(description="Where a page of a connection sits in the whole list")

@@ -19,14 +19,14 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
-from schema.errors import DatabaseUnavailable, RopaError
+from schema.errors import DatabaseUnavailable, ErrorCode, RopaError
 
 log = logging.getLogger(__name__)
 
-PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
-VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-BAD_USER_INPUT = "BAD_USER_INPUT"
-INTERNAL = "INTERNAL_SERVER_ERROR"
+PARSE_FAILED = ErrorCode.GRAPHQL_PARSE_FAILED
+VALIDATION_FAILED = ErrorCode.GRAPHQL_VALIDATION_FAILED
+BAD_USER_INPUT = ErrorCode.BAD_USER_INPUT
+INTERNAL = ErrorCode.INTERNAL_SERVER_ERROR
 UNEXPECTED_MESSAGE = "Unexpected error."
 # The driver's own words name hosts and ports; clients only need to know to retry.
 UNAVAILABLE_MESSAGE = "The register's database is unavailable right now; retry shortly."

@@ -21,7 +21,7 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 
 from schema.change_requests import UnknownChangeEvent
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 from schema.graphql.access import Info
 from schema.graphql.arguments import given as _given
 from schema.graphql.changes import SubProcessorChange
@@ -38,7 +38,7 @@ REPLAY_PAGE = 200
 class SubscriberFellBehind(RopaError):
     """A subscriber read too slowly and was dropped; it resumes from its last change."""
 
-    code = "SUBSCRIBER_TOO_SLOW"
+    code = ErrorCode.SUBSCRIBER_TOO_SLOW
 
     def __init__(self, last_event_id: str | None) -> None:
         self.last_event_id = last_event_id

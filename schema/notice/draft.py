@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from schema.compliance.placeholders import Placeholder, printed
 from schema.document import RopaDocument
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 from schema.notice.model import Notice, Section, bullets, para
 from schema.notice.render import to_markdown
 
@@ -16,7 +16,7 @@ DRAFT_HEADING = "This is a draft"
 class NoticeHasPlaceholders(RopaError):
     """The notice would print values the record marks as placeholders."""
 
-    code = "NOTICE_HAS_PLACEHOLDERS"
+    code = ErrorCode.NOTICE_HAS_PLACEHOLDERS
 
     def __init__(self, found: list[Placeholder]) -> None:
         self.found = found

@@ -22,6 +22,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from graph.database import Database
+from schema.errors import ErrorCode
 from schema.graphql.context import RegistryContext
 from services.observability import logs
 from services.registry.auth import principal_from_header, stale_session
@@ -34,7 +35,12 @@ from services.registry.subscriptions import share_organisations
 log = logging.getLogger(__name__)
 
 # The codes of requests that never reach GraphQL (docs/api-changes.md lists every code).
-_HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "BAD_REQUEST"}
+_HTTP_CODES = {
+    400: ErrorCode.BAD_REQUEST,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    415: ErrorCode.BAD_REQUEST,
+}
 
 # connection_ack with no payload.
 _ACK: UnsetType = UNSET
@@ -83,7 +89,7 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as exc:
-            code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            code = _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
             response = JSONResponse(
                 {"errors": [{"message": exc.reason, "extensions": {"code": code}}]},
                 status_code=exc.status_code,
@@ -122,7 +128,9 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
         if given is None:
             if isinstance(context.request, WebSocket) and stale_session(context.request):
                 log.info("refused a WebSocket whose session has expired or is not valid")
-                raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "signIn": "/auth/login"})
+                raise ConnectionRejectionError(
+                    {"code": ErrorCode.UNAUTHENTICATED, "signIn": "/auth/login"}
+                )
             return _ACK
         tokens = getattr(context.request.app.state, "tokens", ())
         principal = principal_from_header(given, tokens) if isinstance(given, str) else None

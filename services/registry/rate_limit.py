@@ -29,12 +29,13 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from schema.errors import ErrorCode
 from services.registry.auth import request_principal
 from services.registry.client_address import client_address
 
 log = logging.getLogger(__name__)
 
-RATE_LIMITED = "RATE_LIMITED"
+RATE_LIMITED = ErrorCode.RATE_LIMITED
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 

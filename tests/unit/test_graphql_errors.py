@@ -114,3 +114,19 @@ def test_parse_date_accepts_calendar_dates(text: str) -> None:
 def test_parse_date_rejects_anything_else(value: object) -> None:
     with pytest.raises(ValueError, match=r"."):
         parse_date(value)
+
+
+def test_every_error_code_is_one_of_the_enum() -> None:
+    # A new code is added to schema.errors.ErrorCode, never written as a string in a class.
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    literal = re.compile(r'^\s+code(?::\s*str)?\s*=\s*"', re.M)
+    written = [
+        str(path.relative_to(root))
+        for package in ("schema", "graph", "services")
+        for path in (root / package).rglob("*.py")
+        if "node_modules" not in path.parts and literal.search(path.read_text())
+    ]
+    assert written == []

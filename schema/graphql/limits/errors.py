@@ -5,9 +5,9 @@ from __future__ import annotations
 from graphql import GraphQLError
 from graphql.language import Node
 
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 
-TOO_COMPLEX = "OPERATION_TOO_COMPLEX"
+TOO_COMPLEX = ErrorCode.OPERATION_TOO_COMPLEX
 
 
 class OperationTooComplex(RopaError):

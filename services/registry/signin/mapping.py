@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schema.access.principal import Role
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 
 # Most privileged last: the order decides which role wins when several rules match.
 PRIVILEGE = (Role.READER, Role.DPO, Role.ADMIN)
@@ -42,7 +42,7 @@ _FIELDS = {"group", "email_domain", "claim", "value", "role", "registers"}
 class SignInConfigInvalid(RopaError):
     """A sign-in setting that cannot be used; says which and why. Raised at start-up."""
 
-    code = "SIGN_IN_CONFIG_INVALID"
+    code = ErrorCode.SIGN_IN_CONFIG_INVALID
 
     def __init__(self, setting: str, reason: str) -> None:
         self.setting = setting
