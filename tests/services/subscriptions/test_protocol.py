@@ -41,7 +41,10 @@ def registry(school: Register, registries: MakeRegistry) -> Registry:
 async def socket(
     registry: Registry, protocols: tuple[Subprotocol, ...] = (TRANSPORT_WS,)
 ) -> AsyncIterator[ClientConnection]:
-    async with connect(registry.ws, subprotocols=list(protocols), open_timeout=10) as ws:
+    # No protocols means no Sec-WebSocket-Protocol header at all, as a plain client sends: an
+    # empty header is malformed and refused by the HTTP handshake before the app sees it.
+    offered = list(protocols) or None
+    async with connect(registry.ws, subprotocols=offered, open_timeout=10) as ws:
         yield ws
 
 
