@@ -45,10 +45,8 @@ class CliSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    neo4j_uri: str | None = None
-    neo4j_user: str = "neo4j"
-    neo4j_password: SecretStr | None = None
-    neo4j_database: str = "neo4j"
+    # NEO4J_URI, _USER, _PASSWORD, _DATABASE, read by the one class every service reads them with.
+    database: Neo4jSettings = Field(default_factory=Neo4jSettings)
     neo4j_port: int | None = Field(default=None, description="Bolt port of the local dev server")
     ropa_actor: str = Field(default_factory=_default_actor)
     ropa_secret_key: SecretStr | None = Field(
@@ -65,6 +63,16 @@ class CliSettings(BaseSettings):
     # answer within the timeout (seconds).
     ropa_ws_ping_interval: float = Field(default=20.0, gt=0)
     ropa_ws_ping_timeout: float = Field(default=20.0, gt=0)
+
+    @property
+    def neo4j_uri(self) -> str | None:
+        """NEO4J_URI if it is set: else the development stack's Neo4j is meant."""
+        return self.database.uri if "uri" in self.database.model_fields_set else None
+
+    @property
+    def neo4j_password(self) -> SecretStr | None:
+        """NEO4J_PASSWORD if it is set: else the development stack's password file."""
+        return self.database.password if "password" in self.database.model_fields_set else None
 
     @property
     def actor(self) -> str:
@@ -94,11 +102,11 @@ class CliSettings(BaseSettings):
             secret = SecretStr(_read(dev_neo4j_home() / "password") or "")
         else:
             secret = SecretStr("")
-        return Neo4jSettings(
-            uri=uri or self.neo4j_uri or f"bolt://127.0.0.1:{self._dev_stack_port()}",
-            user=self.neo4j_user,
-            password=secret,
-            database=self.neo4j_database,
+        return self.database.model_copy(
+            update={
+                "uri": uri or self.neo4j_uri or f"bolt://127.0.0.1:{self._dev_stack_port()}",
+                "password": secret,
+            }
         )
 
     def _dev_stack_port(self) -> int:
