@@ -1,4 +1,4 @@
-"""Read a register back from the graph as a ROPA document, now or as it stood on a past day.
+"""Read a register back from the graph as a ROPA document, as recorded now or at a past moment.
 
 The inverse of `graph.from_document`. It works on entity snapshots (`Entity.snapshot()`), the
 form `graph.read.snapshots` gives for the current state and for any past day alike.
@@ -246,14 +246,19 @@ def register_info(snap: Snapshot) -> d.RegisterInfo:
     )
 
 
+def _when(recorded_at: dt.datetime | None) -> str:
+    return f" as recorded at {recorded_at.isoformat()}" if recorded_at else ""
+
+
 async def register_document_in(
-    tx: AsyncManagedTransaction, register: str, as_of: dt.date | None = None
+    tx: AsyncManagedTransaction, register: str, recorded_at: dt.datetime | None = None
 ) -> d.RopaDocument:
-    """One register as a document (read-only; run in a read transaction)."""
-    state = await register_snapshots(tx, register, as_of)
+    """One register as a document, as recorded now or at `recorded_at` (read-only; run in a
+    read transaction)."""
+    state = await register_snapshots(tx, register, recorded_at)
     own = state.pop(m.entity_key(m.REGISTER, register), None)
     if own is None:
-        when = f" on {as_of.isoformat()}" if as_of else ""
+        when = _when(recorded_at)
         raise NotFound(f"register{when}", register)
     return document_from_snapshots(register_info(own), state.values(), f"register {register}")
 
@@ -311,11 +316,11 @@ def for_controller(doc: d.RopaDocument, controller: str) -> d.RopaDocument:
 async def controller_document_in(
     tx: AsyncManagedTransaction,
     controller: str | None,
-    as_of: dt.date | None = None,
+    recorded_at: dt.datetime | None = None,
     scope: frozenset[str] | None = None,
 ) -> d.RopaDocument:
     """Everything `controller` controls, across registers (those in `scope`, if given), as one
-    document (read-only).
+    document, as recorded now or at `recorded_at` (read-only).
 
     With no controller, the one organisation that owns registers (in scope); NotFound if there
     are several. A controller none of whose registers is in scope is NotFound, as if unknown.
@@ -329,13 +334,13 @@ async def controller_document_in(
     merged: dict[str, Snapshot] = {}
     infos: list[d.RegisterInfo] = []
     for register in registers:
-        state = await register_snapshots(tx, register, as_of)
+        state = await register_snapshots(tx, register, recorded_at)
         own = state.pop(m.entity_key(m.REGISTER, register), None)
         if own is not None:
             infos.append(register_info(own))
             merged.update(state)
     if not infos:
-        raise NotFound(f"register of this controller on {as_of}", org)
+        raise NotFound(f"register of this controller{_when(recorded_at)}", org)
     info = infos[0]
     if len(infos) > 1 or info.owner != org:
         key = m.entity_key(m.ORGANISATION, org)
@@ -346,24 +351,25 @@ async def controller_document_in(
 
 
 async def register_document(
-    db: Database, register: str, as_of: dt.date | None = None
+    db: Database, register: str, recorded_at: dt.datetime | None = None
 ) -> d.RopaDocument:
-    """One register as a document, in one read transaction."""
-    return await db.read(register_document_in, register, as_of)
+    """One register as a document, as recorded now or at `recorded_at`, in one read
+    transaction."""
+    return await db.read(register_document_in, register, recorded_at)
 
 
 async def controller_document(
     db: Database,
     controller: str | None,
-    as_of: dt.date | None = None,
+    recorded_at: dt.datetime | None = None,
     scope: frozenset[str] | None = None,
 ) -> d.RopaDocument:
-    """A controller's whole record (its registers in `scope`, if given) as a document, in one
-    read transaction.
+    """A controller's whole record (its registers in `scope`, if given) as a document, as
+    recorded now or at `recorded_at`, in one read transaction.
 
     `controller` is an id or a name; the document's `register_info.owner` is its id.
     """
-    return await db.read(controller_document_in, controller, as_of, scope)
+    return await db.read(controller_document_in, controller, recorded_at, scope)
 
 
 class GraphDocumentLoader:
@@ -375,9 +381,9 @@ class GraphDocumentLoader:
     async def controller_document(
         self,
         controller: str | None,
-        as_of: dt.date | None,
+        recorded_at: dt.datetime | None,
         scope: frozenset[str] | None = None,
     ) -> d.RopaDocument:
-        """The controller's record (its registers in `scope`, if given) as it stood at the end
-        of `as_of` (now if None)."""
-        return await controller_document(self.db, controller, as_of, scope)
+        """The controller's record (its registers in `scope`, if given) as recorded at
+        `recorded_at` (now if None)."""
+        return await controller_document(self.db, controller, recorded_at, scope)

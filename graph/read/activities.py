@@ -219,7 +219,8 @@ def activity_record(record: Mapping[str, Any]) -> ActivityRecord:
     )
 
 
-def _disclosure(record: Mapping[str, Any]) -> DisclosureRecord:
+def disclosure_record(record: Mapping[str, Any]) -> DisclosureRecord:
+    """The record of a disclosure read as _DISCLOSURE_FIELDS gives it."""
     p = record["props"]
     return DisclosureRecord(
         id=p["id"],
@@ -256,7 +257,7 @@ async def _disclosures(
     tx: AsyncManagedTransaction, /, query: str, ids: list[str]
 ) -> list[DisclosureRecord]:
     result = await tx.run(query, ids=ids)
-    return [_disclosure(record) async for record in result]
+    return [disclosure_record(record) async for record in result]
 
 
 async def activities_by_id(db: Database, ids: list[str]) -> dict[str, ActivityRecord]:
@@ -326,4 +327,4 @@ async def _matching_disclosures(
     tx: AsyncManagedTransaction, /, query: str, **params: Any
 ) -> list[DisclosureRecord]:
     result = await tx.run(query, **params)
-    return [_disclosure(record) async for record in result]
+    return [disclosure_record(record) async for record in result]

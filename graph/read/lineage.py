@@ -33,7 +33,7 @@ What counts as carrying the data:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -368,11 +368,37 @@ async def trace(
         answer = await db.read(_answer, every, **params)
     else:
         answer = await db.read(_answer, of_controller, controller=question.controller_id, **params)
-    frontier = [p for p in map(_first_hop, answer["first"]) if p is not None]
+    # Each organisation comes with the registers declaring it (who may read its contacts).
+    records = {
+        props["id"]: organisation(props, props["registers"]) for props in answer["organisations"]
+    }
+    return from_rows(
+        answer["first"],
+        answer["onward"],
+        records,
+        {a.id: a for a in map(activity_record, answer["activities"])},
+        {e.id: e for e in map(engagement_record, answer["engagements"])},
+        complete=properties is None,
+    )
+
+
+def from_rows(
+    first: Iterable[Mapping[str, Any]],
+    onward_rows: Iterable[Mapping[str, Any]],
+    records: dict[str, OrganisationRecord],
+    activities: dict[str, ActivityRecord],
+    engagements: dict[str, EngagementRecord],
+    *,
+    complete: bool = True,
+) -> Lineage:
+    """The lineage from the hop rows the statements give (first disclosures; onward disclosures
+    and sub-processing from each organisation): paths extended level by level, grouped by
+    recipient. The register as recorded (graph.read.recorded) gives the same rows."""
+    frontier = [p for p in map(_first_hop, first) if p is not None]
     paths = list(frontier)
     _check_size(len(paths))
-    onward: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in answer["onward"]:
+    onward: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in onward_rows:
         onward[row["source"]].append(row)
     depth = 1
     while frontier and depth < MAX_HOPS:
@@ -386,17 +412,7 @@ async def trace(
         paths.extend(frontier)
         _check_size(len(paths))
         depth += 1
-    # Each organisation comes with the registers declaring it (who may read its contacts).
-    records = {
-        props["id"]: organisation(props, props["registers"]) for props in answer["organisations"]
-    }
-    return Lineage(
-        _group(paths, records),
-        records,
-        {a.id: a for a in map(activity_record, answer["activities"])},
-        {e.id: e for e in map(engagement_record, answer["engagements"])},
-        complete=properties is None,
-    )
+    return Lineage(_group(paths, records), records, activities, engagements, complete=complete)
 
 
 async def recipients(db: Database, question: RecipientsQuestion) -> list[RecipientRecord]:

@@ -1,7 +1,8 @@
 """A register's entities as the graph held them at the end of a day: its change history undone.
 
-"As of D" means the values at the end of day D (UTC). We take the current state and roll back,
-newest first, every change event that occurred after that instant, putting back each event's
+"Recorded at T" means the values the register held at moment T (a day D given as recordedAt is
+the end of D, UTC: schema.recorded_at). We take the current state and roll back, newest first,
+every change event that occurred at or after that instant, putting back each event's
 `before` snapshot. Rolling back (rather than rebuilding from the first event) needs only the
 events since D, and stays right if older history is ever archived.
 
@@ -48,11 +49,6 @@ RETURN c.after AS after
 ORDER BY c.sequence DESC
 LIMIT 1
 """
-
-
-def end_of_day(day: dt.date) -> dt.datetime:
-    """The first instant after `day` (UTC): events from then on are later than "as of day"."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
 
 
 async def _events(
@@ -102,18 +98,18 @@ def _first_apply(register: str, events: list[changes.ChangeEvent]) -> int:
 
 
 async def register_snapshots(
-    tx: AsyncManagedTransaction, register: str, as_of: dt.date | None = None
+    tx: AsyncManagedTransaction, register: str, recorded_at: dt.datetime | None = None
 ) -> dict[str, Snapshot]:
-    """The register's entities (and its own node) by key, now or at the end of `as_of`.
+    """The register's entities (and its own node) by key, as recorded now or at `recorded_at`.
 
     Before the register was first applied the registry knows nothing newer than that first
     state, so a day before it gives the first state (the record describes earlier processing
     through its validity dates). Read-only; run it in a read transaction.
     """
     state = {key: e.snapshot() for key, e in (await current_state(tx, register)).items()}
-    if as_of is None:
+    if recorded_at is None:
         return state
-    events = await _events(tx, register, state, end_of_day(as_of))
+    events = await _events(tx, register, state, recorded_at)
     floor = _first_apply(register, events)
     for event in events:
         if event.sequence <= floor:

@@ -42,12 +42,12 @@ class ComplianceEntityKind(StrEnum):
 
 
 class ComplianceDocuments(Protocol):
-    """Reads a controller's record as it stood at the end of a day (now when None)."""
+    """Reads a controller's record as recorded at a moment (now when None)."""
 
     async def controller_document(
         self,
         controller: str | None,
-        as_of: dt.date | None,
+        recorded_at: dt.datetime | None,
         scope: frozenset[str] | None = None,
     ) -> RopaDocument:
         """The record, of the registers in `scope` (None: all); NotFound for an unknown
@@ -99,12 +99,14 @@ async def compliance_issues(
     info: Info[Any, Any],
     controller: str | None = None,
     as_of: dt.date | None = None,
+    recorded_at: dt.datetime | None = None,
 ) -> list[ComplianceIssueType]:
-    """Every gap in the controller's record on `as_of` (default: the context's today), from its
-    registers in the context's read scope (all, for a context without one)."""
+    """Every gap on `as_of` (default: the context's today) in the controller's record as
+    recorded at `recorded_at` (default: now), from its registers in the context's read scope
+    (all, for a context without one)."""
     context = info.context
     today = getattr(context, "today", None) or dt.date.today()
     read_scope = getattr(context, "scope", None)
     scope: frozenset[str] | None = getattr(read_scope, "registers", None)
-    doc = await _documents(context).controller_document(controller, as_of, scope)
+    doc = await _documents(context).controller_document(controller, recorded_at, scope)
     return [ComplianceIssueType.from_issue(issue) for issue in check(doc, as_of or today)]

@@ -119,8 +119,11 @@ class Reader(Protocol):
         own (for a selection of no more: such records prime nothing)."""
         ...
 
-    async def sub_processors(self, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:
-        """The processor's engagements in force on `as_of`."""
+    async def sub_processors(
+        self, processor_id: str, as_of: dt.date, recorded_at: dt.datetime | None = None
+    ) -> list[EngagementRecord]:
+        """The processor's engagements in force on `as_of`, in the record as recorded at
+        `recorded_at` (None: the current record)."""
         ...
 
     async def organisation_roles(self) -> dict[str, frozenset[OrganisationRole]]:

@@ -41,14 +41,30 @@ from schema.graphql.reference import (
     legal_bases,
 )
 from schema.graphql.selection import selected_names, selects
+from schema.recorded_at import checked
 
 Ref = Annotated[str, strawberry.argument(description="An id or a name, in any case")]
 OptionalRef = Annotated[str | None, strawberry.argument(description="An id or a name, in any case")]
 T = TypeVar("T")
 
 AsOf = Annotated[
-    dt.date | None, strawberry.argument(description="The day the answer is about; default today")
+    dt.date | None,
+    strawberry.argument(
+        description="The day the processing is valid (in the record read); default today"
+    ),
 ]
+RecordedAt = Annotated[
+    dt.datetime | None,
+    strawberry.argument(
+        description="The moment whose record to read, rebuilt from the change log; default "
+        "now (the current record); a moment in the future is BAD_USER_INPUT"
+    ),
+]
+
+
+def _recorded(recorded_at: dt.datetime | None) -> dt.datetime | None:
+    # Checked against the clock: the record of a moment after now does not exist yet.
+    return checked(_given(recorded_at), dt.datetime.now(dt.UTC))
 
 
 def _reads_any(info: Info) -> bool:
@@ -106,6 +122,7 @@ class Query:
         category: OptionalRef = strawberry.UNSET,
         legal_basis: OptionalRef = strawberry.UNSET,
         as_of: AsOf = strawberry.UNSET,
+        recorded_at: RecordedAt = strawberry.UNSET,
     ) -> list[ProcessingActivity]:
         controller_id, category_id, basis_id = await asyncio.gather(
             _resolve(info, RefKind.ORGANISATION, controller),
@@ -117,6 +134,7 @@ class Query:
             controller_id=controller_id,
             category_id=category_id,
             legal_basis_id=basis_id,
+            recorded_at=_recorded(recorded_at),
         )
         fields = activity_fields(selected_names(info))
         found = await info.context.reader.activities(question, fields=fields)
@@ -165,6 +183,7 @@ class Query:
         controller: OptionalRef = strawberry.UNSET,
         as_of: AsOf = strawberry.UNSET,
         transitive: bool | None = True,
+        recorded_at: RecordedAt = strawberry.UNSET,
     ) -> list[Recipient]:
         category_id, controller_id = await asyncio.gather(
             info.context.reader.resolve(RefKind.DATA_CATEGORY, category),
@@ -175,6 +194,7 @@ class Query:
             as_of=_given(as_of) or info.context.today,
             controller_id=controller_id,
             transitive=transitive is not False,
+            recorded_at=_recorded(recorded_at),
         )
         hop = ("paths", "hops")
         properties = activity_fields(selected_names(info, *hop, "activity"))
@@ -202,9 +222,11 @@ class Query:
         rule: Annotated[
             str | None, strawberry.argument(description="Only this rule's, by its id")
         ] = strawberry.UNSET,
+        recorded_at: RecordedAt = strawberry.UNSET,
     ) -> list[ComplianceIssueType]:
+        at = _recorded(recorded_at)
         controller_id = await _resolve(info, RefKind.ORGANISATION, controller)
-        found = await compliance_issues(info, controller_id, _given(as_of))
+        found = await compliance_issues(info, controller_id, _given(as_of), at)
         wanted_severity, wanted_rule = _given(severity), _given(rule)
         return [
             issue
@@ -227,6 +249,7 @@ class Query:
         to: OptionalRef = strawberry.UNSET,
         category: OptionalRef = strawberry.UNSET,
         as_of: AsOf = strawberry.UNSET,
+        recorded_at: RecordedAt = strawberry.UNSET,
     ) -> list[Disclosure]:
         from_id, to_id, category_id = await asyncio.gather(
             _resolve(info, RefKind.ORGANISATION, from_),
@@ -238,6 +261,7 @@ class Query:
             from_id=from_id,
             to_id=to_id,
             category_id=category_id,
+            recorded_at=_recorded(recorded_at),
         )
         return [Disclosure.from_record(d) for d in await info.context.reader.disclosures(question)]
 
@@ -246,8 +270,15 @@ class Query:
         "that day, by sub-processor name"
     )
     async def sub_processors(
-        self, info: Info, processor: Ref, as_of: AsOf = strawberry.UNSET
+        self,
+        info: Info,
+        processor: Ref,
+        as_of: AsOf = strawberry.UNSET,
+        recorded_at: RecordedAt = strawberry.UNSET,
     ) -> list[Engagement]:
+        at = _recorded(recorded_at)
         key = await info.context.reader.resolve(RefKind.ORGANISATION, processor)
-        found = await info.context.reader.sub_processors(key, _given(as_of) or info.context.today)
+        found = await info.context.reader.sub_processors(
+            key, _given(as_of) or info.context.today, at
+        )
         return [Engagement.from_record(e) for e in found]

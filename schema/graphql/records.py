@@ -319,6 +319,8 @@ class DisclosureFilter:
     from_id: str | None = None
     to_id: str | None = None
     category_id: str | None = None
+    # The record to read: as recorded at this moment; None: the current one.
+    recorded_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -329,6 +331,8 @@ class ActivityFilter:
     controller_id: str | None = None
     category_id: str | None = None
     legal_basis_id: str | None = None
+    # The record to read: as recorded at this moment; None: the current one.
+    recorded_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -339,5 +343,7 @@ class RecipientsQuestion:
     as_of: dt.date
     controller_id: str | None = None
     transitive: bool = True
+    # The record to read: as recorded at this moment; None: the current one.
+    recorded_at: dt.datetime | None = None
     # What the asker may read; None: everything.
     scope: ReadScope | None = None

@@ -33,6 +33,7 @@ from schema.errors import NotFound
 from schema.graphql.access import Info, resolver
 from schema.graphql.activity import Objection
 from schema.graphql.records import RefKind
+from schema.recorded_at import end_of_day
 
 HORIZON_DAYS = 90
 TREND_MONTHS = 6
@@ -271,7 +272,9 @@ def _documents(info: Info) -> ComplianceDocuments:
 
 async def _gaps_then(documents: ComplianceDocuments, controller: str, day: dt.date) -> int:
     try:
-        return len(check(await documents.controller_document(controller, day), day))
+        # Each month's gaps in the record as it was recorded by the end of that month.
+        record = await documents.controller_document(controller, end_of_day(day))
+        return len(check(record, day))
     except NotFound:
         # Nothing recorded for the controller yet on that day.
         return 0
@@ -309,7 +312,9 @@ class SummaryQuery:
             else await info.context.reader.resolve(RefKind.ORGANISATION, given)
         )
         documents = _documents(info)
-        doc = await documents.controller_document(key, day)
+        doc = await documents.controller_document(
+            key, end_of_day(day) if day < info.context.today else None
+        )
         register = doc.register_info.id
         scope = info.context.scope
         if not scope.reads([register]):

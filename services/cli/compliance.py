@@ -1,7 +1,8 @@
 """`ropa check`, `ropa export` and `ropa notice`: the record's gaps, the record itself, the notice.
 
 Each reads the record from a YAML file (`--file`, or `check FILE`) or from Neo4j (NEO4J_*), as
-it stood at the end of `--as-of` (default: today).
+it was recorded at `--recorded-at` (default: now; only in the graph), and keeps what is valid on
+`--as-of` (default: today).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import click
 from graph import to_document
 from graph.database import Database
 from graph.read.refs import AmbiguousReference
+from schema import recorded_at as moments
 from schema.compliance.check import check as run_checks
 from schema.compliance.issues import Severity, has_errors
 from schema.document import RopaDocument
@@ -57,9 +59,18 @@ def _from_file(path: Path, controller: str | None) -> RopaDocument:
     return to_document.for_controller(doc, controller) if controller else doc
 
 
-def _from_graph(controller: str | None, as_of: dt.date | None) -> RopaDocument:
+def _recorded(text: str | None, file: Path | None) -> dt.datetime | None:
+    if text is not None and file is not None:
+        raise click.UsageError("--recorded-at reads the graph's change log; a file has none")
+    try:
+        return moments.parse(text, dt.datetime.now(dt.UTC))
+    except moments.BadRecordedAt as exc:
+        raise click.BadParameter(str(exc), param_hint="--recorded-at") from None
+
+
+def _from_graph(controller: str | None, at: dt.datetime | None) -> RopaDocument:
     async def read(db: Database) -> RopaDocument:
-        return await to_document.controller_document(db, controller, as_of)
+        return await to_document.controller_document(db, controller, at)
 
     try:
         return run_db(CliSettings(), read)
@@ -73,7 +84,7 @@ def _from_graph(controller: str | None, as_of: dt.date | None) -> RopaDocument:
 
 
 def _document(
-    file: Path | None, controller: str | None, as_of: dt.date | None
+    file: Path | None, controller: str | None, at: dt.datetime | None
 ) -> tuple[RopaDocument, str | None]:
     """The record, and the id of the controller asked for (None: the register's owner).
 
@@ -82,7 +93,7 @@ def _document(
     """
     if file is not None:
         return _from_file(file, controller), controller
-    doc = _from_graph(controller, as_of)
+    doc = _from_graph(controller, at)
     return doc, (doc.register_info.owner if controller is not None else None)
 
 
@@ -103,14 +114,24 @@ def _write(data: bytes, output: Path | None) -> None:
     "--controller", default=None, help="Only this controller's activities (id, or name in graph)"
 )
 @click.option("--as-of", type=_DATE, default=None, help="The day to check (default: today)")
+@click.option(
+    "--recorded-at",
+    default=None,
+    help="Read the record as recorded then (YYYY-MM-DD: its end, or an ISO 8601 moment; "
+    "default now), rebuilt from the change log",
+)
 def check(
-    file: Path | None, from_graph: bool, controller: str | None, as_of: dt.datetime | None
+    file: Path | None,
+    from_graph: bool,
+    controller: str | None,
+    as_of: dt.datetime | None,
+    recorded_at: str | None,
 ) -> None:
     """Find compliance gaps in FILE or in the graph; exit 1 if any is an error."""
     if (file is None) == (not from_graph):
         raise click.UsageError("give either a FILE or --graph")
     day = _day(as_of)
-    doc, _ = _document(file, controller, day)
+    doc, _ = _document(file, controller, _recorded(recorded_at, file))
     when = day or dt.date.today()
     issues = run_checks(doc, when)
     source = str(file) if file is not None else f"graph register {doc.register_info.id}"
@@ -139,19 +160,26 @@ def check(
 @click.option(
     "--controller", default=None, help="Id, or name in the graph (default: the register's owner)"
 )
-@click.option("--as-of", type=_DATE, default=None, help="The record as it stood that day")
+@click.option("--as-of", type=_DATE, default=None, help="What was valid that day (default today)")
+@click.option(
+    "--recorded-at",
+    default=None,
+    help="Read the record as recorded then (YYYY-MM-DD: its end, or an ISO 8601 moment; "
+    "default now), rebuilt from the change log",
+)
 @click.option("--file", type=click.Path(path_type=Path), default=None, help="Export a YAML file")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
 def export(
     fmt: str,
     controller: str | None,
     as_of: dt.datetime | None,
+    recorded_at: str | None,
     file: Path | None,
     output: Path | None,
 ) -> None:
     """Export the record of processing activities (controller and processor records)."""
     day = _day(as_of)
-    doc, controller_id = _document(file, controller, day)
+    doc, controller_id = _document(file, controller, _recorded(recorded_at, file))
     try:
         record = build_export(doc, day or dt.date.today(), controller_id)
     except NotFound as exc:
@@ -166,7 +194,13 @@ def export(
 )
 @click.option("--audience", type=click.Choice([a.value for a in Audience]), required=True)
 @click.option("--format", "fmt", type=click.Choice([f.value for f in NoticeFormat]), default="md")
-@click.option("--as-of", type=_DATE, default=None, help="The notice as it stood that day")
+@click.option("--as-of", type=_DATE, default=None, help="What was valid that day (default today)")
+@click.option(
+    "--recorded-at",
+    default=None,
+    help="Read the record as recorded then (YYYY-MM-DD: its end, or an ISO 8601 moment; "
+    "default now), rebuilt from the change log",
+)
 @click.option("--file", type=click.Path(path_type=Path), default=None, help="Read a YAML file")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
 @click.option(
@@ -186,6 +220,7 @@ def notice(
     audience: str,
     fmt: str,
     as_of: dt.datetime | None,
+    recorded_at: str | None,
     file: Path | None,
     output: Path | None,
     draft: bool,
@@ -196,7 +231,7 @@ def notice(
     A notice that would print a placeholder is refused (exit 10) unless --draft is given.
     """
     day = _day(as_of)
-    doc, controller_id = _document(file, controller, day)
+    doc, controller_id = _document(file, controller, _recorded(recorded_at, file))
     try:
         when = day or dt.date.today()
         found = notice_assumptions(doc, controller_id, Audience(audience), when)

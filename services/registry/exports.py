@@ -1,7 +1,8 @@
 """GET /export/ropa.{csv,xlsx,json}: the record of processing activities over HTTP.
 
-Query parameters, as for `ropa export`: `controller` (default: the one register owner) and
-`asOf` (YYYY-MM-DD; default: today): the record as it stood at the end of that day. CSV and XLSX
+Query parameters, as for `ropa export`: `controller` (default: the one register owner), `asOf`
+(YYYY-MM-DD; default: today): the processing valid that day, and `recordedAt` (a day, meaning
+its end, or an ISO 8601 moment; default: now): in the record as it was recorded then. CSV and XLSX
 carry the ICO template's columns; JSON carries the same tables keyed by column heading.
 
 Wire it with `EXPORT_ROUTE` (it reads `request.app.state.database`), or call `export_ropa`.
@@ -20,6 +21,7 @@ from starlette.routing import Route
 from graph import to_document
 from graph.database import Database
 from graph.read.refs import AmbiguousReference
+from schema import recorded_at
 from schema.errors import DatabaseUnavailable, DocumentInvalid, NotFound, RopaError
 from schema.ropa_export.formats import ExportFormat, render
 from schema.ropa_export.records import build_export
@@ -62,9 +64,13 @@ async def export_ropa(
         as_of = _as_of(params)
     except ValueError as exc:
         return _error(400, "BAD_REQUEST", str(exc))
+    try:
+        at = recorded_at.parse(params.get("recordedAt"), dt.datetime.now(dt.UTC))
+    except recorded_at.BadRecordedAt as exc:
+        return _error(400, exc.code, str(exc))
     controller = params.get("controller") or None
     try:
-        doc = await to_document.controller_document(db, controller, as_of, scope)
+        doc = await to_document.controller_document(db, controller, at, scope)
         owner = doc.register_info.owner if controller is not None else None
         record = build_export(doc, as_of or today or dt.date.today(), owner)
     except NotFound as exc:

@@ -18,7 +18,7 @@ from strawberry.dataloader import DataLoader
 
 from graph import changes, objections
 from graph.database import Database
-from graph.read import activities, catalogue, engagements, lineage, organisations, refs
+from graph.read import activities, catalogue, engagements, lineage, organisations, recorded, refs
 from graph.read import changes as read_changes
 from graph.secret_box import SecretBox
 from graph.to_document import GraphDocumentLoader
@@ -150,6 +150,22 @@ class GraphReader:
             objections=_lists(objections.of_engagements, db),
         )
         self.loaders = scoped_loaders(raw, scope)
+        self._records: dict[dt.datetime, recorded.Record] = {}
+
+    async def _record(self, at: dt.datetime) -> recorded.Record:
+        """The registers in scope as recorded at `at`, rebuilt once per request and moment;
+        its records prime the loaders (which keep what they already hold)."""
+        found = self._records.get(at)
+        if found is None:
+            scope = self._scope()
+            registers = None if scope.registers is None else scope.register_list()
+            found = await recorded.record_at(self._db, registers, at, lists=scope.lists)
+            self._records[at] = found
+            self._organisations.prime_many(found.organisations)
+            self._activities.prime_many(found.activities)
+            self._disclosures.prime_many(found.disclosures)
+            self._engagements.prime_many(found.engagements)
+        return found
 
     async def _resolve(self, keys: list[tuple[RefKind, str]]) -> list[str | BaseException]:
         # Every kind at once: a `recipients` names a category and a controller.
@@ -173,6 +189,10 @@ class GraphReader:
     async def activities(
         self, question: ActivityFilter, *, fields: Collection[str] | None = None
     ) -> list[ActivityRecord]:
+        if question.recorded_at is not None:
+            past = recorded.activities(await self._record(question.recorded_at), question)
+            scope = self._scope()
+            return [a for a in past if readable(scope, a)]
         found = await activities.find_activities(self._db, question, fields=fields)
         if fields is None:  # incomplete records must not answer other fields' loads
             self._activities.prime_many({a.id: a for a in found})
@@ -191,13 +211,16 @@ class GraphReader:
         properties: Collection[str] | None = None,
     ) -> LineageAnswer:
         scope = self._scope()
-        found = await lineage.trace(
-            self._db,
-            replace(question, scope=scope),
-            activities=activities,
-            engagements=engagements,
-            properties=properties,
-        )
+        if question.recorded_at is not None:
+            found = recorded.trace(await self._record(question.recorded_at), question)
+        else:
+            found = await lineage.trace(
+                self._db,
+                replace(question, scope=scope),
+                activities=activities,
+                engagements=engagements,
+                properties=properties,
+            )
         self._organisations.prime_many(found.organisations)
         if found.complete:  # incomplete records must not answer other fields' loads
             self._activities.prime_many(found.activities)
@@ -212,8 +235,14 @@ class GraphReader:
             else None,
         )
 
-    async def sub_processors(self, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:
-        found = await engagements.in_force(self._db, processor_id, as_of)
+    async def sub_processors(
+        self, processor_id: str, as_of: dt.date, recorded_at: dt.datetime | None = None
+    ) -> list[EngagementRecord]:
+        if recorded_at is not None:
+            past = await self._record(recorded_at)
+            found = recorded.sub_processors(past, processor_id, as_of)
+        else:
+            found = await engagements.in_force(self._db, processor_id, as_of)
         self._engagements.prime_many({e.id: e for e in found})
         scope = self._scope()
         return [e for e in found if readable_engagement(scope, e)]
@@ -222,7 +251,10 @@ class GraphReader:
         return await organisations.organisation_roles(self._db)
 
     async def disclosures(self, question: DisclosureFilter) -> list[DisclosureRecord]:
-        found = await activities.find_disclosures(self._db, question)
+        if question.recorded_at is not None:
+            found = recorded.disclosures(await self._record(question.recorded_at), question)
+        else:
+            found = await activities.find_disclosures(self._db, question)
         self._disclosures.prime_many({d.id: d for d in found})
         scope = self._scope()
         return [d for d in found if readable(scope, d)]

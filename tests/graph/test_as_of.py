@@ -1,4 +1,4 @@
-"""The register as it stood on a past day: the change history rolled back to that day's end."""
+"""The register as recorded at the end of a past day: the change history rolled back."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from graph import from_document, register, to_document
 from graph.database import Database
 from schema.document import RopaDocument
+from schema.recorded_at import end_of_day
 from schema.validation import parse_document
 
 pytestmark = pytest.mark.neo4j
@@ -78,7 +79,9 @@ async def test_each_day_gives_the_version_that_stood_at_its_end(
         "2030-01-01": "v3",
     }
     for day, version in cases.items():
-        doc = await to_document.register_document(db, "test-school", dt.date.fromisoformat(day))
+        doc = await to_document.register_document(
+            db, "test-school", end_of_day(dt.date.fromisoformat(day))
+        )
         assert normalised(doc) == normalised(history[version]), day
     now = await to_document.register_document(db, "test-school")
     assert normalised(now) == normalised(history["v3"])
@@ -87,7 +90,7 @@ async def test_each_day_gives_the_version_that_stood_at_its_end(
 async def test_values_links_and_removed_entities_come_back(
     db: Database, history: dict[str, RopaDocument]
 ) -> None:
-    doc = await to_document.register_document(db, "test-school", dt.date(2022, 3, 1))
+    doc = await to_document.register_document(db, "test-school", end_of_day(dt.date(2022, 3, 1)))
     census = next(a for a in doc.activities if a.id == "census")
     assert census.retention == "Until the pupil is 25"
     assert [e.sub_processor for e in doc.engagements] == ["hosting-co"]
@@ -102,9 +105,9 @@ async def test_before_the_first_apply_the_first_state_stands(
 ) -> None:
     # The registry knows nothing older than the first apply: that is the record of 2021 too.
     for as_of in (dt.date(2022, 1, 9), dt.date(2021, 6, 1)):
-        doc = await to_document.register_document(db, "test-school", as_of)
+        doc = await to_document.register_document(db, "test-school", end_of_day(as_of))
         assert normalised(doc) == normalised(history["v1"]), as_of
-    doc = await to_document.controller_document(db, "test-school", dt.date(2021, 6, 1))
+    doc = await to_document.controller_document(db, "test-school", end_of_day(dt.date(2021, 6, 1)))
     assert normalised(doc) == normalised(history["v1"])
 
 
@@ -112,7 +115,7 @@ async def test_a_controller_document_as_of_a_day(
     db: Database, history: dict[str, RopaDocument]
 ) -> None:
     db.round_trips = 0
-    doc = await to_document.controller_document(db, "test-school", dt.date(2022, 3, 1))
+    doc = await to_document.controller_document(db, "test-school", end_of_day(dt.date(2022, 3, 1)))
     assert db.round_trips == 1
     assert normalised(doc) == normalised(history["v1"])
 
@@ -147,5 +150,5 @@ async def test_changes_made_through_another_register_roll_back_too(db: Database)
         "2022-03-15": ("DfE", "The department"),
     }
     for day, value in expected.items():
-        doc = await to_document.register_document(db, "a", dt.date.fromisoformat(day))
+        doc = await to_document.register_document(db, "a", end_of_day(dt.date.fromisoformat(day)))
         assert dfe(doc) == value, day

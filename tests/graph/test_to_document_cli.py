@@ -60,9 +60,13 @@ async def test_check_export_and_notice_read_the_graph_as_of_a_day(
         occurred_at=dt.datetime(2022, 6, 1, 9, tzinfo=dt.UTC),
     )
 
-    before = await _ropa(neo4j_settings, "check", "--graph", "--as-of", "2022-03-01")
-    after = await _ropa(neo4j_settings, "check", "--graph", "--as-of", "2022-07-01")
-    assert before.exit_code == after.exit_code == 1
+    # --as-of is the day the processing is valid; --recorded-at the record read (default now).
+    check = ("check", "--graph", "--as-of")
+    before = await _ropa(neo4j_settings, *check, "2022-03-01", "--recorded-at", "2022-03-01")
+    after = await _ropa(neo4j_settings, *check, "2022-07-01", "--recorded-at", "2022-07-01")
+    today = await _ropa(neo4j_settings, *check, "2022-03-01")
+    assert before.exit_code == after.exit_code == today.exit_code == 1
+    assert "activity:cctv-photos" not in today.stdout
     assert "flow:advice-to-consultants" in before.stdout
     assert "activity:cctv-photos" in before.stdout
     assert "flow:advice-to-consultants" not in after.stdout
@@ -79,13 +83,15 @@ async def test_check_export_and_notice_read_the_graph_as_of_a_day(
         "allestree-woodlands",
         "--as-of",
         "2022-03-01",
+        "--recorded-at",
+        "2022-03-01",
     )
     assert exported.exit_code == 0, exported.stderr
     rows = json.loads(exported.stdout)["controllerRecord"]["rows"]
     assert len(rows) == 14
     cctv = next(r for r in rows if r["Business function"].startswith("CCTV"))
     assert cctv["Data Protection Impact Assessment progress"] == "Required; not started"
-    later = await _ropa(neo4j_settings, "export", "--format", "json", "--as-of", "2022-07-01")
+    later = await _ropa(neo4j_settings, "export", "--format", "json", "--as-of", "2022-03-01")
     cctv = next(
         r
         for r in json.loads(later.stdout)["controllerRecord"]["rows"]

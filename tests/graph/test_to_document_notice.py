@@ -12,6 +12,7 @@ from graph.database import Database
 from schema.notice.compose import compose
 from schema.notice.model import Audience
 from schema.notice.render import NoticeFormat, render
+from schema.recorded_at import end_of_day
 from schema.validation import parse_document
 
 pytestmark = pytest.mark.neo4j
@@ -37,7 +38,8 @@ async def _apply(db: Database, text: str, when: dt.datetime | None = None) -> No
 
 
 async def _notice(db: Database, as_of: dt.date | None = None) -> str:
-    doc = await to_document.controller_document(db, "test-school", as_of)
+    recorded_at = end_of_day(as_of) if as_of else None
+    doc = await to_document.controller_document(db, "test-school", recorded_at)
     day = as_of or dt.datetime.now(dt.UTC).date()
     return render(compose(doc, "test-school", Audience.PUPILS, day), NoticeFormat.MARKDOWN)
 

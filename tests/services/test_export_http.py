@@ -68,7 +68,10 @@ def _cctv(table: list[dict[str, str]]) -> str:
 
 
 async def test_csv_as_of_a_day_has_that_days_values(client: httpx.AsyncClient) -> None:
-    response = await client.get("/export/ropa.csv", params={"asOf": "2022-03-01"})
+    # asOf: the processing valid that day; recordedAt: the record as it was recorded then.
+    response = await client.get(
+        "/export/ropa.csv", params={"asOf": "2022-03-01", "recordedAt": "2022-03-01"}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert (
@@ -81,12 +84,17 @@ async def test_csv_as_of_a_day_has_that_days_values(client: httpx.AsyncClient) -
     assert all(row[c] for row in table for c in ARTICLE_30_REQUIRED)
 
     # Before the first apply, the first recorded state stands (here with 2021's activities).
-    earlier = await client.get("/export/ropa.csv", params={"asOf": "2021-06-01"})
+    earlier = await client.get(
+        "/export/ropa.csv", params={"asOf": "2021-06-01", "recordedAt": "2021-06-01"}
+    )
     table = _table(list(csv.reader(io.StringIO(earlier.content.decode("utf-8-sig")))))
     assert len(table) == 13  # the post-16 transfer had not begun
     assert _cctv(table).startswith("CCTV overwritten after 30 days")
 
     later = await client.get("/export/ropa.csv", params={"asOf": "2023-06-01"})
+    today = await client.get("/export/ropa.csv", params={"asOf": "2022-03-01"})
+    table = _table(list(csv.reader(io.StringIO(today.content.decode("utf-8-sig")))))
+    assert _cctv(table).startswith("CCTV kept 14 days")  # asOf alone: today's record
     table = _table(list(csv.reader(io.StringIO(later.content.decode("utf-8-sig")))))
     assert len(table) == 14  # the post-16 transfer recurs every year from 14 February 2022
     assert _cctv(table).startswith("CCTV kept 14 days")

@@ -44,12 +44,15 @@ class FileDocuments:
     """The example file as the record; remembers what it was asked."""
 
     def __init__(self) -> None:
-        self.asked: list[tuple[str | None, dt.date | None]] = []
+        self.asked: list[tuple[str | None, dt.datetime | None]] = []
 
     async def controller_document(
-        self, controller: str | None, as_of: dt.date | None, scope: frozenset[str] | None = None
+        self,
+        controller: str | None,
+        recorded_at: dt.datetime | None,
+        scope: frozenset[str] | None = None,
     ) -> RopaDocument:
-        self.asked.append((controller, as_of))
+        self.asked.append((controller, recorded_at))
         if controller not in (None, "allestree-woodlands"):
             raise NotFound("controller", controller)
         return load_document(EXAMPLE)
@@ -70,7 +73,7 @@ async def test_issues_of_the_example_as_of_a_day() -> None:
     result = await _run(Context(documents, dt.date(2024, 6, 1)), asOf="2022-03-01")
     assert result.errors is None
     issues = result.data["complianceIssues"]
-    assert documents.asked == [(None, dt.date(2022, 3, 1))]
+    assert documents.asked == [(None, None)]  # asOf is the day; the record is today's
     assert [i["severity"] for i in issues] == ["ERROR"] * 15 + ["WARNING"]
     post16 = [
         i

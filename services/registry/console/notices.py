@@ -5,7 +5,8 @@
   so that a `style-src 'self'` policy holds), with links to download it;
 - `GET /notices/{controller}/{audience}.html` and `.md`: the same notice as a file (the HTML
   standalone, with its CSS inside), exactly what `ropa notice` writes;
-- `?asOf=YYYY-MM-DD`: the notice as the record stood that day (default today).
+- `?asOf=YYYY-MM-DD`: the notice of the processing valid that day (default today);
+  `?recordedAt=` (a day or an ISO 8601 moment): in the record as recorded then (default now).
 
 A notice is read like the record it is written from (docs/access.md): a principal reads the
 notices of the registers in its scope; callers without one read them only where the registers
@@ -25,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 
 from graph import to_document
 from graph.database import Database
+from schema import recorded_at
 from schema.errors import DatabaseUnavailable, NotFound
 from schema.notice.assumptions import assumptions, mark
 from schema.notice.compose import compose
@@ -60,12 +62,16 @@ async def notice_page(request: Request) -> Response:
         day = dt.date.fromisoformat(raw) if raw else dt.date.today()
     except ValueError:
         return _error(400, "BAD_REQUEST", f"asOf: expected a date as YYYY-MM-DD, got {raw!r}")
+    try:
+        at = recorded_at.parse(request.query_params.get("recordedAt"), dt.datetime.now(dt.UTC))
+    except recorded_at.BadRecordedAt as exc:
+        return _error(400, exc.code, str(exc))
     database: Database = request.app.state.database
     scope = request_scope(request)
     try:
         # `controller` is an id or a name, resolved as the API and the CLI resolve it; the
         # document names the controller's id, which the notice, its links and files use.
-        doc = await to_document.controller_document(database, controller, day, scope.registers)
+        doc = await to_document.controller_document(database, controller, at, scope.registers)
         controller = doc.register_info.owner
         notice = mark(
             compose(doc, controller, audience, day), assumptions(doc, controller, audience, day)

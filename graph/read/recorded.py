@@ -1,0 +1,298 @@
+"""The register as recorded at a past moment: the time-dependent questions answered from it.
+
+`recordedAt` picks the record (rebuilt from the change log by graph.read.snapshots, the one
+rebuild `ropa notice --recorded-at` and the exports use too); `asOf` stays the day the
+processing is valid in that record. Today's record is answered by the Cypher statements of
+lineage, activities and engagements; a past record is not in the graph, so its answers come
+from the rebuilt entities, through the same record readers, the Python half of validity
+(schema.compliance.validity, the twin of graph.read.validity) and the same path building
+(lineage.from_rows). Only the registers in the caller's scope are rebuilt, so nothing of
+another register is read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph import from_document
+from graph import model as m
+from graph.database import Database
+from graph.read import lineage
+from graph.read.activities import activity_record, disclosure_record
+from graph.read.engagements import engagement_record
+from graph.read.organisations import organisation
+from graph.read.snapshots import Snapshot, register_snapshots
+from graph.to_document import document_from_snapshots
+from schema import document as d
+from schema.compliance.validity import applies_on, engagement_in_force
+from schema.graphql.records import (
+    ActivityFilter,
+    ActivityRecord,
+    DisclosureFilter,
+    DisclosureRecord,
+    EngagementRecord,
+    OrganisationRecord,
+    RecipientsQuestion,
+)
+
+_REGISTERS = "MATCH (reg:Register) RETURN reg.id AS id ORDER BY id"
+
+
+@dataclass(frozen=True)
+class Record:
+    """The registers' entities as recorded at a moment, as one document and as records."""
+
+    doc: d.RopaDocument
+    organisations: dict[str, OrganisationRecord]
+    activities: dict[str, ActivityRecord]
+    disclosures: dict[str, DisclosureRecord]
+    engagements: dict[str, EngagementRecord]
+
+
+def _targets(entity: m.Entity, rel: str) -> list[str]:
+    return sorted(link.target for link in entity.links if link.type == rel)
+
+
+def _records(doc: d.RopaDocument, declared: dict[str, set[str]]) -> Record:
+    """The document's entities as the records the graph readers make of the same nodes."""
+    out = Record(doc, {}, {}, {}, {})
+    for entity in from_document.entities(doc):
+        props: dict[str, Any] = {**entity.props, "id": entity.id}
+        registers = sorted(declared.get(entity.key, ()))
+        if entity.kind == m.ORGANISATION:
+            out.organisations[entity.id] = organisation(props, registers)
+        elif entity.kind == m.ACTIVITY:
+            processors = [
+                {**dict(link.props), "organisation": link.target}
+                for link in sorted(entity.links)
+                if link.type == "PROCESSOR"
+            ]
+            out.activities[entity.id] = activity_record(
+                {
+                    "props": props,
+                    "controller": _targets(entity, "CONTROLLED_BY"),
+                    "joint": _targets(entity, "JOINT_CONTROLLER"),
+                    "processors": processors,
+                    "subjects": _targets(entity, "CONCERNS"),
+                    "categories": _targets(entity, "PROCESSES"),
+                    "bases": _targets(entity, "LAWFUL_BASIS"),
+                    "systems": _targets(entity, "USES_SYSTEM"),
+                    "registers": registers,
+                }
+            )
+        elif entity.kind == m.DISCLOSURE:
+            out.disclosures[entity.id] = disclosure_record(
+                {
+                    "props": props,
+                    "activity": _targets(entity, "IN_ACTIVITY")[0],
+                    "source": _targets(entity, "FROM")[0],
+                    "recipient": _targets(entity, "TO")[0],
+                    "categories": _targets(entity, "CARRIES"),
+                    "bases": _targets(entity, "UNDER"),
+                    "system": _targets(entity, "VIA"),
+                    "registers": registers,
+                }
+            )
+        elif entity.kind == m.ENGAGEMENT:
+            out.engagements[entity.id] = engagement_record(
+                {
+                    "props": props,
+                    "processor": _targets(entity, "ENGAGED_BY")[0],
+                    "subProcessor": _targets(entity, "SUB_PROCESSOR")[0],
+                    "categories": _targets(entity, "COVERS"),
+                    "activity": _targets(entity, "FOR_ACTIVITY"),
+                    "registers": registers,
+                }
+            )
+    return out
+
+
+# What is read of a register outside the scope when sub-processor lists are public.
+_PUBLIC_KINDS = frozenset({m.ENGAGEMENT, m.ORGANISATION, m.DATA_CATEGORY})
+
+
+async def _rebuilt(
+    tx: AsyncManagedTransaction,
+    registers: list[str] | None,
+    recorded_at: dt.datetime,
+    lists: bool,
+) -> Record:
+    every = [r["id"] async for r in await tx.run(_REGISTERS)]
+    wanted = set(every if registers is None else registers)
+    merged: dict[str, Snapshot] = {}
+    declared: dict[str, set[str]] = defaultdict(set)
+    for register in every:
+        if register not in wanted and not lists:
+            continue
+        state = await register_snapshots(tx, register, recorded_at)
+        if state.pop(m.entity_key(m.REGISTER, register), None) is None:
+            continue  # not yet recorded then
+        for key, snap in state.items():
+            if register not in wanted and snap["kind"] not in _PUBLIC_KINDS:
+                continue
+            merged.setdefault(key, snap)
+            if register in wanted:
+                merged[key] = snap
+            declared[key].add(register)
+    info = d.RegisterInfo(id="recorded", name="as recorded", owner="recorded")
+    doc = document_from_snapshots(info, merged.values(), f"record at {recorded_at.isoformat()}")
+    return _records(doc, declared)
+
+
+async def record_at(
+    db: Database,
+    registers: Iterable[str] | None,
+    recorded_at: dt.datetime,
+    *,
+    lists: bool = False,
+) -> Record:
+    """The registers (None: every register) as recorded at `recorded_at`, in one read
+    transaction; with `lists`, the engagements of every other register too (the public
+    sub-processor lists)."""
+    chosen = None if registers is None else sorted(registers)
+    return await db.read(_rebuilt, chosen, recorded_at, lists)
+
+
+def _below(doc: d.RopaDocument, asked: str) -> set[str]:
+    """`asked` and every category below it (PART_OF, as the statements follow it)."""
+    children: dict[str, list[str]] = defaultdict(list)
+    for category in doc.data_categories:
+        if category.parent:
+            children[category.parent].append(category.id)
+    found, todo = {asked}, [asked]
+    while todo:
+        for child in children[todo.pop()]:
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _above(doc: d.RopaDocument, asked: str) -> set[str]:
+    parents = {c.id: c.parent for c in doc.data_categories}
+    found: set[str] = set()
+    current = parents.get(asked)
+    while current and current not in found:
+        found.add(current)
+        current = parents.get(current)
+    return found
+
+
+def _hop(flow: d.Flow, carried: list[str]) -> dict[str, Any]:
+    return {
+        "hop": flow.id,
+        "source": flow.source,
+        "target": flow.recipient,
+        "activity": flow.activity,
+        "role": flow.recipient_role.value,
+        "condition": flow.condition,
+        "assumptions": list(flow.assumptions),
+        "categories": carried,
+        "bases": sorted(flow.legal_bases),
+    }
+
+
+def trace(record: Record, question: RecipientsQuestion) -> lineage.Lineage:
+    """`lineage.trace`'s answer, from the record: the same rows, then the same paths."""
+    doc, day = record.doc, question.as_of
+    below = _below(doc, question.category_id)
+    covering = below | _above(doc, question.category_id)
+    valid = {a.id for a in doc.activities if applies_on(a, day)}
+    first: list[dict[str, Any]] = []
+    onward: list[dict[str, Any]] = []
+    for flow in sorted(doc.flows, key=lambda f: f.id):
+        carried = sorted(set(flow.data_categories) & below)
+        if not carried or flow.activity not in valid or not applies_on(flow, day):
+            continue
+        if flow.kind is d.FlowKind.DISCLOSURE:
+            if question.controller_id in (None, flow.source):
+                first.append(_hop(flow, carried))
+        elif question.transitive:
+            onward.append({**_hop(flow, carried), "kind": "onward-disclosure"})
+    for engagement in doc.engagements if question.transitive else ():
+        covered = sorted(set(engagement.data_categories) & covering)
+        if not covered or not engagement_in_force(engagement, day):
+            continue
+        # An activity outside the record read (another register's) is not judged here.
+        known = engagement.activity in record.activities
+        if engagement.activity is not None and known and engagement.activity not in valid:
+            continue
+        onward.append(
+            {
+                "kind": "sub-processing",
+                "hop": engagement.id,
+                "source": engagement.processor,
+                "target": engagement.sub_processor,
+                "activity": engagement.activity,
+                "role": "processor",
+                "condition": None,
+                "assumptions": list(engagement.assumptions),
+                "categories": covered,
+                "bases": [],
+            }
+        )
+    return lineage.from_rows(
+        first, onward, record.organisations, record.activities, record.engagements
+    )
+
+
+def sub_processors(record: Record, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:
+    """The processor's engagements in force on `as_of` in the record, by sub-processor name."""
+    names = {o.id: o.name for o in record.doc.organisations}
+    found = [
+        record.engagements[e.id]
+        for e in record.doc.engagements
+        if e.processor == processor_id and engagement_in_force(e, as_of)
+    ]
+    return sorted(found, key=lambda e: (names.get(e.sub_processor_id, "").lower(), e.id))
+
+
+def _bases_resting_on(doc: d.RopaDocument, basis: str) -> set[str]:
+    rests = {b.id: set(b.rests_on) for b in doc.legal_bases}
+    found = {basis}
+    changed = True
+    while changed:
+        more = {b for b, on in rests.items() if on & found} - found
+        changed = bool(more)
+        found |= more
+    return found
+
+
+def activities(record: Record, question: ActivityFilter) -> list[ActivityRecord]:
+    """The activities valid on the day that match, by name, as `find_activities` gives them."""
+    doc = record.doc
+    below = None if question.category_id is None else _below(doc, question.category_id)
+    bases = (
+        None if question.legal_basis_id is None else _bases_resting_on(doc, question.legal_basis_id)
+    )
+    found = [
+        record.activities[a.id]
+        for a in doc.activities
+        if applies_on(a, question.as_of)
+        and question.controller_id in (None, a.controller, *a.joint_controllers)
+        and (below is None or bool(set(a.data_categories) & below))
+        and (bases is None or bool(set(a.legal_bases) & bases))
+    ]
+    return sorted(found, key=lambda a: (a.name.lower(), a.id))
+
+
+def disclosures(record: Record, question: DisclosureFilter) -> list[DisclosureRecord]:
+    """The disclosures in force on the day that match, by id, as `find_disclosures` gives."""
+    doc = record.doc
+    valid = {a.id for a in doc.activities if applies_on(a, question.as_of)}
+    below = None if question.category_id is None else _below(doc, question.category_id)
+    return [
+        record.disclosures[f.id]
+        for f in sorted(doc.flows, key=lambda f: f.id)
+        if f.activity in valid
+        and applies_on(f, question.as_of)
+        and question.from_id in (None, f.source)
+        and question.to_id in (None, f.recipient)
+        and (below is None or bool(set(f.data_categories) & below))
+    ]
