@@ -62,7 +62,7 @@ async def test_both_registers_lineage_and_the_processors_own_record(db: Database
     }
 
     # The Art 30(2) export of the processor comes from its register, read from the graph.
-    doc = await to_document.controller_document(db, "School Transition Limited", DAY)
+    doc = await to_document.controller_document(db, "School Transition Limited")
     export = build_export(doc, DAY, doc.register_info.owner)
     assert export.as_processor
     assert export.controller_rows == []
@@ -78,7 +78,7 @@ async def test_both_registers_lineage_and_the_processors_own_record(db: Database
     assert rows[0][PROCESSOR_COLUMNS[7]].startswith("Post-16 transition")
 
     # The school's record still holds its processor and the sub-processors, and no more.
-    school = await to_document.controller_document(db, "allestree-woodlands", DAY)
+    school = await to_document.controller_document(db, "allestree-woodlands")
     assert {e.id for e in school.engagements} == {
         "stl-link-ict",
         "stl-derby-city-council",
