@@ -76,4 +76,12 @@ def test_the_twins_are_made_once_however_often_the_schema_is_built() -> None:
     assert again is not None
     assert list(first.fields) == list(again.fields)
     twin = again.fields["activitiesConnection"]
-    assert list(twin.args) == ["controller", "category", "legalBasis", "asOf", "first", "after"]
+    assert list(twin.args) == [
+        "controller",
+        "category",
+        "legalBasis",
+        "asOf",
+        "recordedAt",
+        "first",
+        "after",
+    ]
