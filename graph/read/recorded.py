@@ -53,15 +53,33 @@ class Record:
     activities: dict[str, ActivityRecord]
     disclosures: dict[str, DisclosureRecord]
     engagements: dict[str, EngagementRecord]
+    # Per disclosure: the law each cited basis rests on for it (the hops' citations).
+    laws: dict[str, list[dict[str, Any]]]
 
 
 def _targets(entity: m.Entity, rel: str) -> list[str]:
-    return sorted(link.target for link in entity.links if link.type == rel)
+    return sorted({link.target for link in entity.links if link.type == rel})
+
+
+def _laws(entity: m.Entity, rel: str) -> list[dict[str, Any]]:
+    """What each cited basis rests on for this use, as the statements read it off the links."""
+    out = []
+    for link in entity.links:
+        props = dict(link.props)
+        if link.type == rel and props.get("restsOn") is not None:
+            out.append(
+                {
+                    "basis": link.target,
+                    "restsOn": list(props["restsOn"]),
+                    "provisions": list(props.get("provisions") or ()),
+                }
+            )
+    return sorted(out, key=lambda law: str(law["basis"]))
 
 
 def _records(doc: d.RopaDocument, declared: dict[str, set[str]]) -> Record:
     """The document's entities as the records the graph readers make of the same nodes."""
-    out = Record(doc, {}, {}, {}, {})
+    out = Record(doc, {}, {}, {}, {}, {})
     for entity in from_document.entities(doc):
         props: dict[str, Any] = {**entity.props, "id": entity.id}
         registers = sorted(declared.get(entity.key, ()))
@@ -70,7 +88,7 @@ def _records(doc: d.RopaDocument, declared: dict[str, set[str]]) -> Record:
         elif entity.kind == m.ACTIVITY:
             processors = [
                 {**dict(link.props), "organisation": link.target}
-                for link in sorted(entity.links)
+                for link in sorted(entity.links, key=lambda link: (link.type, link.target))
                 if link.type == "PROCESSOR"
             ]
             out.activities[entity.id] = activity_record(
@@ -82,11 +100,13 @@ def _records(doc: d.RopaDocument, declared: dict[str, set[str]]) -> Record:
                     "subjects": _targets(entity, "CONCERNS"),
                     "categories": _targets(entity, "PROCESSES"),
                     "bases": _targets(entity, "LAWFUL_BASIS"),
+                    "laws": _laws(entity, "LAWFUL_BASIS"),
                     "systems": _targets(entity, "USES_SYSTEM"),
                     "registers": registers,
                 }
             )
         elif entity.kind == m.DISCLOSURE:
+            out.laws[entity.id] = _laws(entity, "UNDER")
             out.disclosures[entity.id] = disclosure_record(
                 {
                     "props": props,
@@ -95,6 +115,7 @@ def _records(doc: d.RopaDocument, declared: dict[str, set[str]]) -> Record:
                     "recipient": _targets(entity, "TO")[0],
                     "categories": _targets(entity, "CARRIES"),
                     "bases": _targets(entity, "UNDER"),
+                    "laws": _laws(entity, "UNDER"),
                     "system": _targets(entity, "VIA"),
                     "registers": registers,
                 }
@@ -184,8 +205,17 @@ def _above(doc: d.RopaDocument, asked: str) -> set[str]:
     return found
 
 
-def _hop(flow: d.Flow, carried: list[str]) -> dict[str, Any]:
+def _hop(record: Record, flow: d.Flow, carried: list[str]) -> dict[str, Any]:
+    activity = next((a for a in record.doc.activities if a.id == flow.activity), None)
+    ours = activity is not None and flow.source in (
+        activity.controller,
+        *activity.joint_controllers,
+        *(p.organisation for p in activity.processors),
+    )
     return {
+        "ours": ours,
+        "controller": [activity.controller] if activity else [],
+        "laws": record.laws.get(flow.id, []),
         "hop": flow.id,
         "source": flow.source,
         "target": flow.recipient,
@@ -194,7 +224,7 @@ def _hop(flow: d.Flow, carried: list[str]) -> dict[str, Any]:
         "condition": flow.condition,
         "assumptions": list(flow.assumptions),
         "categories": carried,
-        "bases": sorted(flow.legal_bases),
+        "bases": sorted(d.basis_ids(flow.legal_bases)),
     }
 
 
@@ -212,9 +242,9 @@ def trace(record: Record, question: RecipientsQuestion) -> lineage.Lineage:
             continue
         if flow.kind is d.FlowKind.DISCLOSURE:
             if question.controller_id in (None, flow.source):
-                first.append(_hop(flow, carried))
+                first.append(_hop(record, flow, carried))
         elif question.transitive:
-            onward.append({**_hop(flow, carried), "kind": "onward-disclosure"})
+            onward.append({**_hop(record, flow, carried), "kind": "onward-disclosure"})
     for engagement in doc.engagements if question.transitive else ():
         covered = sorted(set(engagement.data_categories) & covering)
         if not covered or not engagement_in_force(engagement, day):
@@ -235,6 +265,9 @@ def trace(record: Record, question: RecipientsQuestion) -> lineage.Lineage:
                 "assumptions": list(engagement.assumptions),
                 "categories": covered,
                 "bases": [],
+                "laws": [],
+                "ours": True,
+                "controller": [],
             }
         )
     return lineage.from_rows(
@@ -277,7 +310,7 @@ def activities(record: Record, question: ActivityFilter) -> list[ActivityRecord]
         if applies_on(a, question.as_of)
         and question.controller_id in (None, a.controller, *a.joint_controllers)
         and (below is None or bool(set(a.data_categories) & below))
-        and (bases is None or bool(set(a.legal_bases) & bases))
+        and (bases is None or bool(set(d.basis_ids(a.legal_bases)) & bases))
     ]
     return sorted(found, key=lambda a: (a.name.lower(), a.id))
 

@@ -11,14 +11,15 @@ import pytest
 
 from graph import from_document, register
 from graph.database import Database
-from graph.read import activities, engagements
+from graph.read import activities, engagements, lineage, recorded
 from schema.compliance.validity import engagement_in_force, in_force
 from schema.document import RopaDocument
-from schema.graphql.records import ActivityFilter, DisclosureFilter
+from schema.graphql.records import ActivityFilter, DisclosureFilter, RecipientsQuestion
 from schema.validation import load_document
 
 pytestmark = pytest.mark.neo4j
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
 FIXTURE = (
     Path(__file__).resolve().parents[1] / "fixtures" / "recurrence" / "recurring-register.yaml"
 )
@@ -100,3 +101,20 @@ def test_the_fixture_recurs_as_described() -> None:
     # The engagement's series ends on 2026-03-31, in the middle of its 2026 occurrence.
     assert "portal-hosting" in _ids(doc, dt.date(2026, 3, 31))[2]
     assert "portal-hosting" not in _ids(doc, dt.date(2026, 4, 1))[2]
+
+
+async def test_a_record_read_back_answers_lineage_as_the_statements_do(db: Database) -> None:
+    """graph.read.recorded (the record as recorded at a moment) and graph.read.lineage (the
+    Cypher statements) give the same recipients, paths and hops on the same record."""
+    for path in (EXAMPLE, FIXTURE):
+        doc = load_document(path)
+        await register.apply(db, doc.register_info.id, from_document.entities(doc), "tester")
+    record = await recorded.record_at(db, None, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    days = [dt.date(2022, 1, 1), dt.date(2022, 6, 1), dt.date(2024, 3, 1), dt.date(2026, 12, 1)]
+    for category in ("safeguarding", "attendance", "pupil-data", "medical"):
+        for day in days:
+            for controller in (None, "allestree-woodlands"):
+                question = RecipientsQuestion(category, day, controller)
+                graph = await lineage.trace(db, question)
+                python = recorded.trace(record, question)
+                assert python.recipients == graph.recipients, (category, day, controller)
