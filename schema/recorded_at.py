@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from schema.errors import RopaError
+from schema.errors import ErrorCode, RopaError
 
 
 class BadRecordedAt(RopaError):
     """A recordedAt that is not a moment, or is one in the future."""
 
-    code = "BAD_USER_INPUT"
+    code = ErrorCode.BAD_USER_INPUT
 
 
 def end_of_day(day: dt.date) -> dt.datetime:
