@@ -28,6 +28,7 @@ from graph.database import Database, open_database
 from graph.neo4j_server import LocalNeo4j, free_port
 from graph.secret_box import SecretBox, new_key
 from graph.settings import Neo4jSettings
+from graph.webhook_targets import WebhookTargetSettings
 from schema.validation import parse_document
 from schema.webhook_url import TargetPolicy
 from services.notifier.delivery import Notifier
@@ -114,13 +115,13 @@ async def _run(args: argparse.Namespace, neo4j: Neo4jSettings) -> dict[str, Any]
     receivers = ctx.Process(target=_receivers, args=(ports, counts, disorder), daemon=True)
     receivers.start()
     settings = NotifierSettings(
-        **neo4j.model_dump(),
-        allow_loopback=True,
+        neo4j=neo4j,
+        webhook_targets=WebhookTargetSettings(allow_loopback=True),
         checkpoint_every=args.checkpoint_every,
         poll_interval=0.05,
     )
     try:
-        async with open_database(settings) as db:
+        async with open_database(settings.neo4j) as db:
             await migrate.migrate(db)
             per_tx = args.per_transaction
             await _apply(db, _document(per_tx, 0, 0))

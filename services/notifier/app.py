@@ -67,7 +67,9 @@ def create_app(settings: NotifierSettings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            db = await stack.enter_async_context(open_database(config, CypherObserver("notifier")))
+            db = await stack.enter_async_context(
+                open_database(config.neo4j, CypherObserver("notifier"))
+            )
             http = await stack.enter_async_context(client(config.timeout, config.concurrency))
             notifier = Notifier(db, config, Sender(http, config.policy, config.timeout), box)
             app.state.db = db

@@ -1,11 +1,11 @@
-"""The notifier's settings: NEO4J_* to reach the graph, ROPA_WEBHOOK_* and ROPA_NOTIFIER_*."""
+"""The notifier's settings: NEO4J_* (nested) for the graph, ROPA_WEBHOOK_* and ROPA_NOTIFIER_*."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from graph.secret_box import SecretBox
 from graph.settings import Neo4jSettings
@@ -22,10 +22,13 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
 
 
-class NotifierSettings(Neo4jSettings):
+class NotifierSettings(BaseSettings):
     """Everything the notifier reads from the environment; built by the app factory."""
 
-    model_config = SettingsConfigDict(env_prefix="NEO4J_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    # NEO4J_*, read by the one class every service reads them with.
+    neo4j: Neo4jSettings = Field(default_factory=Neo4jSettings)
 
     retry_schedule: Annotated[tuple[float, ...], NoDecode] = Field(
         default=DEFAULT_RETRY_SCHEDULE,

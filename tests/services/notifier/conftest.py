@@ -244,10 +244,7 @@ async def considered(notifier: Notifier) -> None:
 def notifier_settings(neo4j_settings: Neo4jSettings) -> NotifierSettings:
     """Fast polling and retries, loopback targets allowed."""
     return NotifierSettings(
-        uri=neo4j_settings.uri,
-        user=neo4j_settings.user,
-        password=neo4j_settings.password,
-        database=neo4j_settings.database,
+        neo4j=neo4j_settings,
         retry_schedule=FAST_SCHEDULE,
         webhook_targets=WebhookTargetSettings(allow_loopback=True),
         poll_interval=0.05,

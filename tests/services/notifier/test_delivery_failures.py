@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from graph import webhooks
 from graph.database import Database
 from graph.secret_box import SecretBox
+from graph.webhook_targets import WebhookTargetSettings
 from schema.webhook_url import TargetPolicy
 from tests.services.notifier.conftest import (
     MakeReceiver,
@@ -159,7 +160,7 @@ async def test_loopback_targets_are_refused_at_delivery_unless_allowed(
     receiver = receivers()
     # Registered where loopback was allowed; the notifier's own policy still decides.
     reg = await webhooks.register(db, receiver.url, None, "dpo", LOOPBACK, box=BOX)
-    async with run_notifier(allow_loopback=False, retry_schedule=(0.3,) * 20):
+    async with run_notifier(webhook_targets=WebhookTargetSettings(), retry_schedule=(0.3,) * 20):
         await _burst(db, register, rounds=1)
 
         async def refused() -> bool:

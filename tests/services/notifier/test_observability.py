@@ -121,7 +121,10 @@ async def test_readiness_answers_within_its_timeout_when_neo4j_does_not(
     server = await asyncio.start_server(hold, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     settings = notifier_settings.model_copy(
-        update={"uri": f"bolt://127.0.0.1:{port}", "readiness_timeout": 0.5}
+        update={
+            "neo4j": notifier_settings.neo4j.model_copy(update={"uri": f"bolt://127.0.0.1:{port}"}),
+            "readiness_timeout": 0.5,
+        }
     )
     app = create_app(settings)
     try:

@@ -54,7 +54,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("ROPA_WEBHOOK_ALLOW_PRIVATE", "true")
     monkeypatch.setenv("ROPA_NOTIFIER_POLL_INTERVAL", "0.25")
     settings = NotifierSettings()
-    assert settings.uri == "bolt://db.example:7687"
+    assert settings.neo4j.uri == "bolt://db.example:7687"
     assert "s3cret" not in repr(settings)
     assert settings.retry_schedule == (0.5, 1.0, 2.0)
     assert settings.timeout == 15.0

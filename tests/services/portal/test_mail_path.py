@@ -90,10 +90,7 @@ async def http(portal_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 def worker(db: Database, neo4j_settings: Any, smtp: tuple[Sink, int]) -> MailWorker:
     """The notifier's mail worker, sending to the sink."""
     settings = NotifierSettings(
-        uri=neo4j_settings.uri,
-        user=neo4j_settings.user,
-        password=neo4j_settings.password,
-        database=neo4j_settings.database,
+        neo4j=neo4j_settings,
         smtp_host="127.0.0.1",
         smtp_port=smtp[1],
         smtp_starttls=False,
