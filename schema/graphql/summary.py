@@ -312,9 +312,8 @@ class SummaryQuery:
             else await info.context.reader.resolve(RefKind.ORGANISATION, given)
         )
         documents = _documents(info)
-        doc = await documents.controller_document(
-            key, end_of_day(day) if day < info.context.today else None
-        )
+        # asOf is the day the processing is valid, in the current record (as complianceIssues).
+        doc = await documents.controller_document(key, None)
         register = doc.register_info.id
         scope = info.context.scope
         if not scope.reads([register]):
