@@ -15,6 +15,15 @@ DETACH DELETE n
 RETURN count(*) AS deleted
 """
 
+# What a wipe would delete, by kind, so that it can be shown before anything goes.
+_CONTENTS = """
+MATCH (n)
+WHERE NOT (n:Migration OR n:ChangeSequence)
+RETURN coalesce(head([l IN labels(n) WHERE l <> 'Entity']), head(labels(n)), 'node') AS kind,
+       count(*) AS held
+ORDER BY kind
+"""
+
 _RESET_SEQUENCE = "MATCH (s:ChangeSequence {name: 'change'}) SET s.value = 0, s.head = null"
 
 
@@ -25,6 +34,15 @@ async def _wipe_batch(tx: AsyncManagedTransaction) -> int:
 
 async def _reset(tx: AsyncManagedTransaction) -> None:
     await tx.run(_RESET_SEQUENCE)
+
+
+async def _contents(tx: AsyncManagedTransaction) -> dict[str, int]:
+    return {r["kind"]: int(r["held"]) async for r in await tx.run(_CONTENTS)}
+
+
+async def contents(db: Database) -> dict[str, int]:
+    """How many nodes of each kind a wipe would delete (empty: nothing to delete)."""
+    return await db.read(_contents)
 
 
 async def wipe(db: Database) -> None:

@@ -325,12 +325,6 @@ class LocalNeo4j:
             _signal_group(proc, signal.SIGKILL)
             proc.wait(timeout=10)
 
-    def wipe(self) -> None:
-        """Delete the home folder (data included); the server must be stopped."""
-        if self.running():
-            raise LocalNeo4jError("stop the server before wiping its folder")
-        shutil.rmtree(self.home, ignore_errors=True)
-
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):

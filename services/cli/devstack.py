@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import click
 import httpx
 
-from graph import from_document, migrate, register
-from graph.database import open_database
+from graph import from_document, maintenance, migrate, register
+from graph.database import Database, open_database
 from graph.neo4j_server import (
     LocalNeo4j,
     LocalNeo4jError,
@@ -65,6 +65,10 @@ class _ServiceFailed(Exception):
     pass
 
 
+class NotConfirmed(Exception):
+    """`--fresh` was not confirmed: nothing was deleted."""
+
+
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise _Stop(signal.Signals(signum).name)
 
@@ -86,10 +90,45 @@ def shipped_examples(folder: Path = EXAMPLES) -> tuple[Path, ...]:
     return tuple(sorted(folder.glob("*.yaml")))
 
 
-async def _prepare(settings: Neo4jSettings, examples: tuple[Path, ...], actor: str) -> list[str]:
+async def empty_after_showing(db: Database, yes: bool) -> None:
+    """`--fresh`: show everything the database holds, and delete it only once confirmed."""
+    held = await maintenance.contents(db)
+    if not held:
+        _say("--fresh: the database is empty already")
+        return
+    registers = await register.register_ids(db)
+    _say(
+        f"--fresh deletes everything the stack's database holds: the registers "
+        f"{', '.join(registers) or '(none)'}, with every change made to them, and"
+    )
+    for kind, count in held.items():
+        _say(f"  {count} {kind}")
+    if not yes:
+        asked = sys.stdin.isatty() and click.confirm(
+            "[ropa dev] Delete all of it?", default=False, err=True
+        )
+        if not asked:
+            raise NotConfirmed(
+                "nothing deleted; `ropa dev --fresh --yes` deletes it without asking "
+                "(`ropa audit export --register ID` first keeps a register's whole change log)"
+            )
+    await maintenance.wipe(db)
+    _say(f"--fresh: deleted {sum(held.values())} nodes")
+
+
+async def _prepare(
+    settings: Neo4jSettings,
+    examples: tuple[Path, ...],
+    actor: str,
+    *,
+    fresh: bool = False,
+    yes: bool = False,
+) -> list[str]:
     """Migrate, load the examples into an empty database; the examples' register ids."""
     async with open_database(settings) as db:
         await db.ping()
+        if fresh:
+            await empty_after_showing(db, yes)
         applied = await migrate.migrate(db, report=_say)
         _say(f"migrations: {len(applied)} applied" if applied else "migrations: up to date")
         docs = [(example, load_document(example)) for example in examples]
@@ -119,7 +158,9 @@ async def _prepare(settings: Neo4jSettings, examples: tuple[Path, ...], actor: s
         return [doc.register_info.id for _, doc in docs]
 
 
-def run_dev(settings: CliSettings, examples: tuple[Path, ...], fresh: bool) -> int:
+def run_dev(
+    settings: CliSettings, examples: tuple[Path, ...], fresh: bool, yes: bool = False
+) -> int:
     """Run until Ctrl-C or SIGTERM; stop everything started here. Returns the exit code."""
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
@@ -147,11 +188,12 @@ def run_dev(settings: CliSettings, examples: tuple[Path, ...], fresh: bool) -> i
                 port=settings.dev_port,
                 password=(secret.get_secret_value() or None) if secret is not None else None,
             )
-            if fresh:
-                server.wipe()
             password = server.start()
             neo4j = settings.neo4j(uri=server.uri, password=password)
-        register_ids = asyncio.run(_prepare(neo4j, examples, "ropa dev"))
+        # Only the stack's own Neo4j is ever emptied, and only after showing what goes.
+        register_ids = asyncio.run(
+            _prepare(neo4j, examples, "ropa dev", fresh=fresh and server is not None, yes=yes)
+        )
         # The development admin token: ROPA_DEV_TOKEN, else a new one each run.
         token = os.environ.get("ROPA_DEV_TOKEN") or secrets.token_urlsafe(32)
         _say(f"database loaded {time.monotonic() - started:.1f} s after start")
@@ -226,6 +268,9 @@ def run_dev(settings: CliSettings, examples: tuple[Path, ...], fresh: bool) -> i
     except _ServiceFailed as exc:
         _say(f"error: {exc}; stopping")
         return Exit.SERVICE_FAILED
+    except NotConfirmed as exc:
+        _say(str(exc))
+        return Exit.USAGE
     except DocumentInvalid as exc:
         for line in exc.render():
             _say(line)

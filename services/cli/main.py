@@ -130,12 +130,17 @@ def schema_export(check: bool) -> None:
     help="ROPA document to apply once the database is up (may be given several times; "
     "default: every examples/*.yaml)",
 )
-@click.option("--fresh", is_flag=True, help="Start from an empty local database")
-def dev(examples: tuple[Path, ...], fresh: bool) -> None:
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Start from an empty local database (shows what it deletes, and asks first)",
+)
+@click.option("--yes", is_flag=True, help="With --fresh: delete without asking")
+def dev(examples: tuple[Path, ...], fresh: bool, yes: bool) -> None:
     """Start the local stack (Neo4j, migrations, the examples, the services) in the foreground."""
     from services.cli.devstack import run_dev, shipped_examples
 
-    sys.exit(run_dev(CliSettings(), examples or shipped_examples(), fresh))
+    sys.exit(run_dev(CliSettings(), examples or shipped_examples(), fresh, yes))
 
 
 @cli.command()

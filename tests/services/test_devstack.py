@@ -25,6 +25,7 @@ from graph.database import Database
 from graph.neo4j_server import NEO4J_VERSION, free_port
 from graph.settings import Neo4jSettings
 from schema.validation import load_document
+from services.cli.devstack import NotConfirmed, empty_after_showing
 from services.cli.exit_codes import Exit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,6 +149,26 @@ async def test_the_example_is_loaded_into_an_empty_database_only(
     assert second.stop() == Exit.OK
     kept = await register.plan(db, doc.register_info.id, from_document.entities(edited_doc))
     assert kept.empty, [c.entity.key for c in kept.changes]
+
+
+@pytest.mark.neo4j
+async def test_fresh_shows_what_it_deletes_and_deletes_only_once_confirmed(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = load_document(SMALL)
+    register_id = doc.register_info.id
+    await register.apply(db, register_id, from_document.entities(doc), "dpo")
+    # No terminal to ask and no --yes: what would go is shown, and nothing goes.
+    with pytest.raises(NotConfirmed, match="nothing deleted; `ropa dev --fresh --yes`"):
+        await empty_after_showing(db, yes=False)
+    shown = capsys.readouterr().err
+    assert f"the registers {register_id}, with every change made to them" in shown
+    assert " ChangeEvent" in shown
+    assert " ProcessingActivity" in shown
+    assert await register.register_ids(db) == [register_id]
+    await empty_after_showing(db, yes=True)
+    assert "--fresh: deleted" in capsys.readouterr().err
+    assert await register.register_ids(db) == []
 
 
 def test_a_taken_port_is_reported_before_anything_starts(
