@@ -37,6 +37,7 @@ from graphql.language import (
 )
 from strawberry.extensions import SchemaExtension
 
+from schema.errors import DatabaseUnavailable
 from schema.graphql.context import RegistryContext
 from schema.graphql.limits.extension import count_values
 from services.observability.metrics import RESPONSE_CACHE
@@ -127,7 +128,12 @@ class ResponseCache:
         generation = self._generation
         principal = context.principal
         scope = context.scope
-        head = await context.reader.change_head()
+        try:
+            head = await context.reader.change_head()
+        except DatabaseUnavailable:
+            # Uncached, the execution meets the outage in a resolver, which reports it with its
+            # code (DATABASE_UNAVAILABLE); raised here, it would reach the client without one.
+            return None
         return (
             execution.query,
             execution.operation_name,
