@@ -195,7 +195,9 @@ def test_a_missing_java_is_one_clear_line(tmp_path: Path, dev_runs: list[Dev]) -
     (lib / ".complete").write_text(NEO4J_VERSION)
     empty = tmp_path / "empty-bin"
     empty.mkdir()
-    env = {k: v for k, v in _env(tmp_path, PATH=str(empty)).items() if k != "JAVA_HOME"}
+    # A free Neo4j port, so that a `make run` on this machine does not answer "port in use".
+    free = _env(tmp_path, PATH=str(empty), NEO4J_PORT=str(free_port()))
+    env = {k: v for k, v in free.items() if k != "JAVA_HOME"}
     dev = _run(dev_runs, env)
     assert dev.finish() == Exit.MISSING_PREREQUISITE, dev.text
     assert "`java` is not on PATH" in dev.text
