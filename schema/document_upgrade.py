@@ -36,7 +36,7 @@ from schema.document import (
     LegalBasisKind,
 )
 from schema.errors import DocumentInvalid, DocumentProblem
-from schema.yaml_reader import DOCUMENT, read_tree
+from schema.yaml_reader import DOCUMENT, plain, read_tree
 
 _CONDITION_KINDS = frozenset({LegalBasisKind.DPA_SCHEDULE_1, LegalBasisKind.DPA_SCHEDULE_2})
 _SPECIAL_KINDS = frozenset({LegalBasisKind.ARTICLE_9, LegalBasisKind.ARTICLE_10})
@@ -139,14 +139,6 @@ def _tree_value(value: Any) -> Any:
     return value
 
 
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
-
-
 def upgrade_text(text: str, source: str = "<document>") -> str | None:
     """The ropa/v2 text of a v1 document, its comments and layout kept; None when it is v2.
 
@@ -156,7 +148,7 @@ def upgrade_text(text: str, source: str = "<document>") -> str | None:
     tree = read_tree(text, source)
     if not isinstance(tree, dict):
         raise DocumentInvalid(source, [DocumentProblem(DOCUMENT, "expected a mapping")])
-    before = _plain(tree)
+    before = plain(tree)
     if not needs_upgrade(before):
         return None
     after = upgrade(before)

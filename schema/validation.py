@@ -28,7 +28,7 @@ from schema.document import (
 )
 from schema.document_upgrade import upgrade
 from schema.errors import DocumentInvalid, DocumentProblem
-from schema.yaml_reader import ReaderLimits, decode, read_tree
+from schema.yaml_reader import ReaderLimits, decode, plain, read_tree
 
 _STATUTE_KINDS = (LegalBasisKind.STATUTE, LegalBasisKind.GUIDANCE)
 
@@ -73,14 +73,6 @@ class _Source:
         return line
 
 
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
-
-
 def parse_document(
     text: str, source: str = "<document>", limits: ReaderLimits = ReaderLimits()
 ) -> RopaDocument:
@@ -92,7 +84,7 @@ def parse_document(
         )
     located = _Source(tree)
     try:
-        document = RopaDocument.model_validate(upgrade(_plain(tree)))
+        document = RopaDocument.model_validate(upgrade(plain(tree)))
     except ValidationError as exc:
         problems = [
             DocumentProblem(
@@ -104,7 +96,7 @@ def parse_document(
         # run reports every problem rather than the type errors first and the rest later.
         problems += [
             DocumentProblem(format_path(loc), reason, located.line_of(loc))
-            for loc, reason in _check(_Parts.salvage(upgrade(_plain(tree))))
+            for loc, reason in _check(_Parts.salvage(upgrade(plain(tree))))
         ]
         raise DocumentInvalid(source, problems) from exc
     problems = [

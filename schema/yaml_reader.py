@@ -189,6 +189,15 @@ def read_tree(text: str, source: str, limits: ReaderLimits = ReaderLimits()) -> 
         ) from exc
 
 
+def plain(node: Any) -> Any:
+    """The tree read_tree returns as plain dicts (string keys) and lists, for pydantic."""
+    if isinstance(node, dict):
+        return {str(k): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    return node
+
+
 def _marked(exc: MarkedYAMLError) -> DocumentProblem:
     mark = exc.problem_mark
     line = mark.line + 1 if mark is not None else None
