@@ -38,6 +38,13 @@ from services.cli.exit_codes import Exit
 from services.cli.settings import CliSettings
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
+# The one `--recorded-at` of check, export and notice; `_recorded` reads it.
+_RECORDED_AT = click.option(
+    "--recorded-at",
+    default=None,
+    help="Read the record as recorded then (YYYY-MM-DD: its end, or an ISO 8601 moment; "
+    "default now), rebuilt from the change log",
+)
 
 
 def _err(message: str) -> None:
@@ -114,12 +121,7 @@ def _write(data: bytes, output: Path | None) -> None:
     "--controller", default=None, help="Only this controller's activities (id, or name in graph)"
 )
 @click.option("--as-of", type=_DATE, default=None, help="The day to check (default: today)")
-@click.option(
-    "--recorded-at",
-    default=None,
-    help="Read the record as recorded then (YYYY-MM-DD: its end, or an ISO 8601 moment; "
-    "default now), rebuilt from the change log",
-)
+@_RECORDED_AT
 def check(
     file: Path | None,
     from_graph: bool,
@@ -161,12 +163,7 @@ def check(
     "--controller", default=None, help="Id, or name in the graph (default: the register's owner)"
 )
 @click.option("--as-of", type=_DATE, default=None, help="What was valid that day (default today)")
-@click.option(
-    "--recorded-at",
-    default=None,
-    help="Read the record as recorded then (YYYY-MM-DD: its end, or an ISO 8601 moment; "
-    "default now), rebuilt from the change log",
-)
+@_RECORDED_AT
 @click.option("--file", type=click.Path(path_type=Path), default=None, help="Export a YAML file")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
 def export(
@@ -195,12 +192,7 @@ def export(
 @click.option("--audience", type=click.Choice([a.value for a in Audience]), required=True)
 @click.option("--format", "fmt", type=click.Choice([f.value for f in NoticeFormat]), default="md")
 @click.option("--as-of", type=_DATE, default=None, help="What was valid that day (default today)")
-@click.option(
-    "--recorded-at",
-    default=None,
-    help="Read the record as recorded then (YYYY-MM-DD: its end, or an ISO 8601 moment; "
-    "default now), rebuilt from the change log",
-)
+@_RECORDED_AT
 @click.option("--file", type=click.Path(path_type=Path), default=None, help="Read a YAML file")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
 @click.option(
