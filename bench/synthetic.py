@@ -5,15 +5,15 @@ Each school has the shape of the shipped example: statutory returns to the DfE (
 disclosure to approved third parties), safeguarding to its police force, social care and local
 authority, health referrals, a progress-tracking and a payments processor, and a post-16
 transfer through one of a few transition portals, each portal engaging several of a pool of
-sub-processors. Documents are validated like `ropa apply` validates a file.
+sub-processors. Documents are written in the current form, ropa/v2 (each basis cited with the
+law it rests on for that use), and validated like `ropa apply` validates a file.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from schema.document import RopaDocument
-from schema.document_upgrade import upgrade
+from schema.document import DOCUMENT_VERSION, RopaDocument
 from schema.errors import DocumentInvalid, DocumentProblem
 from schema.validation import check_references, format_path
 
@@ -41,20 +41,44 @@ CATEGORIES = [
     ("cctv", "pupil-data", False, False),
 ]
 BASES = [
-    ("education-act-1996", "statute", []),
-    ("reg5", "statute", []),
-    ("children-act-2004", "statute", []),
-    ("dpa-2018", "statute", []),
-    ("art6-1-a", "article-6", []),
-    ("art6-1-c", "article-6", ["education-act-1996", "reg5"]),
-    ("art6-1-e", "article-6", ["education-act-1996", "dpa-2018"]),
-    ("art9-2-a", "article-9", []),
-    ("art9-2-g", "article-9", ["dpa-2018"]),
-    ("art9-2-h", "article-9", ["dpa-2018"]),
-    ("art9-2-j", "article-9", ["dpa-2018"]),
-    ("art10", "article-10", ["dpa-2018"]),
+    ("education-act-1996", "statute"),
+    ("reg5", "statute"),
+    ("children-act-2004", "statute"),
+    ("dpa-2018", "statute"),
+    ("art6-1-a", "article-6"),
+    ("art6-1-c", "article-6"),
+    ("art6-1-e", "article-6"),
+    ("art9-2-a", "article-9"),
+    ("art9-2-g", "article-9"),
+    ("art9-2-h", "article-9"),
+    ("art9-2-j", "article-9"),
+    ("art10", "article-10"),
 ]
-STATUTES = ["education-act-1996", "dpa-2018"]
+
+
+def _cite(basis: str, *laws: str | tuple[str, str]) -> dict[str, Any]:
+    """One use of a basis, ropa/v2's citation: the basis with the law it rests on there."""
+    return {
+        "basis": basis,
+        "rests_on": [{"law": x[0], "provision": x[1]} if isinstance(x, tuple) else x for x in laws],
+    }
+
+
+# The citations the schools use, each with the law behind that use only (as the shipped
+# example cites them): Regulation 5 only for the census, the Children Act for safeguarding.
+EA_S537A = ("education-act-1996", "s537A")
+CENSUS = _cite("art6-1-c", EA_S537A, ("reg5", "Regulation 5"))
+RETURN = _cite("art6-1-c", EA_S537A)
+DUTY = _cite("art6-1-c", "education-act-1996")
+SG_DUTY = _cite("art6-1-c", ("children-act-2004", "s11"))
+SG_TASK = _cite("art6-1-e", ("children-act-2004", "s11"))
+TASK = _cite("art6-1-e", "education-act-1996")
+CONSENT, EXPLICIT = _cite("art6-1-a"), _cite("art9-2-a")
+PUBLIC_INTEREST = _cite("art9-2-g", ("dpa-2018", "Sch 1 para 6"))
+SG_INTEREST = _cite("art9-2-g", ("dpa-2018", "Sch 1 para 18"))
+HEALTH = _cite("art9-2-h", ("dpa-2018", "Sch 1 para 2"))
+OFFENCES = _cite("art10", ("dpa-2018", "Sch 1 para 18"))
+NPD = [_cite("art6-1-e", EA_S537A), _cite("art9-2-j", ("dpa-2018", "Sch 1 para 4"))]
 # What an activity holds besides what it discloses: the pupil record it works from.
 RECORD = [
     "personal-information",
@@ -87,7 +111,7 @@ def _flow(
     activity: str,
     to: str,
     categories: list[str],
-    bases: list[str],
+    bases: list[dict[str, Any]],
     **kw: Any,
 ) -> dict[str, Any]:
     return {
@@ -96,9 +120,8 @@ def _flow(
         "from": school,
         "to": to,
         "data_categories": categories,
-        "legal_bases": [*bases, *(b for b in STATUTES if b not in bases)],
+        "legal_bases": bases,
         "valid_from": kw.pop("valid_from", SINCE),
-        # Every flow also names the statutes behind its bases, as a careful DPO records them.
         **kw,
     }
 
@@ -125,65 +148,65 @@ SG = ["safeguarding", "safeguarding-offence-data"]
 CARE = ["medical", "send"]
 
 # fmt: off
-# (activity, name, validity, categories, legal bases): the school's activities.
-ACTIVITIES: list[tuple[str, str, tuple[str, str] | None, list[str], list[str]]] = [
+# (activity, name, validity, categories, citations): the school's activities.
+ACTIVITIES: list[tuple[str, str, tuple[str, str] | None, list[str], list[dict[str, Any]]]] = [
     ("returns", "Statutory returns", None, [*PUPIL, "ethnicity", "send"],
-     ["art6-1-c", "reg5", "education-act-1996", "art9-2-g"]),
+     [CENSUS, PUBLIC_INTEREST]),
     ("safeguarding", "Safeguarding", None, [*PUPIL, *SG, "social-care", "medical"],
-     ["art6-1-c", "art6-1-e", "children-act-2004", "art9-2-g", "art10"]),
-    ("send", "SEND and EHC plans", None, [*PUPIL, *CARE], ["art6-1-c", "art9-2-g", "art9-2-h"]),
-    ("medical", "Medical needs", None, [*PUPIL, "medical"], ["art6-1-e", "art9-2-h"]),
-    ("attendance", "Attendance", None, PUPIL, ["art6-1-c", "education-act-1996"]),
-    ("progress", "Progress tracking", None, PUPIL, ["art6-1-e"]),
-    ("behaviour", "Behaviour and exclusions", None, [*PUPIL, "send"], ["art6-1-c", "art9-2-g"]),
-    ("meals", "School meal payments", None, ["personal-information", "financial"], ["art6-1-e"]),
+     [SG_DUTY, SG_TASK, SG_INTEREST, OFFENCES]),
+    ("send", "SEND and EHC plans", None, [*PUPIL, *CARE], [DUTY, PUBLIC_INTEREST, HEALTH]),
+    ("medical", "Medical needs", None, [*PUPIL, "medical"], [TASK, HEALTH]),
+    ("attendance", "Attendance", None, PUPIL, [DUTY]),
+    ("progress", "Progress tracking", None, PUPIL, [TASK]),
+    ("behaviour", "Behaviour and exclusions", None, [*PUPIL, "send"], [DUTY, PUBLIC_INTEREST]),
+    ("meals", "School meal payments", None, ["personal-information", "financial"], [TASK]),
     ("referrals", "Referrals", None, [*PUPIL, *CARE, "post16-destination"],
-     ["art6-1-a", "art9-2-a", "art9-2-h"]),
-    ("communications", "Communications with parents", None, PUPIL[:2], ["art6-1-e", "art6-1-a"]),
-    ("cctv", "CCTV and photographs", None, ["personal-information", "cctv"], ["art6-1-e"]),
+     [CONSENT, EXPLICIT, HEALTH]),
+    ("communications", "Communications with parents", None, PUPIL[:2], [TASK, CONSENT]),
+    ("cctv", "CCTV and photographs", None, ["personal-information", "cctv"], [TASK]),
     ("effectiveness", "School effectiveness", None, [*PUPIL, "ethnicity", "send"],
-     ["art6-1-e", "art9-2-g"]),
-    ("advisers", "Advisers and consultants", None, [*PUPIL, "send"], ["art6-1-e", "art9-2-g"]),
+     [TASK, PUBLIC_INTEREST]),
+    ("advisers", "Advisers and consultants", None, [*PUPIL, "send"], [TASK, PUBLIC_INTEREST]),
     ("post16", "Post-16 transfer", POST16, [*PUPIL, *CARE, "safeguarding", "post16-destination"],
-     ["art6-1-e", "art9-2-g"]),
+     [TASK, PUBLIC_INTEREST]),
 ]
 
-# (flow, activity, recipient, categories, legal bases, extra fields): the school's flows; the
+# (flow, activity, recipient, categories, citations, extra fields): the school's flows; the
 # recipient names a role that `school_document` maps to a shared organisation.
-FLOWS: list[tuple[str, str, str, list[str], list[str], dict[str, Any]]] = [
+FLOWS: list[tuple[str, str, str, list[str], list[dict[str, Any]], dict[str, Any]]] = [
     ("census", "returns", "dfe", [*PUPIL, "ethnicity", "send"],
-     ["art6-1-c", "reg5", "art9-2-g"], {}),
-    ("returns-la", "returns", "la", [*PUPIL, "send"], ["art6-1-c"], {}),
+     [CENSUS, PUBLIC_INTEREST], {}),
+    ("returns-la", "returns", "la", [*PUPIL, "send"], [RETURN], {}),
     ("sg-police", "safeguarding", "police", [*PUPIL[:2], *SG, "medical"],
-     ["art6-1-e", "children-act-2004", "art10", "art9-2-g"],
+     [SG_TASK, OFFENCES, SG_INTEREST],
      {"condition": "When a child is at risk of significant harm"}),
     ("sg-care", "safeguarding", "care", [*PUPIL, *SG, "social-care", "medical"],
-     ["art6-1-c", "children-act-2004", "art9-2-g", "art10"], {}),
-    ("sg-la", "safeguarding", "la", [*PUPIL, *SG], ["art6-1-c", "children-act-2004"], {}),
-    ("send-la", "send", "la", [*PUPIL, *CARE], ["art6-1-c", "art9-2-g"], {}),
-    ("send-nhs", "send", "nhs", [*PUPIL[:2], *CARE], ["art6-1-e", "art9-2-h"], {}),
-    ("medical-nhs", "medical", "nhs", [*PUPIL[:2], "medical"], ["art9-2-h", "art6-1-e"], {}),
-    ("attendance-la", "attendance", "la", PUPIL, ["art6-1-c"], {}),
+     [SG_DUTY, SG_INTEREST, OFFENCES], {}),
+    ("sg-la", "safeguarding", "la", [*PUPIL, *SG], [SG_DUTY], {}),
+    ("send-la", "send", "la", [*PUPIL, *CARE], [DUTY, PUBLIC_INTEREST], {}),
+    ("send-nhs", "send", "nhs", [*PUPIL[:2], *CARE], [TASK, HEALTH], {}),
+    ("medical-nhs", "medical", "nhs", [*PUPIL[:2], "medical"], [HEALTH, TASK], {}),
+    ("attendance-la", "attendance", "la", PUPIL, [DUTY], {}),
     ("exclusions-la", "behaviour", "la", [*PUPIL[:2], "behaviour", "send"],
-     ["art6-1-c", "art9-2-g"], {}),
-    ("tracking", "progress", "tracker", PUPIL, ["art6-1-e"], {"recipient_role": "processor"}),
-    ("meals", "meals", "payments", ["personal-information", "financial"], ["art6-1-e"],
+     [DUTY, PUBLIC_INTEREST], {}),
+    ("tracking", "progress", "tracker", PUPIL, [TASK], {"recipient_role": "processor"}),
+    ("meals", "meals", "payments", ["personal-information", "financial"], [TASK],
      {"recipient_role": "processor"}),
-    ("counselling", "referrals", "care", [*PUPIL[:2], *CARE], ["art6-1-a", "art9-2-a"],
+    ("counselling", "referrals", "care", [*PUPIL[:2], *CARE], [CONSENT, EXPLICIT],
      {"condition": "With consent"}),
-    ("careers", "referrals", "college", [*PUPIL, "post16-destination"], ["art6-1-a"],
+    ("careers", "referrals", "college", [*PUPIL, "post16-destination"], [CONSENT],
      {"condition": "With consent"}),
-    ("cctv-police", "cctv", "police", ["cctv"], ["art6-1-e"],
+    ("cctv-police", "cctv", "police", ["cctv"], [TASK],
      {"condition": "On a written police request"}),
-    ("advisers", "advisers", "adviser", [*PUPIL, "send"], ["art6-1-e", "art9-2-g"],
+    ("advisers", "advisers", "adviser", [*PUPIL, "send"], [TASK, PUBLIC_INTEREST],
      {"recipient_role": "processor"}),
     ("effectiveness-la", "effectiveness", "la", [*PUPIL, "ethnicity", "send"],
-     ["art6-1-e", "art9-2-g"], {}),
+     [TASK, PUBLIC_INTEREST], {}),
     ("portal", "post16", "portal", [*PUPIL, *CARE, "safeguarding", "post16-destination"],
-     ["art6-1-e", "art9-2-g"],
+     [TASK, PUBLIC_INTEREST],
      {"recipient_role": "processor", "valid_from": POST16[0], "valid_until": POST16[1]}),
     ("post16-provider", "post16", "college", [*PUPIL, *CARE, "safeguarding", "post16-destination"],
-     ["art6-1-e", "art9-2-g"],
+     [TASK, PUBLIC_INTEREST],
      {"condition": "once enrolment is confirmed", "valid_from": POST16[0],
       "valid_until": POST16[1]}),
 ]
@@ -241,11 +264,11 @@ def school_document(i: int) -> dict[str, Any]:
         "from": "dfe",
         "to": "approved-third-parties",
         "data_categories": PUPIL,
-        "legal_bases": ["art6-1-e", "art9-2-j"],
+        "legal_bases": NPD,
         "condition": "After DfE approval",
     }
     return {
-        "version": "ropa/v1",
+        "version": DOCUMENT_VERSION,
         "register": {"id": s, "name": f"School {i} register", "owner": s},
         "organisations": organisations,
         "data_subjects": [
@@ -263,8 +286,7 @@ def school_document(i: int) -> dict[str, Any]:
             for c, parent, special, offence in CATEGORIES
         ],
         "legal_bases": [
-            {"id": b, "kind": kind, "title": b.replace("-", " ").upper(), "rests_on": rests}
-            for b, kind, rests in BASES
+            {"id": b, "kind": kind, "title": b.replace("-", " ").upper()} for b, kind in BASES
         ],
         "systems": systems,
         "activities": [
@@ -284,9 +306,7 @@ def school_document(i: int) -> dict[str, Any]:
 
 def school(i: int) -> RopaDocument:
     """School `i`'s register, checked as `ropa apply` checks a document."""
-    # Read as a file is read: the generator still writes the v1 form, which the one upgrade
-    # turns into the per-use citations of ropa/v2.
-    doc = RopaDocument.model_validate(upgrade(school_document(i)))
+    doc = RopaDocument.model_validate(school_document(i))
     problems = check_references(doc)
     if problems:
         raise DocumentInvalid(
