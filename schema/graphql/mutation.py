@@ -23,7 +23,7 @@ from schema.change_requests import (
     InvalidInput,
     UnknownChangeEvent,
 )
-from schema.errors import NotFound, RopaError
+from schema.errors import ErrorCode, NotFound, RopaError
 from schema.graphql.access import Info, resolver
 from schema.graphql.activity import Engagement, Objection
 from schema.graphql.changes import Webhook, history, processor_id, writer
@@ -182,7 +182,7 @@ async def _webhook_ref(info: Info, ref: str | None) -> tuple[str | None, list[In
     try:
         return await processor_id(info, ref), []
     except RopaError as error:
-        if error.code not in (NotFound.code, "BAD_USER_INPUT"):
+        if error.code not in (ErrorCode.NOT_FOUND, ErrorCode.BAD_USER_INPUT):
             raise
         return None, _refused("processor", error)
 

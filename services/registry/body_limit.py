@@ -14,9 +14,11 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from schema.errors import ErrorCode
+
 log = logging.getLogger(__name__)
 
-TOO_LARGE = "REQUEST_TOO_LARGE"
+TOO_LARGE = ErrorCode.REQUEST_TOO_LARGE
 
 
 class _BodyTooLarge(Exception):

@@ -22,7 +22,7 @@ from graph import to_document
 from graph.database import Database
 from graph.read.refs import AmbiguousReference
 from schema import recorded_at
-from schema.errors import DatabaseUnavailable, DocumentInvalid, NotFound, RopaError
+from schema.errors import DatabaseUnavailable, DocumentInvalid, ErrorCode, NotFound, RopaError
 from schema.ropa_export.formats import ExportFormat, render
 from schema.ropa_export.records import build_export
 from services.registry.auth import request_principal
@@ -63,7 +63,7 @@ async def export_ropa(
         fmt = ExportFormat.from_extension(extension)
         as_of = _as_of(params)
     except ValueError as exc:
-        return _error(400, "BAD_REQUEST", str(exc))
+        return _error(400, ErrorCode.BAD_REQUEST, str(exc))
     try:
         at = recorded_at.parse(params.get("recordedAt"), dt.datetime.now(dt.UTC))
     except recorded_at.BadRecordedAt as exc:
@@ -99,7 +99,7 @@ async def export_endpoint(request: Request) -> Response:
     if principal is None:
         return _error(
             401,
-            "UNAUTHENTICATED",
+            ErrorCode.UNAUTHENTICATED,
             "the export needs a bearer token (Authorization: Bearer <token>); none was given, "
             "or it is not a configured token",
         )

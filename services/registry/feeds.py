@@ -28,7 +28,7 @@ from graph.read import refs
 from schema.access.policy import ReadScope
 from schema.change_text import WITHHELD, describe, stamp
 from schema.document import OrganisationKind
-from schema.errors import DatabaseUnavailable
+from schema.errors import DatabaseUnavailable, ErrorCode
 from schema.graphql.records import OrganisationRecord, RefKind
 from services.registry.auth import request_scope
 from services.registry.portal.links import page_path, public_base
@@ -128,7 +128,7 @@ async def processor_feed(request: Request) -> Response:
     try:
         (resolved,) = await refs.resolve(db, RefKind.ORGANISATION, [ref])
         if isinstance(resolved, Exception):
-            status = 404 if resolved.code == "NOT_FOUND" else 400
+            status = 404 if resolved.code == ErrorCode.NOT_FOUND else 400
             return PlainTextResponse(f"{resolved}\n", status_code=status)
         found = _as_seen(await read_changes.feed(db, resolved, LIMIT), request_scope(request))
     except DatabaseUnavailable:

@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 from graph import to_document
 from graph.database import Database
 from schema import recorded_at
-from schema.errors import DatabaseUnavailable, NotFound
+from schema.errors import DatabaseUnavailable, ErrorCode, NotFound
 from schema.notice.assumptions import assumptions, mark
 from schema.notice.compose import compose
 from schema.notice.draft import as_draft, placeholders_printed
@@ -53,15 +53,19 @@ async def notice_page(request: Request) -> Response:
         audience = Audience(audience_name)
     except ValueError:
         choices = ", ".join(a.value for a in Audience)
-        return _error(404, "NOT_FOUND", f"audience {audience_name!r}: expected one of {choices}")
+        return _error(
+            404, ErrorCode.NOT_FOUND, f"audience {audience_name!r}: expected one of {choices}"
+        )
     fmt = _FORMATS.get(extension) if extension else None
     if extension and fmt is None:
-        return _error(404, "NOT_FOUND", f"format {extension!r}: expected html or md")
+        return _error(404, ErrorCode.NOT_FOUND, f"format {extension!r}: expected html or md")
     raw = request.query_params.get("asOf") or ""
     try:
         day = dt.date.fromisoformat(raw) if raw else dt.date.today()
     except ValueError:
-        return _error(400, "BAD_REQUEST", f"asOf: expected a date as YYYY-MM-DD, got {raw!r}")
+        return _error(
+            400, ErrorCode.BAD_REQUEST, f"asOf: expected a date as YYYY-MM-DD, got {raw!r}"
+        )
     try:
         at = recorded_at.parse(request.query_params.get("recordedAt"), dt.datetime.now(dt.UTC))
     except recorded_at.BadRecordedAt as exc:
@@ -84,7 +88,7 @@ async def notice_page(request: Request) -> Response:
         if request_principal(request) is None and not scope.everything:
             return _error(
                 401,
-                "UNAUTHENTICATED",
+                ErrorCode.UNAUTHENTICATED,
                 "this registry does not publish its notices (ROPA_PUBLIC_READS); "
                 "sign in, or give a bearer token, to read those of your registers",
             )

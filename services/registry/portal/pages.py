@@ -20,7 +20,7 @@ from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read import catalogue, engagements, organisations, refs
 from graph.read import changes as read_changes
-from schema.errors import DatabaseUnavailable
+from schema.errors import DatabaseUnavailable, ErrorCode
 from schema.graphql.records import RefKind
 from schema.sub_processor_list import in_force, list_on
 from schema.subscriptions import SubscriptionsUnavailable
@@ -93,7 +93,7 @@ async def processor_page(request: Request) -> Response:
     try:
         (resolved,) = await refs.resolve(db, RefKind.ORGANISATION, [ref])
         if isinstance(resolved, Exception):
-            status = 404 if resolved.code == "NOT_FOUND" else 400
+            status = 404 if resolved.code == ErrorCode.NOT_FOUND else 400
             title = "No such processor" if status == 404 else "Ambiguous name"
             return problem(request, status, title, f"{resolved}.")
         listed, terms, data, recent = await asyncio.gather(

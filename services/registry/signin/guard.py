@@ -23,6 +23,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from schema.errors import ErrorCode
 from services.registry.signin import session as sessions
 from services.registry.signin.config import LOGIN_PATH, SignInConfig
 
@@ -122,7 +123,7 @@ class SessionGuard:
             log.info("refused a GraphQL request with a %s session", state.status.value)
             response = _error(
                 "your sign-in has expired or is not valid; sign in again at " + LOGIN_PATH,
-                "UNAUTHENTICATED",
+                ErrorCode.UNAUTHENTICATED,
                 signIn=LOGIN_PATH,
             )
             sessions.clear_cookie(response, config)
@@ -142,7 +143,7 @@ class SessionGuard:
         response = _error(
             "a mutation signed in by session cookie must carry the session's CSRF token in the "
             "X-CSRF-Token header (GET /auth/me gives it as csrfToken)",
-            "FORBIDDEN",
+            ErrorCode.FORBIDDEN,
             reason="CSRF_TOKEN_MISSING",
         )
         await response(scope, receive, send)
