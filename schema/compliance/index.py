@@ -33,6 +33,14 @@ def article_point(basis: LegalBasis) -> tuple[int, int, str] | None:
     return None
 
 
+def bases_holder(source: str, controller: str, acting_for: Iterable[str]) -> str:
+    """Whose lawful bases a disclosure rests on: the activity's controller when the source is
+    it or acts for it (a joint controller or processor, `acting_for`); otherwise the source's
+    own, as the DfE's onward sharing from the National Pupil Database is the DfE's processing.
+    Lineage's Cypher (`ours` in graph/read/lineage.py) is its twin."""
+    return controller if source == controller or source in set(acting_for) else source
+
+
 @dataclass
 class DocumentIndex:
     """A document's entities by id, with the category hierarchy resolved both ways."""
@@ -145,9 +153,8 @@ class DocumentIndex:
         activity = self.activities.get(flow.activity)
         if activity is None:
             return False
-        ours = {activity.controller, *activity.joint_controllers}
-        ours |= {p.organisation for p in activity.processors}
-        return flow.source not in ours
+        acting = [*activity.joint_controllers, *(p.organisation for p in activity.processors)]
+        return bases_holder(flow.source, activity.controller, acting) != activity.controller
 
     def flow_bases(self, activity_id: str) -> list[str]:
         """Every basis the activity's flows rest on."""

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import strawberry
 
+from schema.compliance.index import bases_holder
 from schema.graphql import records as r
 from schema.graphql.access import Info, loaders, many, maybe, one, resolver
 from schema.graphql.enums import DpiaStatus, EngagementStatus, FlowKind, RecipientRole
@@ -339,6 +340,17 @@ class Disclosure:
     @resolver(description="Each basis of the disclosure with the law it rests on for it")
     async def citations(self, info: Info) -> list[Citation]:
         return await load_citations(info, self.rec.citations)
+
+    @resolver(
+        description="Whose lawful bases `legalBases` and `citations` are: the activity's "
+        "controller, or, for a disclosure another controller makes as its own processing (the "
+        "DfE sharing from the National Pupil Database), that controller"
+    )
+    async def basis_of(self, info: Info) -> Organisation:
+        activity = await one(loaders(info).activities, self.rec.activity_id, "activity")
+        acting = [*activity.joint_controller_ids, *(p.organisation_id for p in activity.processors)]
+        holder = bases_holder(self.rec.from_id, activity.controller_id, acting)
+        return await _organisation(info, holder)
 
     @resolver(description="The system the data moves through")
     async def system(self, info: Info) -> System | None:

@@ -57,3 +57,50 @@ async def test_the_dashboard_is_also_at_slash_dashboard(visit: Visit, registry_u
     await expect(page.locator("#day")).to_have_value(await page.evaluate("RopaConsole.today()"))
     await expect(page.locator("article.controller h2").first).to_be_visible(timeout=30_000)
     visit.assert_clean()
+
+
+async def test_each_disclosure_shows_its_citations_whose_bases_and_assumptions(
+    visit: Visit, registry_url: str
+) -> None:
+    expected = await api(
+        registry_url,
+        f'{{ disclosures(asOf: "{DAY}") {{ id basisOf {{ id }} assumptions '
+        "activity { controller { id } } "
+        "citations { basis { article } restsOn { law { title } provision } } } }",
+    )
+    found = {
+        d["id"]: d
+        for d in expected["disclosures"]
+        if d["activity"]["controller"]["id"] == "allestree-woodlands"
+    }
+    census, onward = found["census-to-dfe"], found["npd-onward-disclosure"]
+    assert census["assumptions"]
+    assert onward["basisOf"]["id"] == "dfe"
+
+    page = visit.page
+    await page.goto(f"{registry_url}/?asOf={DAY}")
+    school = page.locator('article[data-controller="allestree-woodlands"]')
+    table = school.get_by_role("table", name="disclosures in force, with their lawful bases")
+    await expect(table).to_be_visible(timeout=30_000)
+    await expect(table.locator("tbody tr")).to_have_count(len(found))
+    for flow in (census, onward):
+        row = table.locator(f'tr[data-disclosure="{flow["id"]}"]')
+        cited = row.locator("li.citation")
+        await expect(cited).to_have_count(len(flow["citations"]))
+        for citation, item in zip(flow["citations"], await cited.all(), strict=True):
+            await expect(item).to_contain_text(citation["basis"]["article"])
+            for ref in citation["restsOn"]:
+                law = ref["law"]["title"] + (f" {ref['provision']}" if ref["provision"] else "")
+                await expect(item).to_contain_text(law)
+        marked = row.locator("ul.assumptions li.assumption")
+        await expect(marked).to_have_count(len(flow["assumptions"]))
+        if flow["assumptions"]:
+            await expect(marked.first).to_contain_text("Assumption, to confirm:")
+    census_row = table.locator('tr[data-disclosure="census-to-dfe"]')
+    await expect(census_row.locator("td.whose")).to_have_text("Allestree Woodlands School's own")
+    await expect(
+        table.locator('tr[data-disclosure="npd-onward-disclosure"] td.whose')
+    ).to_have_text("Department for Education's own lawful basis, not Allestree Woodlands School's")
+    await census_row.scroll_into_view_if_needed()
+    await visit.screenshot("dashboard-disclosures", full_page=False)
+    visit.assert_clean()

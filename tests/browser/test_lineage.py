@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.async_api import expect
 
 from tests.browser.conftest import Visit, api
@@ -36,12 +38,98 @@ async def test_the_map_draws_the_safeguarding_recipients(visit: Visit, registry_
     await police.get_by_role("button").click()
     await expect(page.locator("#details-body")).to_contain_text("Derbyshire Constabulary")
     await expect(page.locator("#query")).to_contain_text("recipients(category: $category")
-    # Selecting an edge shows the hop: its legal bases.
+    # Selecting an edge shows the hop: its lawful bases.
     await page.evaluate(
         "(() => { const e = RopaLineage.cy.edges('[target = \"derbyshire-constabulary\"]')[0];"
         " e.select(); e.emit('tap'); })()"
     )
-    await expect(page.locator("#details-body")).to_contain_text("Legal bases")
+    await expect(page.locator("#details-body")).to_contain_text("Lawful bases")
     await visit.screenshot("lineage")
+    assert await visit.axe() == []
+    visit.assert_clean()
+
+
+HOPS = (
+    '{ recipients(category: "ethnicity", controller: "allestree-woodlands", '
+    f'asOf: "{DAY}") {{ organisation {{ id }} paths {{ hops {{ kind from {{ id name }} '
+    "to { id name } basisOf { id name } assumptions "
+    "citations { basis { article title } restsOn { law { title } provision } } } } } }"
+)
+
+
+def _hop(answer: dict[str, Any], source: str, target: str) -> dict[str, Any]:
+    """The first hop of the answer from `source` to `target`."""
+    for recipient in answer["recipients"]:
+        for path in recipient["paths"]:
+            for hop in path["hops"]:
+                if hop["from"]["id"] == source and hop["to"]["id"] == target:
+                    return dict(hop)
+    raise AssertionError(f"no hop {source} -> {target}")
+
+
+async def _select_edge(visit: Visit, source: str, target: str) -> None:
+    await visit.page.evaluate(
+        '([s, t]) => { const e = RopaLineage.cy.edges(`[source = "${s}"][target = "${t}"]`)[0];'
+        " RopaLineage.cy.elements().unselect(); e.select(); e.emit('tap'); }",
+        [source, target],
+    )
+
+
+async def test_each_hop_shows_its_citations_whose_bases_and_assumptions(
+    visit: Visit, registry_url: str
+) -> None:
+    answer = await api(registry_url, HOPS)
+    census = _hop(answer, "allestree-woodlands", "dfe")
+    onward = _hop(answer, "dfe", "approved-third-parties")
+    # The example as the API gives it: the census on Regulation 5, the NPD sharing the DfE's.
+    census_laws = [r["law"]["title"] for c in census["citations"] for r in c["restsOn"]]
+    assert any("Regulation" in law for law in census_laws)
+    assert census["assumptions"]
+    assert census["basisOf"]["id"] == "allestree-woodlands"
+    assert onward["basisOf"]["id"] == "dfe"
+
+    page = visit.page
+    await page.goto(
+        f"{registry_url}/lineage?category=ethnicity&controller=allestree-woodlands&asOf={DAY}"
+    )
+    await expect(page.locator("#status")).to_contain_text(
+        "recipient(s) of ethnicity", timeout=30_000
+    )
+    details = page.locator("#details-body")
+
+    await _select_edge(visit, "allestree-woodlands", "dfe")
+    cited = details.locator("li.citation")
+    await expect(cited).to_have_count(len(census["citations"]))
+    for citation, item in zip(census["citations"], await cited.all(), strict=True):
+        await expect(item).to_contain_text(citation["basis"]["article"])
+        for ref in citation["restsOn"]:
+            law = ref["law"]["title"] + (f" {ref['provision']}" if ref["provision"] else "")
+            await expect(item).to_contain_text(law)
+    await expect(details).to_contain_text("Allestree Woodlands School's own")
+    # Each assumption is shown, and marked as one for the DPO to confirm.
+    marked = details.locator("ul.assumptions li.assumption")
+    await expect(marked).to_have_count(len(census["assumptions"]))
+    for assumption in census["assumptions"]:
+        await expect(marked.filter(has_text=assumption[:60])).to_contain_text(
+            "Assumption, to confirm:"
+        )
+
+    # The DfE's onward sharing rests on the DfE's own bases, with their laws.
+    await _select_edge(visit, "dfe", "approved-third-parties")
+    await expect(details).to_contain_text(
+        "Department for Education's own lawful basis, not Allestree Woodlands School's"
+    )
+    for citation in onward["citations"]:
+        for ref in citation["restsOn"]:
+            await expect(
+                details.locator("li.citation").filter(has_text=ref["law"]["title"])
+            ).to_have_count(1)
+    await visit.screenshot("lineage-citations", full_page=False)
+
+    # The list under the map says the same in text.
+    listed = page.locator('#recipients-list li[data-recipient="approved-third-parties"]')
+    await expect(listed).to_contain_text("Department for Education's own lawful basis")
+    for law in census_laws:
+        await expect(listed).to_contain_text(law)
     assert await visit.axe() == []
     visit.assert_clean()

@@ -299,3 +299,24 @@ async def test_each_hop_says_what_it_assumes(example: Database, data: Post) -> N
     assert any('The notice says "the police"' in a for a in hops["safeguarding-to-police"])
     # The disclosure's own assumption comes first.
     assert hops["post16-to-provider"][0].startswith("The school is the controller disclosing")
+
+
+async def test_a_disclosure_names_whose_bases_it_rests_on_as_its_hop_does(
+    example: Database, data: Post
+) -> None:
+    found = await data('{ disclosures(asOf: "2022-06-01") { id from { id } basisOf { id } } }')
+    whose = {d["id"]: d["basisOf"]["id"] for d in found["disclosures"]}
+    assert whose["npd-onward-disclosure"] == "dfe"
+    assert whose["census-to-dfe"] == "allestree-woodlands"
+    # The processor's upload is the school's own processing too.
+    assert whose["post16-upload"] == "allestree-woodlands"
+    hops = [
+        h
+        for r in await _recipients(data, "pupil-data", asOf="2022-06-01")
+        for path in r["paths"]
+        for h in path["hops"]
+        if h["disclosure"]
+    ]
+    assert {h["disclosure"]["id"] for h in hops} >= {"npd-onward-disclosure", "census-to-dfe"}
+    for hop in hops:
+        assert whose[hop["disclosure"]["id"]] == hop["basisOf"]["id"], hop["disclosure"]

@@ -105,6 +105,41 @@
     return node;
   }
 
+  // The GraphQL fields a citation needs for citationText, to put in a selection.
+  const CITATION_FIELDS = "basis { title article kind } restsOn { law { title article kind } provision }";
+
+  // "Article 6(1)(c) (Legal obligation)": an Article basis with its title, as the exports
+  // print it (schema/compliance/index.py describe_basis).
+  function basisText(basis) {
+    if (!basis.article) return basis.title;
+    const prefix = { ARTICLE_6: "Article ", ARTICLE_9: "Article ", ARTICLE_10: "Article ",
+      DPA_SCHEDULE_1: "DPA 2018 ", DPA_SCHEDULE_2: "DPA 2018 " }[basis.kind] || "";
+    const has = prefix && basis.article.toLowerCase().startsWith(prefix.trim().toLowerCase());
+    return (has ? "" : prefix) + basis.article + " (" + basis.title + ")";
+  }
+
+  function andList(items) {
+    return items.length < 2 ? items.join("") : items.slice(0, -1).join(", ") + " and " + items[items.length - 1];
+  }
+
+  // One use's citation: the basis and the law it rests on for that use only, "Article 6(1)(c)
+  // (Legal obligation), on Education Act 1996 s537A and Regulation 5 ..." (as the exports).
+  function citationText(citation) {
+    const laws = citation.restsOn.map((r) => {
+      const law = r.law.kind === "STATUTE" || r.law.kind === "GUIDANCE" ? r.law.title : basisText(r.law);
+      return r.provision ? law + " " + r.provision : law;
+    });
+    return basisText(citation.basis) + (laws.length ? ", on " + andList(laws) : "");
+  }
+
+  // What the record assumes behind a statement, set apart as assumptions for the DPO to
+  // confirm (never presented as fact).
+  function assumptionList(assumptions) {
+    return el("ul", { class: "assumptions", "aria-label": "Assumptions for the DPO to confirm" },
+      assumptions.map((a) => el("li", { class: "assumption" }, [
+        el("span", { class: "assumption-mark", text: "Assumption, to confirm: " }), a])));
+  }
+
   function today() {
     const d = new Date();
     const pad = (n) => String(n).padStart(2, "0");
@@ -146,7 +181,10 @@
     show();
   }
 
-  window.RopaConsole = { token, headers, consoleFetch, graphql, el, today, me };
+  window.RopaConsole = {
+    token, headers, consoleFetch, graphql, el, today, me,
+    CITATION_FIELDS, basisText, citationText, assumptionList,
+  };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wireHeader);
   else wireHeader();
 })();

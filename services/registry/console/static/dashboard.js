@@ -1,6 +1,8 @@
 // The compliance dashboard: for each controller the caller may read, on a chosen day, the gaps
-// by severity and rule, the counts, what comes up next, trends per month and the latest
-// changes. It reads only the public GraphQL API (docs/api-connections.md).
+// by severity and rule, the counts, each disclosure in force with the law each of its bases
+// rests on for it (and whose bases they are, and what the record assumes behind it), what
+// comes up next, trends per month and the latest changes. It reads only the public GraphQL API
+// (docs/api-connections.md).
 "use strict";
 (function () {
   const C = window.RopaConsole;
@@ -26,6 +28,20 @@
   complianceIssuesConnection(controller: $controller, asOf: $asOf) {
     totalCount
     nodes { severity ruleId entityKind entityId message reference }
+  }
+}`;
+
+  // The disclosures in force on the day, in every register the caller reads; each controller's
+  // view shows those of its activities (the DfE's onward sharing in the school's census too).
+  const DISCLOSURES = `query DashboardDisclosures($asOf: Date) {
+  disclosures(asOf: $asOf) {
+    id kind
+    from { id name }
+    to { id name }
+    activity { id name controller { id } }
+    citations { ${C.CITATION_FIELDS} }
+    basisOf { id name }
+    assumptions
   }
 }`;
 
@@ -72,7 +88,36 @@
     return el("section", { "aria-labelledby": id }, [el("h3", { id, text: title })].concat(children));
   }
 
-  function controllerView(data) {
+  // Whose bases a disclosure rests on, as the notice says it.
+  function whose(d, controllerId, controllerName) {
+    return d.basisOf.id === controllerId ? `${controllerName}'s own`
+      : `${d.basisOf.name}'s own lawful basis, not ${controllerName}'s`;
+  }
+
+  function disclosureRows(disclosures, controllerId, controllerName) {
+    return disclosures.map((d) => el("tr", { "data-disclosure": d.id }, [
+      el("td", {}, [entityLink("FLOW", d.id), el("br"), `${d.from.name} to ${d.to.name}`,
+        el("br"), el("span", { class: "muted", text: "in " + d.activity.name })]),
+      el("td", {}, d.citations.length
+        ? el("ul", { class: "citations" }, d.citations.map((c) => el("li", { class: "citation", text: C.citationText(c) })))
+        : "No lawful basis recorded"),
+      el("td", { class: "whose", text: whose(d, controllerId, controllerName) }),
+      el("td", {}, d.assumptions.length ? C.assumptionList(d.assumptions) : "None."),
+    ]));
+  }
+
+  function disclosureTable(disclosures, controllerId, controllerName) {
+    const head = el("tr", {}, ["Disclosure", "Lawful bases, each with the law it rests on here",
+      "Whose bases", "Assumptions (for the DPO to confirm)"].map((h) => el("th", { scope: "col", text: h })));
+    const rows = disclosureRows(disclosures, controllerId, controllerName);
+    return el("table", { class: "disclosures" }, [
+      el("caption", { text: `${disclosures.length} disclosures in force, with their lawful bases` }),
+      el("thead", {}, head),
+      el("tbody", {}, rows.length ? rows : [el("tr", {}, el("td", { colspan: "4", text: "None." }))]),
+    ]);
+  }
+
+  function controllerView(data, disclosures) {
     const s = data.registerSummary;
     const issues = data.complianceIssuesConnection;
     const id = "c-" + s.controllerId;
@@ -106,6 +151,10 @@
         table(`${issues.totalCount} gaps, errors first`, ["Severity", "Rule", "Concerns", "What is wrong", "Rests on"],
           gaps.map((g) => [el("span", { class: "severity-" + g.severity.toLowerCase(), text: g.severity.toLowerCase() }),
             el("code", { text: g.ruleId }), entityLink(g.entityKind, g.entityId), g.message, g.reference])),
+      ]),
+      section("Disclosures and the law they rest on", id + "-disclosures", [
+        disclosureTable(disclosures.filter((d) => d.activity.controller.id === s.controllerId),
+          s.controllerId, s.controllerName),
       ]),
       el("div", { class: "grid-2" }, [
         section("Gaps by rule", id + "-rules", [
@@ -150,8 +199,10 @@
         status.textContent = "No controller in your scope has a record.";
         return;
       }
+      const flows = C.graphql(DISCLOSURES, { asOf: day }).then((d) => d.disclosures);
       const views = await Promise.all(controllers.map((c) =>
-        C.graphql(CONTROLLER, { controller: c.id, asOf: day }).then(controllerView, (error) =>
+        Promise.all([C.graphql(CONTROLLER, { controller: c.id, asOf: day }), flows])
+          .then(([data, found]) => controllerView(data, found), (error) =>
           el("article", { class: "controller" }, [el("h2", { text: c.name }),
             el("p", { class: "status failed", text: error.message })]))));
       out.append(...views);

@@ -1,7 +1,10 @@
 // The lineage map: who receives a category of data from a controller on a day, drawn with
 // cytoscape (served by the registry). Organisations are nodes; each hop is an edge styled by
-// its kind and labelled with its legal bases and condition. Selecting one shows its details and
-// the query that produced them. The list below the map says the same in text.
+// its kind and labelled with its Articles and condition. Selecting one shows its details: each
+// basis with the law it rests on for that hop (`citations`), whose bases they are (`basisOf`:
+// the DfE's own for its onward sharing) and what the record assumes behind it, marked as
+// assumptions for the DPO to confirm; and the query that produced them. The list below the map
+// says the same in text.
 "use strict";
 (function () {
   const C = window.RopaConsole;
@@ -21,7 +24,9 @@
         to { id name kind }
         activity { id name }
         categories { name }
-        legalBases { title article kind }
+        citations { ${C.CITATION_FIELDS} }
+        basisOf { id name }
+        assumptions
         condition
         engagement { id purpose since until status }
         disclosure { id recipientRole }
@@ -67,16 +72,23 @@
 
   let lastQuery = "";
 
-  function bases(hop) {
-    return hop.legalBases.map((b) => (b.article ? "Art " + b.article : b.title));
-  }
-
-  // On the map an edge names only its UK GDPR Articles (the details name every basis).
+  // On the map an edge names only its UK GDPR Articles, a † when it rests on an assumption
+  // (the details give each basis with its law, and the assumptions).
   const ARTICLES = ["ARTICLE_6", "ARTICLE_9", "ARTICLE_10"];
   function edgeLabel(hop) {
-    const articles = hop.legalBases.filter((b) => ARTICLES.includes(b.kind) && b.article)
-      .map((b) => b.article);
-    return articles.join(", ") + (hop.condition ? " · conditional" : "");
+    const articles = hop.citations.map((c) => c.basis)
+      .filter((b) => ARTICLES.includes(b.kind) && b.article).map((b) => b.article);
+    return articles.join(", ") + (hop.condition ? " · conditional" : "") +
+      (hop.assumptions.length ? " †" : "");
+  }
+
+  // Whose lawful bases the hop rests on, said as the notice says it.
+  function whoseBases(hop, controller) {
+    if (hop.kind === "SUB_PROCESSING" || !hop.basisOf) {
+      return "the processor's: it works under the bases of the hop that brought it the data";
+    }
+    if (hop.basisOf.id === controller.id) return `${controller.name}'s own`;
+    return `${hop.basisOf.name}'s own lawful basis, not ${controller.name}'s`;
   }
 
   function showDetails(target) {
@@ -96,7 +108,10 @@
         ["To", data.toName],
         ["Activity", data.activity || "—"],
         ["Categories", data.categories.join(", ") || "—"],
-        ["Legal bases", data.bases.join("; ") || "—"],
+        ["Lawful bases of", data.whose],
+        ["Lawful bases", data.citations.length
+          ? el("ul", { class: "citations" }, data.citations.map((c) => el("li", { class: "citation", text: c })))
+          : "—"],
         ["Condition", data.condition || "—"],
       ];
       if (data.engagement) {
@@ -104,7 +119,10 @@
         rows.push(["Engagement", `${e.purpose || e.id}: ${e.since || "…"} to ${e.until || "…"} (${e.status})`]);
       }
       if (data.role) rows.push(["Receives as", data.role.toLowerCase()]);
-      details.append(el("dl", {}, rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])));
+      details.append(el("dl", {}, rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", {}, v)])));
+      if (data.assumptions.length) {
+        details.append(el("h3", { text: "What this hop assumes" }), C.assumptionList(data.assumptions));
+      }
     }
     queryBox.textContent = lastQuery;
   }
@@ -126,11 +144,12 @@
           const key = [hop.from.id, hop.to.id, hop.kind, hop.activity ? hop.activity.id : ""].join("|");
           if (edges.has(key)) return;
           const label = edgeLabel(hop);
+          const controller = path.hops[0].from;
           edges.set(key, { data: {
             id: "e" + edges.size, source: hop.from.id, target: hop.to.id, kind: hop.kind, label,
             fromName: hop.from.name, toName: hop.to.name, activity: hop.activity && hop.activity.name,
-            categories: hop.categories.map((c) => c.name), bases: hop.legalBases.map((b) => b.title + (b.article ? ` (${b.article})` : "")),
-            condition: hop.condition, engagement: hop.engagement, role: hop.disclosure && hop.disclosure.recipientRole,
+            categories: hop.categories.map((c) => c.name), citations: hop.citations.map(C.citationText),
+            whose: whoseBases(hop, controller), assumptions: hop.assumptions, condition: hop.condition, engagement: hop.engagement, role: hop.disclosure && hop.disclosure.recipientRole,
           }, classes: hop.kind });
         });
       }
@@ -141,7 +160,12 @@
     queryBox.textContent = lastQuery;
     for (const recipient of answer.recipients) {
       const org = recipient.organisation;
-      const hops = recipient.paths.map((p) => p.hops.map((h) => `${KIND_NAMES[h.kind]} to ${h.to.name} (${bases(h).join(", ") || "no legal basis"})`).join(", then "));
+      const hops = recipient.paths.map((p) => p.hops.map((h) => {
+        const cited = h.citations.map(C.citationText).join("; ") || "no legal basis";
+        const theirs = h.basisOf && h.basisOf.id !== p.hops[0].from.id ? `, ${h.basisOf.name}'s own lawful basis` : "";
+        const assumed = h.assumptions.length ? ` † ${h.assumptions.length} assumption(s) to confirm` : "";
+        return `${KIND_NAMES[h.kind]} to ${h.to.name} (${cited}${theirs})${assumed}`;
+      }).join(", then "));
       const button = el("button", { type: "button", class: "linkish", text: org.name });
       button.addEventListener("click", () => {
         cy.elements().unselect();
