@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from graph import model as m
 from schema import document as d
+from schema.node_properties import to_props
 
 
 def _links(kind: str, rel: str, targets: Iterable[str | None]) -> list[m.Link]:
@@ -28,146 +28,63 @@ def _citations(rel: str, citations: Iterable[d.Citation]) -> list[m.Link]:
     return out
 
 
-def _contact(prefix: str, contact: d.Contact | None) -> dict[str, Any]:
-    if contact is None:
-        return {}
-    return {
-        f"{prefix}Name": contact.name,
-        f"{prefix}Role": contact.role,
-        f"{prefix}Email": contact.email,
-        f"{prefix}Phone": contact.phone,
-        f"{prefix}Address": contact.address,
-    }
-
-
-def _recurrence(recurs: d.Recurrence | None) -> dict[str, Any]:
-    # Flat properties, so that graph.read.validity can read them in Cypher.
-    if recurs is None:
-        return {}
-    return {"recurEvery": recurs.every, "recurLasts": recurs.lasts, "recurNote": recurs.note}
-
-
 def _entity(kind: str, entity_id: str, props: dict[str, Any], links: Iterable[m.Link]) -> m.Entity:
     return m.Entity(kind, entity_id, m.clean_props(props), frozenset(links))
 
 
+# The document models whose instances are nodes of their own.
+_Node = (
+    d.Organisation
+    | d.DataSubjectCategory
+    | d.DataCategory
+    | d.LegalBasis
+    | d.System
+    | d.ProcessingActivity
+    | d.Flow
+    | d.Engagement
+)
+
+
+def _node(kind: str, entity: _Node, links: Iterable[m.Link]) -> m.Entity:
+    """The entity of a document model instance: its node properties as the model describes
+    them (schema.node_properties), and the links the caller makes of its LINKS fields."""
+    return _entity(kind, entity.id, to_props(entity), links)
+
+
 def entities(doc: d.RopaDocument) -> list[m.Entity]:
     """Every entity the document describes, the register node first."""
+    info = doc.register_info
     out = [
         _entity(
             m.REGISTER,
-            doc.register_info.id,
-            {"name": doc.register_info.name, "description": doc.register_info.description},
-            [m.Link("OWNED_BY", m.ORGANISATION, doc.register_info.owner)],
+            info.id,
+            to_props(info),
+            [m.Link("OWNED_BY", m.ORGANISATION, info.owner)],
         )
     ]
-    for org in doc.organisations:
-        out.append(
-            _entity(
-                m.ORGANISATION,
-                org.id,
-                {
-                    "name": org.name,
-                    "kind": org.kind.value,
-                    "description": org.description,
-                    "address": org.address,
-                    "country": org.country,
-                    "registration": org.registration,
-                    "icoRegistration": org.ico_registration,
-                    "website": org.website,
-                    "subProcessorList": org.sub_processor_list,
-                    "group": org.group,
-                    "appropriatePolicyDocument": org.appropriate_policy_document,
-                    "placeholders": org.placeholders,
-                    "assumptions": org.assumptions,
-                    **_contact("contact", org.contact),
-                    **_contact("dpo", org.dpo),
-                    **_contact("representative", org.representative),
-                },
-                [],
-            )
-        )
-    for subject in doc.data_subjects:
-        out.append(
-            _entity(
-                m.DATA_SUBJECT,
-                subject.id,
-                {
-                    "name": subject.name,
-                    "description": subject.description,
-                    "assumptions": subject.assumptions,
-                },
-                _links(m.DATA_SUBJECT, "PART_OF", [subject.parent]),
-            )
-        )
-    for cat in doc.data_categories:
-        out.append(
-            _entity(
-                m.DATA_CATEGORY,
-                cat.id,
-                {
-                    "name": cat.name,
-                    "description": cat.description,
-                    "examples": cat.examples,
-                    "special": cat.special,
-                    "criminalOffence": cat.criminal_offence,
-                    "assumptions": cat.assumptions,
-                },
-                _links(m.DATA_CATEGORY, "PART_OF", [cat.parent]),
-            )
-        )
-    for basis in doc.legal_bases:
-        out.append(
-            _entity(
-                m.LEGAL_BASIS,
-                basis.id,
-                {
-                    "kind": basis.kind.value,
-                    "title": basis.title,
-                    "article": basis.article,
-                    "description": basis.description,
-                    "url": basis.url,
-                    "needsPolicyDocument": basis.needs_policy_document,
-                    "assumptions": basis.assumptions,
-                },
-                _links(m.LEGAL_BASIS, "RESTS_ON", basis.rests_on),
-            )
-        )
-    for system in doc.systems:
-        out.append(
-            _entity(
-                m.SYSTEM,
-                system.id,
-                {
-                    "name": system.name,
-                    "description": system.description,
-                    "location": system.location,
-                    "assumptions": system.assumptions,
-                },
-                _links(m.ORGANISATION, "OPERATED_BY", [system.operator]),
-            )
-        )
+    out.extend(_node(m.ORGANISATION, org, []) for org in doc.organisations)
+    out.extend(
+        _node(m.DATA_SUBJECT, subject, _links(m.DATA_SUBJECT, "PART_OF", [subject.parent]))
+        for subject in doc.data_subjects
+    )
+    out.extend(
+        _node(m.DATA_CATEGORY, cat, _links(m.DATA_CATEGORY, "PART_OF", [cat.parent]))
+        for cat in doc.data_categories
+    )
+    out.extend(
+        _node(m.LEGAL_BASIS, basis, _links(m.LEGAL_BASIS, "RESTS_ON", basis.rests_on))
+        for basis in doc.legal_bases
+    )
+    out.extend(
+        _node(m.SYSTEM, system, _links(m.ORGANISATION, "OPERATED_BY", [system.operator]))
+        for system in doc.systems
+    )
     out.extend(_activity(act) for act in doc.activities)
     for flow in doc.flows:
         out.append(
-            _entity(
+            _node(
                 m.DISCLOSURE,
-                flow.id,
-                {
-                    "kind": flow.kind.value,
-                    "recipientRole": flow.recipient_role.value,
-                    "purpose": flow.purpose,
-                    "condition": flow.condition,
-                    "method": flow.method,
-                    "frequency": flow.frequency,
-                    "contract": flow.contract,
-                    "retention": flow.retention,
-                    "validFrom": flow.valid_from,
-                    "validUntil": flow.valid_until,
-                    **_recurrence(flow.recurs),
-                    "assumptions": flow.assumptions,
-                    "placeholders": flow.placeholders,
-                },
+                flow,
                 [
                     m.Link("IN_ACTIVITY", m.ACTIVITY, flow.activity),
                     m.Link("FROM", m.ORGANISATION, flow.source),
@@ -180,21 +97,9 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
         )
     for eng in doc.engagements:
         out.append(
-            _entity(
+            _node(
                 m.ENGAGEMENT,
-                eng.id,
-                {
-                    "purpose": eng.purpose,
-                    "location": eng.location,
-                    "since": eng.since,
-                    "until": eng.until,
-                    "status": eng.status.value,
-                    **_recurrence(eng.recurs),
-                    "noticeDate": eng.notice_date,
-                    "contract": eng.contract,
-                    "assumptions": eng.assumptions,
-                    "placeholders": eng.placeholders,
-                },
+                eng,
                 [
                     m.Link("ENGAGED_BY", m.ORGANISATION, eng.processor),
                     m.Link("SUB_PROCESSOR", m.ORGANISATION, eng.sub_processor),
@@ -207,8 +112,6 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
 
 
 def _activity(act: d.ProcessingActivity) -> m.Entity:
-    dpia = act.dpia
-    transfers = [t.model_dump(mode="json", exclude_none=True) for t in act.third_country_transfers]
     processors = [
         m.Link(
             "PROCESSOR",
@@ -230,37 +133,9 @@ def _activity(act: d.ProcessingActivity) -> m.Entity:
         )
         for p in act.processors
     ]
-    return _entity(
+    return _node(
         m.ACTIVITY,
-        act.id,
-        {
-            "name": act.name,
-            "description": act.description,
-            "purposes": act.purposes,
-            "recipientCategories": act.recipient_categories,
-            "legitimateInterests": act.legitimate_interests,
-            "legitimateInterestsAssessment": act.legitimate_interests_assessment,
-            "consentRecord": act.consent_record,
-            "consentWithdrawal": act.consent_withdrawal,
-            "rights": act.rights,
-            "automatedDecisionMaking": act.automated_decision_making,
-            "source": act.source,
-            "location": act.location,
-            "retention": act.retention,
-            "retentionSchedule": act.retention_schedule,
-            "securityMeasures": act.security_measures,
-            # A list of maps is not a Neo4j property type; transfers are kept as JSON text.
-            "thirdCountryTransfers": json.dumps(transfers, sort_keys=True) if transfers else None,
-            "dpiaStatus": dpia.status.value if dpia else None,
-            "dpiaLink": dpia.link if dpia else None,
-            "dpiaCompletedOn": dpia.completed_on if dpia else None,
-            "dpiaNotes": dpia.notes if dpia else None,
-            "validFrom": act.valid_from,
-            "validUntil": act.valid_until,
-            **_recurrence(act.recurs),
-            "assumptions": act.assumptions,
-            "placeholders": act.placeholders,
-        },
+        act,
         [
             m.Link("CONTROLLED_BY", m.ORGANISATION, act.controller),
             *_links(m.ORGANISATION, "JOINT_CONTROLLER", act.joint_controllers),

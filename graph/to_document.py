@@ -7,13 +7,12 @@ form `graph.read.snapshots` gives for the current state and for any past day ali
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from graph import model as m
 from graph.database import Database
@@ -23,6 +22,7 @@ from schema import document as d
 from schema.document_upgrade import upgrade
 from schema.errors import DocumentInvalid, DocumentProblem, ErrorCode, NotFound, RopaError
 from schema.graphql.records import RefKind
+from schema.node_properties import from_props
 from schema.validation import format_path
 
 
@@ -99,55 +99,8 @@ class _Links:
         )
 
 
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
-
-
-def _fields(model: type[BaseModel], props: dict[str, Any]) -> dict[str, Any]:
-    """Props whose snake_case names are fields of `model` (others belong to newer models)."""
-    known = model.model_fields
-    return {_snake(k): v for k, v in props.items() if _snake(k) in known}
-
-
-def _contact(props: dict[str, Any], prefix: str) -> dict[str, Any] | None:
-    found = {
-        field: props[f"{prefix}{field.capitalize()}"]
-        for field in ("name", "role", "email", "phone", "address")
-        if f"{prefix}{field.capitalize()}" in props
-    }
-    return found or None
-
-
-def _recurrence(props: dict[str, Any]) -> dict[str, Any] | None:
-    if "recurEvery" not in props:
-        return None
-    return {
-        "every": props["recurEvery"],
-        "lasts": props.get("recurLasts"),
-        "note": props.get("recurNote"),
-    }
-
-
-def _organisation(snap: Snapshot) -> dict[str, Any]:
-    props = snap["props"]
-    out = _fields(d.Organisation, props)
-    for prefix in ("contact", "dpo", "representative"):
-        out[prefix] = _contact(props, prefix)
-    return out
-
-
 def _activity(snap: Snapshot, links: _Links) -> dict[str, Any]:
-    props = snap["props"]
-    out = _fields(d.ProcessingActivity, props)
-    out["recurs"] = _recurrence(props)
-    out["third_country_transfers"] = json.loads(props.get("thirdCountryTransfers") or "[]")
-    if "dpiaStatus" in props:
-        out["dpia"] = {
-            "status": props["dpiaStatus"],
-            "link": props.get("dpiaLink"),
-            "completed_on": props.get("dpiaCompletedOn"),
-            "notes": props.get("dpiaNotes"),
-        }
+    out = from_props(d.ProcessingActivity, snap["props"])
     appointments = links.with_props("PROCESSOR")
     out["processors"] = [
         {
@@ -174,39 +127,37 @@ def _entity_fields(snap: Snapshot) -> tuple[str, dict[str, Any]]:
     links = _Links(list(snap.get("links", [])))
     base: dict[str, Any] = {"id": snap["id"]}
     if kind == m.ORGANISATION:
-        return "organisations", base | _organisation(snap)
+        return "organisations", base | from_props(d.Organisation, props)
     if kind == m.DATA_SUBJECT:
-        fields = _fields(d.DataSubjectCategory, props) | {"parent": links.one("PART_OF")}
+        fields = from_props(d.DataSubjectCategory, props) | {"parent": links.one("PART_OF")}
         return "data_subjects", base | fields
     if kind == m.DATA_CATEGORY:
-        fields = _fields(d.DataCategory, props) | {"parent": links.one("PART_OF")}
+        fields = from_props(d.DataCategory, props) | {"parent": links.one("PART_OF")}
         return "data_categories", base | fields
     if kind == m.LEGAL_BASIS:
-        fields = _fields(d.LegalBasis, props) | {"rests_on": links.targets("RESTS_ON")}
+        fields = from_props(d.LegalBasis, props) | {"rests_on": links.targets("RESTS_ON")}
         return "legal_bases", base | fields
     if kind == m.SYSTEM:
-        fields = _fields(d.System, props) | {"operator": links.one("OPERATED_BY")}
+        fields = from_props(d.System, props) | {"operator": links.one("OPERATED_BY")}
         return "systems", base | fields
     if kind == m.ACTIVITY:
         return "activities", base | _activity(snap, links)
     if kind == m.DISCLOSURE:
-        fields = _fields(d.Flow, props) | {
+        fields = from_props(d.Flow, props) | {
             "activity": links.one("IN_ACTIVITY"),
             "source": links.one("FROM"),
             "recipient": links.one("TO"),
             "data_categories": links.targets("CARRIES"),
             "legal_bases": links.citations("UNDER"),
             "system": links.one("VIA"),
-            "recurs": _recurrence(props),
         }
         return "flows", base | fields
     if kind == m.ENGAGEMENT:
-        fields = _fields(d.Engagement, props) | {
+        fields = from_props(d.Engagement, props) | {
             "processor": links.one("ENGAGED_BY"),
             "sub_processor": links.one("SUB_PROCESSOR"),
             "data_categories": links.targets("COVERS"),
             "activity": links.one("FOR_ACTIVITY"),
-            "recurs": _recurrence(props),
         }
         return "engagements", base | fields
     raise ValueError(f"unknown entity kind {kind!r}")
@@ -237,13 +188,8 @@ def document_from_snapshots(
 def register_info(snap: Snapshot) -> d.RegisterInfo:
     """The register's own details from its node's snapshot."""
     links = _Links(list(snap.get("links", [])))
-    props = snap["props"]
-    return d.RegisterInfo(
-        id=snap["id"],
-        name=props.get("name") or snap["id"],
-        owner=links.one("OWNED_BY") or snap["id"],
-        description=props.get("description"),
-    )
+    fields = {"name": snap["id"]} | from_props(d.RegisterInfo, snap["props"])
+    return d.RegisterInfo(id=snap["id"], owner=links.one("OWNED_BY") or snap["id"], **fields)
 
 
 def _when(recorded_at: dt.datetime | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from schema.node_properties import Stored
 from schema.recurrence import check_recurrence, describe
 
 # ropa/v2 cites the law behind each use of a basis (`Citation`); ropa/v1 listed statutes beside
@@ -38,6 +39,10 @@ Url = Annotated[str, StringConstraints(pattern=r"^(https?://|mailto:|urn:|file:|
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    # The fields that name other entities: links in the graph, not node properties
+    # (schema.node_properties); every other field is stored on the entity's node.
+    LINKS: ClassVar[frozenset[str]] = frozenset()
 
 
 # Fields a placeholder can never be: what identifies an entity, and the lists about it.
@@ -113,7 +118,7 @@ class _Dated(_Marked):
 
     valid_from: dt.date | None = Field(default=None, description="First day it applies")
     valid_until: dt.date | None = Field(default=None, description="Last day it applies")
-    recurs: Recurrence | None = Field(
+    recurs: Annotated[Recurrence | None, Stored(prefix="recur")] = Field(
         default=None,
         description="Applies in occurrences repeating from valid_from (until valid_until)",
     )
@@ -180,6 +185,8 @@ class Organisation(_Marked):
 
 
 class DataSubjectCategory(_Model):
+    LINKS = frozenset({"parent"})
+
     id: Slug
     name: Text
     description: Text | None = None
@@ -188,6 +195,8 @@ class DataSubjectCategory(_Model):
 
 
 class DataCategory(_Model):
+    LINKS = frozenset({"parent"})
+
     id: Slug
     name: Text
     description: Text | None = None
@@ -210,6 +219,8 @@ class LegalBasisKind(StrEnum):
 
 class LegalBasis(_Model):
     """An Article 6 basis, an Article 9 condition, a DPA 2018 Schedule 1 condition or a statute."""
+
+    LINKS = frozenset({"rests_on"})
 
     id: Slug
     kind: LegalBasisKind
@@ -294,6 +305,8 @@ def cited_ids(citations: list[Citation]) -> list[str]:
 
 
 class System(_Model):
+    LINKS = frozenset({"operator"})
+
     id: Slug
     name: Text
     description: Text | None = None
@@ -337,6 +350,18 @@ class ProcessorAppointment(_Marked):
 
 
 class ProcessingActivity(_Dated):
+    LINKS = frozenset(
+        {
+            "controller",
+            "joint_controllers",
+            "processors",
+            "data_subjects",
+            "data_categories",
+            "legal_bases",
+            "systems",
+        }
+    )
+
     id: Slug
     name: Text
     description: Text | None = None
@@ -391,6 +416,10 @@ class RecipientRole(StrEnum):
 class Flow(_Dated):
     """A disclosure of data from one organisation to another, within an activity."""
 
+    LINKS = frozenset(
+        {"activity", "source", "recipient", "data_categories", "legal_bases", "system"}
+    )
+
     id: Slug
     activity: Slug
     source: Slug = Field(alias="from", description="The organisation that discloses")
@@ -425,6 +454,8 @@ class EngagementStatus(StrEnum):
 class Engagement(_Marked):
     """A processor's engagement of a sub-processor."""
 
+    LINKS = frozenset({"processor", "sub_processor", "data_categories", "activity"})
+
     id: Slug
     processor: Slug
     sub_processor: Slug
@@ -434,7 +465,7 @@ class Engagement(_Marked):
     since: dt.date | None = Field(default=None, description="Effective date")
     until: dt.date | None = Field(default=None, description="Last day of the engagement")
     status: EngagementStatus = EngagementStatus.ACTIVE
-    recurs: Recurrence | None = Field(
+    recurs: Annotated[Recurrence | None, Stored(prefix="recur")] = Field(
         default=None, description="In force in occurrences repeating from since (until until)"
     )
     notice_date: dt.date | None = Field(default=None, description="When controllers were told")
@@ -451,6 +482,8 @@ class Engagement(_Marked):
 
 
 class RegisterInfo(_Model):
+    LINKS = frozenset({"owner"})
+
     id: Slug
     name: Text
     owner: Slug = Field(description="The organisation that keeps this register")
