@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from schema.compliance.index import describe_basis
 from schema.compliance.issues import EntityKind, Severity
 from schema.compliance.rule import Context, Finding, Rule
-from schema.document import Citation, LegalBasis, LegalBasisKind, basis_ids, cited_ids
+from schema.document import Citation, Flow, LegalBasis, LegalBasisKind, basis_ids, cited_ids
 
 # Article 9(2) points that need a DPA 2018 Schedule 1 condition (DPA 2018 s10(2)-(3)).
 _NEEDS_SCHEDULE_1 = {"b", "g", "h", "i", "j"}
@@ -181,24 +181,43 @@ def _consent_without_withdrawal(ctx: Context) -> Iterator[Finding]:
 
 
 # Words by which a disclosure says it happens only in an emergency, and words naming another
-# route (consent, agreement, a legal duty) that make it routine sharing.
+# route (consent, agreement, a legal duty) that make it routine sharing. Read only when the
+# record's structure does not settle it (see `_routine`).
 _EMERGENCY = re.compile(r"\bemergenc", re.I)
 _OTHER_ROUTE = re.compile(r"\b(consent|agree|law|legal|required|routine|duty|statutory)", re.I)
+
+
+def _routine(ctx: Context, flow: Flow) -> str | None:
+    """Why the flow is routine sharing, or None when the record says it is for emergencies only.
+
+    The structure decides first: a flow that recurs (its own `recurs`, or its activity's) is a
+    scheduled, repeated disclosure, which vital interests never cover, whatever its words say.
+    The model has no field saying "only in an emergency", so for a flow that does not recur the
+    words decide: it is emergency-only when its condition, purpose or frequency says
+    "emergency" and names no other route (consent, agreement, law, a duty); otherwise routine.
+    """
+    activity = ctx.index.activities.get(flow.activity)
+    recurs = flow.recurs or (activity.recurs if activity is not None else None)
+    if recurs is not None:
+        return f"it recurs (every {recurs.every}): routine sharing needs another Article 6 basis"
+    said = " ".join(t for t in (flow.condition, flow.purpose, flow.frequency) if t)
+    if _EMERGENCY.search(said) and not _OTHER_ROUTE.search(said):
+        return None
+    return "routine sharing needs another Article 6 basis"
 
 
 def _vital_interests_only(ctx: Context) -> Iterator[Finding]:
     for flow in ctx.doc.flows:
         if ctx.index.points(basis_ids(flow.legal_bases), LegalBasisKind.ARTICLE_6) != {"d"}:
             continue
-        said = " ".join(t for t in (flow.condition, flow.purpose, flow.frequency) if t)
-        if _EMERGENCY.search(said) and not _OTHER_ROUTE.search(said):
+        why = _routine(ctx, flow)
+        if why is None:
             continue
         yield Finding(
             EntityKind.FLOW,
             flow.id,
             f"{ctx.flow_label(flow)} rests on vital interests (Article 6(1)(d)) alone, which "
-            "covers only a life-or-death emergency where no other basis applies; routine "
-            "sharing needs another Article 6 basis",
+            f"covers only a life-or-death emergency where no other basis applies; {why}",
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from schema.compliance.countries import named_in, needs_safeguard
+from schema.compliance.countries import named_in, structured
 from schema.compliance.issues import EntityKind, Severity
 from schema.compliance.rule import Context, Finding, Rule
 
@@ -22,8 +22,7 @@ def _declared(ctx: Context) -> set[str]:
 
 def _where(country: str | None, location: str | None) -> list[str]:
     """The countries needing a safeguard: the structured one, then those free text names."""
-    structured = [country.strip()] if country is not None and needs_safeguard(country) else []
-    return list(dict.fromkeys(structured + named_in(location)))
+    return list(dict.fromkeys(structured(country) + named_in(location)))
 
 
 def _outside_uk_without_safeguard(ctx: Context) -> Iterator[Finding]:
@@ -56,7 +55,12 @@ def _outside_uk_without_safeguard(ctx: Context) -> Iterator[Finding]:
                 "regulation covers, and no transfer safeguard is recorded",
             )
     for activity in ctx.doc.activities:
-        transferred = {c for t in activity.third_country_transfers for c in named_in(t.country)}
+        # A transfer's country is a code or a name, or (in older records) a phrase naming one.
+        transferred = {
+            c
+            for t in activity.third_country_transfers
+            for c in (*structured(t.country), *named_in(t.country))
+        }
         missing = [c for c in named_in(activity.location) if c not in transferred]
         if missing:
             yield Finding(

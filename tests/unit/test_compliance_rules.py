@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from schema.compliance import countries
 from schema.compliance.check import RULES, check, rule
 from schema.compliance.issues import ComplianceIssue, EntityKind, Severity, has_errors
 from schema.document import RopaDocument
@@ -492,3 +493,68 @@ def test_a_placeholder_must_name_a_field_with_a_value(
     _school(data)["placeholders"] = placeholders
     with pytest.raises(ValueError, match=reason):
         RopaDocument.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    ("location", "named"),
+    [
+        # Regions that are not countries are not guessed at; the UK's nations are the UK.
+        ("Data centre in New England", []),
+        ("Cardiff, Wales", []),
+        ("Belfast, Northern Ireland", []),
+        # The Crown dependency is adequate; the US state holding its name is the US.
+        ("St Helier, Jersey", []),
+        ("Newark, New Jersey", ["United States"]),
+        ("New Mexico", ["United States"]),
+        ("Located in the United States (Virginia)", ["United States"]),
+        ("USA", ["United States"]),
+        ("Hosted by the provider in the US", ["United States"]),
+        ("UNITED STATES OF AMERICA", ["United States"]),
+        # The EU and the EEA name only adequate countries, written together or not.
+        ("Within the EU/EEA", []),
+        ("EU/EEA, with support from the United States", ["United States"]),
+        # Names count only as written with their capitals; codes never inside words.
+        ("us-east-1, turkey and china suppliers", []),
+        ("Istanbul, Turkey", ["Türkiye"]),
+        ("Bangalore, India and Manila", ["India"]),
+        ("Port of Spain", ["Trinidad and Tobago"]),
+        ("Seoul, Republic of Korea", []),
+    ],
+)
+def test_free_text_locations_are_read_by_whole_country_names(
+    location: str, named: list[str]
+) -> None:
+    assert countries.named_in(location) == named
+
+
+@pytest.mark.parametrize(
+    ("country", "needs"),
+    [
+        *[("US", True), ("usa", True), ("United States", True), ("GB", False), ("Wales", False)],
+        *[("JE", False), ("Jersey", False), ("EU", False), ("EEA", False), ("KR", False)],
+        # A country ISO does not know cannot be shown adequate.
+        *[("Narnia", True), ("", False), (None, False)],
+    ],
+)
+def test_a_structured_country_is_read_by_iso_code_or_name(country: str | None, needs: bool) -> None:
+    assert countries.needs_safeguard(country) is needs
+
+
+def test_a_recurring_flow_on_vital_interests_alone_is_routine_whatever_its_words(
+    clean_data: Data,
+) -> None:
+    data = copy.deepcopy(clean_data)
+    flow = _flow(data, "medical-sharing")
+    flow["legal_bases"] = ["art6-1-d", "art9-2-g", "sch1-para18"]
+    flow["condition"] = "Only in an emergency, to protect the pupil's life"
+    flow["valid_from"] = flow.get("valid_from") or "2021-09-01"
+    flow["recurs"] = {"every": "P1Y", "lasts": "P1M"}
+    (found,) = _issues(data)
+    assert (found.rule_id, found.entity_id) == ("vital-interests-only-basis", "medical-sharing")
+    assert "it recurs (every P1Y)" in found.message
+    # Its activity's recurrence makes it routine too.
+    del flow["recurs"]
+    activity = _activity(data, flow["activity"])
+    activity["recurs"] = {"every": "P1Y", "lasts": "P1Y"}
+    activity.setdefault("valid_from", flow["valid_from"])
+    assert [i.rule_id for i in _issues(data)] == ["vital-interests-only-basis"]
