@@ -7,11 +7,15 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from gql import Client, gql
+from gql.transport.websockets import WebsocketsTransport
 from prometheus_client import REGISTRY
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
@@ -26,6 +30,7 @@ from tests.waiting import eventually
 pytestmark = pytest.mark.neo4j
 
 QUERY = 'query Dfe { organisation(ref: "dfe") { id name } }'
+SUBSCRIBE = "subscription Killed { subProcessorChanges { id sequence } }"
 
 
 def _sample(name: str, **labels: str) -> float:
@@ -109,11 +114,12 @@ def _counted_by(shared: Path, operation: str) -> set[str]:
     return counted
 
 
-async def test_metrics_of_two_workers_are_summed(
-    example: Database, registry_settings: RegistrySettings, tmp_path: Path
-) -> None:
-    # `ropa serve --workers 2`: each request goes to either worker; whichever answers /metrics
-    # counts both workers' operations.
+@contextlib.asynccontextmanager
+async def _two_workers(
+    registry_settings: RegistrySettings, tmp_path: Path
+) -> AsyncIterator[tuple[str, Path]]:
+    """`ropa serve registry --workers 2` sharing its metrics in a folder: (its URL, the
+    folder), once it answers /readyz. The workers' live gauges must go with it."""
     shared = tmp_path / "metrics"
     port = free_port()
     env = {
@@ -124,48 +130,124 @@ async def test_metrics_of_two_workers_are_summed(
         "PROMETHEUS_MULTIPROC_DIR": str(shared),
     }
     command = ["-m", "services.cli", "serve", "registry", "--port", str(port), "--workers", "2"]
-    log = (tmp_path / "registry.log").open("wb")
+    log_path = tmp_path / "registry.log"
+    log = log_path.open("wb")
     process = await asyncio.create_subprocess_exec(sys.executable, *command, env=env, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
 
             async def ready() -> bool:
-                assert process.returncode is None, (tmp_path / "registry.log").read_text()
+                assert process.returncode is None, log_path.read_text()
                 with contextlib.suppress(httpx.TransportError):
                     return (await http.get("/readyz")).status_code == 200
                 return False
 
             await eventually(ready, within=120, message="both workers ready")
-            sent = 0
-
-            async def both_counting() -> bool:
-                # One new connection per request, so the kernel hands them to either worker.
-                nonlocal sent
-                async with httpx.AsyncClient(base_url=url, timeout=30) as once:
-                    answer = await once.post(
-                        "/graphql",
-                        json={"query": QUERY.replace("Dfe", "TwoWorkers")},
-                        headers={"authorization": f"Bearer {DPO_TOKEN}"},
-                    )
-                assert answer.status_code == 200, answer.text
-                sent += 1
-                return len(_counted_by(shared, "TwoWorkers")) >= 2
-
-            await eventually(both_counting, within=60, message="a request served by each worker")
-            labels = {"operation": "TwoWorkers", "type": "query", "outcome": "ok"}
-            for _ in range(6):
-                text = (await http.get("/metrics")).text
-                (family,) = [
-                    f
-                    for f in text_string_to_metric_families(text)
-                    if f.name == "ropa_graphql_operations"
-                ]
-                counted = [s.value for s in family.samples if s.labels == labels]
-                assert counted == [sent], text
+        yield url, shared
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 30)
         log.close()
     # Each worker's live gauges went with it.
     assert not list(shared.glob("gauge_live*.db"))
+
+
+async def _scraped(http: httpx.AsyncClient, name: str) -> list[tuple[dict[str, str], float]]:
+    text = (await http.get("/metrics")).text
+    return [
+        (sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        if family.name == name
+        for sample in family.samples
+    ]
+
+
+def _live_subscribers(shared: Path) -> dict[int, float]:
+    """Each worker's ropa_subscribers, from its live gauge file, by pid."""
+    found = {}
+    for path in shared.glob("gauge_livesum_*.db"):
+        with contextlib.suppress(FileNotFoundError):
+            for key, value, _, _ in MmapedDict.read_all_values_from_file(str(path)):  # type: ignore[no-untyped-call]
+                if '"ropa_subscribers"' in key:
+                    found[int(path.stem.rsplit("_", 1)[1])] = value
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True  # reaped: uvicorn's supervisor has seen it exit
+    return False
+
+
+async def test_metrics_of_two_workers_are_summed(
+    example: Database, registry_settings: RegistrySettings, tmp_path: Path
+) -> None:
+    # `ropa serve --workers 2`: each request goes to either worker; whichever answers /metrics
+    # counts both workers' operations. Then a worker killed with SIGKILL, which cannot remove
+    # its live gauges itself: `ropa serve` does once it is gone, so /metrics stops counting the
+    # subscriber it served. (One test: starting two workers is the slow part.)
+    async with _two_workers(registry_settings, tmp_path) as (url, shared):
+
+        async def scraped(name: str) -> list[tuple[dict[str, str], float]]:
+            # A new connection each time, so the kernel hands them to either worker (and a
+            # kept-alive one is never to the killed worker).
+            async with httpx.AsyncClient(base_url=url, timeout=30) as once:
+                return await _scraped(once, name)
+
+        sent = 0
+
+        async def both_counting() -> bool:
+            nonlocal sent
+            async with httpx.AsyncClient(base_url=url, timeout=30) as once:
+                answer = await once.post(
+                    "/graphql",
+                    json={"query": QUERY.replace("Dfe", "TwoWorkers")},
+                    headers={"authorization": f"Bearer {DPO_TOKEN}"},
+                )
+            assert answer.status_code == 200, answer.text
+            sent += 1
+            return len(_counted_by(shared, "TwoWorkers")) >= 2
+
+        await eventually(both_counting, within=60, message="a request served by each worker")
+        labels = {"operation": "TwoWorkers", "type": "query", "outcome": "ok"}
+        for _ in range(6):
+            counted = [v for s, v in await scraped("ropa_graphql_operations") if s == labels]
+            assert counted == [sent]
+
+        async def subscribers() -> float:
+            return sum(v for _, v in await scraped("ropa_subscribers"))
+
+        await eventually(lambda: len(_live_subscribers(shared)) == 2, 60, "both workers' gauges")
+        transport = WebsocketsTransport(
+            url=url.replace("http", "ws", 1) + "/graphql",
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        )
+
+        async def follow() -> None:
+            async with Client(transport=transport) as session:
+                async for _ in session.subscribe(gql(SUBSCRIBE)):
+                    pass
+
+        following = asyncio.create_task(follow())
+        try:
+
+            async def counted_once() -> bool:
+                return await subscribers() == 1 and 1 in _live_subscribers(shared).values()
+
+            await eventually(counted_once, 60, "the subscriber counted by its worker")
+            (serving,) = [pid for pid, n in _live_subscribers(shared).items() if n == 1]
+            os.kill(serving, signal.SIGKILL)
+            await eventually(lambda: _gone(serving), 60, "uvicorn to reap the killed worker")
+
+            async def forgotten() -> bool:
+                return serving not in _live_subscribers(shared) and await subscribers() == 0
+
+            # Without `ropa serve` removing them, the dead worker's gauges count for ever.
+            await eventually(forgotten, 30, "the killed worker's gauges gone from /metrics")
+        finally:
+            following.cancel()
+            with contextlib.suppress(BaseException):
+                await following
