@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -10,18 +10,18 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
+from graph.read.properties import own_fields
 from graph.read.validity import VALID_A, VALID_ACT, VALID_D
-from graph.read.values import citations, date, first, integer, recurrence, text, texts
-from schema.document import DpiaStatus, FlowKind, RecipientRole
+from graph.read.values import citations, first, integer, text
+from schema import document as d
 from schema.graphql.records import (
     ActivityFilter,
     ActivityRecord,
     DisclosureFilter,
     DisclosureRecord,
-    DpiaRecord,
     ProcessorAppointmentRecord,
-    TransferRecord,
 )
+from schema.node_properties import node_properties
 
 # An activity `a` as one map (what `activity_record` reads), also embedded by the lineage.
 ACTIVITY_MAP = """{
@@ -77,26 +77,11 @@ _ALL_ACTIVITY_PROPERTIES = "MATCH (a:ProcessingActivity)" + _VALID_ACTIVITY + _P
 # The node properties behind each field of ActivityRecord that its own properties give.
 PROPERTY_KEYS: dict[str, tuple[str, ...]] = {
     "id": ("id",),
-    "name": ("name",),
-    "description": ("description",),
-    "purposes": ("purposes",),
-    "recipient_categories": ("recipientCategories",),
-    "legitimate_interests": ("legitimateInterests",),
-    "legitimate_interests_assessment": ("legitimateInterestsAssessment",),
-    "consent_record": ("consentRecord",),
-    "rights": ("rights",),
-    "automated_decision_making": ("automatedDecisionMaking",),
-    "source": ("source",),
-    "location": ("location",),
-    "retention": ("retention",),
-    "retention_schedule": ("retentionSchedule",),
-    "security_measures": ("securityMeasures",),
-    "third_country_transfers": ("thirdCountryTransfers",),
-    "dpia": ("dpiaStatus", "dpiaLink", "dpiaCompletedOn"),
-    "valid_from": ("validFrom",),
-    "valid_until": ("validUntil",),
-    "recurs": ("recurEvery", "recurLasts", "recurNote"),
-    "assumptions": ("assumptions",),
+    **{
+        prop.field: prop.stored_keys()
+        for prop in node_properties(d.ProcessingActivity)
+        if prop.field in {f.name for f in dataclasses.fields(ActivityRecord)}
+    },
     "controller_id": (),
 }
 
@@ -155,93 +140,36 @@ def _processor(props: Mapping[str, Any]) -> ProcessorAppointmentRecord:
     )
 
 
-def _transfers(props: Mapping[str, Any]) -> tuple[TransferRecord, ...]:
-    # Stored as JSON text: a list of maps is not a Neo4j property type.
-    raw = props.get("thirdCountryTransfers")
-    return tuple(
-        TransferRecord(
-            country=t["country"],
-            recipient_id=t.get("recipient"),
-            safeguard=t.get("safeguard"),
-            documentation=t.get("documentation"),
-        )
-        for t in (json.loads(raw) if raw else [])
-    )
-
-
-def _dpia(props: Mapping[str, Any]) -> DpiaRecord | None:
-    status = props.get("dpiaStatus")
-    if status is None:
-        return None
-    return DpiaRecord(
-        status=DpiaStatus(status),
-        link=text(props, "dpiaLink"),
-        completed_on=date(props, "dpiaCompletedOn"),
-    )
-
-
 def activity_record(record: Mapping[str, Any]) -> ActivityRecord:
     """The record of an activity read as ACTIVITY_MAP (or as its chosen properties)."""
     p = record["props"]
     if isinstance(p, list):  # [key, value] pairs of the properties asked for
         p = {key: value for key, value in p if value is not None}
     return ActivityRecord(
-        id=p["id"],
-        name=p["name"],
+        **own_fields(ActivityRecord, d.ProcessingActivity, p),
         controller_id=first(record["controller"]),
-        description=text(p, "description"),
         joint_controller_ids=tuple(record["joint"]),
         processors=tuple(_processor(r) for r in record["processors"]),
-        purposes=texts(p, "purposes"),
         subject_ids=tuple(record["subjects"]),
         category_ids=tuple(record["categories"]),
-        recipient_categories=texts(p, "recipientCategories"),
         legal_basis_ids=tuple(record["bases"]),
         citations=citations(record["bases"], record.get("laws") or []),
-        legitimate_interests=text(p, "legitimateInterests"),
-        legitimate_interests_assessment=text(p, "legitimateInterestsAssessment"),
-        consent_record=text(p, "consentRecord"),
-        rights=text(p, "rights"),
-        automated_decision_making=text(p, "automatedDecisionMaking"),
-        source=text(p, "source"),
-        location=text(p, "location"),
         system_ids=tuple(record["systems"]),
-        retention=text(p, "retention"),
-        retention_schedule=text(p, "retentionSchedule"),
-        security_measures=texts(p, "securityMeasures"),
-        third_country_transfers=_transfers(p),
-        dpia=_dpia(p),
-        valid_from=date(p, "validFrom"),
-        valid_until=date(p, "validUntil"),
-        recurs=recurrence(p),
-        assumptions=texts(p, "assumptions"),
         registers=tuple(record.get("registers") or ()),
     )
 
 
 def disclosure_record(record: Mapping[str, Any]) -> DisclosureRecord:
     """The record of a disclosure read as _DISCLOSURE_FIELDS gives it."""
-    p = record["props"]
     return DisclosureRecord(
-        id=p["id"],
-        kind=FlowKind(p.get("kind", FlowKind.DISCLOSURE.value)),
-        recipient_role=RecipientRole(p.get("recipientRole", RecipientRole.CONTROLLER.value)),
+        **own_fields(DisclosureRecord, d.Flow, record["props"]),
         activity_id=record["activity"],
         from_id=record["source"],
         to_id=record["recipient"],
         category_ids=tuple(record["categories"]),
         legal_basis_ids=tuple(record["bases"]),
         citations=citations(record["bases"], record.get("laws") or []),
-        purpose=text(p, "purpose"),
-        condition=text(p, "condition"),
         system_id=first(record["system"]),
-        method=text(p, "method"),
-        frequency=text(p, "frequency"),
-        contract=text(p, "contract"),
-        valid_from=date(p, "validFrom"),
-        valid_until=date(p, "validUntil"),
-        recurs=recurrence(p),
-        assumptions=texts(p, "assumptions"),
         registers=tuple(record["registers"]),
     )
 

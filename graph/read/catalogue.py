@@ -14,8 +14,9 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
-from graph.read.values import first, text, texts
-from schema.document import LegalBasisKind
+from graph.read.properties import own_fields
+from graph.read.values import first
+from schema import document as d
 from schema.graphql.records import CategoryRecord, LegalBasisRecord, SubjectRecord
 
 _REFERENCE = """
@@ -62,13 +63,7 @@ def _categories(rows: list[dict[str, Any]]) -> dict[str, CategoryRecord]:
     for row in rows:
         p = row["props"]
         out[p["id"]] = CategoryRecord(
-            id=p["id"],
-            name=p["name"],
-            description=text(p, "description"),
-            examples=texts(p, "examples"),
-            special=bool(p.get("special", False)),
-            criminal_offence=bool(p.get("criminalOffence", False)),
-            assumptions=texts(p, "assumptions"),
+            **own_fields(CategoryRecord, d.DataCategory, p),
             parent_id=parents[p["id"]],
             children_ids=children.get(p["id"], ()),
         )
@@ -80,10 +75,7 @@ def _subjects(rows: list[dict[str, Any]]) -> dict[str, SubjectRecord]:
     children = _children(parents)
     return {
         row["props"]["id"]: SubjectRecord(
-            id=row["props"]["id"],
-            name=row["props"]["name"],
-            description=text(row["props"], "description"),
-            assumptions=texts(row["props"], "assumptions"),
+            **own_fields(SubjectRecord, d.DataSubjectCategory, row["props"]),
             parent_id=parents[row["props"]["id"]],
             children_ids=children.get(row["props"]["id"], ()),
         )
@@ -101,7 +93,7 @@ def _legislation(basis: str, kinds: Mapping[str, str], rests: Mapping[str, list[
         if current in seen or current not in kinds:
             continue
         seen.add(current)
-        if kinds[current] == LegalBasisKind.STATUTE.value:
+        if kinds[current] == d.LegalBasisKind.STATUTE.value:
             out.append(current)
         stack.extend(reversed(rests.get(current, [])))
     return out
@@ -115,12 +107,7 @@ def _legal_bases(rows: list[dict[str, Any]]) -> dict[str, LegalBasisRecord]:
     for row in rows:
         p = row["props"]
         out[p["id"]] = LegalBasisRecord(
-            id=p["id"],
-            kind=LegalBasisKind(p["kind"]),
-            title=p["title"],
-            article=text(p, "article"),
-            description=text(p, "description"),
-            url=text(p, "url"),
+            **own_fields(LegalBasisRecord, d.LegalBasis, p),
             rests_on_ids=tuple(rests[p["id"]]),
             legislation=tuple(titles[s] for s in _legislation(p["id"], kinds, rests)),
         )

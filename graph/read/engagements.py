@@ -9,9 +9,10 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
+from graph.read.properties import own_fields
 from graph.read.validity import DATED_E
-from graph.read.values import date, first, recurrence, text, texts
-from schema.document import EngagementStatus
+from graph.read.values import first
+from schema import document as d
 from schema.graphql.records import EngagementRecord
 from schema.sub_processor_list import NoticeTerms
 
@@ -82,19 +83,11 @@ def engagement_record(record: Mapping[str, Any]) -> EngagementRecord:
     """The record of an engagement read as ENGAGEMENT_MAP (or ENGAGEMENT_PROPERTIES_MAP)."""
     p = record["props"]
     return EngagementRecord(
-        id=p["id"],
+        **own_fields(EngagementRecord, d.Engagement, p),
         processor_id=record["processor"],
         sub_processor_id=record["subProcessor"],
-        status=EngagementStatus(p.get("status", EngagementStatus.ACTIVE.value)),
-        purpose=text(p, "purpose"),
         category_ids=tuple(record["categories"]),
-        location=text(p, "location"),
-        since=date(p, "since"),
-        until=date(p, "until"),
-        notice_date=date(p, "noticeDate"),
         activity_id=first(record["activity"]),
-        recurs=recurrence(p),
-        assumptions=texts(p, "assumptions"),
         registers=tuple(record.get("registers") or ()),
     )
 

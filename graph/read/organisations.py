@@ -8,10 +8,10 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
-from graph.read.values import first, text, texts
-from schema.document import OrganisationKind
+from graph.read.properties import own_fields
+from graph.read.values import first
+from schema import document as d
 from schema.graphql.records import (
-    ContactRecord,
     OrganisationRecord,
     OrganisationRole,
     SystemRecord,
@@ -52,47 +52,15 @@ _SYSTEMS_BY_ID = "UNWIND $ids AS id MATCH (s:System {id: id})" + _SYSTEM_FIELDS
 _ALL_SYSTEMS = "MATCH (s:System)" + _SYSTEM_FIELDS
 
 
-def _contact(props: Mapping[str, Any], prefix: str) -> ContactRecord | None:
-    # Stored flattened on the node: contactName, contactRole, ... (see graph.from_document).
-    contact = ContactRecord(
-        name=text(props, f"{prefix}Name"),
-        role=text(props, f"{prefix}Role"),
-        email=text(props, f"{prefix}Email"),
-        phone=text(props, f"{prefix}Phone"),
-        address=text(props, f"{prefix}Address"),
-    )
-    return None if contact == ContactRecord() else contact
-
-
 def organisation(props: Mapping[str, Any], registers: Iterable[str] = ()) -> OrganisationRecord:
     """The record of an Organisation node's properties, declared by `registers`."""
-    return OrganisationRecord(
-        id=props["id"],
-        name=props["name"],
-        kind=OrganisationKind(props.get("kind", OrganisationKind.OTHER.value)),
-        description=text(props, "description"),
-        address=text(props, "address"),
-        country=text(props, "country"),
-        registration=text(props, "registration"),
-        ico_registration=text(props, "icoRegistration"),
-        website=text(props, "website"),
-        sub_processor_list=text(props, "subProcessorList"),
-        contact=_contact(props, "contact"),
-        dpo=_contact(props, "dpo"),
-        representative=_contact(props, "representative"),
-        group=bool(props.get("group", False)),
-        assumptions=texts(props, "assumptions"),
-        registers=tuple(sorted(registers)),
-    )
+    fields = own_fields(OrganisationRecord, d.Organisation, props)
+    return OrganisationRecord(**fields, registers=tuple(sorted(registers)))
 
 
 def _system(record: Mapping[str, Any]) -> SystemRecord:
-    props = record["props"]
     return SystemRecord(
-        id=props["id"],
-        name=props["name"],
-        description=text(props, "description"),
-        location=text(props, "location"),
+        **own_fields(SystemRecord, d.System, record["props"]),
         operator_id=first(record["operator"]),
         registers=tuple(sorted(record["registers"])),
     )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from schema.graphql.records import CitationRecord, LawRefRecord, RecurrenceRecord
+from schema.graphql.records import CitationRecord, LawRefRecord
 
 
 def native(value: Any) -> Any:
@@ -20,21 +19,6 @@ def text(props: Mapping[str, Any], key: str) -> str | None:
     return None if value is None else str(value)
 
 
-def texts(props: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    """A list-of-strings property, empty when absent."""
-    return tuple(str(v) for v in props.get(key) or ())
-
-
-def date(props: Mapping[str, Any], key: str) -> dt.date | None:
-    """A Date property, or None when absent."""
-    value = native(props.get(key))
-    if value is None:
-        return None
-    if not isinstance(value, dt.date):
-        raise TypeError(f"property {key} holds {value!r}, not a date")
-    return value
-
-
 def integer(props: Mapping[str, Any], key: str) -> int | None:
     """An integer property, or None when absent."""
     value = props.get(key)
@@ -44,14 +28,6 @@ def integer(props: Mapping[str, Any], key: str) -> int | None:
 def first(values: list[Any] | None) -> Any:
     """The only element of a COLLECT of an optional single relationship, or None."""
     return values[0] if values else None
-
-
-def recurrence(props: Mapping[str, Any]) -> RecurrenceRecord | None:
-    """The recurrence kept as recurEvery/recurLasts/recurNote, or None."""
-    every, lasts = props.get("recurEvery"), props.get("recurLasts")
-    if every is None or lasts is None:
-        return None
-    return RecurrenceRecord(str(every), str(lasts), text(props, "recurNote"))
 
 
 def citations(bases: list[str], laws: list[Mapping[str, Any]]) -> tuple[CitationRecord, ...]:
