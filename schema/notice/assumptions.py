@@ -11,25 +11,38 @@ from dataclasses import dataclass, replace
 
 from schema.compliance.index import DocumentIndex, describe_basis
 from schema.compliance.validity import in_force
-from schema.document import RopaDocument, cited_ids
+from schema.document import LegalBasisKind, RopaDocument, cited_ids
 from schema.errors import NotFound
 from schema.notice.audience import activities_for
+from schema.notice.compose import activity_statement, category_statement
 from schema.notice.model import Audience, Block, Notice, Section, long_date, para
-from schema.notice.sharing import lineage
+from schema.notice.sharing import (
+    engagement_statements,
+    flow_statements,
+    lineage,
+    organisation_statements,
+)
 
 
 @dataclass(frozen=True)
 class Assumed:
     """One assumption behind one statement of the notice.
 
-    `subject` is the name the statement prints (an activity, a category, a basis, an
-    organisation): a statement of `section` that prints it rests on the assumption.
+    `statements` are the texts the notice prints for the entity the assumption is held on
+    (built by the same functions that compose the notice), and `opening` the start of a
+    statement about a legal basis: a line gets the mark only when it is one of them, so only
+    the statement that rests on the assumption is marked, not every line naming the entity.
     """
 
     section: str
     statement: str
     assumption: str
-    subject: str = ""
+    statements: tuple[str, ...] = ()
+    opening: str = ""
+
+    def concerns(self, text: str) -> bool:
+        """Whether the printed `text` is a statement this assumption stands behind."""
+        return text in self.statements or bool(self.opening and text.startswith(self.opening))
 
 
 MARK = "\u2020"
@@ -42,46 +55,45 @@ MARK_NOTE = (
 def assumptions(
     doc: RopaDocument, controller: str | None, audience: Audience, as_of: dt.date
 ) -> list[Assumed]:
-    """The assumptions behind the notice `compose` writes for the same arguments."""
+    """The assumptions behind the notice `compose` writes for the same arguments, each tied to
+    the statements it stands behind (see `Assumed`)."""
     controller_id = controller or doc.register_info.owner
     index = DocumentIndex(in_force(doc, as_of))
     org = index.organisations.get(controller_id)
     if org is None:
         raise NotFound("controller", controller_id)
+    plain = audience is Audience.PUPILS
     activities = activities_for(index.doc, controller_id, audience)
-    out = [Assumed("About this notice", org.name, a, org.name) for a in org.assumptions]
+    # The controller's own assumptions stand behind what the notice says of it: its opening.
+    opening = f"{org.name}, " if org.address else f"{org.name} is responsible"
+    out = [Assumed("About this notice", org.name, a, (), opening) for a in org.assumptions]
+    why = "Why we collect and use this information"
     for activity in activities:
-        out += [
-            Assumed("Why we collect and use this information", activity.name, a, activity.name)
-            for a in activity.assumptions
-        ]
+        said: tuple[str, ...] = (activity_statement(index, activity),)
+        out += [Assumed(why, activity.name, a, said) for a in activity.assumptions]
         for system in index.doc.systems:
             if system.id in activity.systems:
-                out += [
-                    Assumed(
-                        "Why we collect and use this information",
-                        f"{activity.name}, using {system.name}",
-                        a,
-                        system.name,
-                    )
-                    for a in system.assumptions
-                ]
+                label = f"{activity.name}, using {system.name}"
+                out += [Assumed(why, label, a, said) for a in system.assumptions]
     categories = dict.fromkeys(c for a in activities for c in a.data_categories)
     for category_id in categories:
         category = index.categories.get(category_id)
-        if category is not None:
+        text = category_statement(index, category_id)
+        if category is not None and text is not None:
             out += [
-                Assumed(
-                    "The information we collect, hold and share", category.name, a, category.name
-                )
+                Assumed("The information we collect, hold and share", category.name, a, (text,))
                 for a in category.assumptions
             ]
     bases = dict.fromkeys(b for a in activities for b in cited_ids(a.legal_bases))
     for basis_id in bases:
         basis = index.bases.get(basis_id)
         if basis is not None:
+            named = describe_basis(basis)
+            # Its line in "Our lawful reasons" (or the pupils' legal details) opens with it.
             out += [
-                Assumed("Our lawful reasons", describe_basis(basis), a, describe_basis(basis))
+                Assumed("Our lawful reasons", named, a, (), f"{named}, because")
+                if basis.kind is LegalBasisKind.ARTICLE_6
+                else Assumed("Our lawful reasons", named, a, (), f"{named}: for")
                 for a in basis.assumptions
             ]
     hops = lineage(index, controller_id, activities)
@@ -89,49 +101,40 @@ def assumptions(
     reached: list[str] = []
     for flow in [*hops.direct, *hops.onward]:
         label = f"{index.name(flow.source)} to {index.name(flow.recipient)} ({flow.id})"
-        out += [Assumed(sharing, label, a, index.name(flow.recipient)) for a in flow.assumptions]
+        said = tuple(flow_statements(index, flow, plain))
+        out += [Assumed(sharing, label, a, said) for a in flow.assumptions]
         reached.append(flow.recipient)
     for engagement in hops.engagements:
         label = (
             f"{index.name(engagement.sub_processor)}, sub-processor of "
             f"{index.name(engagement.processor)}"
         )
-        out += [
-            Assumed(sharing, label, a, index.name(engagement.sub_processor))
-            for a in engagement.assumptions
-        ]
+        said = tuple(engagement_statements(index, engagement))
+        out += [Assumed(sharing, label, a, said) for a in engagement.assumptions]
         reached.append(engagement.sub_processor)
     for org_id in dict.fromkeys(reached):
         recipient = index.organisations.get(org_id)
         if recipient is not None:
-            out += [
-                Assumed(sharing, recipient.name, a, recipient.name) for a in recipient.assumptions
-            ]
+            said = tuple(organisation_statements(index, org_id, plain))
+            out += [Assumed(sharing, recipient.name, a, said) for a in recipient.assumptions]
     return list(dict.fromkeys(out))
 
 
 def mark(notice: Notice, found: list[Assumed]) -> Notice:
-    """The notice with each statement that prints an assumed subject marked, and a note saying
+    """The notice with each statement that rests on an assumption marked, and a note saying
     what the mark means; the assumptions themselves stay out of it (they are the DPO's)."""
-    by_section: dict[str, set[str]] = {}
-    for item in found:
-        if item.subject:
-            by_section.setdefault(item.section, set()).add(item.subject)
     marked = False
 
-    def one(section: str, text: str) -> str:
+    def one(text: str) -> str:
         nonlocal marked
-        if any(subject in text for subject in by_section.get(section, ())):
+        if any(item.concerns(text) for item in found):
             marked = True
             return f"{text} {MARK}"
         return text
 
     sections = []
     for section in notice.sections:
-        blocks = [
-            Block(block.kind, tuple(one(section.heading, t) for t in block.items))
-            for block in section.blocks
-        ]
+        blocks = [Block(block.kind, tuple(one(t) for t in block.items)) for block in section.blocks]
         sections.append(Section(section.heading, blocks))
     if marked:
         sections.append(Section("About the marks in this notice", [para(MARK_NOTE)]))

@@ -56,17 +56,20 @@ def _dates(activity: ProcessingActivity) -> str:
     return f" This processing runs{start} to {long_date(activity.valid_until)}."
 
 
+def activity_statement(index: DocumentIndex, activity: ProcessingActivity) -> str:
+    """The statement of 'Why we collect and use this information' about one activity."""
+    systems = [s.name for s in index.doc.systems if s.id in activity.systems]
+    text = activity.name
+    if activity.description:
+        text += f": {activity.description.rstrip('.')}"
+    if systems:
+        text += f" (using: {', '.join(systems)})"
+    return text.rstrip(".") + "." + _dates(activity)
+
+
 def _why(index: DocumentIndex, activities: list[ProcessingActivity]) -> Section:
     purposes = list(dict.fromkeys(p for a in activities for p in a.purposes))
-    uses = []
-    for activity in activities:
-        systems = [s.name for s in index.doc.systems if s.id in activity.systems]
-        text = activity.name
-        if activity.description:
-            text += f": {activity.description.rstrip('.')}"
-        if systems:
-            text += f" (using: {', '.join(systems)})"
-        uses.append(text.rstrip(".") + "." + _dates(activity))
+    uses = [activity_statement(index, activity) for activity in activities]
     return Section(
         "Why we collect and use this information",
         [
@@ -78,23 +81,26 @@ def _why(index: DocumentIndex, activities: list[ProcessingActivity]) -> Section:
     )
 
 
+def category_statement(index: DocumentIndex, category_id: str) -> str | None:
+    """The statement of 'The information we collect, hold and share' about one category."""
+    category = index.categories.get(category_id)
+    if category is None:
+        return None
+    text = category.name
+    if category.examples:
+        text += f", for example {', '.join(category.examples)}"
+    if category.description:
+        text += f" ({category.description.rstrip('.')})"
+    if index.special([category_id]):
+        text += ". This is special category data, which the law protects more strictly"
+    if index.criminal_offence([category_id]):
+        text += ". This is criminal offence data, which the law protects more strictly"
+    return text + "."
+
+
 def _categories(index: DocumentIndex, activities: list[ProcessingActivity]) -> Section:
     ids = list(dict.fromkeys(c for a in activities for c in a.data_categories))
-    items = []
-    for category_id in ids:
-        category = index.categories.get(category_id)
-        if category is None:
-            continue
-        text = category.name
-        if category.examples:
-            text += f", for example {', '.join(category.examples)}"
-        if category.description:
-            text += f" ({category.description.rstrip('.')})"
-        if index.special([category_id]):
-            text += ". This is special category data, which the law protects more strictly"
-        if index.criminal_offence([category_id]):
-            text += ". This is criminal offence data, which the law protects more strictly"
-        items.append(text + ".")
+    items = [t for c in ids if (t := category_statement(index, c)) is not None]
     return Section("The information we collect, hold and share", [bullets(items)])
 
 

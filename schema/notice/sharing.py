@@ -133,11 +133,48 @@ def _about(index: DocumentIndex, org_id: str) -> str:
     return " ".join(a.rstrip(".") + "." for a in about if a)
 
 
+def recipient_headings(index: DocumentIndex, org_id: str) -> tuple[str, str]:
+    """The subheadings a recipient may have in 'Who we share it with': as a controller, and
+    as our processor."""
+    return index.name(org_id), index.name(org_id) + " (processes it for us)"
+
+
+def organisation_statements(index: DocumentIndex, org_id: str, plain: bool) -> list[str]:
+    """The statements that say who an organisation is or what it does in 'Who we share it
+    with': its subheading, the sub-processors it uses, each sub-processing it does for a
+    processor of ours and each onward disclosure it receives (not every line naming it)."""
+    engaged = [e for e in index.doc.engagements if e.sub_processor == org_id]
+    return [
+        *recipient_headings(index, org_id),
+        _uses(index, org_id),
+        *(t for e in engaged for t in engagement_statements(index, e)),
+        *(_onward_text(index, f, plain) for f in index.doc.flows if f.recipient == org_id),
+    ]
+
+
+def _uses(index: DocumentIndex, processor: str) -> str:
+    return f"{index.name(processor)} uses these sub-processors, who handle the information for us:"
+
+
+def flow_statements(index: DocumentIndex, flow: Flow, plain: bool) -> list[str]:
+    """The statements a disclosure is printed as: its bullet under its recipient, or under
+    'What happens to it next', and (in a pupils' notice) its citation in the legal details."""
+    cited = [_citation_line(index, flow)] if flow.legal_bases else []
+    return [_flow_text(index, flow, plain), _onward_text(index, flow, plain), *cited]
+
+
+def engagement_statements(index: DocumentIndex, engagement: Engagement) -> list[str]:
+    """The statement a sub-processor's engagement is printed as, under its processor or among
+    'Their sub-processors'."""
+    text = _engagement_text(index, engagement)
+    return [text, f"{index.name(engagement.processor)} uses {text}"]
+
+
 def _recipient_blocks(
     index: DocumentIndex, org_id: str, flows: list[Flow], plain: bool
 ) -> list[Block]:
     processor = any(f.recipient_role is RecipientRole.PROCESSOR for f in flows)
-    heading = index.name(org_id) + (" (processes it for us)" if processor else "")
+    heading = recipient_headings(index, org_id)[1 if processor else 0]
     blocks = [subheading(heading)]
     about = _about(index, org_id)
     if about:
@@ -161,15 +198,17 @@ def sharing_citations(
 ) -> list[str]:
     """The lawful basis of each sharing, for a notice that keeps citations apart."""
     found = lineage(index, controller, activities)
-    return [
-        _theirs(index, f, plain=False)
-        if index.by_another_controller(f)
-        else f"{index.name(f.source)} to {index.name(f.recipient)}"
-        + (f" ({f.purpose.rstrip('.')})" if f.purpose else "")
-        + f": {_basis(index, f.legal_bases)}."
-        for f in [*found.direct, *found.onward]
-        if f.legal_bases
-    ]
+    return [_citation_line(index, f) for f in [*found.direct, *found.onward] if f.legal_bases]
+
+
+def _citation_line(index: DocumentIndex, flow: Flow) -> str:
+    if index.by_another_controller(flow):
+        return _theirs(index, flow, plain=False)
+    purpose = f" ({flow.purpose.rstrip('.')})" if flow.purpose else ""
+    return (
+        f"{index.name(flow.source)} to {index.name(flow.recipient)}{purpose}: "
+        f"{_basis(index, flow.legal_bases)}."
+    )
 
 
 def sharing_blocks(
@@ -206,12 +245,7 @@ def sharing_blocks(
         blocks.extend(_recipient_blocks(index, org_id, by_recipient[org_id], plain))
         subs = [e for e in found.engagements if e.processor == org_id]
         if subs:
-            blocks.append(
-                para(
-                    f"{index.name(org_id)} uses these sub-processors, who handle the "
-                    "information for us:"
-                )
-            )
+            blocks.append(para(_uses(index, org_id)))
             blocks.append(bullets([_engagement_text(index, e) for e in subs]))
         terms = _terms(appointments.get(org_id))
         if terms and subs:
