@@ -44,10 +44,12 @@ MERGE (o)-[:OBJECTS_TO]->(e)
 RETURN o {.*} AS props
 """
 
-# Those belonging to a register (made by it, or to its processor's engagements), newest first.
+# Those belonging to a register (made by it, or to its processor's engagements), newest first;
+# made before $before (null: all so far).
 _OF_REGISTER = """
 MATCH (o:Objection)
 WHERE $register IN coalesce(o.registers, [o.register])
+  AND ($before IS NULL OR o.objectedAt < datetime($before))
 RETURN o {.*} AS props
 ORDER BY o.objectedAt DESC, o.id
 LIMIT $limit
@@ -170,15 +172,19 @@ async def _of(tx: AsyncManagedTransaction, ids: list[str]) -> dict[str, list[Obj
 
 
 async def _of_register(
-    tx: AsyncManagedTransaction, register: str, limit: int
+    tx: AsyncManagedTransaction, register: str, limit: int, before: dt.datetime | None
 ) -> list[ObjectionRecord]:
-    result = await tx.run(_OF_REGISTER, register=register, limit=limit)
+    moment = None if before is None else before.isoformat()
+    result = await tx.run(_OF_REGISTER, register=register, limit=limit, before=moment)
     return [_record(row["props"]) async for row in result]
 
 
-async def of_register(db: Database, register: str, limit: int = 50) -> list[ObjectionRecord]:
-    """The newest `limit` objections belonging to `register` (one read)."""
-    return await db.read(_of_register, register, limit)
+async def of_register(
+    db: Database, register: str, limit: int = 50, before: dt.datetime | None = None
+) -> list[ObjectionRecord]:
+    """The newest `limit` objections belonging to `register` (made before `before`, if
+    given; one read)."""
+    return await db.read(_of_register, register, limit, before)
 
 
 async def of_engagements(db: Database, ids: list[str]) -> dict[str, list[ObjectionRecord]]:

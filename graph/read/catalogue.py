@@ -114,13 +114,21 @@ def _legal_bases(rows: list[dict[str, Any]]) -> dict[str, LegalBasisRecord]:
     return out
 
 
+def reference_from_rows(
+    categories: list[dict[str, Any]], subjects: list[dict[str, Any]], bases: list[dict[str, Any]]
+) -> ReferenceData:
+    """The reference sets from rows shaped as _REFERENCE returns them ({props, parent} and
+    {props, restsOn}): the graph's, or a past record's (graph.read.recorded)."""
+    return ReferenceData(
+        categories=_categories(categories),
+        subjects=_subjects(subjects),
+        legal_bases=_legal_bases(bases),
+    )
+
+
 async def _read(tx: AsyncManagedTransaction) -> ReferenceData:
     record = await (await tx.run(_REFERENCE)).single(strict=True)
-    return ReferenceData(
-        categories=_categories(record["categories"]),
-        subjects=_subjects(record["subjects"]),
-        legal_bases=_legal_bases(record["bases"]),
-    )
+    return reference_from_rows(record["categories"], record["subjects"], record["bases"])
 
 
 async def reference_data(db: Database) -> ReferenceData:

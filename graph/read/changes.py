@@ -50,6 +50,12 @@ RETURN id, snapshot
 
 _MIN_SCAN = 500
 
+# The last change recorded before a moment (by the occurredAt index).
+_LAST_BEFORE = """
+MATCH (c:ChangeEvent) WHERE c.occurredAt < datetime($before)
+RETURN max(c.sequence) AS sequence
+"""
+
 # The first change recorded on or after a moment.
 _FIRST_SINCE = """
 MATCH (c:ChangeEvent) WHERE c.occurredAt >= $since
@@ -112,13 +118,21 @@ async def history(
     return await db.read(history_in, processor_id, after, first, since, registers)
 
 
+async def last_before(tx: AsyncManagedTransaction, before: dt.datetime) -> int:
+    """The sequence of the last change recorded before `before` (0: none)."""
+    record = await (await tx.run(_LAST_BEFORE, before=before.isoformat())).single()
+    return 0 if record is None or record["sequence"] is None else int(record["sequence"])
+
+
 async def newest_in(
-    tx: AsyncManagedTransaction, processor_id: str, limit: int
+    tx: AsyncManagedTransaction, processor_id: str, limit: int, before: dt.datetime | None = None
 ) -> list[spc.SubProcessorChange]:
-    """The processor's latest `limit` changes, newest first (read transaction)."""
+    """The processor's latest `limit` changes (recorded before `before`, if given), newest
+    first (read transaction)."""
     needle = json.dumps(m.entity_key(m.ORGANISATION, processor_id))
     scan = max(limit, _MIN_SCAN)
-    position = await changes.last_sequence(tx) + 1
+    last = await changes.last_sequence(tx) if before is None else await last_before(tx, before)
+    position = last + 1
     found: list[spc.SubProcessorChange] = []
     while len(found) < limit:
         result = await tx.run(
@@ -161,26 +175,33 @@ async def recorded_organisations(db: Database, ids: list[str]) -> dict[str, Orga
     return await db.read(organisations_in, ids)
 
 
-async def feed_in(tx: AsyncManagedTransaction, processor_id: str, limit: int) -> FeedChanges:
-    """What a processor's feed shows: its newest changes and the organisations they name."""
-    found = await newest_in(tx, processor_id, limit)
+async def feed_in(
+    tx: AsyncManagedTransaction, processor_id: str, limit: int, before: dt.datetime | None = None
+) -> FeedChanges:
+    """What a processor's feed shows: its newest changes (recorded before `before`, if given)
+    and the organisations they name."""
+    found = await newest_in(tx, processor_id, limit, before)
     ids = {processor_id}
     for change in found:
         ids |= {change.processor, change.sub_processor}
     return FeedChanges(found, await organisations_in(tx, sorted(ids)))
 
 
-async def feed(db: Database, processor_id: str, limit: int) -> FeedChanges:
+async def feed(
+    db: Database, processor_id: str, limit: int, before: dt.datetime | None = None
+) -> FeedChanges:
     """`feed_in` in one read transaction."""
-    return await db.read(feed_in, processor_id, limit)
+    return await db.read(feed_in, processor_id, limit, before)
 
 
-# Changes recorded per calendar month (UTC) in the registers a controller owns (all: null).
+# Changes recorded per calendar month (UTC) in the registers a controller owns (all: null),
+# before the moment $before (null: every one so far).
 _MONTHLY = """
 OPTIONAL MATCH (reg:Register)-[:OWNED_BY]->(:Organisation {id: $controller})
 WITH collect(reg.id) AS owned
 MATCH (c:ChangeEvent)
 WHERE c.occurredAt IS NOT NULL
+  AND ($before IS NULL OR c.occurredAt < datetime($before))
   AND ($controller IS NULL
        OR any(r IN coalesce(c.registers, [c.register]) WHERE r IN owned))
 RETURN substring(toString(c.occurredAt), 0, 7) AS month, count(*) AS changes
@@ -188,22 +209,33 @@ ORDER BY month
 """
 
 
-async def _monthly(tx: AsyncManagedTransaction, /, controller: str | None) -> list[tuple[str, int]]:
-    result = await tx.run(_MONTHLY, controller=controller)
+def _moment(before: dt.datetime | None) -> str | None:
+    return None if before is None else before.isoformat()
+
+
+async def _monthly(
+    tx: AsyncManagedTransaction, /, controller: str | None, before: dt.datetime | None
+) -> list[tuple[str, int]]:
+    result = await tx.run(_MONTHLY, controller=controller, before=_moment(before))
     return [(record["month"], record["changes"]) async for record in result]
 
 
-async def changes_per_month(db: Database, controller: str | None) -> list[tuple[str, int]]:
-    """(YYYY-MM, how many changes) for the controller's registers (or all), oldest first."""
-    return await db.read(_monthly, controller)
+async def changes_per_month(
+    db: Database, controller: str | None, before: dt.datetime | None = None
+) -> list[tuple[str, int]]:
+    """(YYYY-MM, how many changes) for the controller's registers (or all), oldest first;
+    with `before`, those recorded before that moment only."""
+    return await db.read(_monthly, controller, before)
 
 
-# The newest changes recorded in the registers a controller owns (all: null), newest first.
+# The newest changes recorded in the registers a controller owns (all: null), newest first,
+# before the moment $before (null: the newest so far).
 _LATEST = """
 OPTIONAL MATCH (reg:Register)-[:OWNED_BY]->(:Organisation {id: $controller})
 WITH collect(reg.id) AS owned
 MATCH (c:ChangeEvent)
-WHERE $controller IS NULL OR any(r IN coalesce(c.registers, [c.register]) WHERE r IN owned)
+WHERE ($controller IS NULL OR any(r IN coalesce(c.registers, [c.register]) WHERE r IN owned))
+  AND ($before IS NULL OR c.occurredAt < datetime($before))
 WITH c ORDER BY c.sequence DESC LIMIT $limit
 RETURN c.sequence AS sequence, toString(c.occurredAt) AS occurredAt, c.actor AS actor,
        c.op AS op, c.entityType AS entityType, c.entityId AS entityId
@@ -211,9 +243,9 @@ RETURN c.sequence AS sequence, toString(c.occurredAt) AS occurredAt, c.actor AS 
 
 
 async def _latest(
-    tx: AsyncManagedTransaction, /, controller: str | None, limit: int
+    tx: AsyncManagedTransaction, /, controller: str | None, limit: int, before: dt.datetime | None
 ) -> list[ChangeEntryRecord]:
-    result = await tx.run(_LATEST, controller=controller, limit=limit)
+    result = await tx.run(_LATEST, controller=controller, limit=limit, before=_moment(before))
     return [
         ChangeEntryRecord(
             sequence=record["sequence"],
@@ -228,7 +260,8 @@ async def _latest(
 
 
 async def latest_changes(
-    db: Database, controller: str | None, limit: int
+    db: Database, controller: str | None, limit: int, before: dt.datetime | None = None
 ) -> list[ChangeEntryRecord]:
-    """The newest `limit` changes in the controller's registers (or all), newest first."""
-    return await db.read(_latest, controller, limit)
+    """The newest `limit` changes in the controller's registers (or all), newest first; with
+    `before`, the newest recorded before that moment."""
+    return await db.read(_latest, controller, limit, before)

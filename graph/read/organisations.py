@@ -58,7 +58,8 @@ def organisation(props: Mapping[str, Any], registers: Iterable[str] = ()) -> Org
     return OrganisationRecord(**fields, registers=tuple(sorted(registers)))
 
 
-def _system(record: Mapping[str, Any]) -> SystemRecord:
+def system(record: Mapping[str, Any]) -> SystemRecord:
+    """The record of a System read as _SYSTEM_FIELDS returns it ({props, operator, registers})."""
     return SystemRecord(
         **own_fields(SystemRecord, d.System, record["props"]),
         operator_id=first(record["operator"]),
@@ -81,7 +82,7 @@ async def _systems(tx: AsyncManagedTransaction, /, ids: list[str] | None) -> lis
         result = await tx.run(_ALL_SYSTEMS)
     else:
         result = await tx.run(_SYSTEMS_BY_ID, ids=ids)
-    return [_system(record) async for record in result]
+    return [system(record) async for record in result]
 
 
 async def organisations_by_id(db: Database, ids: list[str]) -> dict[str, OrganisationRecord]:

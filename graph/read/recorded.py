@@ -12,6 +12,7 @@ another register is read.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
@@ -25,12 +26,15 @@ from graph import model as m
 from graph.database import Database
 from graph.read import lineage
 from graph.read.activities import activity_record, disclosure_record
+from graph.read.catalogue import ReferenceData, reference_from_rows
 from graph.read.engagements import engagement_record
-from graph.read.organisations import organisation
+from graph.read.organisations import organisation, system
+from graph.read.refs import Answer, resolve_among
 from graph.read.snapshots import Snapshot, register_snapshots
 from graph.to_document import document_from_snapshots
 from schema import document as d
 from schema.compliance.validity import applies_on, engagement_in_force
+from schema.errors import NotFound
 from schema.graphql.records import (
     ActivityFilter,
     ActivityRecord,
@@ -39,7 +43,10 @@ from schema.graphql.records import (
     EngagementRecord,
     OrganisationRecord,
     RecipientsQuestion,
+    RefKind,
+    SystemRecord,
 )
+from schema.sub_processor_list import NoticeTerms
 
 _REGISTERS = "MATCH (reg:Register) RETURN reg.id AS id ORDER BY id"
 
@@ -55,6 +62,8 @@ class Record:
     engagements: dict[str, EngagementRecord]
     # Per disclosure: the law each cited basis rests on for it (the hops' citations).
     laws: dict[str, list[dict[str, Any]]]
+    systems: dict[str, SystemRecord]
+    reference: ReferenceData
 
 
 def _targets(entity: m.Entity, rel: str) -> list[str]:
@@ -79,11 +88,24 @@ def _laws(entity: m.Entity, rel: str) -> list[dict[str, Any]]:
 
 def _records(doc: d.RopaDocument, declared: dict[str, set[str]]) -> Record:
     """The document's entities as the records the graph readers make of the same nodes."""
-    out = Record(doc, {}, {}, {}, {}, {})
+    out = Record(doc, {}, {}, {}, {}, {}, {}, reference_from_rows([], [], []))
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entity in from_document.entities(doc):
         props: dict[str, Any] = {**entity.props, "id": entity.id}
         registers = sorted(declared.get(entity.key, ()))
-        if entity.kind == m.ORGANISATION:
+        if entity.kind in (m.DATA_CATEGORY, m.DATA_SUBJECT):
+            rows[entity.kind].append({"props": props, "parent": _targets(entity, "PART_OF")})
+        elif entity.kind == m.LEGAL_BASIS:
+            rows[entity.kind].append({"props": props, "restsOn": _targets(entity, "RESTS_ON")})
+        elif entity.kind == m.SYSTEM:
+            out.systems[entity.id] = system(
+                {
+                    "props": props,
+                    "operator": _targets(entity, "OPERATED_BY"),
+                    "registers": registers,
+                }
+            )
+        elif entity.kind == m.ORGANISATION:
             out.organisations[entity.id] = organisation(props, registers)
         elif entity.kind == m.ACTIVITY:
             processors = [
@@ -131,7 +153,10 @@ def _records(doc: d.RopaDocument, declared: dict[str, set[str]]) -> Record:
                     "registers": registers,
                 }
             )
-    return out
+    reference = reference_from_rows(
+        rows[m.DATA_CATEGORY], rows[m.DATA_SUBJECT], rows[m.LEGAL_BASIS]
+    )
+    return dataclasses.replace(out, reference=reference)
 
 
 # What is read of a register outside the scope when sub-processor lists are public.
@@ -329,3 +354,81 @@ def disclosures(record: Record, question: DisclosureFilter) -> list[DisclosureRe
         and question.to_id in (None, f.recipient)
         and (below is None or bool(set(f.data_categories) & below))
     ]
+
+
+def resolve(record: Record, kind: RefKind, ref: str, recorded_at: dt.datetime) -> Answer:
+    """What `ref` (an id or a name, any case) named in the record, by the rules the graph's
+    resolution follows (graph.read.refs); a NotFound that says which record was read."""
+    doc = record.doc
+    known: list[tuple[str, str]] = {
+        RefKind.ORGANISATION: [(o.id, o.name) for o in doc.organisations],
+        RefKind.ACTIVITY: [(a.id, a.name) for a in doc.activities],
+        RefKind.DATA_CATEGORY: [(c.id, c.name) for c in doc.data_categories],
+        RefKind.LEGAL_BASIS: [(b.id, b.title) for b in doc.legal_bases],
+    }[kind]
+    found = resolve_among(kind, ref, known)
+    if isinstance(found, NotFound):
+        return NotRecorded(kind.value, ref, recorded_at)
+    return found
+
+
+class NotRecorded(NotFound):
+    """A reference that named nothing in the record read (it may name something since)."""
+
+    def __init__(self, kind: str, ref: str, recorded_at: dt.datetime) -> None:
+        super().__init__(kind, ref)
+        # The message names the record: the name may well be found in today's.
+        self.args = (
+            f"no {kind} with id or name '{ref}' in the record as recorded at "
+            f"{recorded_at.isoformat()}",
+        )
+
+
+def notice_terms(record: Record, processor_ids: Iterable[str]) -> dict[str, list[NoticeTerms]]:
+    """Each processor's contract terms in the record (as engagements.notice_terms reads them)."""
+    wanted = set(processor_ids)
+    out: dict[str, list[NoticeTerms]] = defaultdict(list)
+    for activity in sorted(record.doc.activities, key=lambda a: a.id):
+        for p in activity.processors:
+            if p.organisation in wanted:
+                out[p.organisation].append(
+                    NoticeTerms(
+                        processor_id=p.organisation,
+                        activity_id=activity.id,
+                        registers=record.activities[activity.id].registers,
+                        notice_period_days=p.notice_period_days,
+                        objection_window_days=p.objection_window_days,
+                    )
+                )
+    return out
+
+
+def disclosures_of_activities(
+    record: Record, activity_ids: Iterable[str]
+) -> dict[str, list[DisclosureRecord]]:
+    """The record's disclosures of each activity, by id."""
+    wanted = set(activity_ids)
+    out: dict[str, list[DisclosureRecord]] = defaultdict(list)
+    for key in sorted(record.disclosures):
+        found = record.disclosures[key]
+        if found.activity_id in wanted:
+            out[found.activity_id].append(found)
+    return out
+
+
+def processors(record: Record) -> list[str]:
+    """The ids of the organisations that engage sub-processors in the record, by name."""
+    ids = {e.processor_id for e in record.engagements.values()}
+    return sorted(ids, key=lambda i: (_name(record, i).lower(), i))
+
+
+def engagements_of(record: Record, processor_id: str) -> list[EngagementRecord]:
+    """Every engagement of the processor in the record, by sub-processor name (as
+    engagements.of_processor gives today's)."""
+    found = [e for e in record.engagements.values() if e.processor_id == processor_id]
+    return sorted(found, key=lambda e: (_name(record, e.sub_processor_id).lower(), e.id))
+
+
+def _name(record: Record, org_id: str) -> str:
+    found = record.organisations.get(org_id)
+    return found.name if found is not None else org_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 
 from neo4j import AsyncManagedTransaction
 
@@ -135,6 +136,16 @@ def _answers(
         r.lower() if (k, r.lower()) in exact else _pick(k, r, named.get((k, r), []))
         for k, r in wanted
     ]
+
+
+def resolve_among(kind: RefKind, ref: str, known: Iterable[tuple[str, str]]) -> Answer:
+    """What `ref` names among `known` (id, name) pairs, by the rules of `resolve_many`: an
+    exact id (any case) wins over a name, and a name must name exactly one of them."""
+    pairs = list(known)
+    lowered = ref.lower()
+    if any(key == lowered for key, _ in pairs):
+        return lowered
+    return _pick(kind, ref, [key for key, name in pairs if name.lower() == lowered])
 
 
 async def resolve(db: Database, kind: RefKind, refs: list[str]) -> list[Answer]:

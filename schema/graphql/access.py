@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -18,9 +19,25 @@ class DanglingReference(LookupError):
     """A record names another that is not in the graph: a bug, never the client's fault."""
 
 
+def _root(info: Info) -> str:
+    path = info.path
+    while path.prev is not None:
+        path = path.prev
+    return str(path.key)
+
+
 def loaders(info: Info) -> Loaders:
-    """The loaders of the current request."""
-    return info.context.loaders
+    """The request's loaders of the record this field's root field reads (the current
+    record's, or a past record's: see `reads_record`)."""
+    return info.context.loaders_for(_root(info))
+
+
+def reads_record(info: Info, recorded_at: dt.datetime | None) -> dt.datetime | None:
+    """Declare that this root field reads the record as recorded at `recorded_at` (None: the
+    current record), so that the fields below it load from that record; returns the moment."""
+    if recorded_at is not None:
+        info.context.root_records[_root(info)] = recorded_at
+    return recorded_at
 
 
 async def one(loader: Loader[str, V | None], key: str, what: str) -> V:

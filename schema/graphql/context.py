@@ -82,8 +82,14 @@ class Loaders:
 class Reader(Protocol):
     """The questions the root fields ask; each answer primes the loaders."""
 
-    async def resolve(self, kind: RefKind, ref: str) -> str:
-        """The id of the thing `ref` names by id or name (any case); NotFound if none."""
+    async def resolve(self, kind: RefKind, ref: str, recorded_at: dt.datetime | None = None) -> str:
+        """The id of the thing `ref` names by id or name (any case), in the current record or
+        the one as recorded at `recorded_at`; NotFound if it named nothing there."""
+        ...
+
+    def loaders_at(self, recorded_at: dt.datetime) -> Loaders:
+        """The loaders of the record as recorded at `recorded_at`: one set per moment and
+        request, apart from the current record's, so that records never share a cache."""
         ...
 
     async def organisations(self) -> list[OrganisationRecord]:
@@ -134,19 +140,25 @@ class Reader(Protocol):
         """The disclosures in force on the day that match, by id."""
         ...
 
-    async def changes_per_month(self, controller_id: str | None) -> list[tuple[str, int]]:
-        """(YYYY-MM, changes recorded) for the controller's registers (or all), oldest first."""
+    async def changes_per_month(
+        self, controller_id: str | None, recorded_at: dt.datetime | None = None
+    ) -> list[tuple[str, int]]:
+        """(YYYY-MM, changes recorded) for the controller's registers (or all), oldest first;
+        with `recorded_at`, those recorded before that moment."""
         ...
 
     async def latest_changes(
-        self, controller_id: str | None, limit: int
+        self, controller_id: str | None, limit: int, recorded_at: dt.datetime | None = None
     ) -> list[ChangeEntryRecord]:
-        """The newest `limit` changes in the controller's registers (or all), newest first."""
+        """The newest `limit` changes in the controller's registers (or all), newest first;
+        with `recorded_at`, the newest recorded before that moment."""
         ...
 
-    async def register_objections(self, register_id: str) -> list[ObjectionRecord]:
+    async def register_objections(
+        self, register_id: str, recorded_at: dt.datetime | None = None
+    ) -> list[ObjectionRecord]:
         """The newest objections belonging to the register (made by it, or to the engagements
-        of the processor whose register it is)."""
+        of the processor whose register it is); with `recorded_at`, those made before it."""
         ...
 
 
@@ -211,6 +223,14 @@ class RegistryContext:
     # Mutations and webhook administration, and the recorded change history.
     writer: Writer | None = None
     history: History | None = None
+    # The moment of the past record each root field (by response key) reads, if not the
+    # current one: the fields below it load from that record's loaders (`loaders_for`).
+    root_records: dict[str, dt.datetime] = field(default_factory=dict)
+
+    def loaders_for(self, root: str) -> Loaders:
+        """The loaders of the record the root field `root` (its response key) reads."""
+        at = self.root_records.get(root)
+        return self.loaders if at is None else self.reader.loaders_at(at)
 
     @property
     def scope(self) -> ReadScope:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from typing import Annotated, TypeVar
 
 import strawberry
@@ -41,30 +40,11 @@ from schema.graphql.reference import (
     legal_bases,
 )
 from schema.graphql.selection import selected_names, selects
-from schema.recorded_at import checked
+from schema.graphql.time_arguments import AsOf, RecordedAt, recorded, resolve
 
 Ref = Annotated[str, strawberry.argument(description="An id or a name, in any case")]
 OptionalRef = Annotated[str | None, strawberry.argument(description="An id or a name, in any case")]
 T = TypeVar("T")
-
-AsOf = Annotated[
-    dt.date | None,
-    strawberry.argument(
-        description="The day the processing is valid (in the record read); default today"
-    ),
-]
-RecordedAt = Annotated[
-    dt.datetime | None,
-    strawberry.argument(
-        description="The moment whose record to read, rebuilt from the change log; default "
-        "now (the current record); a moment in the future is BAD_USER_INPUT"
-    ),
-]
-
-
-def _recorded(recorded_at: dt.datetime | None) -> dt.datetime | None:
-    # Checked against the clock: the record of a moment after now does not exist yet.
-    return checked(_given(recorded_at), dt.datetime.now(dt.UTC))
 
 
 def _reads_any(info: Info) -> bool:
@@ -72,13 +52,6 @@ def _reads_any(info: Info) -> bool:
     # some register: it holds no one's personal data, and every register draws on it.
     scope = info.context.scope
     return scope.registers is None or bool(scope.registers)
-
-
-async def _resolve(info: Info, kind: RefKind, ref: str | None) -> str | None:
-    given = _given(ref)
-    if given is None:
-        return None
-    return await info.context.reader.resolve(kind, given)
 
 
 @strawberry.type
@@ -124,17 +97,18 @@ class Query:
         as_of: AsOf = strawberry.UNSET,
         recorded_at: RecordedAt = strawberry.UNSET,
     ) -> list[ProcessingActivity]:
+        at = recorded(info, recorded_at)
         controller_id, category_id, basis_id = await asyncio.gather(
-            _resolve(info, RefKind.ORGANISATION, controller),
-            _resolve(info, RefKind.DATA_CATEGORY, category),
-            _resolve(info, RefKind.LEGAL_BASIS, legal_basis),
+            resolve(info, RefKind.ORGANISATION, controller, at),
+            resolve(info, RefKind.DATA_CATEGORY, category, at),
+            resolve(info, RefKind.LEGAL_BASIS, legal_basis, at),
         )
         question = ActivityFilter(
             as_of=_given(as_of) or info.context.today,
             controller_id=controller_id,
             category_id=category_id,
             legal_basis_id=basis_id,
-            recorded_at=_recorded(recorded_at),
+            recorded_at=at,
         )
         fields = activity_fields(selected_names(info))
         found = await info.context.reader.activities(question, fields=fields)
@@ -185,16 +159,17 @@ class Query:
         transitive: bool | None = True,
         recorded_at: RecordedAt = strawberry.UNSET,
     ) -> list[Recipient]:
+        at = recorded(info, recorded_at)
         category_id, controller_id = await asyncio.gather(
-            info.context.reader.resolve(RefKind.DATA_CATEGORY, category),
-            _resolve(info, RefKind.ORGANISATION, controller),
+            info.context.reader.resolve(RefKind.DATA_CATEGORY, category, at),
+            resolve(info, RefKind.ORGANISATION, controller, at),
         )
         question = RecipientsQuestion(
             category_id=category_id,
             as_of=_given(as_of) or info.context.today,
             controller_id=controller_id,
             transitive=transitive is not False,
-            recorded_at=_recorded(recorded_at),
+            recorded_at=at,
         )
         hop = ("paths", "hops")
         properties = activity_fields(selected_names(info, *hop, "activity"))
@@ -224,8 +199,8 @@ class Query:
         ] = strawberry.UNSET,
         recorded_at: RecordedAt = strawberry.UNSET,
     ) -> list[ComplianceIssueType]:
-        at = _recorded(recorded_at)
-        controller_id = await _resolve(info, RefKind.ORGANISATION, controller)
+        at = recorded(info, recorded_at)
+        controller_id = await resolve(info, RefKind.ORGANISATION, controller, at)
         found = await compliance_issues(info, controller_id, _given(as_of), at)
         wanted_severity, wanted_rule = _given(severity), _given(rule)
         return [
@@ -251,17 +226,18 @@ class Query:
         as_of: AsOf = strawberry.UNSET,
         recorded_at: RecordedAt = strawberry.UNSET,
     ) -> list[Disclosure]:
+        at = recorded(info, recorded_at)
         from_id, to_id, category_id = await asyncio.gather(
-            _resolve(info, RefKind.ORGANISATION, from_),
-            _resolve(info, RefKind.ORGANISATION, to),
-            _resolve(info, RefKind.DATA_CATEGORY, category),
+            resolve(info, RefKind.ORGANISATION, from_, at),
+            resolve(info, RefKind.ORGANISATION, to, at),
+            resolve(info, RefKind.DATA_CATEGORY, category, at),
         )
         question = DisclosureFilter(
             as_of=_given(as_of) or info.context.today,
             from_id=from_id,
             to_id=to_id,
             category_id=category_id,
-            recorded_at=_recorded(recorded_at),
+            recorded_at=at,
         )
         return [Disclosure.from_record(d) for d in await info.context.reader.disclosures(question)]
 
@@ -276,8 +252,8 @@ class Query:
         as_of: AsOf = strawberry.UNSET,
         recorded_at: RecordedAt = strawberry.UNSET,
     ) -> list[Engagement]:
-        at = _recorded(recorded_at)
-        key = await info.context.reader.resolve(RefKind.ORGANISATION, processor)
+        at = recorded(info, recorded_at)
+        key = await info.context.reader.resolve(RefKind.ORGANISATION, processor, at)
         found = await info.context.reader.sub_processors(
             key, _given(as_of) or info.context.today, at
         )

@@ -33,6 +33,7 @@ from schema.errors import NotFound
 from schema.graphql.access import Info, resolver
 from schema.graphql.activity import Objection
 from schema.graphql.records import RefKind
+from schema.graphql.time_arguments import RecordedAt, recorded, resolve
 from schema.recorded_at import end_of_day
 
 HORIZON_DAYS = 90
@@ -270,10 +271,14 @@ def _documents(info: Info) -> ComplianceDocuments:
     return found
 
 
-async def _gaps_then(documents: ComplianceDocuments, controller: str, day: dt.date) -> int:
+async def _gaps_then(
+    documents: ComplianceDocuments, controller: str, day: dt.date, recorded_at: dt.datetime | None
+) -> int:
     try:
-        # Each month's gaps in the record as it was recorded by the end of that month.
-        record = await documents.controller_document(controller, end_of_day(day))
+        # Each month's gaps in the record as it was recorded by the end of that month (or by
+        # the record's moment, if that came first).
+        moment = end_of_day(day) if recorded_at is None else min(end_of_day(day), recorded_at)
+        record = await documents.controller_document(controller, moment)
         return len(check(record, day))
     except NotFound:
         # Nothing recorded for the controller yet on that day.
@@ -286,7 +291,9 @@ class SummaryQuery:
         description="A controller's record on `asOf` (default today) in figures: counts, "
         "gaps by severity and rule, what comes up within `horizonDays` (default 90), and gaps "
         "and changes per month over the last `months` (1 to 12, default 6), and the `latest` "
-        "(0 to 100, default 10) changes; FORBIDDEN outside the caller's scope"
+        "(0 to 100, default 10) changes; FORBIDDEN outside the caller's scope. With "
+        "`recordedAt`, all of it in the record as recorded then: its figures, and the gaps, "
+        "changes and objections recorded by then"
     )
     async def register_summary(
         self,
@@ -301,19 +308,17 @@ class SummaryQuery:
         horizon_days: int | None = HORIZON_DAYS,
         months: int | None = TREND_MONTHS,
         latest: int | None = LATEST,
+        recorded_at: RecordedAt = strawberry.UNSET,
     ) -> RegisterSummary:
+        at = recorded(info, recorded_at)
         given: Any = None if controller in (None, strawberry.UNSET) else controller
         day: dt.date = info.context.today if as_of in (None, strawberry.UNSET) else as_of
         horizon = HORIZON_DAYS if horizon_days is None else max(0, min(horizon_days, 3660))
         span = TREND_MONTHS if months is None else max(1, min(months, 12))
-        key = (
-            None
-            if given is None
-            else await info.context.reader.resolve(RefKind.ORGANISATION, given)
-        )
+        key = await resolve(info, RefKind.ORGANISATION, given, at)
         documents = _documents(info)
-        # asOf is the day the processing is valid, in the current record (as complianceIssues).
-        doc = await documents.controller_document(key, None)
+        # asOf is the day the processing is valid, in the record read (as complianceIssues).
+        doc = await documents.controller_document(key, at)
         register = doc.register_info.id
         scope = info.context.scope
         if not scope.reads([register]):
@@ -322,10 +327,10 @@ class SummaryQuery:
         ends = month_ends(day, span)
         count = LATEST if latest is None else max(0, min(latest, 100))
         gaps, changes, newest, objected = await asyncio.gather(
-            asyncio.gather(*(_gaps_then(documents, controller_id, end) for end in ends)),
-            info.context.reader.changes_per_month(controller_id),
-            info.context.reader.latest_changes(controller_id, count),
-            info.context.reader.register_objections(register),
+            asyncio.gather(*(_gaps_then(documents, controller_id, end, at) for end in ends)),
+            info.context.reader.changes_per_month(controller_id, at),
+            info.context.reader.latest_changes(controller_id, count, at),
+            info.context.reader.register_objections(register, at),
         )
         people = scope.reads_people([register])
         issues = check(doc, day)

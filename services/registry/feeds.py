@@ -6,6 +6,11 @@ plain text. The feed holds the latest 100 changes, newest first: each entry's id
 when the change was recorded, and the content says what changed and from when it takes effect.
 The feed's own id is a name-based UUID of the processor's id, so it never changes.
 
+`?recordedAt=` (a day, meaning its end, or an ISO 8601 moment) gives the feed as it stood
+then: the latest 100 changes recorded before that moment (the log only grows, so that is
+exactly what a reader fetching it then was served, but for names changed since, which are
+today's). A recordedAt in the future or not a moment is a 400 in plain text.
+
 The XML is built with the standard library's ElementTree: a feed is a handful of elements,
 and no third-party generator is needed for that.
 """
@@ -25,6 +30,7 @@ from starlette.routing import Route
 from graph.database import Database
 from graph.read import changes as read_changes
 from graph.read import refs
+from schema import recorded_at
 from schema.access.policy import ReadScope
 from schema.change_text import WITHHELD, describe, stamp
 from schema.document import OrganisationKind
@@ -126,11 +132,15 @@ async def processor_feed(request: Request) -> Response:
     db: Database = request.app.state.database
     ref = request.path_params["processor"]
     try:
+        at = recorded_at.parse(request.query_params.get("recordedAt"), dt.datetime.now(dt.UTC))
+    except recorded_at.BadRecordedAt as exc:
+        return PlainTextResponse(f"{exc}\n", status_code=400)
+    try:
         (resolved,) = await refs.resolve(db, RefKind.ORGANISATION, [ref])
         if isinstance(resolved, Exception):
             status = 404 if resolved.code == ErrorCode.NOT_FOUND else 400
             return PlainTextResponse(f"{resolved}\n", status_code=status)
-        found = _as_seen(await read_changes.feed(db, resolved, LIMIT), request_scope(request))
+        found = _as_seen(await read_changes.feed(db, resolved, LIMIT, at), request_scope(request))
     except DatabaseUnavailable:
         return PlainTextResponse("the register's database is unavailable; retry shortly\n", 503)
     processor = found.organisations.get(resolved) or OrganisationRecord(

@@ -43,6 +43,7 @@ from schema.sub_processor_list import NoticeTerms
 from schema.webhook_url import TargetPolicy
 from services.registry.auth import request_principal
 from services.registry.client_address import client_address
+from services.registry.record_loaders import record_loaders
 from services.registry.scoping import (
     Scope,
     organisation_view,
@@ -150,29 +151,44 @@ class GraphReader:
             objections=_lists(objections.of_engagements, db),
         )
         self.loaders = scoped_loaders(raw, scope)
-        self._records: dict[dt.datetime, recorded.Record] = {}
+        # Each past record read, once per request and moment, and its own loader set.
+        self._records: dict[dt.datetime, _Once[recorded.Record]] = {}
+        self._past: dict[dt.datetime, Loaders] = {}
 
-    async def _record(self, at: dt.datetime) -> recorded.Record:
-        """The registers in scope as recorded at `at`, rebuilt once per request and moment;
-        its records prime the loaders (which keep what they already hold)."""
+    def _once(self, at: dt.datetime) -> _Once[recorded.Record]:
         found = self._records.get(at)
         if found is None:
-            scope = self._scope()
-            registers = None if scope.registers is None else scope.register_list()
-            found = await recorded.record_at(self._db, registers, at, lists=scope.lists)
+            found = _Once(lambda: self._rebuild(at))
             self._records[at] = found
-            self._organisations.prime_many(found.organisations)
-            self._activities.prime_many(found.activities)
-            self._disclosures.prime_many(found.disclosures)
-            self._engagements.prime_many(found.engagements)
+        return found
+
+    async def _rebuild(self, at: dt.datetime) -> recorded.Record:
+        scope = self._scope()
+        registers = None if scope.registers is None else scope.register_list()
+        return await recorded.record_at(self._db, registers, at, lists=scope.lists)
+
+    async def _record(self, at: dt.datetime) -> recorded.Record:
+        """The registers in scope as recorded at `at`, rebuilt once per request and moment."""
+        return await self._once(at).get()
+
+    def loaders_at(self, recorded_at: dt.datetime) -> Loaders:
+        found = self._past.get(recorded_at)
+        if found is None:
+            found = record_loaders(self._db, self._once(recorded_at).get, recorded_at, self._scope)
+            self._past[recorded_at] = found
         return found
 
     async def _resolve(self, keys: list[tuple[RefKind, str]]) -> list[str | BaseException]:
         # Every kind at once: a `recipients` names a category and a controller.
         return list(await refs.resolve_many(self._db, keys))
 
-    async def resolve(self, kind: RefKind, ref: str) -> str:
-        return await self._refs.load((kind, ref))
+    async def resolve(self, kind: RefKind, ref: str, recorded_at: dt.datetime | None = None) -> str:
+        if recorded_at is None:
+            return await self._refs.load((kind, ref))
+        found = recorded.resolve(await self._record(recorded_at), kind, ref, recorded_at)
+        if isinstance(found, Exception):
+            raise found
+        return found
 
     async def organisations(self) -> list[OrganisationRecord]:
         found = await organisations.all_organisations(self._db)
@@ -212,6 +228,7 @@ class GraphReader:
     ) -> LineageAnswer:
         scope = self._scope()
         if question.recorded_at is not None:
+            # Its records are already those of the past record's own loaders.
             found = recorded.trace(await self._record(question.recorded_at), question)
         else:
             found = await lineage.trace(
@@ -221,10 +238,10 @@ class GraphReader:
                 engagements=engagements,
                 properties=properties,
             )
-        self._organisations.prime_many(found.organisations)
-        if found.complete:  # incomplete records must not answer other fields' loads
-            self._activities.prime_many(found.activities)
-            self._engagements.prime_many(found.engagements)
+            self._organisations.prime_many(found.organisations)
+            if found.complete:  # incomplete records must not answer other fields' loads
+                self._activities.prime_many(found.activities)
+                self._engagements.prime_many(found.engagements)
         return LineageAnswer(
             found.recipients,
             {k: a for k, a in found.activities.items() if readable(scope, a)}
@@ -243,7 +260,7 @@ class GraphReader:
             found = recorded.sub_processors(past, processor_id, as_of)
         else:
             found = await engagements.in_force(self._db, processor_id, as_of)
-        self._engagements.prime_many({e.id: e for e in found})
+            self._engagements.prime_many({e.id: e for e in found})
         scope = self._scope()
         return [e for e in found if readable_engagement(scope, e)]
 
@@ -255,20 +272,25 @@ class GraphReader:
             found = recorded.disclosures(await self._record(question.recorded_at), question)
         else:
             found = await activities.find_disclosures(self._db, question)
-        self._disclosures.prime_many({d.id: d for d in found})
+            self._disclosures.prime_many({d.id: d for d in found})
         scope = self._scope()
         return [d for d in found if readable(scope, d)]
 
-    async def changes_per_month(self, controller_id: str | None) -> list[tuple[str, int]]:
-        return await read_changes.changes_per_month(self._db, controller_id)
+    async def changes_per_month(
+        self, controller_id: str | None, recorded_at: dt.datetime | None = None
+    ) -> list[tuple[str, int]]:
+        return await read_changes.changes_per_month(self._db, controller_id, recorded_at)
 
     async def latest_changes(
-        self, controller_id: str | None, limit: int
+        self, controller_id: str | None, limit: int, recorded_at: dt.datetime | None = None
     ) -> list[ChangeEntryRecord]:
-        return await read_changes.latest_changes(self._db, controller_id, limit)
+        return await read_changes.latest_changes(self._db, controller_id, limit, recorded_at)
 
-    async def register_objections(self, register_id: str) -> list[ObjectionRecord]:
-        return await objections.of_register(self._db, register_id)
+    async def register_objections(
+        self, register_id: str, recorded_at: dt.datetime | None = None
+    ) -> list[ObjectionRecord]:
+        # An objection is never changed once made: those made before the moment were its.
+        return await objections.of_register(self._db, register_id, before=recorded_at)
 
 
 def _app_state(request: Any, name: str) -> Any:
