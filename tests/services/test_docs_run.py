@@ -9,7 +9,11 @@ How a block is run, so that the doc need not know the test's ports or tokens:
   given to the test registry, and the rest of the block runs against it;
 - every JSON answer a block prints must have data and no errors;
 - a block defining functions for the reader's own code (a webhook receiver's check) is run by
-  a harness here that calls them with a real signed message (HARNESSES).
+  a harness here that calls them with a real signed message (HARNESSES);
+- a subscription client that follows the changes for ever (Python's gql, JavaScript's
+  graphql-ws under Node, with the page's own names given) is started against the test
+  registry; once the registry counts its subscription, a sub-processor is engaged through the
+  API, and the client must print that change; then it is stopped.
 
 A block preceded by `<!-- docs-test: not run: REASON -->` is not run, the reason in the doc.
 """
@@ -19,15 +23,21 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from standardwebhooks import Webhook
 
 from graph import from_document, maintenance, register
@@ -168,7 +178,7 @@ def _signed(secret: str, data: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
-def _run_python_receiver(body: str) -> None:
+def _run_python_receiver(body: str, url: str) -> None:
     processed: list[Any] = []
     seen: set[str] = set()
 
@@ -193,7 +203,7 @@ def _run_python_receiver(body: str) -> None:
     assert names["handle"](tampered, {**headers, "webhook-id": "msg_docs_2"}) == 400
 
 
-def _run_js_verify(body: str) -> None:
+def _run_js_verify(body: str, url: str) -> None:
     node = shutil.which("node")
     assert node, "node is needed to run the JavaScript examples"
     message, headers = _signed(SECRET, {"sequence": 7})
@@ -216,10 +226,156 @@ def _run_js_verify(body: str) -> None:
     assert json.loads(done.stdout) == [True, False]
 
 
-# Blocks that define functions for the reader's own code, by a line they start with.
-HARNESSES: dict[tuple[str, str], Callable[[str], None]] = {
+def _subscribers(url: str) -> float:
+    """The registry's count of follower subscribers (ropa_subscribers, its /metrics)."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    for family in text_string_to_metric_families(text):
+        if family.name == "ropa_subscribers":
+            return family.samples[0].value
+    raise AssertionError("the registry's /metrics has no ropa_subscribers")
+
+
+def _graphql(url: str, query: str) -> dict[str, Any]:
+    answer = httpx.post(
+        f"{url}/graphql",
+        json={"query": query},
+        headers={"authorization": f"Bearer {ADMIN_TOKEN}"},
+        timeout=30,
+    ).json()
+    assert not answer.get("errors"), answer
+    data: dict[str, Any] = answer["data"]
+    return data
+
+
+ENGAGE = """mutation { engageSubProcessor(input: {
+  processor: "School Transition Limited", subProcessor: "%s", subProcessorCountry: "GB",
+  purpose: "Docs follower check", categories: ["Contact details"], location: "United Kingdom",
+  since: "2025-01-01", status: PROPOSED }) { engagement { id } errors { field message } } }"""
+LAST_CHANGE = '{ changes(processor: "School Transition Limited", first: 500) { id } }'
+
+
+def _follows(command: list[str], env: dict[str, str], url: str, name: str) -> list[str]:
+    """Run a client that follows the changes for ever; once the registry counts its
+    subscription, engage `name` as a sub-processor of School Transition Limited. The lines the
+    client printed up to the one naming that change's id (stderr appended on failure)."""
+    before = _subscribers(url)
+    with tempfile.TemporaryFile("w+") as errors:
+        client = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True
+        )
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def read() -> None:
+            assert client.stdout is not None
+            for line in client.stdout:
+                lines.put(line.rstrip("\n"))
+            lines.put(None)
+
+        def stderr() -> str:
+            errors.seek(0)
+            return errors.read()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        printed: list[str] = []
+        try:
+            deadline = time.monotonic() + 60
+            while _subscribers(url) <= before:
+                assert client.poll() is None, stderr()
+                assert time.monotonic() < deadline, (
+                    f"its subscription was never counted: {stderr()}"
+                )
+                time.sleep(0.1)
+            engaged = _graphql(url, ENGAGE % name)["engageSubProcessor"]
+            assert engaged["errors"] == [], engaged
+            last = _graphql(url, LAST_CHANGE)["changes"][-1]["id"]
+            deadline = time.monotonic() + 30
+            while not any(last in line for line in printed):
+                try:
+                    line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise AssertionError(
+                        f"no change {last} printed within 30 s: {printed}"
+                    ) from None
+                assert line is not None, f"the client stopped: {printed} {stderr()}"
+                printed.append(line)
+            return printed
+        finally:
+            client.kill()
+            client.wait(30)
+            reader.join(30)
+            assert client.stdout is not None
+            client.stdout.close()
+            # The next follower counts from what is left: let the registry drop this one.
+            deadline = time.monotonic() + 30
+            while _subscribers(url) > before and time.monotonic() < deadline:
+                time.sleep(0.1)
+
+
+def _run_python_follower(body: str, url: str) -> None:
+    # The block ends by following for ever with asyncio.run(follow(...)): run it as it is.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    script = DEFAULT_ADDRESS.sub(url.removeprefix("http://"), body)
+    assert script != body, "the Python client no longer follows 127.0.0.1:8000"
+    printed = _follows([sys.executable, "-c", script], env, url, "Docs Python Follower Ltd")
+    assert any("'type': 'ADDED'" in line for line in printed), printed
+
+
+# The page's own names in the browser example, as a page would define them.
+BROWSER_PAGE = """
+const stored = new Map();
+globalThis.localStorage = {
+  getItem: (key) => (stored.has(key) ? stored.get(key) : null),
+  setItem: (key, value) => stored.set(key, String(value)),
+};
+globalThis.SUBSCRIPTION = process.env.DOCS_SUBSCRIPTION;
+globalThis.token = process.env.DOCS_TOKEN;
+globalThis.render = (change) =>
+  console.log(JSON.stringify({ change, lastChangeId: localStorage.getItem("lastChangeId") }));
+"""
+BROWSER_URL = "wss://registry.example.org/graphql"
+
+
+def _run_browser_follower(body: str, url: str) -> None:
+    node = shutil.which("node")
+    assert node, "node is needed to run the JavaScript examples"
+    assert BROWSER_URL in body, f"the browser example no longer follows {BROWSER_URL}"
+    # The subscription the page sends: the one at the top of docs/subscriptions.md.
+    doc = (ROOT / "docs" / "subscriptions.md").read_text()
+    subscription = re.search(r"^```graphql\n(subscription .*?)^```", doc, re.M | re.S)
+    assert subscription, "docs/subscriptions.md has no subscription"
+    console = ROOT / "services" / "registry" / "console" / "node_modules"
+    assert (console / "graphql-ws").is_dir(), "graphql-ws is installed by `make install`"
+    # A browser's WebSocket: Node 22 has it; Node 20 behind a flag.
+    flags = [] if _node_has_websocket(node) else ["--experimental-websocket"]
+    with tempfile.TemporaryDirectory(prefix="docs-js-") as folder:
+        # `import "graphql-ws"` resolves from the page's folder, as a bundler would.
+        (Path(folder) / "node_modules").symlink_to(console)
+        page = Path(folder) / "page.mjs"
+        page.write_text(
+            BROWSER_PAGE + body.replace(BROWSER_URL, url.replace("http", "ws", 1) + "/graphql")
+        )
+        env = {**os.environ, "DOCS_SUBSCRIPTION": subscription[1], "DOCS_TOKEN": ADMIN_TOKEN}
+        printed = _follows([node, *flags, str(page)], env, url, "Docs Browser Follower Ltd")
+    rendered = [json.loads(line) for line in printed if line.startswith("{")]
+    last = rendered[-1]
+    assert last["change"]["type"] == "ADDED", rendered
+    assert last["change"]["subProcessor"]["name"] == "Docs Browser Follower Ltd", rendered
+    assert last["lastChangeId"] == last["change"]["id"], rendered
+
+
+def _node_has_websocket(node: str) -> bool:
+    check = [node, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)"]
+    return subprocess.run(check, timeout=30).returncode == 0
+
+
+# Blocks that define functions for the reader's own code, or follow for ever, by a line they
+# start with.
+HARNESSES: dict[tuple[str, str], Callable[[str, str], None]] = {
     ("python", "from standardwebhooks import Webhook"): _run_python_receiver,
     ("js", 'import { createHmac, timingSafeEqual } from "node:crypto";'): _run_js_verify,
+    ("python", "import asyncio\nfrom gql import Client"): _run_python_follower,
+    ("js", 'import { createClient } from "graphql-ws";'): _run_browser_follower,
 }
 
 
@@ -230,12 +386,11 @@ def test_examples_are_found() -> None:
 
 @pytest.mark.parametrize(("lang", "body"), BLOCKS)
 async def test_the_example_runs(lang: str, body: str, stack: str) -> None:
-    first = body.splitlines()[0]
     harness = next(
-        (h for (k, start), h in HARNESSES.items() if k == lang and first.startswith(start)), None
+        (h for (k, start), h in HARNESSES.items() if k == lang and body.startswith(start)), None
     )
     if harness is not None:
-        await asyncio.to_thread(harness, body)
+        await asyncio.to_thread(harness, body, stack)
         return
     assert lang == "sh", f"no way to run this {lang} block: mark it `docs-test: not run: WHY`"
 
