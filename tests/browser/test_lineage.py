@@ -124,7 +124,7 @@ async def test_each_hop_shows_its_citations_whose_bases_and_assumptions(
             await expect(
                 details.locator("li.citation").filter(has_text=ref["law"]["title"])
             ).to_have_count(1)
-    await visit.screenshot("lineage-citations", full_page=False)
+    await visit.screenshot("lineage-citations")
 
     # The list under the map says the same in text.
     listed = page.locator('#recipients-list li[data-recipient="approved-third-parties"]')
