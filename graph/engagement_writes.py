@@ -34,13 +34,15 @@ from pydantic import BaseModel, ValidationError
 from graph import changes, from_document, register, write_refs
 from graph import model as m
 from graph.database import Database
+from graph.read.properties import own_fields
 from graph.to_document import document_from_snapshots
 from schema import document as d
 from schema.access.policy import engagement_owners, require_change, writable_registers
 from schema.access.principal import Principal
 from schema.audit import Author
 from schema.change_requests import EngagementUpdate, EngageRequest, FieldProblem, InvalidInput
-from schema.graphql.records import EngagementRecord, RecurrenceRecord
+from schema.graphql.records import EngagementRecord
+from schema.node_properties import to_props
 
 _OF_PAIR = """
 MATCH (e:Engagement)-[:ENGAGED_BY]->(:Organisation {id: $processor})
@@ -121,26 +123,13 @@ def organisation_entity(organisation: d.Organisation) -> m.Entity:
 
 def engagement_record(engagement: d.Engagement) -> EngagementRecord:
     """What the API shows of a document engagement."""
+    props = {**to_props(engagement), "id": engagement.id}
     return EngagementRecord(
-        id=engagement.id,
+        **own_fields(EngagementRecord, d.Engagement, props),
         processor_id=engagement.processor,
         sub_processor_id=engagement.sub_processor,
-        status=engagement.status,
-        purpose=engagement.purpose,
         category_ids=tuple(sorted(set(engagement.data_categories))),
-        location=engagement.location,
-        since=engagement.since,
-        until=engagement.until,
-        notice_date=engagement.notice_date,
         activity_id=engagement.activity,
-        recurs=(
-            RecurrenceRecord(
-                engagement.recurs.every, engagement.recurs.lasts, engagement.recurs.note
-            )
-            if engagement.recurs
-            else None
-        ),
-        assumptions=tuple(engagement.assumptions),
     )
 
 

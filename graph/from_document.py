@@ -45,7 +45,7 @@ _Node = (
 )
 
 
-def _node(kind: str, entity: _Node, links: Iterable[m.Link]) -> m.Entity:
+def node(kind: str, entity: _Node, links: Iterable[m.Link]) -> m.Entity:
     """The entity of a document model instance: its node properties as the model describes
     them (schema.node_properties), and the links the caller makes of its LINKS fields."""
     return _entity(kind, entity.id, to_props(entity), links)
@@ -62,27 +62,27 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
             [m.Link("OWNED_BY", m.ORGANISATION, info.owner)],
         )
     ]
-    out.extend(_node(m.ORGANISATION, org, []) for org in doc.organisations)
+    out.extend(node(m.ORGANISATION, org, []) for org in doc.organisations)
     out.extend(
-        _node(m.DATA_SUBJECT, subject, _links(m.DATA_SUBJECT, "PART_OF", [subject.parent]))
+        node(m.DATA_SUBJECT, subject, _links(m.DATA_SUBJECT, "PART_OF", [subject.parent]))
         for subject in doc.data_subjects
     )
     out.extend(
-        _node(m.DATA_CATEGORY, cat, _links(m.DATA_CATEGORY, "PART_OF", [cat.parent]))
+        node(m.DATA_CATEGORY, cat, _links(m.DATA_CATEGORY, "PART_OF", [cat.parent]))
         for cat in doc.data_categories
     )
     out.extend(
-        _node(m.LEGAL_BASIS, basis, _links(m.LEGAL_BASIS, "RESTS_ON", basis.rests_on))
+        node(m.LEGAL_BASIS, basis, _links(m.LEGAL_BASIS, "RESTS_ON", basis.rests_on))
         for basis in doc.legal_bases
     )
     out.extend(
-        _node(m.SYSTEM, system, _links(m.ORGANISATION, "OPERATED_BY", [system.operator]))
+        node(m.SYSTEM, system, _links(m.ORGANISATION, "OPERATED_BY", [system.operator]))
         for system in doc.systems
     )
     out.extend(_activity(act) for act in doc.activities)
     for flow in doc.flows:
         out.append(
-            _node(
+            node(
                 m.DISCLOSURE,
                 flow,
                 [
@@ -97,7 +97,7 @@ def entities(doc: d.RopaDocument) -> list[m.Entity]:
         )
     for eng in doc.engagements:
         out.append(
-            _node(
+            node(
                 m.ENGAGEMENT,
                 eng,
                 [
@@ -133,7 +133,7 @@ def _activity(act: d.ProcessingActivity) -> m.Entity:
         )
         for p in act.processors
     ]
-    return _node(
+    return node(
         m.ACTIVITY,
         act,
         [

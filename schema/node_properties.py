@@ -22,11 +22,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from functools import cache
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -184,3 +184,31 @@ def from_props(model: type[BaseModel], props: Mapping[str, Any]) -> dict[str, An
         if value is not None:
             out[prop.field] = value
     return out
+
+
+_T = TypeVar("_T")
+
+
+def _empty(prop: NodeProperty) -> Any:
+    # A record's default must be immutable: an empty tuple for a list.
+    return () if prop.shape in (Shape.LIST, Shape.JSON) else prop.default
+
+
+def with_properties_of(model: type[BaseModel]) -> Callable[[type[_T]], type[_T]]:
+    """Give a record class (before `@dataclass`) a field for every node property of `model`
+    it does not declare itself (nor as `<field>_id`), so that a field added to the model
+    reaches the record with no other change. Declared fields are the typed view code uses;
+    the added ones hold the plain value (tuples for lists)."""
+
+    def add(cls: type[_T]) -> type[_T]:
+        declared = {name for c in cls.__mro__ for name in vars(c).get("__annotations__", {})}
+        if "__annotations__" not in vars(cls):
+            cls.__annotations__ = {}
+        for prop in node_properties(model):
+            if prop.field in declared or f"{prop.field}_id" in declared:
+                continue
+            cls.__annotations__[prop.field] = Any
+            setattr(cls, prop.field, _empty(prop))
+        return cls
+
+    return add

@@ -1,4 +1,9 @@
-"""What the loaders hand to the GraphQL types: plain values, with references as ids."""
+"""What the loaders hand to the GraphQL types: plain values, with references as ids.
+
+An entity's record has a field for each of its model's node properties (schema.node_properties):
+those declared here are the typed view the code reads; `with_properties_of` adds the others,
+so that a field added to the document model reaches its record with no change here.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from schema import document as d
 from schema.access.policy import ReadScope
 from schema.document import (
     DpiaStatus,
@@ -16,6 +22,7 @@ from schema.document import (
     OrganisationKind,
     RecipientRole,
 )
+from schema.node_properties import with_properties_of
 
 
 class RefKind(StrEnum):
@@ -45,6 +52,7 @@ class ContactRecord:
 
 
 @dataclass(frozen=True)
+@with_properties_of(d.Organisation)
 class OrganisationRecord:
     id: str
     name: str
@@ -66,6 +74,7 @@ class OrganisationRecord:
 
 
 @dataclass(frozen=True)
+@with_properties_of(d.DataCategory)
 class CategoryRecord:
     id: str
     name: str
@@ -79,6 +88,7 @@ class CategoryRecord:
 
 
 @dataclass(frozen=True)
+@with_properties_of(d.DataSubjectCategory)
 class SubjectRecord:
     id: str
     name: str
@@ -105,6 +115,7 @@ class CitationRecord:
 
 
 @dataclass(frozen=True)
+@with_properties_of(d.LegalBasis)
 class LegalBasisRecord:
     id: str
     kind: LegalBasisKind
@@ -117,6 +128,7 @@ class LegalBasisRecord:
 
 
 @dataclass(frozen=True)
+@with_properties_of(d.System)
 class SystemRecord:
     id: str
     name: str
@@ -158,6 +170,7 @@ class RecurrenceRecord:
 
 
 @dataclass(frozen=True)
+@with_properties_of(d.ProcessingActivity)
 class ActivityRecord:
     id: str
     name: str
@@ -193,6 +206,7 @@ class ActivityRecord:
 
 
 @dataclass(frozen=True)
+@with_properties_of(d.Flow)
 class DisclosureRecord:
     id: str
     kind: FlowKind
@@ -218,6 +232,7 @@ class DisclosureRecord:
 
 
 @dataclass(frozen=True)
+@with_properties_of(d.Engagement)
 class EngagementRecord:
     id: str
     processor_id: str
