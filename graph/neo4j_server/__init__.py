@@ -141,6 +141,8 @@ class LocalNeo4j:
     cache_dir: Path = field(default_factory=default_cache_dir)
     version: str = NEO4J_VERSION
     startup_timeout: float = 120.0
+    # Seconds the last start took until Bolt answered (None before one): how slow this machine is.
+    answered_after: float | None = field(default=None, init=False)
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -275,7 +277,8 @@ class LocalNeo4j:
                     + self.log_tail()
                 )
             if _port_open(self.port) and self._bolt_answers(password):
-                _say(f"Bolt answers on {self.uri} after {time.monotonic() - started:.1f} s")
+                self.answered_after = time.monotonic() - started
+                _say(f"Bolt answers on {self.uri} after {self.answered_after:.1f} s")
                 return
             time.sleep(0.5)
         self.stop()
