@@ -36,6 +36,15 @@ _NOT_PROPERTIES = frozenset({"id"})
 
 
 @dataclass(frozen=True)
+class Public:
+    """Marks a field (in `Annotated`) as a field of its GraphQL type, derived from the model
+    (schema.graphql.derived) unless the type declares it; `description` overrides the
+    field's own."""
+
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class Stored:
     """How a field is stored where its type alone does not say it (in `Annotated`)."""
 
@@ -66,6 +75,9 @@ class NodeProperty:
     default: Any = None
     # The sub-model's own properties (FLAT), their keys already prefixed.
     parts: tuple[NodeProperty, ...] = ()
+    # Marked Public: what the GraphQL type says of it (None: not public).
+    public: Public | None = None
+    description: str | None = None
 
     def stored_keys(self) -> tuple[str, ...]:
         """The node properties this field is stored in."""
@@ -128,7 +140,9 @@ def node_properties(model: type[BaseModel], prefix: str = "") -> tuple[NodePrope
         if shape is Shape.FLAT:
             key = stored.prefix or key
             parts = node_properties(core, key)
-        out.append(NodeProperty(name, key, shape, core, default, parts))
+        public = next((m for m in info.metadata if isinstance(m, Public)), None)
+        description = (public.description if public else None) or info.description
+        out.append(NodeProperty(name, key, shape, core, default, parts, public, description))
     return tuple(out)
 
 

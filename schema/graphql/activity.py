@@ -7,9 +7,11 @@ from collections.abc import Iterable
 
 import strawberry
 
+from schema import document
 from schema.compliance.index import bases_holder
 from schema.graphql import records as r
 from schema.graphql.access import Info, loaders, many, maybe, one, resolver
+from schema.graphql.derived import public_values, with_public_fields
 from schema.graphql.enums import DpiaStatus, EngagementStatus, FlowKind, RecipientRole
 from schema.graphql.recurrence import Recurrence
 from schema.graphql.reference import (
@@ -156,6 +158,7 @@ def activity_fields(selected: Iterable[str]) -> set[str] | None:
 
 
 @strawberry.type(description="A processing activity: one record of the Article 30 register")
+@with_public_fields(document.ProcessingActivity)
 class ProcessingActivity:
     id: strawberry.ID
     name: str
@@ -191,6 +194,7 @@ class ProcessingActivity:
     def from_record(cls, rec: r.ActivityRecord) -> ProcessingActivity:
         """The GraphQL view of a record."""
         return cls(
+            **public_values(cls, rec),
             id=strawberry.ID(rec.id),
             name=rec.name,
             description=rec.description,
@@ -280,6 +284,7 @@ class ProcessingActivity:
 
 
 @strawberry.type(description="A disclosure (data flow) from one organisation to another")
+@with_public_fields(document.Flow)
 class Disclosure:
     id: strawberry.ID
     kind: FlowKind
@@ -301,6 +306,7 @@ class Disclosure:
     def from_record(cls, rec: r.DisclosureRecord) -> Disclosure:
         """The GraphQL view of a record."""
         return cls(
+            **public_values(cls, rec),
             id=strawberry.ID(rec.id),
             kind=rec.kind,
             recipient_role=rec.recipient_role,
@@ -359,6 +365,7 @@ class Disclosure:
 
 
 @strawberry.type(description="A processor's engagement of a sub-processor")
+@with_public_fields(document.Engagement)
 class Engagement:
     id: strawberry.ID
     purpose: str | None
@@ -383,6 +390,7 @@ class Engagement:
     def from_record(cls, rec: r.EngagementRecord) -> Engagement:
         """The GraphQL view of a record."""
         return cls(
+            **public_values(cls, rec),
             id=strawberry.ID(rec.id),
             purpose=rec.purpose,
             location=rec.location,

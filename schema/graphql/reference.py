@@ -6,8 +6,10 @@ from collections.abc import Iterable, Mapping
 
 import strawberry
 
+from schema import document
 from schema.graphql import records as r
 from schema.graphql.access import Info, loaders, many, maybe, resolver
+from schema.graphql.derived import public_values, with_public_fields
 from schema.graphql.enums import LegalBasisKind, OrganisationKind
 
 
@@ -33,6 +35,7 @@ class Contact:
     description="A school, authority, company or group of recipients; its roles live on "
     "activities, disclosures and engagements"
 )
+@with_public_fields(document.Organisation)
 class Organisation:
     id: strawberry.ID
     name: str
@@ -58,6 +61,7 @@ class Organisation:
     def from_record(cls, rec: r.OrganisationRecord) -> Organisation:
         """The GraphQL view of a record."""
         return cls(
+            **public_values(cls, rec),
             id=strawberry.ID(rec.id),
             name=rec.name,
             kind=rec.kind,
@@ -77,6 +81,7 @@ class Organisation:
 
 
 @strawberry.type(description="A category of personal data, in a hierarchy (PART_OF)")
+@with_public_fields(document.DataCategory)
 class DataCategory:
     id: strawberry.ID
     name: str
@@ -92,6 +97,7 @@ class DataCategory:
     def from_record(cls, rec: r.CategoryRecord) -> DataCategory:
         """The GraphQL view of a record."""
         return cls(
+            **public_values(cls, rec),
             id=strawberry.ID(rec.id),
             name=rec.name,
             description=rec.description,
@@ -119,6 +125,7 @@ def categories(recs: list[r.CategoryRecord]) -> list[DataCategory]:
 
 
 @strawberry.type(description="A category of people the data is about")
+@with_public_fields(document.DataSubjectCategory)
 class DataSubjectCategory:
     id: strawberry.ID
     name: str
@@ -131,6 +138,7 @@ class DataSubjectCategory:
     def from_record(cls, rec: r.SubjectRecord) -> DataSubjectCategory:
         """The GraphQL view of a record."""
         return cls(
+            **public_values(cls, rec),
             id=strawberry.ID(rec.id),
             name=rec.name,
             description=rec.description,
@@ -154,6 +162,7 @@ class DataSubjectCategory:
     description="An Article 6 basis, an Article 9 or 10 condition, a DPA 2018 Schedule 1 "
     "condition, or a statute"
 )
+@with_public_fields(document.LegalBasis)
 class LegalBasis:
     id: strawberry.ID
     kind: LegalBasisKind
@@ -171,6 +180,7 @@ class LegalBasis:
     def from_record(cls, rec: r.LegalBasisRecord) -> LegalBasis:
         """The GraphQL view of a record."""
         return cls(
+            **public_values(cls, rec),
             id=strawberry.ID(rec.id),
             kind=rec.kind,
             title=rec.title,
@@ -242,6 +252,7 @@ async def load_citations(info: Info, recs: tuple[r.CitationRecord, ...]) -> list
 
 
 @strawberry.type(description="Software that holds or moves the data")
+@with_public_fields(document.System)
 class System:
     id: strawberry.ID
     name: str
@@ -253,6 +264,7 @@ class System:
     def from_record(cls, rec: r.SystemRecord) -> System:
         """The GraphQL view of a record."""
         return cls(
+            **public_values(cls, rec),
             id=strawberry.ID(rec.id),
             name=rec.name,
             description=rec.description,

@@ -1,0 +1,71 @@
+"""GraphQL fields derived from the document model: a field marked `Public` in its model.
+
+A type lists the fields it declares itself (with their descriptions, in the order the SDL
+shows); `with_public_fields(model)` adds, after them, every node property of `model` marked
+`Public` (schema.node_properties) that the type does not declare, typed from the model and
+described by it. `public_values` gives their values from a record for `from_record`, so a
+plain field added to a model and marked `Public` is in the API with no other change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from enum import Enum
+from typing import Any, TypeVar
+
+import strawberry
+from pydantic import BaseModel
+
+from schema.node_properties import NodeProperty, Shape, node_properties
+
+_T = TypeVar("_T")
+
+# Per type: the fields with_public_fields added to it.
+_DERIVED: dict[type[Any], tuple[str, ...]] = {}
+
+_SCALARS = (str, int, float, bool, dt.date)
+
+
+def _graphql_type(prop: NodeProperty) -> Any:
+    core = prop.type
+    plain = core in _SCALARS or (isinstance(core, type) and issubclass(core, Enum))
+    if not plain:
+        raise TypeError(
+            f"{prop.field}: a {prop.shape} field cannot be derived; declare it on the type"
+        )
+    if prop.shape is Shape.LIST:
+        return list[core]  # type: ignore[valid-type]
+    return core if prop.default is not None else core | None
+
+
+def with_public_fields(model: type[BaseModel]) -> Callable[[type[_T]], type[_T]]:
+    """Add to a strawberry type (before `@strawberry.type`) the public fields of `model` it
+    does not declare."""
+
+    def add(cls: type[_T]) -> type[_T]:
+        declared = {name for c in cls.__mro__ for name in vars(c).get("__annotations__", {})}
+        if "__annotations__" not in vars(cls):
+            cls.__annotations__ = {}
+        added = []
+        for prop in node_properties(model):
+            if prop.public is None or prop.field in declared:
+                continue
+            cls.__annotations__[prop.field] = _graphql_type(prop)
+            setattr(cls, prop.field, strawberry.field(description=prop.description))
+            added.append(prop.field)
+        _DERIVED[cls] = tuple(added)
+        return cls
+
+    return add
+
+
+def public_values(cls: type[Any], rec: Any) -> dict[str, Any]:
+    """The values of the fields `with_public_fields` added to `cls` (and its bases), read
+    from the record of the same names (lists for tuples)."""
+    out: dict[str, Any] = {}
+    for klass in cls.__mro__:
+        for name in _DERIVED.get(klass, ()):
+            value = getattr(rec, name, None)
+            out[name] = list(value) if isinstance(value, tuple) else value
+    return out
