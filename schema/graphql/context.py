@@ -111,6 +111,11 @@ class Reader(Protocol):
         """A token of the change log's head: another after every change recorded."""
         ...
 
+    async def horizons(self, moments: Sequence[dt.datetime]) -> tuple[int, ...]:
+        """For each moment, the sequence of the last change recorded before it (0: none): all
+        that the record as recorded then depends on."""
+        ...
+
     async def recipients(
         self,
         question: RecipientsQuestion,

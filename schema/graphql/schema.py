@@ -22,7 +22,7 @@ from schema.graphql.errors import ErrorCodes, log_errors
 from schema.graphql.limits import OperationLimits, limit_extensions
 from schema.graphql.mutation import Mutation
 from schema.graphql.query import Query
-from schema.graphql.scalars import DATE
+from schema.graphql.scalars import DATE, MOMENT
 from schema.graphql.subscription import Subscription
 from schema.graphql.summary import SummaryQuery
 from schema.graphql.watched import WatchedQuery
@@ -65,7 +65,7 @@ def build_schema(
         query=RootQuery,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(scalar_map={dt.date: DATE}),
+        config=StrawberryConfig(scalar_map={dt.date: DATE, dt.datetime: MOMENT}),
         extensions=[
             *observers,
             documents.extension(),

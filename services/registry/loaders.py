@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Generic, TypeVar
 
@@ -217,6 +217,9 @@ class GraphReader:
 
     async def change_head(self) -> str:
         return await self._db.read(changes.head)
+
+    async def horizons(self, moments: Sequence[dt.datetime]) -> tuple[int, ...]:
+        return await read_changes.last_before_many(self._db, moments)
 
     async def recipients(
         self,

@@ -6,8 +6,12 @@ is recorded in the change log in the same transaction, and the log's head (the l
 number with its hash, which chains every event before it) changes with each one, in every
 process that reads it. So the cache keys an answer by all of these and reads the head once per
 operation: an answer is served only while the log is exactly where it was when the answer was
-computed. Writes of this process that the log does not record (e.g. webhook endpoints) move a
-local generation, which is in the key too; fields that read such data (`webhooks`) are not
+computed. An operation whose every root field reads a past record (`recordedAt`) is keyed
+instead by the last change recorded before each moment: what is recorded after a moment never
+changes the record as recorded then, so such answers outlive later writes, while a change
+stamped before the moment but committed after the answer (a slow writer) moves that sequence
+and so the key. Writes of this process that the log does not record (e.g. webhook endpoints)
+move a local generation, which is in the key too; fields that read such data (`webhooks`) are not
 cached, nor is anything but a query of the register's questions (`cacheable` root fields).
 
 What the caller may read is in the key as the role, the principal's registers and the read
@@ -18,6 +22,7 @@ Memory is bounded by entries and by the values they hold (least recently used go
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -34,12 +39,16 @@ from graphql.language import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    StringValueNode,
+    VariableNode,
 )
 from strawberry.extensions import SchemaExtension
 
 from schema.errors import DatabaseUnavailable
 from schema.graphql.context import RegistryContext
 from schema.graphql.limits.extension import count_values
+from schema.graphql.scalars import parse_moment
+from schema.recorded_at import BadRecordedAt, checked
 from services.observability.metrics import RESPONSE_CACHE
 
 
@@ -51,6 +60,12 @@ class _Entry:
 
 def _root_fields(document: DocumentNode, operation_name: str | None) -> frozenset[str] | None:
     """The root field names of the operation that runs, if it is a query (None otherwise)."""
+    found = _root_nodes(document, operation_name)
+    return None if found is None else frozenset(f.name.value for f in found)
+
+
+def _root_nodes(document: DocumentNode, operation_name: str | None) -> list[FieldNode] | None:
+    """The root fields of the operation that runs, if it is a query (None otherwise)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
@@ -61,13 +76,13 @@ def _root_fields(document: DocumentNode, operation_name: str | None) -> frozense
         for d in document.definitions
         if isinstance(d, FragmentDefinitionNode)
     }
-    names: set[str] = set()
+    names: list[FieldNode] = []
     pending: list[SelectionSetNode] = [operations[0].selection_set]
     seen: set[str] = set()
     while pending:
         for selection in pending.pop().selections:
             if isinstance(selection, FieldNode):
-                names.add(selection.name.value)
+                names.append(selection)
             elif isinstance(selection, InlineFragmentNode):
                 pending.append(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode):
@@ -75,7 +90,37 @@ def _root_fields(document: DocumentNode, operation_name: str | None) -> frozense
                 if name in fragments and name not in seen:
                     seen.add(name)
                     pending.append(fragments[name])
-    return frozenset(names)
+    return names
+
+
+def _past_moments(
+    fields: list[FieldNode], variables: dict[str, Any] | None, now: dt.datetime
+) -> frozenset[dt.datetime] | None:
+    """The moments of the past records the root fields read, if every one reads one (each is
+    given a valid `recordedAt`); None when any reads the current record (or reads no record,
+    as `dataCategories`), whose answers the head of the log keys."""
+    moments: set[dt.datetime] = set()
+    for field in fields:
+        if field.name.value == "__typename":
+            continue
+        value: Any = None
+        for argument in field.arguments or ():
+            if argument.name.value != "recordedAt":
+                continue
+            if isinstance(argument.value, StringValueNode):
+                value = argument.value.value
+            elif isinstance(argument.value, VariableNode):
+                value = (variables or {}).get(argument.value.name.value)
+        if not isinstance(value, str):
+            return None
+        try:
+            moment = checked(parse_moment(value), now)
+        except (ValueError, BadRecordedAt):  # the execution reports it, and is not kept
+            return None
+        if moment is None:
+            return None
+        moments.add(moment)
+    return frozenset(moments) if moments else None
 
 
 class ResponseCache:
@@ -128,8 +173,19 @@ class ResponseCache:
         generation = self._generation
         principal = context.principal
         scope = context.scope
+        past = _past_moments(
+            _root_nodes(document, execution.operation_name) or [],
+            execution.variables,
+            dt.datetime.now(dt.UTC),
+        )
         try:
-            head = await context.reader.change_head()
+            if past is None:
+                head: Any = await context.reader.change_head()
+            else:
+                # A past record is what the log held before its moment, and changes recorded
+                # since do not touch it: keyed by the last change before each moment (which a
+                # late commit of an earlier-stamped change would move), not by the head.
+                head = await context.reader.horizons(sorted(past))
         except DatabaseUnavailable:
             # Uncached, the execution meets the outage in a resolver, which reports it with its
             # code (DATABASE_UNAVAILABLE); raised here, it would reach the client without one.

@@ -158,7 +158,8 @@ async def test_names_are_resolved_in_the_record_read(history: Database, graphql:
     assert old["data"]["disclosures"] == new["data"]["disclosures"] != []
     [unknown] = (await graphql(query, to="NHS health services", at=THEN))["errors"]
     assert unknown["extensions"]["code"] == "NOT_FOUND"
-    assert "in the record as recorded at 2023-01-01" in unknown["message"], unknown
+    # A day given as recordedAt is its end, in GraphQL as in the CLI and the HTTP routes.
+    assert "in the record as recorded at 2023-01-02T00:00:00+00:00" in unknown["message"], unknown
 
 
 @pytest.mark.parametrize("first", ["then", "now"])

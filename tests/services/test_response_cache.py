@@ -3,6 +3,7 @@ the register (committed by any process), and never with an answer computed for a
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -103,3 +104,41 @@ async def test_an_answer_is_never_served_to_another_scope(
     assert _activities(await as_user(None)(ACTIVITIES)) == set()
     assert _activities(await as_user(DPO_TOKEN)(ACTIVITIES)) == everything
     assert _activities(await as_user(ELSEWHERE_DPO_TOKEN)(ACTIVITIES)) == set()
+
+
+async def test_a_past_record_outlives_later_writes_but_not_an_earlier_stamped_one(
+    session_db: Database, as_user: Callable[[str | None], GraphQL], dpo_client: httpx.AsyncClient
+) -> None:
+    await load_example(session_db)
+    moment = dt.datetime.now(dt.UTC)
+    past = (
+        f'{{ activities(asOf: "2022-06-01", recordedAt: "{moment.isoformat()}") '
+        "{ id controller { name } } }"
+    )
+    admin = as_user(ADMIN_TOKEN)
+    first = await admin(past)
+    assert "errors" not in first, first
+    doc = load_document(EXAMPLE)
+
+    async def rename(to: str, at: dt.datetime | None = None) -> None:
+        renamed = doc.model_copy(
+            update={
+                "organisations": [
+                    o.model_copy(update={"name": to}) if o.id == doc.register_info.owner else o
+                    for o in doc.organisations
+                ]
+            }
+        )
+        entities = from_document.entities(renamed)
+        await register.apply(session_db, doc.register_info.id, entities, "t", occurred_at=at)
+
+    # Recorded after the moment: the record as recorded then is untouched, and kept.
+    await rename("Allestree Woodlands Academy")
+    before = await _hits(dpo_client)
+    assert await admin(past) == first
+    assert await _hits(dpo_client) == before + 1
+    # Stamped before the moment but committed after the answer was kept: the key moves.
+    await rename("Allestree Woodlands Trust", moment - dt.timedelta(seconds=1))
+    before = await _hits(dpo_client)
+    assert "errors" not in await admin(past)
+    assert await _hits(dpo_client) == before
