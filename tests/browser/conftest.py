@@ -26,11 +26,13 @@ import pytest
 from playwright.async_api import (
     BrowserContext,
     ConsoleMessage,
+    Locator,
     Page,
     Playwright,
     Request,
     Route,
     async_playwright,
+    expect,
 )
 
 from graph import from_document, maintenance, register
@@ -200,3 +202,15 @@ async def api(url: str, query: str) -> dict[str, Any]:
     assert "errors" not in body, body
     data: dict[str, Any] = body["data"]
     return data
+
+
+async def expect_citations(within: Locator, citations: list[dict[str, Any]]) -> None:
+    """`within` shows each citation the API gave (`basis { article } restsOn { law { title }
+    provision }`) as one `li.citation`, in order, with its article and every law it rests on."""
+    items = within.locator("li.citation")
+    await expect(items).to_have_count(len(citations))
+    for citation, item in zip(citations, await items.all(), strict=True):
+        await expect(item).to_contain_text(citation["basis"]["article"])
+        for ref in citation["restsOn"]:
+            law = ref["law"]["title"] + (f" {ref['provision']}" if ref["provision"] else "")
+            await expect(item).to_contain_text(law)
