@@ -204,8 +204,15 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
                 await _apply(db, revision)
                 revision += 1
                 await asyncio.sleep(args.interval)
+            # What the registry spends with nothing to deliver (its follower's polls, the
+            # keepalive pings and pongs of every socket), to tell it from what deliveries cost.
+            idle_before = cpu_seconds(pid)
+            await asyncio.sleep(args.idle)
+            idle = (cpu_seconds(pid) - idle_before) / args.idle if args.idle else 0.0
             start = await db.read(spc.head_sequence)
             cpu_before = cpu_seconds(pid)
+            client_cpu_before = sum(cpu_seconds(c.process.pid) for c in clients)
+            measuring = time.monotonic()
             commits: list[float] = []
             after_ten = with_subscribers
             for n in range(args.changes):
@@ -219,6 +226,8 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
                     after_ten = memory_kib(pid)
             await asyncio.sleep(3)
             cpu = cpu_seconds(pid) - cpu_before
+            client_cpu = sum(cpu_seconds(c.process.pid) for c in clients) - client_cpu_before
+            measured = time.monotonic() - measuring
             after = memory_kib(pid)
             recorded = await db.read(spc.changes_after, start, None, args.changes + 10)
             results = []
@@ -256,10 +265,17 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
         f"{mib['after']:.0f} MiB after all {args.changes}; peak VmHWM "
         f"{after['VmHWM'] / 1024:.0f} MiB"
     )
-    per_delivery = cpu / max(1, len(latencies)) * 1e6
+    deliveries = max(1, len(latencies))
+    per_delivery = cpu / deliveries * 1e6
+    net = max(0.0, cpu - idle * measured) / deliveries * 1e6
     print(
-        f"registry CPU while the changes were delivered: {cpu:.1f} s, "
-        f"{per_delivery:.0f} µs per delivery"
+        f"registry CPU while the changes were delivered: {cpu:.1f} s over {measured:.0f} s, "
+        f"{per_delivery:.0f} µs per delivery; idle with the subscribers (no change): "
+        f"{idle * 1000:.0f} ms per second, so {net:.0f} µs per delivery above idle"
+    )
+    print(
+        f"client processes' CPU meanwhile: {client_cpu:.1f} s, "
+        f"{client_cpu / deliveries * 1e6:.0f} µs per delivery received"
     )
     if failures:
         print(f"first failure: {failures[0]}")
@@ -290,6 +306,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=3, help="changes before measuring")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between commits")
     parser.add_argument("--poll-interval", type=float, default=0.2, help="the follower's")
+    parser.add_argument(
+        "--idle", type=float, default=6.0, help="seconds of registry CPU measured with no change"
+    )
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--registry-log", type=Path, help="where the registry's log goes")
 

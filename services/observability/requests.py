@@ -31,6 +31,12 @@ class RequestIdMiddleware:
         request_id = given if _PLAIN.match(given) else uuid.uuid4().hex
         logs.start_request(request_id)
 
+        if scope["type"] == "websocket":
+            # Nothing to add to its frames: every message a subscriber is sent would pay for
+            # a wrapper that passes it on.
+            await self.app(scope, receive, send)
+            return
+
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id

@@ -4,14 +4,15 @@ A change reaches every live subscriber, and most of them ask the same document (
 live view). Executing the selection once per subscriber costs a graphql-core execution and a
 JSON encoding each; here, subscribers of the same (document, variables, operation name,
 principal's scope) form a group with one execution, one follower subscriber, and one encoded
-payload per event, framed with each subscriber's own operation id and queued for it.
+payload per event, framed with each subscriber's own operation id and written to its socket
+there and then (see `_Member`: no task or queue per subscriber and delivery).
 
 Only live subscriptions group: one with `after` replays recorded changes from where that
 client stopped, which is its own (it runs as strawberry runs any operation). A subscriber that
 joins a running group receives what the group receives from then on, as if it had subscribed
-alone at that moment. A subscriber whose queue is full (a client not reading) is closed with
-SUBSCRIBER_TOO_SLOW and resumes with `after`, as the follower treats a slow subscriber; the
-group carries on for the others. The group ends with its last subscriber.
+alone at that moment. A subscriber with too many frames waiting (a client not reading) is
+closed with SUBSCRIBER_TOO_SLOW and resumes with `after`, as the follower treats a slow
+subscriber; the group carries on for the others. The group ends with its last subscriber.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Hashable
+from collections import deque
+from collections.abc import Callable, Coroutine, Generator, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from schema.graphql.subscription import SubscriberFellBehind
+from services.observability.metrics import SUBSCRIBERS_DROPPED
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +53,118 @@ class _Frame:
 
 @dataclass(frozen=True)
 class _End:
-    """The group's stream ended: before executing, with these errors; or after its last."""
+    """The member's stream ended: before executing, with these errors; after its last; or
+    `quietly`, when its socket is gone and nothing more can be said."""
 
     errors: list[dict[str, Any]] | None = None
+    quietly: bool = False
 
 
-@dataclass(eq=False)
-class _Member:
-    operation: Operation[Any, Any]
-    queue: asyncio.Queue[_Frame | _End]
-    last_id: str | None = None
+class _Rest:
+    """The rest of a send that had to wait, awaitable in a task: the coroutine ran up to its
+    first wait (`waiting`, the future it waits on), and resumes where it stopped."""
 
-    def offer(self, item: _Frame | _End) -> bool:
+    def __init__(self, coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
+        self._coroutine = coroutine
+        self._waiting = waiting
+
+    def __await__(self) -> Generator[Any, None, None]:
         try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
-            return False
+            yield self._waiting  # the task waits on it, as if the coroutine had yielded it
+        except BaseException:
+            self._coroutine.close()
+            raise
+        yield from self._coroutine.__await__()
+
+
+class _Member:
+    """One subscriber of a group: its frames are written to its socket as they come.
+
+    A send is stepped synchronously: while the socket takes data (the usual case), writing a
+    frame costs no task switch and no queue, which per delivery is most of what a task per
+    subscriber would cost. Only a send that has to wait (the client is not reading and the
+    transport's buffer is full) is finished in a task of its own, and frames coming
+    meanwhile wait in `backlog`, up to `limit`.
+    """
+
+    def __init__(
+        self,
+        operation: Operation[Any, Any],
+        send: Callable[[str], Coroutine[Any, Any, None]],
+        limit: int,
+    ) -> None:
+        self.operation = operation
+        self._send = send
+        self._limit = limit
+        # The start of each `next` message for this subscriber, up to its payload.
+        self.prefix = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":'
+        self.backlog: deque[_Frame] = deque()
+        self.writing: asyncio.Task[None] | None = None
+        self.done: asyncio.Future[_End] = asyncio.get_running_loop().create_future()
+        self._ending: _End | None = None
+        self._reason: Callable[[str | None], _Frame] | None = None
+        self.last_id: str | None = None
+
+    def offer(self, frame: _Frame) -> bool:
+        """Write `frame`, or keep it until the socket takes more; False when `limit` frames
+        are waiting already (the group then drops this subscriber)."""
+        if self.done.done() or self._ending is not None or self.operation.completed:
+            return True
+        if self.writing is not None:
+            if len(self.backlog) >= self._limit:
+                return False
+            self.backlog.append(frame)
+            return True
+        sending = self._send(frame.text)
+        try:
+            waiting = sending.send(None)
+        except StopIteration:
+            self.last_id = frame.event_id or self.last_id
+            return True
+        except Exception:
+            self.end(_End(quietly=True))
+            return True
+        self.writing = asyncio.create_task(self._write(_Rest(sending, waiting), frame))
         return True
+
+    async def _write(self, rest: _Rest, frame: _Frame) -> None:
+        try:
+            await rest
+            self.last_id = frame.event_id or self.last_id
+            while True:
+                if self.backlog:
+                    frame = self.backlog.popleft()
+                elif self._reason is not None:
+                    # Said after the frames on their way, with the last of them.
+                    frame, self._reason = self._reason(self.last_id), None
+                else:
+                    break
+                await self._send(frame.text)
+                self.last_id = frame.event_id or self.last_id
+        except Exception:
+            self._ending = _End(quietly=True)
+        finally:
+            self.writing = None
+        if self._ending is not None:
+            self.end(self._ending)
+
+    def end(self, end: _End) -> None:
+        """The stream ends with `end`, after what is already waiting to be written."""
+        if self.writing is not None and not end.quietly:
+            self._ending = self._ending or end
+        elif not self.done.done():
+            self.done.set_result(end)
+
+    def drop(self, reason: Callable[[str | None], _Frame]) -> None:
+        """Forget what is waiting (it can be replayed): write why (`reason`, given the id of
+        the last change written), then end."""
+        self.backlog.clear()
+        if self.writing is None:
+            self.offer(reason(self.last_id))
+            self.end(_End())
+        else:
+            self._reason = reason
+            self._ending = _End()
 
 
 def _scope(context: Any) -> Hashable:
@@ -153,8 +251,7 @@ class _Group:
             end = _End([{"message": "Unexpected error."}])
         self._groups.forget(self)
         for member in list(self.members):
-            if not member.offer(end):
-                member.queue = _ending(end)
+            member.end(end)
 
     def _dispatch(self, result: ExecutionResult) -> None:
         payload: dict[str, Any] = {"data": result.data}
@@ -164,43 +261,34 @@ class _Group:
             payload["extensions"] = result.extensions
         if isinstance(result.data, dict) and len(result.data) == 1:
             self.root_field = next(iter(result.data))
-        encoded = json.dumps(payload)
+        # Encoded once for the group; each member's frame differs only by its operation id.
+        ending = json.dumps(payload) + "}"
         event_id = _event_id(result.data)
         for member in list(self.members):
-            operation_id = json.dumps(member.operation.id)
-            frame = _Frame(f'{{"id":{operation_id},"type":"next","payload":{encoded}}}', event_id)
-            if not member.offer(frame):
+            if not member.offer(_Frame(member.prefix + ending, event_id)):
                 self._drop(member)
 
     def _drop(self, member: _Member) -> None:
         log.warning(
             "dropped a subscriber %d changes behind; it resumes from its last one",
-            member.queue.qsize(),
+            len(member.backlog),
         )
         self.members.discard(member)
         self._groups.dropped += 1
-        # What is queued is forgotten (it can be replayed): the reason is all that is left.
-        error = {
-            "message": str(SubscriberFellBehind(member.last_id)),
-            "path": [self.root_field],
-            "extensions": {"code": SubscriberFellBehind.code},
-        }
-        frame = json.dumps(
-            {
-                "id": member.operation.id,
-                "type": "next",
-                "payload": {"data": None, "errors": [error]},
+        SUBSCRIBERS_DROPPED.inc()
+        root_field = self.root_field
+
+        def reason(last_id: str | None) -> _Frame:
+            error = {
+                "message": str(SubscriberFellBehind(last_id)),
+                "path": [root_field],
+                "extensions": {"code": SubscriberFellBehind.code},
             }
-        )
-        member.queue = _ending(_End(), _Frame(frame, None))
+            payload = json.dumps({"data": None, "errors": [error]})
+            return _Frame(member.prefix + payload + "}", None)
 
-
-def _ending(end: _End, *before: _Frame) -> asyncio.Queue[_Frame | _End]:
-    queue: asyncio.Queue[_Frame | _End] = asyncio.Queue()
-    for frame in before:
-        queue.put_nowait(frame)
-    queue.put_nowait(end)
-    return queue
+        # What is waiting is forgotten (it can be replayed): the reason is all that is left.
+        member.drop(reason)
 
 
 class SubscriptionGroups:
@@ -228,7 +316,8 @@ class SubscriptionGroups:
         key: GroupKey,
     ) -> None:
         """Deliver the group's frames to `operation` until it or the group ends."""
-        member = _Member(operation, asyncio.Queue(self._queue_size))
+        send = handler.websocket.ws.send_text  # type: ignore[attr-defined]
+        member = _Member(operation, send, self._queue_size)
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = _Group(self, key, handler.schema)
@@ -236,24 +325,19 @@ class SubscriptionGroups:
             group.start(operation, handler.context, handler.root_value)
         else:
             group.members.add(member)
-        send = handler.websocket.ws.send_text  # type: ignore[attr-defined]
         try:
-            while True:
-                item = await member.queue.get()
-                if operation.completed:
-                    return
-                if isinstance(item, _Frame):
-                    await send(item.text)
-                    member.last_id = item.event_id or member.last_id
-                    continue
-                if item.errors:
-                    message = {"id": operation.id, "type": "error", "payload": item.errors}
-                else:
-                    message = {"id": operation.id, "type": "complete"}
-                await operation.send_operation_message(message)  # type: ignore[arg-type]
+            end = await member.done
+            if end.quietly or operation.completed:
                 return
+            if end.errors:
+                message = {"id": operation.id, "type": "error", "payload": end.errors}
+            else:
+                message = {"id": operation.id, "type": "complete"}
+            await operation.send_operation_message(message)  # type: ignore[arg-type]
         finally:
             group.members.discard(member)
+            if member.writing is not None:
+                member.writing.cancel()
             if not group.members and group.task is not None and not group.task.done():
                 self.forget(group)
                 group.task.cancel()
