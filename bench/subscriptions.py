@@ -4,13 +4,15 @@
 
 Starts its own Neo4j (graph.neo4j_server.LocalNeo4j) unless NEO4J_URI is set (its graph is
 replaced), applies a small register, starts one registry under uvicorn (`ropa serve
-registry`), and opens N graphql-transport-ws subscribers from a few client processes (raw
-`websockets`, to keep the clients' own cost low). It then commits K engagement changes through
-`register.apply`, spaced out, and for each subscriber and change takes the time from the moment
-the commit returned to the moment the subscriber received the change (one machine, one clock).
-It reports p50/p99/max of that latency, deliveries missing, the registry process's CPU per
-delivery, and its memory (VmRSS before the subscribers, with them, after the first 10 measured
-changes and after all of them, and its peak VmHWM). Not a test: it asserts nothing.
+registry`), and opens N graphql-transport-ws subscribers from a few client processes
+(bench.subscribers: raw sockets, to keep the clients' own cost low). It then commits K
+engagement changes through `register.apply`, spaced out, and for each subscriber and change
+takes the time from the moment the commit returned to the moment the subscriber received the
+change (one machine, one clock). It reports p50/p99/max of that latency, deliveries missing,
+the registry process's CPU per delivery (and idle, with the subscribers but no change), the
+client processes' CPU, and the registry's memory (VmRSS before the subscribers, with them,
+after the first 10 measured changes and after all of them, and its peak VmHWM). Not a test:
+it asserts nothing.
 """
 
 from __future__ import annotations
@@ -23,14 +25,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from websockets.asyncio.client import connect
-from websockets.typing import Subprotocol
-
+from bench import subscribers
 from bench.common import Result, cpu_seconds, header, memory_kib, neo4j, registry, say
 from graph import from_document, maintenance, migrate, register
 from graph import subprocessor_changes as spc
@@ -49,7 +48,6 @@ subscription {
   }
 }
 """
-_PROTOCOL = Subprotocol("graphql-transport-ws")
 
 
 def _document(revision: int) -> str:
@@ -79,62 +77,6 @@ def _document(revision: int) -> str:
 async def _apply(db: Database, revision: int) -> None:
     doc = parse_document(_document(revision))
     await register.apply(db, "bench-school", from_document.entities(doc), "bench")
-
-
-# ---- client processes -------------------------------------------------------------------
-
-
-async def _subscriber(
-    url: str,
-    received: list[tuple[int, float]],
-    opening: asyncio.Semaphore,
-    subscribed: Callable[[], None],
-) -> None:
-    async with opening:  # a few handshakes at a time
-        ws = await connect(url, subprotocols=[_PROTOCOL], max_size=None, open_timeout=60)
-        await ws.send(json.dumps({"type": "connection_init"}))
-        if json.loads(await ws.recv())["type"] != "connection_ack":
-            raise RuntimeError("no connection_ack")
-        payload = {"query": SUBSCRIPTION}
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-    subscribed()
-    async with ws:
-        async for frame in ws:
-            at = time.time()
-            message = json.loads(frame)
-            if message["type"] != "next" or "errors" in message["payload"]:
-                raise RuntimeError(f"unexpected message: {message}")
-            received.append((message["payload"]["data"]["subProcessorChanges"]["sequence"], at))
-
-
-async def _clients(url: str, count: int) -> None:
-    """Open `count` subscribers; READY on stdout; on a line on stdin, report and stop."""
-    received: list[list[tuple[int, float]]] = [[] for _ in range(count)]
-    opening = asyncio.Semaphore(50)
-    failures: list[str] = []
-    settled: list[int] = []
-    all_settled = asyncio.Event()
-
-    def settle() -> None:
-        settled.append(1)
-        if len(settled) == count:
-            all_settled.set()
-
-    async def one(i: int) -> None:
-        try:
-            await _subscriber(url, received[i], opening, settle)
-        except Exception as exc:
-            failures.append(repr(exc))
-            settle()
-
-    tasks = [asyncio.create_task(one(i)) for i in range(count)]
-    await all_settled.wait()
-    print("READY", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    print(json.dumps({"received": received, "failures": failures}), flush=True)
 
 
 # ---- the parent -------------------------------------------------------------------------
@@ -321,7 +263,7 @@ def main() -> None:
     args = parser.parse_args()
     _raise_file_limit()
     if args.client:
-        asyncio.run(_clients(args.client, args.subscribers))
+        asyncio.run(subscribers.run(args.client, args.subscribers, SUBSCRIPTION))
         return
     header("bench.subscriptions", sys.argv[1:])
     with neo4j(heap="1g", page_cache="512m") as settings:
