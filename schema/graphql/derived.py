@@ -9,13 +9,15 @@ plain field added to a model and marked `Public` is in the API with no other cha
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_type_hints
 
 import strawberry
 from pydantic import BaseModel
+from strawberry.types.base import get_object_definition
 
 from schema.node_properties import NodeProperty, Shape, node_properties
 
@@ -69,3 +71,40 @@ def public_values(cls: type[Any], rec: Any) -> dict[str, Any]:
             value = getattr(rec, name, None)
             out[name] = list(value) if isinstance(value, tuple) else value
     return out
+
+
+def _plain(hint: Any) -> bool:
+    """A record field's annotation with no nested record in it."""
+    if dataclasses.is_dataclass(hint):
+        return False
+    return all(_plain(arg) for arg in get_args(hint))
+
+
+_PLAIN_FIELDS: dict[tuple[type[Any], type[Any]], tuple[str, ...]] = {}
+
+
+def _plain_fields(cls: type[Any], record: type[Any]) -> tuple[str, ...]:
+    found = _PLAIN_FIELDS.get((cls, record))
+    if found is None:
+        hints = get_type_hints(record)
+        definition = get_object_definition(cls, strict=True)
+        found = tuple(
+            f.python_name
+            for f in definition.fields
+            if f.base_resolver is None
+            and f.python_name in hints
+            and _plain(hints[f.python_name])
+        )
+        _PLAIN_FIELDS[(cls, record)] = found
+    return found
+
+
+def record_values(cls: type[Any], rec: Any, **nested: Any) -> dict[str, Any]:
+    """What `cls.from_record` builds `cls` from: every field of the type whose record field
+    of the same name holds plain values (lists for tuples), the derived public fields, and
+    `nested` (the views of nested records, and what the type keeps privately)."""
+    out = public_values(cls, rec)
+    for name in _plain_fields(cls, type(rec)):
+        value = getattr(rec, name)
+        out[name] = list(value) if isinstance(value, tuple) else value
+    return out | nested

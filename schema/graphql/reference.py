@@ -9,7 +9,7 @@ import strawberry
 from schema import document
 from schema.graphql import records as r
 from schema.graphql.access import Info, loaders, many, maybe, resolver
-from schema.graphql.derived import public_values, with_public_fields
+from schema.graphql.derived import record_values, with_public_fields
 from schema.graphql.enums import LegalBasisKind, OrganisationKind
 
 
@@ -26,9 +26,7 @@ class Contact:
         """The GraphQL view of a record (None stays None)."""
         if rec is None:
             return None
-        return cls(
-            name=rec.name, role=rec.role, email=rec.email, phone=rec.phone, address=rec.address
-        )
+        return cls(**record_values(cls, rec))
 
 
 @strawberry.type(
@@ -61,22 +59,13 @@ class Organisation:
     def from_record(cls, rec: r.OrganisationRecord) -> Organisation:
         """The GraphQL view of a record."""
         return cls(
-            **public_values(cls, rec),
-            id=strawberry.ID(rec.id),
-            name=rec.name,
-            kind=rec.kind,
-            description=rec.description,
-            address=rec.address,
-            country=rec.country,
-            registration=rec.registration,
-            ico_registration=rec.ico_registration,
-            website=rec.website,
-            sub_processor_list=rec.sub_processor_list,
-            contact=Contact.from_record(rec.contact),
-            dpo=Contact.from_record(rec.dpo),
-            representative=Contact.from_record(rec.representative),
-            group=rec.group,
-            assumptions=list(rec.assumptions),
+            **record_values(
+                cls,
+                rec,
+                contact=Contact.from_record(rec.contact),
+                dpo=Contact.from_record(rec.dpo),
+                representative=Contact.from_record(rec.representative),
+            )
         )
 
 
@@ -97,16 +86,12 @@ class DataCategory:
     def from_record(cls, rec: r.CategoryRecord) -> DataCategory:
         """The GraphQL view of a record."""
         return cls(
-            **public_values(cls, rec),
-            id=strawberry.ID(rec.id),
-            name=rec.name,
-            description=rec.description,
-            examples=list(rec.examples),
-            special=rec.special,
-            criminal_offence=rec.criminal_offence,
-            assumptions=list(rec.assumptions),
-            parent_id=rec.parent_id,
-            children_ids=rec.children_ids,
+            **record_values(
+                cls,
+                rec,
+                parent_id=rec.parent_id,
+                children_ids=rec.children_ids,
+            )
         )
 
     @resolver(description="The broader category this is part of")
@@ -138,13 +123,12 @@ class DataSubjectCategory:
     def from_record(cls, rec: r.SubjectRecord) -> DataSubjectCategory:
         """The GraphQL view of a record."""
         return cls(
-            **public_values(cls, rec),
-            id=strawberry.ID(rec.id),
-            name=rec.name,
-            description=rec.description,
-            assumptions=list(rec.assumptions),
-            parent_id=rec.parent_id,
-            children_ids=rec.children_ids,
+            **record_values(
+                cls,
+                rec,
+                parent_id=rec.parent_id,
+                children_ids=rec.children_ids,
+            )
         )
 
     @resolver(description="The broader category these people belong to")
@@ -180,15 +164,11 @@ class LegalBasis:
     def from_record(cls, rec: r.LegalBasisRecord) -> LegalBasis:
         """The GraphQL view of a record."""
         return cls(
-            **public_values(cls, rec),
-            id=strawberry.ID(rec.id),
-            kind=rec.kind,
-            title=rec.title,
-            article=rec.article,
-            description=rec.description,
-            url=rec.url,
-            legislation=list(rec.legislation),
-            rests_on_ids=rec.rests_on_ids,
+            **record_values(
+                cls,
+                rec,
+                rests_on_ids=rec.rests_on_ids,
+            )
         )
 
     @resolver(description="The statutes this basis rests on directly")
@@ -264,12 +244,11 @@ class System:
     def from_record(cls, rec: r.SystemRecord) -> System:
         """The GraphQL view of a record."""
         return cls(
-            **public_values(cls, rec),
-            id=strawberry.ID(rec.id),
-            name=rec.name,
-            description=rec.description,
-            location=rec.location,
-            operator_id=rec.operator_id,
+            **record_values(
+                cls,
+                rec,
+                operator_id=rec.operator_id,
+            )
         )
 
     @resolver(description="The organisation that runs it")
