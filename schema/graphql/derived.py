@@ -91,9 +91,7 @@ def _plain_fields(cls: type[Any], record: type[Any]) -> tuple[str, ...]:
         found = tuple(
             f.python_name
             for f in definition.fields
-            if f.base_resolver is None
-            and f.python_name in hints
-            and _plain(hints[f.python_name])
+            if f.base_resolver is None and f.python_name in hints and _plain(hints[f.python_name])
         )
         _PLAIN_FIELDS[(cls, record)] = found
     return found
