@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from strawberry.annotation import StrawberryAnnotation
@@ -38,7 +39,14 @@ from strawberry.types.lazy_type import LazyType
 from strawberry.types.union import StrawberryUnion
 from strawberry.utils.str_converters import to_camel_case
 
-from schema.graphql.connections import MAX_FIRST, Connection, Edge, PageInfo, paginate
+from schema.graphql.connections import (
+    MAX_FIRST,
+    PAGES_LIST,
+    Connection,
+    Edge,
+    PageInfo,
+    paginate,
+)
 from schema.graphql.mutation import InputError
 
 # `Type.field` -> why it has no twin.
@@ -143,6 +151,8 @@ def twin(field: StrawberryField, item: Any, optional: bool) -> StrawberryField:
     made.type_annotation = StrawberryAnnotation(page | None if optional else page)
     made.description = f"`{_name(field)}` as a connection"
     made.arguments = [*field.arguments, *_arguments()]
+    # The cost model sizes the page by `first`, or as the list itself when it is not given.
+    made.metadata = MappingProxyType({**(field.metadata or {}), PAGES_LIST: _name(field)})
     attribute = None if field.base_resolver is not None else field.python_name
     # First, so that it pages what the field's own extensions (if any) make of the list.
     made.extensions = [PageOfList(attribute), *field.extensions]

@@ -22,6 +22,9 @@ T = TypeVar("T")
 
 MAX_FIRST = 500
 _PREFIX = "ropa:"
+# The metadata key of a `...Connection` twin naming the list field (of the same type) it pages:
+# what the operation cost model sizes the page by (schema.graphql.limits.cost).
+PAGES_LIST = "ropa.pages-list"
 
 
 class InvalidPage(RopaError):

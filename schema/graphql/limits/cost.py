@@ -5,9 +5,11 @@ its duplicated fields (a response name selected again in the same selection set:
 __typename ... }` costs the server work for nothing) and its cost: the number of values its
 result is expected to hold, in the spirit of GitHub's node limit. A field is one value; a list
 field multiplies what it selects by the size it is expected to have (`EXPECTED_SIZES`, else
-`DEFAULT_LIST_SIZE`), or by its slicing argument (`first`). So `dataCategories { parent {
-children { parent { children { name } } } } }` costs some 50 x 10 x 10 values, and 300 aliases
-of `recipients` cost 300 times its paths.
+`DEFAULT_LIST_SIZE`), or by its slicing argument (`first`). A `...Connection` twin
+(schema.graphql.connection_fields) multiplies its `edges` and `nodes` by its `first`, or by the
+size of the list it pages when `first` is not given: the twin says which list that is. So
+`dataCategories { parent { children { parent { children { name } } } } }` costs some 50 x 10 x
+10 values, and 300 aliases of `recipients` cost 300 times its paths.
 
 A fragment is measured once per type it is spread on and reused, so fragments that spread one
 another many times over cost the walk no more than their text. Introspection fields are left
@@ -34,7 +36,9 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
 )
-from graphql.type.definition import GraphQLOutputType
+from graphql.type.definition import GraphQLField, GraphQLOutputType
+
+from schema.graphql.connections import MAX_FIRST, PAGES_LIST
 
 DEFAULT_LIST_SIZE = 10
 
@@ -82,6 +86,8 @@ EXPECTED_SIZES: Mapping[str, int] = {
 # variable counts as the maximum: the measure is of the document alone, so that a document
 # found within its limits stays so whatever variables come with it (and can be kept as valid).
 SLICING_ARGUMENTS: Mapping[str, tuple[str, int, int]] = {"Query.changes": ("first", 50, 500)}
+# strawberry's key, on a graphql-core field, of the strawberry field it was made from.
+_DEFINITION = "strawberry-definition"
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,7 @@ class OperationMeter:
     ) -> None:
         self._schema = schema
         self._fragments = fragments
-        self._memo: dict[tuple[str, str], Measure] = {}
+        self._memo: dict[tuple[str, str, int | None], Measure] = {}
         self._open: set[str] = set()
 
     def operation(self, operation: OperationDefinitionNode) -> Measure:
@@ -136,7 +142,10 @@ class OperationMeter:
         own = Measure(directives=len(operation.directives or ()))
         return own.beside(self._selections(operation.selection_set, root))
 
-    def _selections(self, selections: SelectionSetNode, parent: GraphQLNamedType) -> Measure:
+    def _selections(
+        self, selections: SelectionSetNode, parent: GraphQLNamedType, page: int | None = None
+    ) -> Measure:
+        # `page`: the size of the lists of a connection's own selection (its edges and nodes).
         total = _NOTHING
         names: set[str] = set()
         for selection in selections.selections:
@@ -146,36 +155,36 @@ class OperationMeter:
                 if name in names:
                     total = total.beside(Measure(duplicates=1))
                 names.add(name)
-                measure = self._field(selection, parent)
+                measure = self._field(selection, parent, page)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 on = self._schema.get_type(condition.name.value) if condition else parent
-                measure = self._selections(selection.selection_set, on or parent)
+                measure = self._selections(selection.selection_set, on or parent, page)
             elif isinstance(selection, FragmentSpreadNode):
-                measure = self._spread(selection.name.value)
+                measure = self._spread(selection.name.value, page)
             else:  # pragma: no cover - graphql-core has no other selection
                 continue
             total = total.beside(Measure(directives=directives)).beside(measure)
         return total
 
-    def _spread(self, name: str) -> Measure:
+    def _spread(self, name: str, page: int | None) -> Measure:
         fragment = self._fragments.get(name)
         if fragment is None or name in self._open:
             return _NOTHING  # unknown or cyclic: validation reports it
         on = self._schema.get_type(fragment.type_condition.name.value)
         if on is None:
             return _NOTHING
-        key = (name, on.name)
+        key = (name, on.name, page)
         if key not in self._memo:
             self._open.add(name)
             try:
                 own = Measure(directives=len(fragment.directives or ()))
-                self._memo[key] = own.beside(self._selections(fragment.selection_set, on))
+                self._memo[key] = own.beside(self._selections(fragment.selection_set, on, page))
             finally:
                 self._open.discard(name)
         return self._memo[key]
 
-    def _field(self, node: FieldNode, parent: GraphQLNamedType) -> Measure:
+    def _field(self, node: FieldNode, parent: GraphQLNamedType, page: int | None) -> Measure:
         name = node.name.value
         alias = 1 if node.alias else 0
         if name.startswith("__") or not isinstance(
@@ -186,10 +195,19 @@ class OperationMeter:
         if definition is None:
             return Measure(depth=1, aliases=alias, cost=1)  # validation reports it
         named, is_list = _named(definition.type)
-        size = self._size(f"{parent.name}.{name}", node) if is_list else 1
+        size = 1
+        if is_list:
+            size = page if page is not None else self._size(f"{parent.name}.{name}", node)
         if node.selection_set is None:
             return Measure(depth=1, aliases=alias, cost=1 + (size if is_list else 0))
-        inner = self._selections(node.selection_set, named)
+        paged = _paged_list(definition)
+        if paged is not None:  # a connection twin: its page is as long as `first` says
+            listed = EXPECTED_SIZES.get(f"{parent.name}.{paged}", DEFAULT_LIST_SIZE)
+            inner = self._selections(
+                node.selection_set, named, _sliced(node, "first", listed, MAX_FIRST)
+            )
+        else:
+            inner = self._selections(node.selection_set, named)
         return Measure(
             depth=1 + inner.depth,
             aliases=alias + inner.aliases,
@@ -201,12 +219,24 @@ class OperationMeter:
     def _size(self, coordinate: str, node: FieldNode) -> int:
         slicing = SLICING_ARGUMENTS.get(coordinate)
         if slicing is not None:
-            argument, default, maximum = slicing
-            for given in node.arguments or ():
-                if given.name.value == argument:
-                    value = given.value
-                    if isinstance(value, IntValueNode):
-                        return min(max(int(value.value), 0), maximum)
-                    return maximum
-            return default
+            return _sliced(node, *slicing)
         return EXPECTED_SIZES.get(coordinate, DEFAULT_LIST_SIZE)
+
+
+def _sliced(node: FieldNode, argument: str, default: int, maximum: int) -> int:
+    """The size `argument` gives (a variable counts as `maximum`), or `default` without it."""
+    for given in node.arguments or ():
+        if given.name.value == argument:
+            value = given.value
+            if isinstance(value, IntValueNode):
+                return min(max(int(value.value), 0), maximum)
+            return maximum
+    return default
+
+
+def _paged_list(field: GraphQLField) -> str | None:
+    """The list field a connection twin pages (its name on the same type); None if not one."""
+    made_from = (field.extensions or {}).get(_DEFINITION)
+    metadata = getattr(made_from, "metadata", None) or {}
+    paged = metadata.get(PAGES_LIST)
+    return paged if isinstance(paged, str) else None
