@@ -19,6 +19,7 @@ from schema.graphql.changes import ChangesQuery
 from schema.graphql.connection_fields import add_connection_twins
 from schema.graphql.document_cache import DocumentCache
 from schema.graphql.errors import ErrorCodes, log_errors
+from schema.graphql.executor import PlainFieldsExecutor
 from schema.graphql.limits import OperationLimits, limit_extensions
 from schema.graphql.mutation import Mutation
 from schema.graphql.query import Query
@@ -66,6 +67,8 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map={dt.date: DATE, dt.datetime: MOMENT}),
+        # Plain fields (a record's attributes) completed without a resolver call each.
+        execution_context_class=PlainFieldsExecutor,
         extensions=[
             *observers,
             documents.extension(),

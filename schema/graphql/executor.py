@@ -1,0 +1,343 @@
+"""An executor that completes plain fields in a tight loop, with graphql-core's semantics.
+
+A `recipients` answer for every controller is some 12,000 fields, nearly all of them a record's
+attribute (`id`, `kind`, `from { id }`): graphql-core gives each one a resolve info, a call of
+strawberry's default resolver, a Path and four `complete_value` frames, which was most of the
+request. Here a field is *plain* when strawberry made it without a resolver, extension or
+permission (its GraphQL resolver is strawberry's default one), it takes no arguments and its
+nodes carry no directives; such a field is read with the field's own default resolver (`getattr`)
+and completed directly: leaves coerced by their scalar, lists item by item, objects by
+collecting their sub-fields (graphql-core's memoized collection, so `@skip`/`@include`,
+fragments and aliases are its) and executing them the same way. Everything else (`__typename`
+aside, which is its parent type's name) goes through graphql-core's own `execute_field` and
+`complete_value`: resolvers, arguments, abstract types, `is_type_of`, awaitables, `@defer`,
+`@stream`, middleware. Errors are graphql-core's: located with their path, nulled at the
+nearest nullable field, raised through non-null ones (`handle_field_error`).
+
+Access rules are not touched: scope is applied by the resolvers and loaders that produce the
+records (schema.access.policy), and a field with a resolver or extension is never plain.
+tests/unit/test_executor.py compares every answer with graphql-core's own executor.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLID,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLString,
+)
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.pyutils import Path, Undefined, gather_with_cancel
+from graphql.type.definition import GraphQLField
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
+
+# Scalars whose output coercion of a value of this exact class returns the value itself.
+_IDENTITY: Mapping[object, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+}
+
+# strawberry's key, on a graphql-core field, of the strawberry field it was made from.
+_DEFINITION = "strawberry-definition"
+Reader = Callable[[Any, str], Any]
+
+
+class StepKind(enum.Enum):
+    """How one response name of a selection set is answered."""
+
+    PLAIN = "plain"  # read with the field's default resolver, completed here
+    TYPENAME = "typename"  # the parent type's name
+    NORMAL = "normal"  # graphql-core's execute_field
+
+
+@dataclass(frozen=True)
+class Step:
+    """One response name of a selection set on one type, as planned once per execution."""
+
+    response_name: str
+    field_details: FieldDetailsList
+    kind: StepKind
+    parent_type: GraphQLObjectType
+    field_name: str
+    field_def: GraphQLField | None = None
+    return_type: GraphQLOutputType = GraphQLString
+    read: Reader = getattr
+    attribute: str = ""
+    # The class of value the field's scalar returns unchanged (a non-null String, ID, Boolean).
+    identity: type | None = None
+
+
+def _plain(field: GraphQLField, details: FieldDetailsList) -> StrawberryField | None:
+    """The strawberry field behind `field` if it is plain for these nodes, else None."""
+    made_from = (field.extensions or {}).get(_DEFINITION)
+    resolve = field.resolve
+    if (
+        not isinstance(made_from, StrawberryField)
+        or resolve is None
+        or not getattr(resolve, "_is_default", False)
+        or not made_from.is_basic_field
+        or field.args
+    ):
+        return None
+    for detail in details:
+        node = detail.node
+        if node.arguments or node.directives or detail.fragment_variable_values is not None:
+            return None
+    return made_from
+
+
+def plan(
+    schema: GraphQLSchema,
+    parent_type: GraphQLObjectType,
+    grouped_field_set: Mapping[str, FieldDetailsList],
+) -> list[Step]:
+    """How each response name of a collected selection set on `parent_type` is answered."""
+    steps: list[Step] = []
+    for response_name, details in grouped_field_set.items():
+        field_name = details[0].node.name.value
+        base = (response_name, details)
+        if field_name == "__typename":
+            steps.append(Step(*base, StepKind.TYPENAME, parent_type, field_name))
+            continue
+        field = schema.get_field(parent_type, field_name)
+        made_from = None if field is None else _plain(field, details)
+        if field is None or made_from is None:
+            steps.append(Step(*base, StepKind.NORMAL, parent_type, field_name, field))
+            continue
+        return_type = field.type
+        identity = None
+        if isinstance(return_type, GraphQLNonNull):
+            identity = _IDENTITY.get(return_type.of_type)
+        steps.append(
+            Step(
+                *base,
+                StepKind.PLAIN,
+                parent_type,
+                field_name,
+                field,
+                return_type,
+                made_from.default_resolver,
+                made_from.python_name,
+                identity,
+            )
+        )
+    return steps
+
+
+class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's executor, with plain fields completed without graphql-core's per-field
+    machinery (see the module's docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # id(grouped field set) -> (the set, kept alive so that its id stays its own; its steps)
+        self._plans: dict[int, tuple[object, list[Step]]] = {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Mapping[str, FieldDetailsList],
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's `execute_fields`, with plain fields read and completed here."""
+        middleware = self.middleware_manager
+        # strawberry always passes a manager; one holding middleware wraps every resolver.
+        if position_context is not None or (middleware is not None and middleware.middlewares):
+            return super().execute_fields(
+                parent_type,
+                source_value,
+                path,
+                grouped_field_set,  # type: ignore[arg-type]
+                position_context,
+            )
+        planned = self._plans.get(id(grouped_field_set))
+        if planned is None:
+            planned = (grouped_field_set, plan(self.schema, parent_type, grouped_field_set))
+            self._plans[id(grouped_field_set)] = planned
+        steps = planned[1]
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for step in steps:
+                name = step.response_name
+                if step.kind is StepKind.NORMAL:
+                    result = self.execute_field(
+                        parent_type,
+                        source_value,
+                        step.field_details,
+                        Path(path, name, parent_type.name),
+                        position_context,
+                    )
+                    if result is Undefined:
+                        continue
+                    results[name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(name)
+                    continue
+                if step.kind is StepKind.TYPENAME:
+                    results[name] = parent_type.name
+                    continue
+                try:
+                    value = step.read(source_value, step.attribute)
+                    identity = step.identity
+                    if identity is not None and value.__class__ is identity:
+                        results[name] = value
+                        continue
+                    field_path = Path(path, name, parent_type.name)
+                    completed = self._complete(
+                        step, step.return_type, field_path, field_path, value
+                    )
+                except Exception as raw_error:
+                    self.handle_field_error(
+                        raw_error,
+                        step.return_type,
+                        step.field_details,
+                        Path(path, name, parent_type.name),
+                    )
+                    completed = None
+                if is_awaitable(completed):
+                    completed = self._guarded(step, Path(path, name, parent_type.name), completed)
+                    awaitable_fields.append(name)
+                results[name] = completed
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return self._gathered(results, awaitable_fields)
+
+    async def _gathered(self, results: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+        # As graphql-core's execute_fields does: the awaitables in parallel, then the map.
+        if len(fields) == 1:
+            results[fields[0]] = await results[fields[0]]
+            return results
+        awaited = await gather_with_cancel(*(results[field] for field in fields))
+        results.update(zip(fields, awaited, strict=True))
+        return results
+
+    async def _guarded(self, step: Step, path: Path, completed: Awaitable[Any]) -> Any:
+        # graphql-core's await_completed: an error while completing nulls the field.
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, step.return_type, step.field_details, path)
+            return None
+
+    def _complete(
+        self,
+        step: Step,
+        return_type: GraphQLOutputType,
+        field_path: Path,
+        path: Path,
+        result: Any,
+    ) -> Any:
+        """graphql-core's `complete_value` for a plain field's value (or an item of it, at
+        `path`, of the field at `field_path`)."""
+        if isinstance(result, Exception):
+            raise result
+        if isinstance(return_type, GraphQLNonNull):
+            completed = self._complete(step, return_type.of_type, field_path, path, result)
+            if completed is None:
+                raise TypeError(
+                    "Cannot return null for non-nullable field"
+                    f" {step.parent_type}.{step.field_name}."
+                )
+            return completed
+        if result is None or result is Undefined:
+            return None
+        if self.is_awaitable(result):
+            return self._fallback(step, return_type, field_path, path, result)
+        if isinstance(return_type, GraphQLScalarType | GraphQLEnumType):
+            if _IDENTITY.get(return_type) is result.__class__:
+                return result
+            return self.complete_leaf_value(return_type, result)
+        if isinstance(return_type, GraphQLList) and isinstance(result, list | tuple):
+            return self._complete_list(step, return_type.of_type, field_path, path, result)
+        if isinstance(return_type, GraphQLObjectType) and return_type.is_type_of is None:
+            collected = self.collect_subfields(return_type, step.field_details)
+            grouped_field_set, new_defer_usages, _forbidden = collected
+            if not new_defer_usages:
+                return self.execute_fields(return_type, result, path, grouped_field_set, None)
+        return self._fallback(step, return_type, field_path, path, result)
+
+    def _complete_list(
+        self,
+        step: Step,
+        item_type: GraphQLOutputType,
+        field_path: Path,
+        path: Path,
+        items: list[Any] | tuple[Any, ...],
+    ) -> Any:
+        # graphql-core's complete_iterable_value without @stream (a plain field has none).
+        completed_results: list[Any] = []
+        awaitable_indices: list[int] = []
+        is_awaitable = self.is_awaitable
+        for index, item in enumerate(items):
+            item_path = Path(path, index, None)
+            try:
+                completed = self._complete(step, item_type, field_path, item_path, item)
+                if is_awaitable(completed):
+                    completed = self._guarded_item(step, item_type, item_path, completed)
+                    awaitable_indices.append(index)
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, item_type, step.field_details, item_path)
+                completed = None
+            completed_results.append(completed)
+        if not awaitable_indices:
+            return completed_results
+        return self._gathered_list(completed_results, awaitable_indices)
+
+    async def _guarded_item(
+        self, step: Step, item_type: GraphQLOutputType, path: Path, completed: Awaitable[Any]
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, item_type, step.field_details, path)
+            return None
+
+    async def _gathered_list(self, results: list[Any], indices: list[int]) -> list[Any]:
+        if len(indices) == 1:
+            results[indices[0]] = await results[indices[0]]
+            return results
+        awaited = await gather_with_cancel(*(results[index] for index in indices))
+        for index, value in zip(indices, awaited, strict=True):
+            results[index] = value
+        return results
+
+    def _fallback(
+        self,
+        step: Step,
+        return_type: GraphQLOutputType,
+        field_path: Path,
+        path: Path,
+        result: Any,
+    ) -> Any:
+        """graphql-core's own completion, with the resolve info it would have built."""
+        if step.field_def is None:  # pragma: no cover - plain steps always have their field
+            raise TypeError(f"no field {step.parent_type}.{step.field_name}")
+        nodes = [detail.node for detail in step.field_details]
+        info = self.build_resolve_info(step.field_def, nodes, step.parent_type, field_path)
+        if self.is_awaitable(result):
+            return self.complete_awaitable_value(
+                return_type, step.field_details, info, path, result, None
+            )
+        return self.complete_value(return_type, step.field_details, info, path, result, None)
