@@ -11,7 +11,7 @@ from schema import document
 from schema.compliance.index import bases_holder
 from schema.graphql import records as r
 from schema.graphql.access import Info, loaders, many, maybe, one, resolver
-from schema.graphql.derived import public_values, with_public_fields
+from schema.graphql.derived import public_values, record_values, with_public_fields
 from schema.graphql.enums import DpiaStatus, EngagementStatus, FlowKind, RecipientRole
 from schema.graphql.recurrence import Recurrence
 from schema.graphql.reference import (
@@ -96,7 +96,7 @@ class Dpia:
         """The GraphQL view of a record (None stays None)."""
         if rec is None:
             return None
-        return cls(status=rec.status, link=rec.link, completed_on=rec.completed_on)
+        return cls(**record_values(cls, rec))
 
 
 # The fields of ProcessingActivity that its node's own properties (and its controller) answer,
@@ -306,20 +306,12 @@ class Disclosure:
     def from_record(cls, rec: r.DisclosureRecord) -> Disclosure:
         """The GraphQL view of a record."""
         return cls(
-            **public_values(cls, rec),
-            id=strawberry.ID(rec.id),
-            kind=rec.kind,
-            recipient_role=rec.recipient_role,
-            purpose=rec.purpose,
-            condition=rec.condition,
-            method=rec.method,
-            frequency=rec.frequency,
-            contract=rec.contract,
-            valid_from=rec.valid_from,
-            valid_until=rec.valid_until,
-            recurs=Recurrence.of(rec.recurs),
-            assumptions=list(rec.assumptions),
-            rec=rec,
+            **record_values(
+                cls,
+                rec,
+                recurs=Recurrence.of(rec.recurs),
+                rec=rec,
+            )
         )
 
     @strawberry.field
@@ -390,19 +382,14 @@ class Engagement:
     def from_record(cls, rec: r.EngagementRecord) -> Engagement:
         """The GraphQL view of a record."""
         return cls(
-            **public_values(cls, rec),
-            id=strawberry.ID(rec.id),
-            purpose=rec.purpose,
-            location=rec.location,
-            since=rec.since,
-            until=rec.until,
-            status=rec.status,
-            recurs=Recurrence.of(rec.recurs),
-            notice_date=rec.notice_date,
-            announced_on=rec.notice_date,
-            effective_from=rec.since,
-            assumptions=list(rec.assumptions),
-            rec=rec,
+            **record_values(
+                cls,
+                rec,
+                recurs=Recurrence.of(rec.recurs),
+                announced_on=rec.notice_date,
+                effective_from=rec.since,
+                rec=rec,
+            )
         )
 
     @strawberry.field

@@ -97,7 +97,7 @@ def _plain_fields(cls: type[Any], record: type[Any]) -> tuple[str, ...]:
     return found
 
 
-def record_values(cls: type[Any], rec: Any, **nested: Any) -> dict[str, Any]:
+def record_values(cls: type[Any], rec: Any, /, **nested: Any) -> dict[str, Any]:
     """What `cls.from_record` builds `cls` from: every field of the type whose record field
     of the same name holds plain values (lists for tuples), the derived public fields, and
     `nested` (the views of nested records, and what the type keeps privately)."""
