@@ -330,8 +330,11 @@ def _check_ports(ports: dict[str, int]) -> None:
         )
 
 
-def _wait_healthy(child: _Child, timeout: float = 60.0) -> None:
-    """Wait until the child answers /healthz, so the banner's addresses work when printed."""
+def _wait_healthy(child: _Child, timeout: float = 180.0) -> None:
+    """Wait until the child answers /healthz, so the banner's addresses work when printed.
+
+    A child that exits is reported at once; one still starting is waited for as long as Neo4j
+    may take (a loaded machine took over 80 s to start the registry; 60 s stopped the stack)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.process.poll() is not None:
