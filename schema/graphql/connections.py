@@ -17,6 +17,7 @@ import strawberry
 
 from schema.errors import ErrorCode, RopaError
 from schema.graphql.access import resolver
+from schema.graphql.arguments import given
 
 T = TypeVar("T")
 
@@ -89,8 +90,8 @@ def paginate(
     items: Sequence[T], first: int | None = None, after: str | None = None
 ) -> Connection[T]:
     """The page of `items` after the cursor `after`, at most `first` long."""
-    given_first = None if first is strawberry.UNSET else first
-    given_after = None if after is strawberry.UNSET else after
+    given_first = given(first)
+    given_after = given(after)
     if given_first is not None and not 1 <= given_first <= MAX_FIRST:
         raise InvalidPage(f"first: must be between 1 and {MAX_FIRST}, not {given_first}")
     start = 0 if given_after is None else position(given_after) + 1

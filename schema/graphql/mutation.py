@@ -26,6 +26,7 @@ from schema.change_requests import (
 from schema.errors import ErrorCode, NotFound, RopaError
 from schema.graphql.access import Info, resolver
 from schema.graphql.activity import Engagement, Objection
+from schema.graphql.arguments import given as _given
 from schema.graphql.changes import Webhook, history, processor_id, writer
 from schema.graphql.enums import EngagementStatus
 from schema.graphql.watched import ListChange
@@ -152,10 +153,6 @@ class WebhookPayload:
 class RemoveWebhookPayload:
     webhook: Webhook | None
     errors: list[InputError]
-
-
-def _given(value: Any) -> Any:
-    return None if value is None or value is strawberry.UNSET else value
 
 
 def _dpo(info: Info) -> Principal:

@@ -17,9 +17,8 @@ from graph import mail
 from graph.database import Database
 from schema.subscriptions import InvalidEmail, Subscription, normalise_email
 from services.cli.database import run_db
+from services.cli.exit_codes import Exit
 from services.cli.settings import CliSettings
-
-EXIT_INVALID = 1
 
 
 def _address(text: str) -> str:
@@ -27,7 +26,7 @@ def _address(text: str) -> str:
         return normalise_email(text)
     except InvalidEmail as invalid:
         click.echo(str(invalid), err=True)
-        sys.exit(EXIT_INVALID)
+        sys.exit(Exit.INVALID)
 
 
 def _json(found: Subscription) -> dict[str, object]:

@@ -33,10 +33,7 @@ async def test_every_command_refuses_a_hostile_document_and_writes_nothing(
 ) -> None:
     path, pattern = hostile_document
     before = await _entities(db)
-    env = {
-        "NEO4J_URI": neo4j_settings.uri,
-        "NEO4J_PASSWORD": neo4j_settings.password.get_secret_value(),
-    }
+    env = neo4j_settings.environment()
     for command in COMMANDS:
         result = CliRunner().invoke(cli, [*command, str(path)], env=env)
         assert result.exit_code == 1, (command, result.output, result.exception)
