@@ -16,7 +16,7 @@ import asyncio
 import shlex
 import sys
 
-from bench import lineage, lists, subscriptions, throughput
+from bench import lineage, lists, recorded, subscriptions, throughput
 from bench.common import Result, header, load_average, neo4j, registry, say
 
 
@@ -48,6 +48,7 @@ def main() -> None:
     argv = {
         "lineage": [*schools, "--requests", "60", "--warmup", "10", "--all-requests", "2"],
         "lists": [*schools, "--requests", "30", "--warmup", "5"],
+        "recorded": [*schools, "--requests", "20", "--warmup", "3", "--admin-requests", "2"],
         "throughput": [*schools, "--seconds", "5", "--rounds", "1"],
         "subscriptions": [
             *("--subscribers", str(given.subscribers), "--changes", str(given.changes)),
@@ -57,6 +58,7 @@ def main() -> None:
     modules = {
         "lineage": lineage,
         "lists": lists,
+        "recorded": recorded,
         "throughput": throughput,
         "subscriptions": subscriptions,
     }
@@ -69,6 +71,8 @@ def main() -> None:
             results += asyncio.run(lineage.measure(settings, server, runs["lineage"]))
             header("bench.lists", argv["lists"])
             results += asyncio.run(lists.measure(settings, server, runs["lists"]))
+            header("bench.recorded", argv["recorded"])
+            results += asyncio.run(recorded.measure(settings, server, runs["recorded"]))
         header("bench.throughput", argv["throughput"])
         with registry(settings, workers=runs["throughput"].workers) as server:
             results += asyncio.run(throughput.measure(settings, server, runs["throughput"]))
