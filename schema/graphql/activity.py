@@ -11,7 +11,7 @@ from schema import document
 from schema.compliance.index import bases_holder
 from schema.graphql import records as r
 from schema.graphql.access import Info, loaders, many, maybe, one, resolver
-from schema.graphql.derived import public_values, record_values, with_public_fields
+from schema.graphql.derived import record_values, with_public_fields
 from schema.graphql.enums import DpiaStatus, EngagementStatus, FlowKind, RecipientRole
 from schema.graphql.recurrence import Recurrence
 from schema.graphql.reference import (
@@ -194,50 +194,31 @@ class ProcessingActivity:
     def from_record(cls, rec: r.ActivityRecord) -> ProcessingActivity:
         """The GraphQL view of a record."""
         return cls(
-            **public_values(cls, rec),
-            id=strawberry.ID(rec.id),
-            name=rec.name,
-            description=rec.description,
-            purposes=list(rec.purposes),
-            recipient_categories=list(rec.recipient_categories),
-            legitimate_interests=rec.legitimate_interests,
-            legitimate_interests_assessment=rec.legitimate_interests_assessment,
-            consent_record=rec.consent_record,
-            rights=rec.rights,
-            automated_decision_making=rec.automated_decision_making,
-            source=rec.source,
-            location=rec.location,
-            retention=rec.retention,
-            retention_schedule=rec.retention_schedule,
-            security_measures=list(rec.security_measures),
-            third_country_transfers=[
-                ThirdCountryTransfer(
-                    country=t.country,
-                    safeguard=t.safeguard,
-                    documentation=t.documentation,
-                    recipient_id=t.recipient_id,
-                )
-                for t in rec.third_country_transfers
-            ],
-            processors=[
-                ProcessorAppointment(
-                    contract=p.contract,
-                    notice_period_days=p.notice_period_days,
-                    objection_window_days=p.objection_window_days,
-                    organisation_id=p.organisation_id,
-                )
-                for p in rec.processors
-            ],
-            dpia=Dpia(
-                status=rec.dpia.status, link=rec.dpia.link, completed_on=rec.dpia.completed_on
+            **record_values(
+                cls,
+                rec,
+                third_country_transfers=[
+                    ThirdCountryTransfer(
+                        country=t.country,
+                        safeguard=t.safeguard,
+                        documentation=t.documentation,
+                        recipient_id=t.recipient_id,
+                    )
+                    for t in rec.third_country_transfers
+                ],
+                processors=[
+                    ProcessorAppointment(
+                        contract=p.contract,
+                        notice_period_days=p.notice_period_days,
+                        objection_window_days=p.objection_window_days,
+                        organisation_id=p.organisation_id,
+                    )
+                    for p in rec.processors
+                ],
+                dpia=Dpia.from_record(rec.dpia),
+                recurs=Recurrence.of(rec.recurs),
+                rec=rec,
             )
-            if rec.dpia
-            else None,
-            valid_from=rec.valid_from,
-            valid_until=rec.valid_until,
-            recurs=Recurrence.of(rec.recurs),
-            assumptions=list(rec.assumptions),
-            rec=rec,
         )
 
     @strawberry.field
