@@ -241,11 +241,11 @@ async def apply_in(
     plan = await plan_in(tx, register, desired)
     if plan.empty:
         return plan
-    await _write(tx, register, plan.changes, actor, progress, occurred_at)
+    await write_changes(tx, register, plan.changes, actor, progress, occurred_at)
     return plan
 
 
-async def _write(
+async def write_changes(
     tx: AsyncManagedTransaction,
     register: str,
     changes_: list[Change],
@@ -337,7 +337,9 @@ async def upsert_entities_in(
     plan = diff(registers[0], current, entities)
     if plan.empty:
         return plan
-    await _write(tx, registers[0], plan.changes, actor, lambda _: None, occurred_at, registers)
+    await write_changes(
+        tx, registers[0], plan.changes, actor, lambda _: None, occurred_at, registers
+    )
     created = [c.entity.key for c in plan.by_op("CREATED")]
     if created and len(registers) > 1:
         await tx.run(_DECLARE, keys=created, registers=registers[1:])

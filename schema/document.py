@@ -169,6 +169,12 @@ class Organisation(_Marked):
         description="Where this organisation publishes the list of its own sub-processors "
         "(JSON, Atom or RSS); the notifier watches it and records each difference for a DPO",
     )
+    keeps_register: Slug | None = Field(
+        default=None,
+        description="The id of the register this organisation keeps itself (a processor's "
+        "Article 30(2) record), which declares its own sub-processors: a controller's register "
+        "names it instead of copying them",
+    )
     contact: Contact | None = None
     dpo: Contact | None = Field(default=None, description="Data Protection Officer")
     representative: Contact | None = Field(default=None, description="UK/EU representative")

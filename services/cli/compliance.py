@@ -1,6 +1,7 @@
 """`ropa check`, `ropa export` and `ropa notice`: the record's gaps, the record itself, the notice.
 
-Each reads the record from a YAML file (`--file`, or `check FILE`) or from Neo4j (NEO4J_*), as
+Each reads the record from YAML files (`FILE...` or `--file`, repeatable, read as one record:
+`services.cli.documents`) or from Neo4j (NEO4J_*), as
 it was recorded at `--recorded-at` (default: now; only in the graph), and keeps what is valid on
 `--as-of` (default: today).
 """
@@ -32,7 +33,7 @@ from schema.notice.render import render as render_notice
 from schema.ropa_export.formats import ExportFormat
 from schema.ropa_export.formats import render as render_export
 from schema.ropa_export.records import build_export
-from schema.validation import load_document
+from services.cli import documents
 from services.cli.database import run_db
 from services.cli.exit_codes import Exit
 from services.cli.settings import CliSettings
@@ -55,19 +56,8 @@ def _day(as_of: dt.datetime | None) -> dt.date | None:
     return as_of.date() if as_of is not None else None
 
 
-def _from_file(path: Path, controller: str | None) -> RopaDocument:
-    try:
-        doc = load_document(path)
-    except DocumentInvalid as exc:
-        for line in exc.render():
-            _err(line)
-        _err(f"{path}: invalid, {len(exc.problems)} problem(s)")
-        sys.exit(Exit.INVALID)
-    return to_document.for_controller(doc, controller) if controller else doc
-
-
-def _recorded(text: str | None, file: Path | None) -> dt.datetime | None:
-    if text is not None and file is not None:
+def _recorded(text: str | None, files: list[Path]) -> dt.datetime | None:
+    if text is not None and files:
         raise click.UsageError("--recorded-at reads the graph's change log; a file has none")
     try:
         return moments.parse(text, dt.datetime.now(dt.UTC))
@@ -91,15 +81,15 @@ def _from_graph(controller: str | None, at: dt.datetime | None) -> RopaDocument:
 
 
 def _document(
-    file: Path | None, controller: str | None, at: dt.datetime | None
+    files: list[Path], controller: str | None, at: dt.datetime | None
 ) -> tuple[RopaDocument, str | None]:
     """The record, and the id of the controller asked for (None: the register's owner).
 
     In the graph, `controller` is an id or a name in any case, resolved as the API resolves it;
-    in a file, an id.
+    in files (every one read as one record), an id.
     """
-    if file is not None:
-        return _from_file(file, controller), controller
+    if files:
+        return documents.record(files, controller), controller
     doc = _from_graph(controller, at)
     return doc, (doc.register_info.owner if controller is not None else None)
 
@@ -115,7 +105,7 @@ def _write(data: bytes, output: Path | None) -> None:
 
 
 @click.command()
-@click.argument("file", required=False, type=click.Path(path_type=Path))
+@documents.files_arguments
 @click.option("--graph", "from_graph", is_flag=True, help="Check the record held in Neo4j")
 @click.option(
     "--controller", default=None, help="Only this controller's activities (id, or name in graph)"
@@ -123,20 +113,23 @@ def _write(data: bytes, output: Path | None) -> None:
 @click.option("--as-of", type=_DATE, default=None, help="The day to check (default: today)")
 @_RECORDED_AT
 def check(
-    file: Path | None,
+    files: tuple[Path, ...],
+    file_options: tuple[Path, ...],
     from_graph: bool,
     controller: str | None,
     as_of: dt.datetime | None,
     recorded_at: str | None,
 ) -> None:
-    """Find compliance gaps in FILE or in the graph; exit 1 if any is an error."""
-    if (file is None) == (not from_graph):
-        raise click.UsageError("give either a FILE or --graph")
+    """Find compliance gaps in the FILEs (read as one record) or in the graph; exit 1 if any
+    is an error."""
+    paths = documents.paths(files, file_options)
+    if bool(paths) == from_graph:
+        raise click.UsageError("give either FILEs (or --file) or --graph")
     day = _day(as_of)
-    doc, _ = _document(file, controller, _recorded(recorded_at, file))
+    doc, _ = _document(paths, controller, _recorded(recorded_at, paths))
     when = day or dt.date.today()
     issues = run_checks(doc, when)
-    source = str(file) if file is not None else f"graph register {doc.register_info.id}"
+    source = " + ".join(map(str, paths)) if paths else f"graph register {doc.register_info.id}"
     for severity in (Severity.ERROR, Severity.WARNING):
         group = [i for i in issues if i.severity is severity]
         if group:
@@ -164,19 +157,22 @@ def check(
 )
 @click.option("--as-of", type=_DATE, default=None, help="What was valid that day (default today)")
 @_RECORDED_AT
-@click.option("--file", type=click.Path(path_type=Path), default=None, help="Export a YAML file")
+@documents.files_arguments
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
 def export(
     fmt: str,
     controller: str | None,
     as_of: dt.datetime | None,
     recorded_at: str | None,
-    file: Path | None,
+    files: tuple[Path, ...],
+    file_options: tuple[Path, ...],
     output: Path | None,
 ) -> None:
-    """Export the record of processing activities (controller and processor records)."""
+    """Export the record of processing activities (controller and processor records), from
+    the graph or from FILEs (read as one record)."""
     day = _day(as_of)
-    doc, controller_id = _document(file, controller, _recorded(recorded_at, file))
+    paths = documents.paths(files, file_options)
+    doc, controller_id = _document(paths, controller, _recorded(recorded_at, paths))
     try:
         record = build_export(doc, day or dt.date.today(), controller_id)
     except NotFound as exc:
@@ -193,7 +189,7 @@ def export(
 @click.option("--format", "fmt", type=click.Choice([f.value for f in NoticeFormat]), default="md")
 @click.option("--as-of", type=_DATE, default=None, help="What was valid that day (default today)")
 @_RECORDED_AT
-@click.option("--file", type=click.Path(path_type=Path), default=None, help="Read a YAML file")
+@documents.files_arguments
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None)
 @click.option(
     "--draft",
@@ -213,7 +209,8 @@ def notice(
     fmt: str,
     as_of: dt.datetime | None,
     recorded_at: str | None,
-    file: Path | None,
+    files: tuple[Path, ...],
+    file_options: tuple[Path, ...],
     output: Path | None,
     draft: bool,
     assumptions_path: Path | None,
@@ -223,7 +220,8 @@ def notice(
     A notice that would print a placeholder is refused (exit 10) unless --draft is given.
     """
     day = _day(as_of)
-    doc, controller_id = _document(file, controller, _recorded(recorded_at, file))
+    paths = documents.paths(files, file_options)
+    doc, controller_id = _document(paths, controller, _recorded(recorded_at, paths))
     try:
         when = day or dt.date.today()
         found = notice_assumptions(doc, controller_id, Audience(audience), when)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from graph import from_document, migrate, register
+from graph import from_document, migrate, register, register_set
 from graph.database import Database
-from schema.errors import DocumentInvalid, RopaError
-from schema.validation import load_document
+from schema.errors import RopaError
+from services.cli import documents
 from services.cli.database import run_db
 from services.cli.exit_codes import Exit
 from services.cli.plan_lines import describe as _describe
@@ -23,70 +22,79 @@ def _err(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _load(path: Path) -> Any:
-    try:
-        return load_document(path)
-    except DocumentInvalid as exc:
-        for line in exc.render():
-            _err(line)
-        _err(f"{path}: invalid, {len(exc.problems)} problem(s); nothing was written")
-        sys.exit(Exit.INVALID)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Records of Processing Activities (UK GDPR Article 30) in Neo4j."""
 
 
-@cli.command()
-@click.argument("file", type=click.Path(path_type=Path))
-def validate(file: Path) -> None:
-    """Check a ROPA document; print every problem as FILE:LINE: path: reason."""
-    doc = _load(file)
-    click.echo(
-        f"{file}: valid ({len(doc.activities)} activities, {len(doc.flows)} flows, "
-        f"{len(doc.engagements)} engagements)"
-    )
+def _files(files: tuple[Path, ...], file_options: tuple[Path, ...]) -> list[Path]:
+    found = documents.paths(files, file_options)
+    if not found:
+        raise click.UsageError("give a FILE (or --file FILE), a ROPA document or a folder of them")
+    return found
 
 
 @cli.command()
-@click.argument("file", type=click.Path(path_type=Path))
-def plan(file: Path) -> None:
-    """Show what applying FILE would create, change and remove."""
+@documents.files_arguments
+def validate(files: tuple[Path, ...], file_options: tuple[Path, ...]) -> None:
+    """Check ROPA documents; print every problem as FILE:LINE: path: reason.
+
+    Several documents are also checked as one record: what they share must agree.
+    """
+    paths = _files(files, file_options)
+    docs = documents.load_all(paths)
+    for path, doc in zip(paths, docs, strict=True):
+        click.echo(
+            f"{path}: valid ({len(doc.activities)} activities, {len(doc.flows)} flows, "
+            f"{len(doc.engagements)} engagements)"
+        )
+    if len(docs) > 1:
+        documents.merged(docs)
+
+
+def _desired(paths: list[Path]) -> list[register_set.Desired]:
+    return [
+        (doc.register_info.id, from_document.entities(doc)) for doc in documents.load_all(paths)
+    ]
+
+
+@cli.command()
+@documents.files_arguments
+def plan(files: tuple[Path, ...], file_options: tuple[Path, ...]) -> None:
+    """Show what applying the documents would create, change and remove, register by register."""
     settings = CliSettings()
-    doc = _load(file)
-    entities = from_document.entities(doc)
-    result = run_db(settings, lambda db: register.plan(db, doc.register_info.id, entities))
-    for change in result.changes:
-        click.echo(_describe(change))
-    click.echo(
-        f"register {doc.register_info.id}: " + ("no changes" if result.empty else _summary(result))
-    )
+    desired = _desired(_files(files, file_options))
+    for result in run_db(settings, lambda db: register_set.plan_all(db, desired)):
+        for change in result.changes:
+            click.echo(_describe(change))
+        click.echo(
+            f"register {result.register}: " + ("no changes" if result.empty else _summary(result))
+        )
 
 
 @cli.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@documents.files_arguments
 @click.option("--actor", default=None, help="Who makes the change (default: $ROPA_ACTOR or $USER)")
-def apply(file: Path, actor: str | None) -> None:
-    """Make the graph match FILE in one transaction, recording a change event per change."""
+def apply(files: tuple[Path, ...], file_options: tuple[Path, ...], actor: str | None) -> None:
+    """Make the graph match the documents (each its own register) in one transaction,
+    recording a change event per change."""
     settings = CliSettings()
-    doc = _load(file)
-    entities = from_document.entities(doc)
+    desired = _desired(_files(files, file_options))
     who = actor or settings.actor
 
-    async def work(db: Database) -> register.Plan:
-        return await register.apply(db, doc.register_info.id, entities, who, progress=_err)
+    async def work(db: Database) -> list[register.Plan]:
+        return await register_set.apply_all(db, desired, who, progress=_err)
 
-    result = run_db(settings, work)
-    if result.empty:
-        click.echo(f"register {doc.register_info.id}: already up to date; nothing written")
-        return
-    for change in result.changes:
-        click.echo(_describe(change))
-    click.echo(
-        f"register {doc.register_info.id}: applied: {_summary(result).replace('to ', '')}; "
-        f"{len(result.changes)} change events recorded as {who}"
-    )
+    for result in run_db(settings, work):
+        if result.empty:
+            click.echo(f"register {result.register}: already up to date; nothing written")
+            continue
+        for change in result.changes:
+            click.echo(_describe(change))
+        click.echo(
+            f"register {result.register}: applied: {_summary(result).replace('to ', '')}; "
+            f"{len(result.changes)} change events recorded as {who}"
+        )
 
 
 @cli.command(name="migrate")

@@ -35,11 +35,11 @@ from playwright.async_api import (
     expect,
 )
 
-from graph import from_document, maintenance, register
+from graph import maintenance
 from graph.database import Database
 from graph.settings import Neo4jSettings
 from schema.access.tokens import hash_token
-from schema.validation import load_document
+from tests.support.examples import apply_school_record
 from tests.support.registry_server import serve_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,10 +71,9 @@ def chromium_path() -> Path:
 
 @pytest.fixture(scope="session")
 async def example_db(session_db: Database) -> Database:
-    """The session database holding only the example register."""
+    """The session database holding only the example (the school's and STL's registers)."""
     await maintenance.wipe(session_db)
-    doc = load_document(EXAMPLE)
-    await register.apply(session_db, doc.register_info.id, from_document.entities(doc), "tests")
+    await apply_school_record(session_db)
     return session_db
 
 

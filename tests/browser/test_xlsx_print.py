@@ -23,8 +23,7 @@ from graph.neo4j_server import free_port
 from schema.ropa_export.columns import CONTROLLER_SECTIONS
 from schema.ropa_export.records import build_export
 from schema.ropa_export.xlsx import CONTROLLER_SHEET, PROCESSOR_SHEET, to_xlsx
-from schema.validation import load_document
-from tests.browser.conftest import EXAMPLE
+from tests.support.examples import school_record
 
 LAYOUT = Path(__file__).resolve().parent / "libreoffice_layout.py"
 SYSTEM_PYTHON = Path("/usr/bin/python3")
@@ -37,7 +36,7 @@ TOLERANCE = 5
 def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example's record on DAY as the export writes it."""
     path = tmp_path_factory.mktemp("xlsx") / "ropa.xlsx"
-    path.write_bytes(to_xlsx(build_export(load_document(EXAMPLE), DAY)))
+    path.write_bytes(to_xlsx(build_export(school_record(), DAY)))
     return path
 
 

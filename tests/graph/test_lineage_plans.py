@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from graph import from_document, register
 from graph.database import Database
 from graph.read import explain, lineage
 from schema.graphql.records import RecipientsQuestion
-from schema.validation import load_document
+from tests.support.examples import apply_school_record
 
 pytestmark = pytest.mark.neo4j
 
@@ -30,8 +29,7 @@ _LENGTH = re.compile(r"\[[^\[\]]*?\*(\d*)(\.\.)?(\d*)\s*\]")
 
 @pytest.fixture
 async def example(db: Database) -> Database:
-    doc = load_document(EXAMPLE)
-    await register.apply(db, doc.register_info.id, from_document.entities(doc), "tests")
+    await apply_school_record(db)
     return db
 
 

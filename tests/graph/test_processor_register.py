@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from graph import from_document, register, to_document
+from graph import from_document, register, register_set, to_document
+from graph import model as m
 from graph.database import Database
 from graph.read import lineage
 from schema.graphql.records import RecipientsQuestion
 from schema.ropa_export.columns import PROCESSOR_COLUMNS
 from schema.ropa_export.records import build_export
 from schema.validation import load_document
+from tests.support.examples import school_record
 
 pytestmark = pytest.mark.neo4j
 
@@ -60,6 +62,15 @@ async def test_both_registers_lineage_and_the_processors_own_record(db: Database
         "stl-derby-city-council",
         "stl-school-development-support-agency",
     }
+    # ...and only it: the school's register names STL's register instead of copying them.
+    async with db.driver.session(database=db.name) as session:
+        result = await session.run(
+            "MATCH (:Register {id: 'allestree-woodlands'})-[:DECLARES]->(e:Engagement) "
+            "RETURN count(e) AS n"
+        )
+        declared = await result.single()
+    assert declared is not None
+    assert declared["n"] == 0
 
     # The Art 30(2) export of the processor comes from its register, read from the graph.
     doc = await to_document.controller_document(db, "School Transition Limited")
@@ -85,3 +96,68 @@ async def test_both_registers_lineage_and_the_processors_own_record(db: Database
         "stl-school-development-support-agency",
     }
     assert all(a.controller == "allestree-woodlands" for a in school.activities)
+
+
+async def test_applying_both_moves_the_copies_without_deleting_a_sub_processor(
+    db: Database,
+) -> None:
+    """A graph whose school register still declares STL's engagements (the example before
+    issue 14's change) applied with both registers at once: the engagements move to STL's
+    register, and none is deleted and created again (subscribers would be told of a
+    sub-processor removed and added)."""
+    old_school = school_record()  # the school's register, holding the copies
+    assert {e.id for e in old_school.engagements} == {
+        "stl-link-ict",
+        "stl-derby-city-council",
+        "stl-school-development-support-agency",
+    }
+    await register.apply(db, "allestree-woodlands", from_document.entities(old_school), "test")
+    docs = [load_document(path) for path in (SCHOOL, STL)]
+    desired = [(d.register_info.id, from_document.entities(d)) for d in docs]
+    planned = await register_set.plan_all(db, desired)
+    applied = await register_set.apply_all(db, desired, "test")
+    assert [p.register for p in applied] == ["allestree-woodlands", "school-transition-limited"]
+    assert [[(c.op, c.entity.key) for c in p.changes] for p in planned] == [
+        [(c.op, c.entity.key) for c in p.changes] for p in applied
+    ]
+    school, stl = applied
+    assert {c.entity.key for c in school.by_op("DELETED")} >= {
+        m.entity_key(m.ENGAGEMENT, "stl-link-ict"),
+        m.entity_key(m.ORGANISATION, "link-ict"),
+    }
+    # STL's plan declares the shared entities the school's plan just wrote, unchanged.
+    assert stl.by_op("UPDATED") == []
+    async with db.driver.session(database=db.name) as session:
+        result = await session.run(
+            "MATCH (reg:Register)-[:DECLARES]->(e:Engagement) "
+            "RETURN reg.id AS register, collect(e.id) AS ids"
+        )
+        rows = [r.data() async for r in result]
+        events = await session.run(
+            "MATCH (c:ChangeEvent) WHERE c.entityType = 'Engagement' "
+            "RETURN c.op AS op, count(*) AS n ORDER BY op"
+        )
+        ops = {r["op"]: r["n"] async for r in events}
+    assert rows == [
+        {
+            "register": "school-transition-limited",
+            "ids": rows[0]["ids"],
+        }
+    ]
+    assert set(rows[0]["ids"]) == {
+        "stl-link-ict",
+        "stl-derby-city-council",
+        "stl-school-development-support-agency",
+    }
+    # Created by the first apply only, never created again: the nodes stayed. (The school's
+    # register records that it stopped declaring them: a DELETED event in its register each.)
+    assert ops == {"CREATED": 3, "DELETED": 3}
+    found = await lineage.recipients(
+        db,
+        RecipientsQuestion(
+            category_id="safeguarding", as_of=DAY, controller_id="allestree-woodlands"
+        ),
+    )
+    assert {r.organisation_id for r in found} >= STL_SUBS
+    # Applying both again writes nothing.
+    assert all(p.empty for p in await register_set.apply_all(db, desired, "test"))

@@ -15,10 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graph import from_document, register
 from graph.database import Database
 from graph.settings import Neo4jSettings
-from schema.validation import load_document
+from tests.support.examples import apply_school_record
 from tests.support.registry_server import serve_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,9 +110,8 @@ SMALL_QUERY = (
 
 @pytest.fixture(scope="module")
 async def example(session_db: Database) -> Database:
-    """The session database holding the shipped example register."""
-    doc = load_document(EXAMPLE)
-    await register.apply(session_db, doc.register_info.id, from_document.entities(doc), "tests")
+    """The session database holding the shipped example (the school's and STL's registers)."""
+    await apply_school_record(session_db)
     return session_db
 
 

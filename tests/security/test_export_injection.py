@@ -15,7 +15,7 @@ from schema.document import RopaDocument
 from schema.ropa_export.cells import FORMULA_TRIGGERS, csv_cell
 from schema.ropa_export.formats import ExportFormat, render
 from schema.ropa_export.records import build_export
-from schema.validation import load_document
+from tests.support.examples import school_record
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
 HOSTILE = [
@@ -31,7 +31,7 @@ HOSTILE = [
 @pytest.fixture(scope="module")
 def hostile_doc() -> RopaDocument:
     """The example, with every organisation and activity named by a formula."""
-    doc = load_document(EXAMPLE)
+    doc = school_record()
     organisations = [
         org.model_copy(update={"name": HOSTILE[i % len(HOSTILE)]})
         for i, org in enumerate(doc.organisations)

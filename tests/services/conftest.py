@@ -25,6 +25,7 @@ from schema.access.tokens import hash_token
 from schema.validation import load_document
 from services.registry.app import create_app
 from services.registry.settings import RegistryNeo4jSettings, RegistrySettings
+from tests.support.examples import apply_school_record
 from tests.support.registry_server import serve_registry
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
@@ -33,10 +34,10 @@ GraphQL = Callable[..., Awaitable[dict[str, Any]]]
 
 
 async def load_example(db: Database) -> None:
-    """A clean graph holding only the example register."""
+    """A clean graph holding only the example: the school's register and the one its
+    processor School Transition Limited keeps."""
     await maintenance.wipe(db)
-    doc = load_document(EXAMPLE)
-    await register.apply(db, doc.register_info.id, from_document.entities(doc), "tests")
+    await apply_school_record(db)
 
 
 @pytest.fixture(scope="module")

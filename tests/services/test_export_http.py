@@ -20,6 +20,7 @@ from schema.access.tokens import TokenEntry, hash_token
 from schema.ropa_export.columns import ARTICLE_30_REQUIRED, CONTROLLER_COLUMNS
 from schema.validation import load_document, parse_document
 from services.registry.exports import EXPORT_ROUTE
+from tests.support.examples import STL
 
 pytestmark = pytest.mark.neo4j
 ADMIN_TOKEN = "export-admin-token"
@@ -32,6 +33,8 @@ async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     # The example as applied on 1 January 2022; on 1 June 2022 the CCTV retention changed.
     text = EXAMPLE.read_text(encoding="utf-8")
     for when, doc in (
+        # The register School Transition Limited keeps, declaring the school's sub-processors.
+        (dt.datetime(2022, 1, 1, tzinfo=dt.UTC), load_document(STL)),
         (dt.datetime(2022, 1, 1, tzinfo=dt.UTC), load_document(EXAMPLE)),
         (
             dt.datetime(2022, 6, 1, tzinfo=dt.UTC),

@@ -19,6 +19,7 @@ from graph.settings import Neo4jSettings
 from schema.validation import load_document, parse_document
 from services.cli.main import cli
 from tests.services.conftest import GraphQL
+from tests.support.examples import STL
 
 pytestmark = pytest.mark.neo4j
 
@@ -49,6 +50,11 @@ async def history(session_db: Database) -> Database:
     """The example recorded on 2022-05-01, then its safeguarding flow to the police removed on
     2024-01-10."""
     await maintenance.wipe(session_db)
+    # The register School Transition Limited keeps, declaring the school's sub-processors.
+    stl = load_document(STL)
+    await register.apply(
+        session_db, stl.register_info.id, from_document.entities(stl), "dpo", occurred_at=FIRST
+    )
     doc = load_document(EXAMPLE)
     entities = from_document.entities(doc)
     await register.apply(session_db, doc.register_info.id, entities, "dpo", occurred_at=FIRST)

@@ -16,6 +16,9 @@ from services.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "allestree-woodlands.yaml"
+STL = ROOT / "examples" / "school-transition-limited.yaml"
+# The school's record: its register, and the one its processor keeps (its sub-processors).
+BOTH = ("--file", str(EXAMPLE), "--file", str(STL))
 CLEAN = ROOT / "tests" / "fixtures" / "compliance" / "clean-register.yaml"
 
 
@@ -68,7 +71,7 @@ def test_check_with_only_warnings_exits_0(tmp_path: Path) -> None:
 def test_check_needs_a_file_or_the_graph() -> None:
     code, _, err = _run("check")
     assert code == 2
-    assert "give either a FILE or --graph" in err
+    assert "give either FILEs (or --file) or --graph" in err
     code, _, _ = _run("check", str(EXAMPLE), "--graph")
     assert code == 2
 
@@ -109,9 +112,7 @@ def test_export_of_an_unknown_controller_fails(tmp_path: Path) -> None:
 
 
 def test_notice_writes_markdown_and_html() -> None:
-    code, out, _ = _run(
-        "notice", "--audience", "pupils", "--file", str(EXAMPLE), "--as-of", "2022-03-01", "--draft"
-    )
+    code, out, _ = _run("notice", "--audience", "pupils", *BOTH, "--as-of", "2022-03-01", "--draft")
     assert code == 0
     assert out.startswith("# Draft: Allestree Woodlands School: privacy notice for pupils")
     assert "Link ICT Services Limited" in out
@@ -163,8 +164,7 @@ def test_the_dpo_gets_the_assumptions_behind_the_notice_apart(tmp_path: Path) ->
         "notice",
         "--audience",
         "pupils",
-        "--file",
-        str(EXAMPLE),
+        *BOTH,
         "--as-of",
         "2022-03-01",
         "--draft",
@@ -188,3 +188,89 @@ def test_the_dpo_gets_the_assumptions_behind_the_notice_apart(tmp_path: Path) ->
     assert any("Link ICT Services Limited" in line for line in marked)
     assert "## About the marks in this notice" in out
     assert "which categories each sub-processor handles" not in out
+
+
+def _engaged_by_stl(export_json: str) -> set[str]:
+    rows = json.loads(export_json)["processorRecord"]["rows"]
+    return {
+        row["Name and contact details of processor"].split(",")[0]
+        for row in rows
+        if row["Sub-processor engaged by (if applicable)"].startswith("School Transition Limited")
+    }
+
+
+def test_the_schools_record_reads_its_sub_processors_from_the_processors_register() -> None:
+    """Alone, the school's file checks and exports, and says which register it lacks."""
+    code, alone, err = _run("export", "--format", "json", "--file", str(EXAMPLE))
+    assert code == 0
+    assert _engaged_by_stl(alone) == set()
+    assert (
+        "note: School Transition Limited keeps its own register 'school-transition-limited', "
+        "which declares its sub-processors (for post16-transfer)"
+    ) in err
+    code, both, err = _run("export", "--format", "json", *BOTH)
+    assert code == 0
+    assert "note:" not in err
+    assert "warning:" not in err  # the shared entities are exact copies
+    assert _engaged_by_stl(both) == {
+        "Link ICT Services Limited",
+        "Derby City Council",
+        "School Development Support Agency",
+    }
+    # FILE and --file mix; the school's record is the first file's.
+    code, out, err = _run("check", str(EXAMPLE), "--file", str(STL), "--as-of", "2024-06-01")
+    assert code == 1
+    assert out.splitlines()[-1] == (f"{EXAMPLE} + {STL}: 15 error(s), 1 warning(s) on 2024-06-01")
+    code, out, err = _run("check", str(EXAMPLE), "--as-of", "2024-06-01")
+    assert code == 1
+    assert "it was not read, so they are not in this result; give it with another --file" in err
+
+
+def test_a_folder_is_every_document_in_it(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(STL.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    code, out, _ = _run("validate", str(tmp_path))
+    assert code == 0
+    assert out.splitlines() == [
+        f"{tmp_path / 'a.yaml'}: valid (1 activities, 0 flows, 3 engagements)",
+        f"{tmp_path / 'b.yaml'}: valid (14 activities, 23 flows, 0 engagements)",
+    ]
+    # The first register is the record's: STL's, as processor (Article 30(2)).
+    code, out, _ = _run("export", "--format", "json", "--file", str(tmp_path))
+    assert code == 0
+    assert json.loads(out)["controller"] == "school-transition-limited"
+    assert "Link ICT Services Limited" in out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = _run("check", str(empty))
+    assert code == 2
+    assert "a folder with no *.yaml file" in err
+
+
+def test_documents_that_disagree_on_a_shared_entity_are_read_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    changed = tmp_path / "stl.yaml"
+    changed.write_text(
+        STL.read_text(encoding="utf-8")
+        .replace(
+            "description: Sub-processor of School Transition Limited for the Transition Portal.",
+            "description: Changed.",
+            1,
+        )
+        .replace("  name: Derby City Council\n", "  name: Derby City Council (changed)\n", 1),
+        encoding="utf-8",
+    )
+    code, out, err = _run(
+        "export", "--format", "json", "--file", str(EXAMPLE), "--file", str(changed)
+    )
+    assert code == 0
+    assert (
+        "warning: organisations 'derby-city-council' is declared differently by register "
+        "allestree-woodlands and by register school-transition-limited; register "
+        "allestree-woodlands's is read"
+    ) in err
+    assert "Derby City Council (changed)" not in out
+    code, _, err = _run("validate", str(EXAMPLE), str(EXAMPLE))
+    assert code == 1
+    assert "register allestree-woodlands is given twice" in err

@@ -19,6 +19,7 @@ from schema.document import (
     cited_ids,
 )
 from schema.validation import load_document
+from tests.support.examples import school_record
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
 
@@ -53,6 +54,12 @@ PORTAL_CATEGORIES = {"portal-account", "portal-support-interactions", "technical
 @pytest.fixture(scope="module")
 def doc() -> RopaDocument:
     return load_document(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def record() -> RopaDocument:
+    """The school's record: its register with the one School Transition Limited keeps."""
+    return school_record()
 
 
 def _flow(doc: RopaDocument, flow_id: str) -> Flow:
@@ -118,17 +125,17 @@ def test_data_subjects(doc: RopaDocument) -> None:
     assert subjects["year-11-students"].parent == "pupils"
 
 
-def test_derby_city_council_is_one_organisation_in_two_roles(doc: RopaDocument) -> None:
-    councils = [o for o in doc.organisations if o.id == "derby-city-council"]
+def test_derby_city_council_is_one_organisation_in_two_roles(record: RopaDocument) -> None:
+    councils = [o for o in record.organisations if o.id == "derby-city-council"]
     assert len(councils) == 1
     assert councils[0].kind is OrganisationKind.LOCAL_AUTHORITY
-    assert any(f.recipient == "derby-city-council" for f in doc.flows)
-    assert any(e.sub_processor == "derby-city-council" for e in doc.engagements)
+    assert any(f.recipient == "derby-city-council" for f in record.flows)
+    assert any(e.sub_processor == "derby-city-council" for e in record.engagements)
 
 
-def test_sub_processor_engagements(doc: RopaDocument) -> None:
+def test_sub_processor_engagements(record: RopaDocument) -> None:
     expected = {"link-ict", "derby-city-council", "school-development-support-agency"}
-    engagements = [e for e in doc.engagements if e.sub_processor in expected]
+    engagements = [e for e in record.engagements if e.sub_processor in expected]
     assert {e.sub_processor for e in engagements} == expected
     for engagement in engagements:
         assert engagement.processor == "school-transition-limited"
@@ -357,23 +364,36 @@ def test_the_processors_register_copies_what_it_shares_with_the_school_exactly(
         "legal_bases",
         "systems",
         "activities",
-        "engagements",
     )
+    only_stl = {"link-ict", "school-development-support-agency"}
     for name in collections:
         school = {e.id: e for e in getattr(doc, name)}
         for entity in getattr(stl, name):
+            if entity.id in only_stl:
+                continue
             assert entity == school.get(entity.id), (
                 f"{name} '{entity.id}' in school-transition-limited.yaml differs from "
                 "allestree-woodlands.yaml: copy it exactly"
             )
+    (activity,) = stl.activities
+    assert activity.controller == "allestree-woodlands"
+    assert [p.organisation for p in activity.processors] == ["school-transition-limited"]
+
+
+def test_only_the_processors_register_declares_its_sub_processors(doc: RopaDocument) -> None:
+    """The school's register names the register STL keeps; it copies none of STL's engagements."""
+    stl = load_document(STL_REGISTER)
     assert {e.id for e in stl.engagements} == {
         "stl-link-ict",
         "stl-derby-city-council",
         "stl-school-development-support-agency",
     }
-    (activity,) = stl.activities
-    assert activity.controller == "allestree-woodlands"
-    assert [p.organisation for p in activity.processors] == ["school-transition-limited"]
+    assert doc.engagements == []
+    school_orgs = {o.id: o for o in doc.organisations}
+    assert school_orgs["school-transition-limited"].keeps_register == stl.register_info.id
+    # The sub-processors that are nothing else to the school are STL's to declare.
+    assert not {"link-ict", "school-development-support-agency"} & school_orgs.keys()
+    assert {"link-ict", "school-development-support-agency"} <= {o.id for o in stl.organisations}
 
 
 def test_the_processors_own_record_lists_its_controller_and_sub_processors() -> None:

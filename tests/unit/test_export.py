@@ -22,7 +22,7 @@ from schema.ropa_export.columns import (
 from schema.ropa_export.formats import ExportFormat, render
 from schema.ropa_export.records import RopaExport, build_export
 from schema.ropa_export.xlsx import CONTROLLER_SHEET, PROCESSOR_SHEET
-from schema.validation import load_document
+from tests.support.examples import school_record
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
 DURING_POST16 = dt.date(2022, 3, 1)
@@ -33,7 +33,8 @@ SUB_PROCESSORS = {"Link ICT Services Limited", "School Development Support Agenc
 
 @pytest.fixture(scope="module")
 def doc() -> RopaDocument:
-    return load_document(EXAMPLE)
+    """The school's record: its register with the one School Transition Limited keeps."""
+    return school_record()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ from schema.errors import NotFound
 from schema.notice.compose import compose
 from schema.notice.model import Audience
 from schema.notice.render import NoticeFormat, render, stylesheet, to_html
-from schema.validation import load_document, parse_document
+from schema.validation import parse_document
+from tests.support.examples import school_record
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "allestree-woodlands.yaml"
@@ -137,7 +138,8 @@ ORIGINAL_NOTICE = {
 
 @pytest.fixture(scope="module")
 def doc() -> RopaDocument:
-    return load_document(EXAMPLE)
+    """The school's record: its register with the one School Transition Limited keeps."""
+    return school_record()
 
 
 @pytest.fixture(scope="module")
