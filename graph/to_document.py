@@ -37,11 +37,14 @@ class ControllerAmbiguous(RopaError):
         super().__init__(f"name a controller: the registers have several owners ({found})")
 
 
-# The owners of the given registers (a principal's scope).
+# The owners of the given registers (a principal's scope), and whether each controls an
+# activity (a processor keeping its own Article 30(2) register controls none).
 _OWNERS_OF = """
 UNWIND $registers AS id
 MATCH (:Register {id: id})-[:OWNED_BY]->(o:Organisation)
-RETURN DISTINCT o.id AS id
+WITH DISTINCT o
+RETURN o.id AS id,
+       EXISTS { (:ProcessingActivity)-[:CONTROLLED_BY|JOINT_CONTROLLER]->(o) } AS controls
 ORDER BY id
 """
 
@@ -56,9 +59,21 @@ WITH owned, collect(DISTINCT reg.id) AS declaring
 RETURN owned + declaring AS registers
 """
 
+# The registers kept by the processors of the activities the controller (jointly) controls
+# (a processor's own Article 30(2) register): they declare the sub-processors of its
+# processing, which its record reads from there.
+_PROCESSOR_REGISTERS = """
+MATCH (a:ProcessingActivity)-[:CONTROLLED_BY|JOINT_CONTROLLER]->(:Organisation {id: $controller})
+MATCH (a)-[:PROCESSOR]->(:Organisation)<-[:OWNED_BY]-(reg:Register)
+RETURN collect(DISTINCT reg.id) AS registers
+"""
+
 _OWNERS = """
 MATCH (:Register)-[:OWNED_BY]->(org:Organisation)
-RETURN DISTINCT org.id AS id ORDER BY id
+WITH DISTINCT org
+RETURN org.id AS id,
+       EXISTS { (:ProcessingActivity)-[:CONTROLLED_BY|JOINT_CONTROLLER]->(org) } AS controls
+ORDER BY id
 """
 
 
@@ -224,10 +239,16 @@ async def _controller_of(
         result = await tx.run(_OWNERS)
     else:
         result = await tx.run(_OWNERS_OF, registers=sorted(scope))
-    owners = [record["id"] async for record in result]
+    rows = [(str(record["id"]), bool(record["controls"])) async for record in result]
+    owners = [owner for owner, _ in rows]
+    # The one controller among the owners: a processor's own register (School Transition
+    # Limited's beside the school's) does not make the school's record ambiguous.
+    controllers = [owner for owner, controls in rows if controls]
+    if len(controllers) == 1:
+        return controllers[0]
     if len(owners) != 1:
-        raise ControllerAmbiguous([str(o) for o in owners])
-    return str(owners[0])
+        raise ControllerAmbiguous(owners)
+    return owners[0]
 
 
 def for_controller(doc: d.RopaDocument, controller: str) -> d.RopaDocument:
@@ -259,6 +280,27 @@ def for_controller(doc: d.RopaDocument, controller: str) -> d.RopaDocument:
     )
 
 
+def _sub_processors_of(
+    state: dict[str, Snapshot], record: dict[str, Snapshot]
+) -> dict[str, Snapshot]:
+    """From a processor's register, only the engagements for activities of `record`, with the
+    sub-processors (and categories) they name that `record` lacks: nothing of the processor's
+    other controllers."""
+    found: dict[str, Snapshot] = {}
+    for key, snapshot in state.items():
+        links = snapshot.get("links", [])
+        if snapshot.get("kind") != m.ENGAGEMENT or key in record:
+            continue
+        if not any(link["type"] == "FOR_ACTIVITY" and link["to"] in record for link in links):
+            continue
+        found[key] = snapshot
+        for link in links:
+            target = link["to"]
+            if link["type"] != "FOR_ACTIVITY" and target not in record and target in state:
+                found[target] = state[target]
+    return found
+
+
 async def controller_document_in(
     tx: AsyncManagedTransaction,
     controller: str | None,
@@ -268,8 +310,10 @@ async def controller_document_in(
     """Everything `controller` controls, across registers (those in `scope`, if given), as one
     document, as recorded now or at `recorded_at` (read-only).
 
-    With no controller, the one organisation that owns registers (in scope); NotFound if there
-    are several. A controller none of whose registers is in scope is NotFound, as if unknown.
+    With no controller, the one organisation that owns registers (in scope) and controls
+    activities, or else their one owner; NotFound if there are several. A controller none of
+    whose registers is in scope is NotFound, as if unknown. The registers its processors keep
+    (Article 30(2)) give its sub-processors, in scope or not.
     """
     org = await _controller_of(tx, controller, scope)
     record = await (await tx.run(_CONTROLLER_REGISTERS, controller=org)).single()
@@ -277,6 +321,11 @@ async def controller_document_in(
     registers = [r for r in registers if scope is None or r in scope]
     if not registers:
         raise NotFound("controller", org)
+    # Its processors' own registers too, whatever the scope: they add only what the
+    # controller's registers do not declare, and for_controller keeps of it only the
+    # engagements of this controller's processing (its sub-processors).
+    kept = await (await tx.run(_PROCESSOR_REGISTERS, controller=org)).single()
+    extra = sorted(set(kept["registers"]) - set(registers)) if kept is not None else []
     merged: dict[str, Snapshot] = {}
     infos: list[d.RegisterInfo] = []
     for register in registers:
@@ -285,6 +334,10 @@ async def controller_document_in(
         if own is not None:
             infos.append(register_info(own))
             merged.update(state)
+    for register in extra:
+        merged.update(
+            _sub_processors_of(await register_snapshots(tx, register, recorded_at), merged)
+        )
     if not infos:
         raise NotFound(f"register of this controller{_when(recorded_at)}", org)
     info = infos[0]

@@ -135,9 +135,10 @@ async def test_applying_both_moves_the_copies_without_deleting_a_sub_processor(
         rows = [r.data() async for r in result]
         events = await session.run(
             "MATCH (c:ChangeEvent) WHERE c.entityType = 'Engagement' "
-            "RETURN c.op AS op, count(*) AS n ORDER BY op"
+            "RETURN c.op AS op, c.register AS register, c.sequence AS sequence "
+            "ORDER BY sequence"
         )
-        ops = {r["op"]: r["n"] async for r in events}
+        ops = [(r["op"], r["register"]) async for r in events]
     assert rows == [
         {
             "register": "school-transition-limited",
@@ -149,9 +150,14 @@ async def test_applying_both_moves_the_copies_without_deleting_a_sub_processor(
         "stl-derby-city-council",
         "stl-school-development-support-agency",
     }
-    # Created by the first apply only, never created again: the nodes stayed. (The school's
-    # register records that it stopped declaring them: a DELETED event in its register each.)
-    assert ops == {"CREATED": 3, "DELETED": 3}
+    # Each register records its own declaring: the school's first, then STL's register
+    # takes them on, and only then does the school's let them go, so at no moment did no
+    # register declare them (the nodes were never deleted).
+    school_id, stl_id = "allestree-woodlands", "school-transition-limited"
+    assert (
+        ops
+        == [("CREATED", school_id)] * 3 + [("CREATED", stl_id)] * 3 + [("DELETED", school_id)] * 3
+    )
     found = await lineage.recipients(
         db,
         RecipientsQuestion(
@@ -161,3 +167,31 @@ async def test_applying_both_moves_the_copies_without_deleting_a_sub_processor(
     assert {r.organisation_id for r in found} >= STL_SUBS
     # Applying both again writes nothing.
     assert all(p.empty for p in await register_set.apply_all(db, desired, "test"))
+
+
+async def test_a_schools_scope_reads_its_sub_processors_from_the_processors_register(
+    db: Database,
+) -> None:
+    """A principal whose scope is the school's register alone still gets the school's
+    sub-processors in its record: STL's register declares them, and nothing else of it is read."""
+    await _apply(db, SCHOOL)
+    await _apply(db, STL)
+    scoped = await to_document.controller_document(
+        db, None, scope=frozenset({"allestree-woodlands"})
+    )
+    assert scoped.register_info.owner == "allestree-woodlands"
+    assert {e.id for e in scoped.engagements} == {
+        "stl-link-ict",
+        "stl-derby-city-council",
+        "stl-school-development-support-agency",
+    }
+    assert {"link-ict", "school-development-support-agency"} <= {o.id for o in scoped.organisations}
+    export = build_export(scoped, DAY, None)
+    engaged = [
+        dict(zip(PROCESSOR_COLUMNS, r, strict=True))["Sub-processor engaged by (if applicable)"]
+        for r in export.processor_rows
+    ]
+    assert sum(1 for e in engaged if e.startswith("School Transition Limited")) == 3
+    # With both registers, no controller named: the school's, not STL's (which controls none).
+    whole = await to_document.controller_document(db, None)
+    assert whole.register_info.owner == "allestree-woodlands"

@@ -121,6 +121,23 @@ async def test_with_several_owners_a_controller_must_be_named(db: Database) -> N
             "organisations: [{id: b-school, name: B School}]\n"
         ),
     )
+    # B owns a register but controls nothing (as a processor keeping its own register): the
+    # one controller among the owners is the record's.
+    alone = await to_document.controller_document(db, None)
+    assert alone.register_info.owner == "test-school"
+    await _apply(
+        db,
+        parse_document(
+            "version: ropa/v2\nregister: {id: b, name: B, owner: b-school}\n"
+            "organisations: [{id: b-school, name: B School}]\n"
+            "data_subjects: [{id: b-pupils, name: Pupils}]\n"
+            "data_categories: [{id: b-attendance, name: Attendance}]\n"
+            "legal_bases: [{id: b-art6-1-e, kind: article-6, title: Public task}]\n"
+            "activities: [{id: b-register, name: Registers, controller: b-school,"
+            " purposes: [Attendance], data_subjects: [b-pupils],"
+            " data_categories: [b-attendance], legal_bases: [b-art6-1-e]}]\n"
+        ),
+    )
     with pytest.raises(to_document.ControllerAmbiguous) as caught:
         await to_document.controller_document(db, None)
     assert caught.value.owners == ["b-school", "test-school"]

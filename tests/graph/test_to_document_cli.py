@@ -15,6 +15,7 @@ from graph.database import Database
 from graph.settings import Neo4jSettings
 from schema.validation import load_document, parse_document
 from services.cli.main import cli
+from tests.support.examples import STL
 
 pytestmark = pytest.mark.neo4j
 
@@ -33,6 +34,15 @@ async def test_check_export_and_notice_read_the_graph_as_of_a_day(
     db: Database, neo4j_settings: Neo4jSettings
 ) -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
+    # The register School Transition Limited keeps, declaring the school's sub-processors.
+    stl = load_document(STL)
+    await register.apply(
+        db,
+        stl.register_info.id,
+        from_document.entities(stl),
+        "tester",
+        occurred_at=dt.datetime(2022, 1, 1, tzinfo=dt.UTC),
+    )
     first = load_document(EXAMPLE)
     await register.apply(
         db,
