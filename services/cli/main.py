@@ -53,9 +53,11 @@ def validate(files: tuple[Path, ...], file_options: tuple[Path, ...]) -> None:
 
 
 def _desired(paths: list[Path]) -> list[register_set.Desired]:
-    return [
-        (doc.register_info.id, from_document.entities(doc)) for doc in documents.load_all(paths)
-    ]
+    docs = documents.load_all(paths)
+    if len(docs) > 1:
+        # What they share but describe differently would flip on every apply: say so.
+        documents.merged(docs)
+    return [(doc.register_info.id, from_document.entities(doc)) for doc in docs]
 
 
 @cli.command()

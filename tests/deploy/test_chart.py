@@ -813,6 +813,38 @@ def test_apply_job_runs_after_the_migration(rendered: dict[str, Rendering]) -> N
             assert not render.of_kind("ConfigMap")
 
 
+def test_further_documents_are_applied_with_it_each_its_own_register(helm: Helm) -> None:
+    """`ropaDocument.more`: the processor's own register beside the school's, in one apply."""
+    school = REPO / "examples" / "allestree-woodlands.yaml"
+    stl = REPO / "examples" / "school-transition-limited.yaml"
+    render = Rendering(
+        "more",
+        helm.template(
+            sets=["ropaDocument.enabled=true"],
+            set_files=[
+                f"ropaDocument.content={school}",
+                f"ropaDocument.more.school-transition-limited\\.yaml={stl}",
+            ],
+        ),
+    )
+    configmap = render.one("ConfigMap", "-ropa-document")
+    assert configmap["data"]["school-transition-limited.yaml"] == stl.read_text()
+    (job,) = [j for j in render.of_kind("Job") if j["metadata"]["name"].endswith("-apply")]
+    pod = job["spec"]["template"]["spec"]
+    assert pod["containers"][0]["args"] == [
+        "apply",
+        "/etc/ropa/document/ropa.yaml",
+        "/etc/ropa/document/school-transition-limited.yaml",
+        "--actor",
+        "helm",
+    ]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "document"]
+    assert [i["key"] for i in volume["configMap"]["items"]] == [
+        "ropa.yaml",
+        "school-transition-limited.yaml",
+    ]
+
+
 def test_ropa_document_reaches_the_job_byte_for_byte(helm: Helm) -> None:
     """The shipped example, passed with --set-file as the README says, arrives unchanged."""
     example = REPO / "examples" / "allestree-woodlands.yaml"

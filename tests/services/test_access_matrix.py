@@ -36,11 +36,14 @@ pytestmark = pytest.mark.neo4j
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 IN, OUT = "allestree-woodlands", "mickleover-meadows"
+# Allestree's record spans its register and the one its processor keeps (which declares and
+# owns the sub-processor engagements): the principals "in" hold both.
+STL = "school-transition-limited"
 PRINCIPALS: dict[str, dict[str, Any] | None] = {
     "anonymous": None,
-    "reader-in": {"role": "reader", "registers": [IN]},
+    "reader-in": {"role": "reader", "registers": [IN, STL]},
     "reader-out": {"role": "reader", "registers": [OUT]},
-    "dpo-in": {"role": "dpo", "registers": [IN]},
+    "dpo-in": {"role": "dpo", "registers": [IN, STL]},
     "dpo-out": {"role": "dpo", "registers": [OUT]},
     "admin": {"role": "admin"},
 }
@@ -54,9 +57,10 @@ def _token(who: str) -> str:
 
 @pytest.fixture(scope="module")
 async def two_registers(session_db: Database) -> Database:
-    """Both example registers in one graph, applied once for the module."""
+    """Both example registers in one graph, applied once for the module, with the register
+    School Transition Limited keeps as Allestree's processor (its sub-processors)."""
     await maintenance.wipe(session_db)
-    for name in (f"{IN}.yaml", f"{OUT}.yaml"):
+    for name in (f"{IN}.yaml", f"{STL}.yaml", f"{OUT}.yaml"):
         doc = load_document(EXAMPLES / name)
         await register.apply(session_db, doc.register_info.id, from_document.entities(doc), "cli")
     return session_db
@@ -451,7 +455,7 @@ async def test_webhooks_are_administered_within_scope(http: httpx.AsyncClient) -
     )
     body = await _graphql(http, "dpo-in", register_hook)
     hook = body["data"]["registerWebhook"]["webhook"]
-    assert hook["registers"] == [IN]
+    assert hook["registers"] == sorted([IN, STL])  # the scope of the dpo who registered it
     for who in ("anonymous", "reader-in"):
         codes = _codes(await _graphql(http, who, register_hook))
         assert codes == {"UNAUTHENTICATED" if who == "anonymous" else "FORBIDDEN"}

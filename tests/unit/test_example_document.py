@@ -409,3 +409,13 @@ def test_the_processors_own_record_lists_its_controller_and_sub_processors() -> 
     assert all("Allestree Woodlands School" in r[PROCESSOR_COLUMNS[3]] for r in rows)
     assert "The contract reference is a placeholder" in rows[0]["Assumptions"]
     assert "which categories each sub-processor handles" in rows[1]["Assumptions"]
+
+
+def test_the_shipped_examples_agree_on_what_they_share() -> None:
+    """`ropa apply examples/` writes each shared entity once: a copy that differed would flip
+    between the registers' versions on every apply (and `ropa validate examples/` warns)."""
+    from schema.document_merge import merge
+
+    docs = [load_document(path) for path in sorted(EXAMPLE.parent.glob("*.yaml"))]
+    assert len(docs) >= 4
+    assert [c.render() for c in merge(docs).conflicts] == []

@@ -52,6 +52,7 @@ def test_the_stored_keys_are_those_graphs_already_hold() -> None:
         "icoRegistration",
         "website",
         "subProcessorList",
+        "keepsRegister",  # new with issue 14: older graphs simply lack it
         *(
             f"{who}{part}"
             for who in ("contact", "dpo", "representative")
