@@ -14,7 +14,7 @@ from schema.notice.assumptions import MARK, assumptions, mark
 from schema.notice.compose import compose
 from schema.notice.model import Audience
 from schema.notice.render import NoticeFormat, render
-from schema.validation import load_document
+from tests.support.examples import school_record
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "allestree-woodlands.yaml"
 DAY = dt.date(2026, 12, 1)
@@ -22,7 +22,8 @@ DAY = dt.date(2026, 12, 1)
 
 @pytest.fixture(scope="module")
 def example() -> RopaDocument:
-    return load_document(EXAMPLE)
+    # The school's record: its register with the one School Transition Limited keeps.
+    return school_record()
 
 
 def _lines(doc: RopaDocument, audience: Audience = Audience.PARENTS) -> list[str]:
