@@ -97,6 +97,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children(pid: int) -> list[int]:
+    """The child processes of `pid` (the workers of `ropa serve --workers N`)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    # Not multiprocessing's resource tracker, which spawned workers come with.
+    return [c for c in found if b"resource_tracker" not in _cmdline(c)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every process on the machine has used (all cores: /proc/stat less idle)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def neo4j(
     home: Path | None = None, heap: str = "2g", page_cache: str = "1g"
@@ -144,8 +167,10 @@ def registry(
     workers: int = 1,
     env: Mapping[str, str] | None = None,
     log: Path | None = None,
+    under: tuple[str, ...] = (),
 ) -> Iterator[Registry]:
-    """`ropa serve registry --workers N` on a free port, ready, for the block."""
+    """`ropa serve registry --workers N` on a free port, ready, for the block (run by the
+    module `under` names with its arguments, e.g. ("bench.traced", DIR), if given)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -160,7 +185,9 @@ def registry(
         "ROPA_WEBSOCKETS_PER_ADDRESS": "100000",
         **(env or {}),
     }
-    command = [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)]
+    wrapper = ["-m", *under] if under else []
+    command = [sys.executable, *wrapper, "-m", "services.cli", "serve", "registry"]
+    command += ["--port", str(port)]
     command += ["--workers", str(workers)]
     with log.open("wb") if log else open(os.devnull, "wb") as errors:
         process = subprocess.Popen(
@@ -168,7 +195,8 @@ def registry(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
+        # A traced registry starts several times slower.
+        deadline = time.monotonic() + (600 if under else 90)
         while not _answers(f"{url}/readyz"):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the registry did not become ready")

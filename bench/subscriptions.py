@@ -20,17 +20,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from bench import subscribers
-from bench.common import Result, cpu_seconds, header, memory_kib, neo4j, registry, say
+from bench.common import Result, children, cpu_seconds, header, memory_kib, neo4j, registry, say
 from graph import from_document, maintenance, migrate, register
 from graph import subprocessor_changes as spc
 from graph.database import Database, open_database
@@ -129,18 +132,26 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
         await maintenance.wipe(db)
         await _apply(db, 0)
         env = {"ROPA_FOLLOWER_POLL_INTERVAL": str(args.poll_interval)}
-        with registry(settings, env=env, log=args.registry_log) as server:
-            pid = server.pid
+        under = ("bench.traced", str(args.tracemalloc)) if args.tracemalloc else ()
+        served = registry(
+            settings, workers=args.workers, env=env, log=args.registry_log, under=under
+        )
+        with served as server:
+            # With workers, what they use and hold (the parent only supervises them).
+            pids = children(server.pid) if args.workers > 1 else [server.pid]
             await asyncio.sleep(1)
-            before = memory_kib(pid)
-            say(f"registry up (pid {pid}, VmRSS {before['VmRSS'] / 1024:.0f} MiB)")
+            before = _memory(pids)
+            say(
+                f"registry up (pid {server.pid}, serving {pids}, "
+                f"VmRSS {before['VmRSS'] / 1024:.0f} MiB)"
+            )
             started = time.monotonic()
             clients = await asyncio.to_thread(
                 _start_clients, server.ws_url, args.subscribers, args.client_processes
             )
             say(f"{args.subscribers} subscribers in {time.monotonic() - started:.1f} s")
             await asyncio.sleep(2)  # subscriptions register after the subscribe message
-            with_subscribers = memory_kib(pid)
+            with_subscribers = _memory(pids)
             revision = 1
             for _ in range(args.warmup):
                 await _apply(db, revision)
@@ -148,11 +159,11 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
                 await asyncio.sleep(args.interval)
             # What the registry spends with nothing to deliver (its follower's polls, the
             # keepalive pings and pongs of every socket), to tell it from what deliveries cost.
-            idle_before = cpu_seconds(pid)
+            idle_before = _cpu(pids)
             await asyncio.sleep(args.idle)
-            idle = (cpu_seconds(pid) - idle_before) / args.idle if args.idle else 0.0
+            idle = (_cpu(pids) - idle_before) / args.idle if args.idle else 0.0
             start = await db.read(spc.head_sequence)
-            cpu_before = cpu_seconds(pid)
+            cpu_before = _cpu(pids)
             client_cpu_before = sum(cpu_seconds(c.process.pid) for c in clients)
             measuring = time.monotonic()
             commits: list[float] = []
@@ -165,12 +176,16 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
                     say(f"committed {n + 1}/{args.changes} changes")
                 await asyncio.sleep(args.interval)
                 if n + 1 == min(10, args.changes):
-                    after_ten = memory_kib(pid)
+                    after_ten = _memory(pids)
+                    if args.tracemalloc:
+                        await _snapshot(pids[0], args.tracemalloc / "0.snapshot")
             await asyncio.sleep(3)
-            cpu = cpu_seconds(pid) - cpu_before
+            cpu = _cpu(pids) - cpu_before
+            if args.tracemalloc:
+                await _snapshot(pids[0], args.tracemalloc / "1.snapshot")
             client_cpu = sum(cpu_seconds(c.process.pid) for c in clients) - client_cpu_before
             measured = time.monotonic() - measuring
-            after = memory_kib(pid)
+            after = _memory(pids)
             recorded = await db.read(spc.changes_after, start, None, args.changes + 10)
             results = []
             for client in clients:
@@ -191,7 +206,8 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
     ms = sorted(x * 1000 for x in latencies) or [float("nan")]
     p50, p99 = (_percentile(ms, q) if len(ms) > 1 else ms[0] for q in (50, 99))
     print(
-        f"subProcessorChanges: {args.subscribers} subscribers on one registry process "
+        f"subProcessorChanges: {args.subscribers} subscribers on {args.workers} registry "
+        "process(es) "
         f"({args.client_processes} client processes), {args.changes} changes "
         f"{args.interval} s apart, follower poll interval {args.poll_interval} s"
     )
@@ -221,6 +237,8 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
     )
     if failures:
         print(f"first failure: {failures[0]}")
+    if args.tracemalloc:
+        _heap_growth(args.tracemalloc, args.changes - min(10, args.changes), args.subscribers)
     n = args.subscribers
     return [
         Result(f"subscriptions ({n}): commit -> delivery p99", p99, "ms", 500),
@@ -233,6 +251,40 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
             1.1,
         ),
     ]
+
+
+def _cpu(pids: list[int]) -> float:
+    return sum(cpu_seconds(p) for p in pids)
+
+
+def _memory(pids: list[int]) -> dict[str, int]:
+    found = [memory_kib(p) for p in pids]
+    return {key: sum(f[key] for f in found) for key in ("VmRSS", "VmHWM")}
+
+
+async def _snapshot(pid: int, path: Path) -> None:
+    """Have the traced registry write its next snapshot; wait until it is there."""
+    os.kill(pid, signal.SIGUSR1)
+    deadline = time.monotonic() + 300
+    while not await asyncio.to_thread(path.exists):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no tracemalloc snapshot at {path}")
+        await asyncio.sleep(0.5)
+
+
+def _heap_growth(folder: Path, changes: int, subscribers: int) -> None:
+    """What the heap gained between the snapshot after 10 changes and the last, by line."""
+    first = tracemalloc.Snapshot.load(str(folder / "0.snapshot"))
+    last = tracemalloc.Snapshot.load(str(folder / "1.snapshot"))
+    grown = last.compare_to(first, "lineno")
+    total = sum(s.size_diff for s in grown)
+    print(
+        f"tracemalloc: the heap traced {total / 1024:+.0f} KiB over the last {changes} changes "
+        f"({total / max(1, changes * subscribers):+.1f} bytes per delivery); the lines that "
+        "grew most:"
+    )
+    for stat in grown[:10]:
+        print(f"  {stat.size_diff / 1024:+8.1f} KiB {stat.count_diff:+7d} blocks  {stat.traceback}")
 
 
 def _raise_file_limit() -> None:
@@ -252,7 +304,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--idle", type=float, default=6.0, help="seconds of registry CPU measured with no change"
     )
     parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="registry processes (`ropa serve --workers`)"
+    )
     parser.add_argument("--registry-log", type=Path, help="where the registry's log goes")
+    parser.add_argument(
+        "--tracemalloc",
+        type=Path,
+        metavar="DIR",
+        help="trace the registry's heap (bench.traced; slow) and show what grew after the "
+        "first 10 changes",
+    )
 
 
 def main() -> None:

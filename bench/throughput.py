@@ -21,13 +21,29 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Registry, Result, fresh, header, load_average, neo4j, registry
+from bench.common import (
+    Registry,
+    Result,
+    children,
+    cpu_seconds,
+    fresh,
+    header,
+    load_average,
+    machine_busy_seconds,
+    neo4j,
+    registry,
+)
 from bench.lineage import QUERY, _loaded
 from graph.settings import Neo4jSettings
 
 
 async def requests_per_second(
-    url: str, concurrency: int, seconds: float, schools: int, args: argparse.Namespace
+    url: str,
+    concurrency: int,
+    seconds: float,
+    schools: int,
+    args: argparse.Namespace,
+    pid: int,
 ) -> float:
     """Answers per second from `concurrency` clients asking for `seconds`."""
     rng = random.Random(concurrency)
@@ -53,9 +69,28 @@ async def requests_per_second(
         # Warm every worker's connections and caches first.
         await asyncio.gather(*(client(time.monotonic() + 1.0) for _ in range(concurrency)))
         done = 0
+        workers = children(pid) or [pid]
+        before = _cpu(workers)
         started = time.monotonic()
         await asyncio.gather(*(client(started + seconds) for _ in range(concurrency)))
-        return done / (time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        used = [(b - a) / elapsed for a, b in zip(before, _cpu(workers), strict=True)]
+        # Where the two cores went: the workers (are they balanced?), this client, and the
+        # rest (Neo4j, and whatever else runs on the machine).
+        *per_worker, client_share, machine = used
+        rest = machine - sum(per_worker) - client_share
+        shares = " + ".join(f"{w:.2f}" for w in per_worker)
+        print(
+            f"  concurrency {concurrency}: {done / elapsed:.1f} req/s; cores busy {machine:.2f} "
+            f"of {os.cpu_count()}: workers {shares}, this client {client_share:.2f}, "
+            f"the rest (Neo4j, others) {rest:.2f}"
+        )
+        return done / elapsed
+
+
+def _cpu(workers: list[int]) -> list[float]:
+    # Each worker's CPU seconds, then this process's, then the whole machine's.
+    return [*(cpu_seconds(w) for w in workers), time.process_time(), machine_busy_seconds()]
 
 
 async def measure(
@@ -66,7 +101,7 @@ async def measure(
     for _ in range(args.rounds):
         for concurrency in rates:
             rate = await requests_per_second(
-                server.url, concurrency, args.seconds, args.schools, args
+                server.url, concurrency, args.seconds, args.schools, args, server.pid
             )
             rates[concurrency].append(rate)
     one, sixteen = (sum(r) / len(r) for r in rates.values())
