@@ -13,7 +13,8 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from enum import Enum
-from typing import Any, TypeVar, get_args, get_type_hints
+from operator import attrgetter
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 import strawberry
 from pydantic import BaseModel
@@ -80,20 +81,30 @@ def _plain(hint: Any) -> bool:
     return all(_plain(arg) for arg in get_args(hint))
 
 
-_PLAIN_FIELDS: dict[tuple[type[Any], type[Any]], tuple[str, ...]] = {}
+# Per (type, record class): the plain fields (and a getter of them all), those of them lists
+# are made of, and the derived public fields.
+_Plan = tuple[tuple[str, ...], Callable[[Any], Any], tuple[str, ...], tuple[str, ...]]
+_PLAN: dict[tuple[type[Any], type[Any]], _Plan] = {}
 
 
-def _plain_fields(cls: type[Any], record: type[Any]) -> tuple[str, ...]:
-    found = _PLAIN_FIELDS.get((cls, record))
+def _plan(cls: type[Any], record: type[Any]) -> _Plan:
+    found = _PLAN.get((cls, record))
     if found is None:
         hints = get_type_hints(record)
-        definition = get_object_definition(cls, strict=True)
-        found = tuple(
+        derived = tuple(name for klass in cls.__mro__ for name in _DERIVED.get(klass, ()))
+        names = tuple(
             f.python_name
-            for f in definition.fields
-            if f.base_resolver is None and f.python_name in hints and _plain(hints[f.python_name])
+            for f in get_object_definition(cls, strict=True).fields
+            if f.base_resolver is None
+            and f.python_name in hints
+            and f.python_name not in derived
+            and _plain(hints[f.python_name])
         )
-        _PLAIN_FIELDS[(cls, record)] = found
+        listed = tuple(n for n in names if get_origin(hints[n]) is tuple)
+        # attrgetter of several names gives a tuple; of one, the bare value.
+        many = len(names) > 1
+        getter = attrgetter(*names) if many else lambda rec: tuple(getattr(rec, n) for n in names)
+        found = _PLAN[(cls, record)] = (names, getter, listed, derived)
     return found
 
 
@@ -101,8 +112,11 @@ def record_values(cls: type[Any], rec: Any, /, **nested: Any) -> dict[str, Any]:
     """What `cls.from_record` builds `cls` from: every field of the type whose record field
     of the same name holds plain values (lists for tuples), the derived public fields, and
     `nested` (the views of nested records, and what the type keeps privately)."""
-    out = public_values(cls, rec)
-    for name in _plain_fields(cls, type(rec)):
-        value = getattr(rec, name)
-        out[name] = list(value) if isinstance(value, tuple) else value
-    return out | nested
+    names, getter, listed, derived = _plan(cls, type(rec))
+    out = dict(zip(names, getter(rec), strict=True))
+    for name in listed:
+        out[name] = list(out[name])
+    if derived:
+        out.update(public_values(cls, rec))
+    out.update(nested)
+    return out
