@@ -40,7 +40,7 @@ from graph.database import Database
 from graph.settings import Neo4jSettings
 from schema.access.tokens import hash_token
 from tests.support.examples import apply_school_record
-from tests.support.registry_server import serve_registry
+from tests.support.registry_server import STARTUP_SECONDS, serve_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "allestree-woodlands.yaml"
@@ -94,8 +94,11 @@ def registry_url(neo4j_settings: Neo4jSettings, example_db: Database) -> Iterato
         "ROPA_FOLLOWER_POLL_INTERVAL": "0.2",
     }
     with serve_registry(neo4j_settings, env) as url:
-        # The first lineage question compiles Neo4j's plans; ask it before any page does.
-        httpx.post(f"{url}/graphql", json={"query": WARM_UP}, timeout=60).raise_for_status()
+        # The first lineage question compiles Neo4j's plans; ask it before any page does. On a
+        # loaded machine that took over 60 s, so it gets the registry's own start-up allowance.
+        httpx.post(
+            f"{url}/graphql", json={"query": WARM_UP}, timeout=STARTUP_SECONDS
+        ).raise_for_status()
         yield url
 
 
