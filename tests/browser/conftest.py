@@ -48,6 +48,8 @@ CHROMIUM = Path(os.environ.get("ROPA_CHROMIUM", "/usr/bin/chromium"))
 AXE = ROOT / "services" / "registry" / "console" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 DPO_TOKEN = "browser-test-dpo-token"
+# STL's own DPO: its register, not the school's, owns its sub-processor engagements.
+STL_DPO_TOKEN = "browser-test-stl-dpo-token"
 WARM_UP = '{ recipients(category: "safeguarding", asOf: "2022-06-01") { organisation { id } } }'
 CHROMIUM_ARGS = [
     "--headless",
@@ -86,7 +88,13 @@ def registry_url(neo4j_settings: Neo4jSettings, example_db: Database) -> Iterato
             "role": "dpo",
             "sha256": hash_token(DPO_TOKEN),
             "registers": ["allestree-woodlands"],
-        }
+        },
+        {
+            "name": "stl-dpo-browser",
+            "role": "dpo",
+            "sha256": hash_token(STL_DPO_TOKEN),
+            "registers": ["school-transition-limited"],
+        },
     ]
     env = {
         "ROPA_TOKENS": json.dumps(tokens),
@@ -192,13 +200,14 @@ async def visit(browser: BrowserContext) -> AsyncIterator[Visit]:
         await page.close()
 
 
-async def api(url: str, query: str) -> dict[str, Any]:
-    """Run an operation against the registry as the DPO token; its `data` (no errors)."""
+async def api(url: str, query: str, token: str = DPO_TOKEN) -> dict[str, Any]:
+    """Run an operation against the registry as `token` (the school's DPO by default); its
+    `data` (no errors)."""
     async with httpx.AsyncClient(timeout=60) as http:
         response = await http.post(
             f"{url}/graphql",
             json={"query": query},
-            headers={"authorization": f"Bearer {DPO_TOKEN}"},
+            headers={"authorization": f"Bearer {token}"},
         )
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body

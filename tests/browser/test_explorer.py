@@ -9,7 +9,7 @@ import uuid
 import httpx
 from playwright.async_api import expect
 
-from tests.browser.conftest import Visit, api
+from tests.browser.conftest import STL_DPO_TOKEN, Visit, api
 
 
 async def test_the_explorer_runs_its_first_tab(visit: Visit, registry_url: str) -> None:
@@ -71,12 +71,14 @@ async def test_a_subscription_tab_receives_a_change_made_by_mutation(
     while await subscribers(registry_url) <= before:
         assert time.monotonic() < deadline, "the registry never registered the subscription"
         await asyncio.sleep(0.1)
-    # A new purpose each time: writing the one it has already changes nothing (no event).
+    # A new purpose each time: writing the one it has already changes nothing (no event). The
+    # engagement is STL's to change: its own register declares it.
     purpose = f"Hosting the portal (browser test {uuid.uuid4().hex[:8]})"
     changed = await api(
         registry_url,
         'mutation { updateEngagement(id: "stl-link-ict", input: {purpose: '
         f'"{purpose}"}}) {{ engagement {{ purpose }} }} }}',
+        token=STL_DPO_TOKEN,
     )
     assert changed["updateEngagement"]["engagement"]["purpose"] == purpose
     result = page.locator(".result-window")
