@@ -65,6 +65,11 @@ class ProcessorAppointment:
     objection_window_days: int | None
     organisation_id: strawberry.Private[str]
 
+    @classmethod
+    def from_record(cls, rec: r.ProcessorAppointmentRecord) -> ProcessorAppointment:
+        """The GraphQL view of a record."""
+        return cls(**record_values(cls, rec, organisation_id=rec.organisation_id))
+
     @strawberry.field
     async def organisation(self, info: Info) -> Organisation:
         return await _organisation(info, self.organisation_id)
@@ -78,6 +83,11 @@ class ThirdCountryTransfer:
     )
     documentation: str | None
     recipient_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_record(cls, rec: r.TransferRecord) -> ThirdCountryTransfer:
+        """The GraphQL view of a record."""
+        return cls(**record_values(cls, rec, recipient_id=rec.recipient_id))
 
     @strawberry.field
     async def recipient(self, info: Info) -> Organisation | None:
@@ -198,23 +208,9 @@ class ProcessingActivity:
                 cls,
                 rec,
                 third_country_transfers=[
-                    ThirdCountryTransfer(
-                        country=t.country,
-                        safeguard=t.safeguard,
-                        documentation=t.documentation,
-                        recipient_id=t.recipient_id,
-                    )
-                    for t in rec.third_country_transfers
+                    ThirdCountryTransfer.from_record(t) for t in rec.third_country_transfers
                 ],
-                processors=[
-                    ProcessorAppointment(
-                        contract=p.contract,
-                        notice_period_days=p.notice_period_days,
-                        objection_window_days=p.objection_window_days,
-                        organisation_id=p.organisation_id,
-                    )
-                    for p in rec.processors
-                ],
+                processors=[ProcessorAppointment.from_record(p) for p in rec.processors],
                 dpia=Dpia.from_record(rec.dpia),
                 recurs=Recurrence.of(rec.recurs),
                 rec=rec,
