@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     GraphQLBoolean,
@@ -50,6 +50,9 @@ _IDENTITY: Mapping[object, type] = {
     GraphQLID: str,
     GraphQLBoolean: bool,
 }
+
+# A completed object's map of fields or a completed list, with awaitables still in some slots.
+_Slots = TypeVar("_Slots", dict[str, Any], list[Any])
 
 # strawberry's key, on a graphql-core field, of the strawberry field it was made from.
 _DEFINITION = "strawberry-definition"
@@ -213,7 +216,9 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                     )
                     completed = None
                 if is_awaitable(completed):
-                    completed = self._guarded(step, Path(path, name, parent_type.name), completed)
+                    completed = self._guarded(
+                        step, step.return_type, Path(path, name, parent_type.name), completed
+                    )
                     awaitable_fields.append(name)
                 results[name] = completed
         except Exception:
@@ -224,21 +229,29 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             return results
         return self._gathered(results, awaitable_fields)
 
-    async def _gathered(self, results: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-        # As graphql-core's execute_fields does: the awaitables in parallel, then the map.
-        if len(fields) == 1:
-            results[fields[0]] = await results[fields[0]]
+    async def _gathered(self, results: _Slots, keys: list[Any]) -> _Slots:
+        # As graphql-core's execute_fields and complete_iterable_value do: the awaitables at
+        # `keys` (field names of a map, or indices of a list) in parallel, then the results.
+        if len(keys) == 1:
+            results[keys[0]] = await results[keys[0]]
             return results
-        awaited = await gather_with_cancel(*(results[field] for field in fields))
-        results.update(zip(fields, awaited, strict=True))
+        awaited = await gather_with_cancel(*(results[key] for key in keys))
+        for key, value in zip(keys, awaited, strict=True):
+            results[key] = value
         return results
 
-    async def _guarded(self, step: Step, path: Path, completed: Awaitable[Any]) -> Any:
-        # graphql-core's await_completed: an error while completing nulls the field.
+    async def _guarded(
+        self,
+        step: Step,
+        return_type: GraphQLOutputType,
+        path: Path,
+        completed: Awaitable[Any],
+    ) -> Any:
+        # graphql-core's await_completed: an error while completing nulls the field (or item).
         try:
             return await completed
         except Exception as raw_error:
-            self.handle_field_error(raw_error, step.return_type, step.field_details, path)
+            self.handle_field_error(raw_error, return_type, step.field_details, path)
             return None
 
     def _complete(
@@ -295,7 +308,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             try:
                 completed = self._complete(step, item_type, field_path, item_path, item)
                 if is_awaitable(completed):
-                    completed = self._guarded_item(step, item_type, item_path, completed)
+                    completed = self._guarded(step, item_type, item_path, completed)
                     awaitable_indices.append(index)
             except Exception as raw_error:
                 self.handle_field_error(raw_error, item_type, step.field_details, item_path)
@@ -303,25 +316,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             completed_results.append(completed)
         if not awaitable_indices:
             return completed_results
-        return self._gathered_list(completed_results, awaitable_indices)
-
-    async def _guarded_item(
-        self, step: Step, item_type: GraphQLOutputType, path: Path, completed: Awaitable[Any]
-    ) -> Any:
-        try:
-            return await completed
-        except Exception as raw_error:
-            self.handle_field_error(raw_error, item_type, step.field_details, path)
-            return None
-
-    async def _gathered_list(self, results: list[Any], indices: list[int]) -> list[Any]:
-        if len(indices) == 1:
-            results[indices[0]] = await results[indices[0]]
-            return results
-        awaited = await gather_with_cancel(*(results[index] for index in indices))
-        for index, value in zip(indices, awaited, strict=True):
-            results[index] = value
-        return results
+        return self._gathered(completed_results, awaitable_indices)
 
     def _fallback(
         self,
