@@ -174,6 +174,20 @@ async def settled(schools: Schools, school: str, sockets: list[tuple[Socket, str
     raise AssertionError("the subscribers never all received a change")
 
 
+async def received_exactly(
+    members: list[tuple[Socket, str]], head: int, recorded: list[int]
+) -> None:
+    """Wait until each (socket, operation id) has the last of `recorded`, then require that it
+    received exactly `recorded` after `head`, in order."""
+    for socket, operation_id in members:
+        await eventually(
+            lambda s=socket, o=operation_id: s.received(o)[-1:] == recorded[-1:],
+            message=f"{operation_id} to receive the last change",
+        )
+        got = socket.sequences(operation_id)
+        assert got[got.index(head) + 1 :] == recorded, (operation_id, got)
+
+
 async def test_subscribers_of_different_scopes_never_receive_each_others_frames(
     schools: Schools, registry: Registry
 ) -> None:
@@ -213,15 +227,9 @@ async def test_every_subscriber_of_a_group_gets_each_change_once_under_its_own_i
         for _ in range(6):
             await schools.change("school-a")
         recorded = await schools.sequences(after=head)
-        for socket, operation_id in members:
-            await eventually(
-                lambda s=socket, o=operation_id: s.received(o)[-1:] == recorded[-1:],
-                message=f"{operation_id} to receive the last change",
-            )
+        await received_exactly(members, head, recorded)
         for socket, operation_id in members:
             got = socket.sequences(operation_id)
-            after = got[got.index(head) + 1 :]
-            assert after == recorded, (operation_id, got)
             assert len(got) == len(set(got)), f"{operation_id} received a change twice: {got}"
             assert not socket.other, socket.other
         # Each socket received only its own operations' frames.
@@ -245,12 +253,6 @@ async def test_nothing_is_missed_while_other_subscribers_come_and_go(
                 await passing.complete(f"p{n - 1}")
             await schools.change("school-a")
         recorded = await schools.sequences(after=head)
-        for socket, operation_id in members:
-            await eventually(
-                lambda s=socket, o=operation_id: s.received(o)[-1:] == recorded[-1:],
-                message=f"{operation_id} to receive the last change",
-            )
-            got = socket.sequences(operation_id)
-            assert got[got.index(head) + 1 :] == recorded, (operation_id, got)
+        await received_exactly(members, head, recorded)
         for sequences in (passing.sequences(f"p{n}") for n in range(12)):
             assert sequences == sorted(set(sequences))
