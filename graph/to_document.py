@@ -16,65 +16,14 @@ from pydantic import ValidationError
 
 from graph import model as m
 from graph.database import Database
-from graph.read import refs
+from graph.read import controller_registers
+from graph.read.controller_registers import ControllerAmbiguous as ControllerAmbiguous
 from graph.read.snapshots import Snapshot, register_snapshots
 from schema import document as d
 from schema.document_upgrade import upgrade
-from schema.errors import DocumentInvalid, DocumentProblem, ErrorCode, NotFound, RopaError
-from schema.graphql.records import RefKind
+from schema.errors import DocumentInvalid, DocumentProblem, NotFound
 from schema.node_properties import from_props
 from schema.validation import format_path
-
-
-class ControllerAmbiguous(RopaError):
-    """No controller was named and the graph holds registers of several (or none)."""
-
-    code = ErrorCode.CONTROLLER_AMBIGUOUS
-
-    def __init__(self, owners: list[str]) -> None:
-        self.owners = owners
-        found = ", ".join(owners) if owners else "none"
-        super().__init__(f"name a controller: the registers have several owners ({found})")
-
-
-# The owners of the given registers (a principal's scope), and whether each controls an
-# activity (a processor keeping its own Article 30(2) register controls none).
-_OWNERS_OF = """
-UNWIND $registers AS id
-MATCH (:Register {id: id})-[:OWNED_BY]->(o:Organisation)
-WITH DISTINCT o
-RETURN o.id AS id,
-       EXISTS { (:ProcessingActivity)-[:CONTROLLED_BY|JOINT_CONTROLLER]->(o) } AS controls
-ORDER BY id
-"""
-
-# Registers the controller owns, and registers that declare an activity it (jointly) controls.
-_CONTROLLER_REGISTERS = """
-MATCH (org:Organisation {id: $controller})
-OPTIONAL MATCH (owned:Register)-[:OWNED_BY]->(org)
-WITH org, collect(owned.id) AS owned
-OPTIONAL MATCH (reg:Register)-[:DECLARES]->(:ProcessingActivity)
-               -[:CONTROLLED_BY|JOINT_CONTROLLER]->(org)
-WITH owned, collect(DISTINCT reg.id) AS declaring
-RETURN owned + declaring AS registers
-"""
-
-# The registers kept by the processors of the activities the controller (jointly) controls
-# (a processor's own Article 30(2) register): they declare the sub-processors of its
-# processing, which its record reads from there.
-_PROCESSOR_REGISTERS = """
-MATCH (a:ProcessingActivity)-[:CONTROLLED_BY|JOINT_CONTROLLER]->(:Organisation {id: $controller})
-MATCH (a)-[:PROCESSOR]->(:Organisation)<-[:OWNED_BY]-(reg:Register)
-RETURN collect(DISTINCT reg.id) AS registers
-"""
-
-_OWNERS = """
-MATCH (:Register)-[:OWNED_BY]->(org:Organisation)
-WITH DISTINCT org
-RETURN org.id AS id,
-       EXISTS { (:ProcessingActivity)-[:CONTROLLED_BY|JOINT_CONTROLLER]->(org) } AS controls
-ORDER BY id
-"""
 
 
 @dataclass(frozen=True)
@@ -224,33 +173,6 @@ async def register_document_in(
     return document_from_snapshots(register_info(own), state.values(), f"register {register}")
 
 
-async def _controller_of(
-    tx: AsyncManagedTransaction, controller: str | None, scope: frozenset[str] | None
-) -> str:
-    if controller is not None:
-        # An id or a name, any case, as the API resolves it, in this same transaction.
-        (answer,) = await refs.resolve_in(tx, [(RefKind.ORGANISATION, controller)])
-        if isinstance(answer, NotFound):
-            raise NotFound("controller", controller)
-        if isinstance(answer, refs.AmbiguousReference):
-            raise answer
-        return answer
-    if scope is None:
-        result = await tx.run(_OWNERS)
-    else:
-        result = await tx.run(_OWNERS_OF, registers=sorted(scope))
-    rows = [(str(record["id"]), bool(record["controls"])) async for record in result]
-    owners = [owner for owner, _ in rows]
-    # The one controller among the owners: a processor's own register (School Transition
-    # Limited's beside the school's) does not make the school's record ambiguous.
-    controllers = [owner for owner, controls in rows if controls]
-    if len(controllers) == 1:
-        return controllers[0]
-    if len(owners) != 1:
-        raise ControllerAmbiguous(owners)
-    return owners[0]
-
-
 def for_controller(doc: d.RopaDocument, controller: str) -> d.RopaDocument:
     """Only the activities `controller` (jointly) controls, with their flows and engagements.
 
@@ -313,31 +235,22 @@ async def controller_document_in(
     With no controller, the one organisation that owns registers (in scope) and controls
     activities, or else their one owner; NotFound if there are several. A controller none of
     whose registers is in scope is NotFound, as if unknown. The registers its processors keep
-    (Article 30(2)) give its sub-processors, in scope or not.
+    (Article 30(2)) give its sub-processors, in scope or not. With `recorded_at` all of this
+    (the name, the registers, their owners, the processors) is found in that record.
     """
-    org = await _controller_of(tx, controller, scope)
-    record = await (await tx.run(_CONTROLLER_REGISTERS, controller=org)).single()
-    registers = sorted(set(record["registers"])) if record is not None else []
-    registers = [r for r in registers if scope is None or r in scope]
-    if not registers:
-        raise NotFound("controller", org)
-    # Its processors' own registers too, whatever the scope: they add only what the
-    # controller's registers do not declare, and for_controller keeps of it only the
-    # engagements of this controller's processing (its sub-processors).
-    kept = await (await tx.run(_PROCESSOR_REGISTERS, controller=org)).single()
-    extra = sorted(set(kept["registers"]) - set(registers)) if kept is not None else []
+    if recorded_at is None:
+        found = await controller_registers.now(tx, controller, scope)
+    else:
+        found = await controller_registers.recorded(tx, controller, recorded_at, scope)
+    org = found.controller
     merged: dict[str, Snapshot] = {}
     infos: list[d.RegisterInfo] = []
-    for register in registers:
-        state = await register_snapshots(tx, register, recorded_at)
-        own = state.pop(m.entity_key(m.REGISTER, register), None)
-        if own is not None:
-            infos.append(register_info(own))
-            merged.update(state)
-    for register in extra:
-        merged.update(
-            _sub_processors_of(await register_snapshots(tx, register, recorded_at), merged)
-        )
+    for register, state in found.own.items():
+        entities = dict(state)
+        infos.append(register_info(entities.pop(m.entity_key(m.REGISTER, register))))
+        merged.update(entities)
+    for state in found.kept:
+        merged.update(_sub_processors_of(state, merged))
     if not infos:
         raise NotFound(f"register of this controller{_when(recorded_at)}", org)
     info = infos[0]

@@ -29,12 +29,11 @@ from graph.read.activities import activity_record, disclosure_record
 from graph.read.catalogue import ReferenceData, reference_from_rows
 from graph.read.engagements import engagement_record
 from graph.read.organisations import organisation, system
-from graph.read.refs import Answer, resolve_among
+from graph.read.refs import Answer, resolve_recorded
 from graph.read.snapshots import Snapshot, register_snapshots
 from graph.to_document import document_from_snapshots
 from schema import document as d
 from schema.compliance.validity import applies_on, engagement_in_force
-from schema.errors import NotFound
 from schema.graphql.records import (
     ActivityFilter,
     ActivityRecord,
@@ -173,12 +172,14 @@ async def _rebuilt(
     wanted = set(every if registers is None else registers)
     merged: dict[str, Snapshot] = {}
     declared: dict[str, set[str]] = defaultdict(set)
+    states: dict[str, dict[str, Snapshot]] = {}
     for register in every:
         if register not in wanted and not lists:
             continue
         state = await register_snapshots(tx, register, recorded_at)
-        if state.pop(m.entity_key(m.REGISTER, register), None) is None:
+        if m.entity_key(m.REGISTER, register) not in state:
             continue  # not yet recorded then
+        states[register] = state
         for key, snap in state.items():
             if register not in wanted and snap["kind"] not in _PUBLIC_KINDS:
                 continue
@@ -186,6 +187,8 @@ async def _rebuilt(
             if register in wanted:
                 merged[key] = snap
             declared[key].add(register)
+    for register in states:
+        merged.pop(m.entity_key(m.REGISTER, register), None)
     info = d.RegisterInfo(id="recorded", name="as recorded", owner="recorded")
     doc = document_from_snapshots(info, merged.values(), f"record at {recorded_at.isoformat()}")
     return _records(doc, declared)
@@ -358,7 +361,7 @@ def disclosures(record: Record, question: DisclosureFilter) -> list[DisclosureRe
 
 def resolve(record: Record, kind: RefKind, ref: str, recorded_at: dt.datetime) -> Answer:
     """What `ref` (an id or a name, any case) named in the record, by the rules the graph's
-    resolution follows (graph.read.refs); a NotFound that says which record was read."""
+    resolution follows (graph.read.refs); a NotRecorded that says which record was read."""
     doc = record.doc
     known: list[tuple[str, str]] = {
         RefKind.ORGANISATION: [(o.id, o.name) for o in doc.organisations],
@@ -366,22 +369,7 @@ def resolve(record: Record, kind: RefKind, ref: str, recorded_at: dt.datetime) -
         RefKind.DATA_CATEGORY: [(c.id, c.name) for c in doc.data_categories],
         RefKind.LEGAL_BASIS: [(b.id, b.title) for b in doc.legal_bases],
     }[kind]
-    found = resolve_among(kind, ref, known)
-    if isinstance(found, NotFound):
-        return NotRecorded(kind.value, ref, recorded_at)
-    return found
-
-
-class NotRecorded(NotFound):
-    """A reference that named nothing in the record read (it may name something since)."""
-
-    def __init__(self, kind: str, ref: str, recorded_at: dt.datetime) -> None:
-        super().__init__(kind, ref)
-        # The message names the record: the name may well be found in today's.
-        self.args = (
-            f"no {kind} with id or name '{ref}' in the record as recorded at "
-            f"{recorded_at.isoformat()}",
-        )
+    return resolve_recorded(kind, ref, known, recorded_at)
 
 
 def notice_terms(record: Record, processor_ids: Iterable[str]) -> dict[str, list[NoticeTerms]]:

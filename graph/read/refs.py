@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -146,6 +147,29 @@ def resolve_among(kind: RefKind, ref: str, known: Iterable[tuple[str, str]]) -> 
     if any(key == lowered for key, _ in pairs):
         return lowered
     return _pick(kind, ref, [key for key, name in pairs if name.lower() == lowered])
+
+
+class NotRecorded(NotFound):
+    """A reference that named nothing in the record read (it may name something since)."""
+
+    def __init__(self, kind: str, ref: str, recorded_at: dt.datetime) -> None:
+        super().__init__(kind, ref)
+        # The message names the record: the name may well be found in today's.
+        self.args = (
+            f"no {kind} with id or name '{ref}' in the record as recorded at "
+            f"{recorded_at.isoformat()}",
+        )
+
+
+def resolve_recorded(
+    kind: RefKind, ref: str, known: Iterable[tuple[str, str]], recorded_at: dt.datetime
+) -> Answer:
+    """`resolve_among` the (id, name) pairs of a record as recorded at `recorded_at`: what is
+    not found there is NotRecorded, whose message says which record was read."""
+    found = resolve_among(kind, ref, set(known))
+    if isinstance(found, NotFound):
+        return NotRecorded(kind.value, ref, recorded_at)
+    return found
 
 
 async def resolve(db: Database, kind: RefKind, refs: list[str]) -> list[Answer]:

@@ -9,7 +9,9 @@ The feed's own id is a name-based UUID of the processor's id, so it never change
 `?recordedAt=` (a day, meaning its end, or an ISO 8601 moment) gives the feed as it stood
 then: the latest 100 changes recorded before that moment (the log only grows, so that is
 exactly what a reader fetching it then was served, but for names changed since, which are
-today's). A recordedAt in the future or not a moment is a 400 in plain text.
+today's). The processor in the URL is then named as in the record then: by a name it had
+then (a 404 for one given only since). A recordedAt in the future or not a moment is a 400 in
+plain text.
 
 The XML is built with the standard library's ElementTree: a feed is a handful of elements,
 and no third-party generator is needed for that.
@@ -29,7 +31,7 @@ from starlette.routing import Route
 
 from graph.database import Database
 from graph.read import changes as read_changes
-from graph.read import refs
+from graph.read import recorded, refs
 from schema import recorded_at
 from schema.access.policy import ReadScope
 from schema.change_text import WITHHELD, describe, stamp
@@ -136,7 +138,12 @@ async def processor_feed(request: Request) -> Response:
     except recorded_at.BadRecordedAt as exc:
         return PlainTextResponse(f"{exc}\n", status_code=400)
     try:
-        (resolved,) = await refs.resolve(db, RefKind.ORGANISATION, [ref])
+        if at is None:
+            (resolved,) = await refs.resolve(db, RefKind.ORGANISATION, [ref])
+        else:
+            # The name the processor had then, as the portal's page resolves it.
+            past = await recorded.record_at(db, None, at)
+            resolved = recorded.resolve(past, RefKind.ORGANISATION, ref, at)
         if isinstance(resolved, Exception):
             status = 404 if resolved.code == ErrorCode.NOT_FOUND else 400
             return PlainTextResponse(f"{resolved}\n", status_code=status)
