@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, LiteralString, Protocol, TypeVar
 
-from neo4j import AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction, AsyncSession
 
 from graph import changes
 from graph import model as m
@@ -312,7 +312,8 @@ async def changes_after(
     return (await changes_page(tx, after_sequence, processor_id, limit, registers)).changes
 
 
-async def head_sequence(tx: AsyncManagedTransaction) -> int:
-    """The sequence of the latest sub-processor change, 0 when none (read transaction)."""
+async def head_sequence(tx: AsyncManagedTransaction | AsyncSession) -> int:
+    """The sequence of the latest sub-processor change, 0 when none (read transaction, or
+    an auto-commit read: one query)."""
     record = await (await tx.run(_HEAD, entityType=m.ENGAGEMENT)).single()
     return int(record["sequence"]) if record is not None else 0
