@@ -60,8 +60,10 @@ class CliSettings(BaseSettings):
     ropa_registry_port: int = 8000
     ropa_notifier_port: int = 8001
     # `ropa serve`: uvicorn pings each WebSocket client this often and closes one that does not
-    # answer within the timeout (seconds).
-    ropa_ws_ping_interval: float = Field(default=20.0, gt=0)
+    # answer within the timeout (seconds). Each ping and pong costs about what a delivery does,
+    # on every socket; the interval must stay below the idle timeout of the proxies in front
+    # (often 60 s). See docs/subscriptions.md#keepalive-pings.
+    ropa_ws_ping_interval: float = Field(default=30.0, gt=0)
     ropa_ws_ping_timeout: float = Field(default=20.0, gt=0)
 
     @property
