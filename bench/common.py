@@ -97,6 +97,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def open_sockets(pid: int) -> int:
+    """How many sockets a process holds (a registry worker's WebSocket clients, roughly)."""
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:
+            continue  # closed meanwhile
+    return count
+
+
 def children(pid: int) -> list[int]:
     """The child processes of `pid` (the workers of `ropa serve --workers N`)."""
     found: list[int] = []

@@ -33,7 +33,17 @@ from pathlib import Path
 from typing import IO
 
 from bench import subscribers
-from bench.common import Result, children, cpu_seconds, header, memory_kib, neo4j, registry, say
+from bench.common import (
+    Result,
+    children,
+    cpu_seconds,
+    header,
+    memory_kib,
+    neo4j,
+    open_sockets,
+    registry,
+    say,
+)
 from graph import from_document, maintenance, migrate, register
 from graph import subprocessor_changes as spc
 from graph.database import Database, open_database
@@ -152,6 +162,9 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
             say(f"{args.subscribers} subscribers in {time.monotonic() - started:.1f} s")
             await asyncio.sleep(2)  # subscriptions register after the subscribe message
             with_subscribers = _memory(pids)
+            # How the subscribers spread over the workers: the last one served waits for
+            # its worker's whole share.
+            sockets = [open_sockets(p) for p in pids]
             revision = 1
             for _ in range(args.warmup):
                 await _apply(db, revision)
@@ -164,6 +177,7 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
             idle = (_cpu(pids) - idle_before) / args.idle if args.idle else 0.0
             start = await db.read(spc.head_sequence)
             cpu_before = _cpu(pids)
+            each_before = [cpu_seconds(p) for p in pids]
             client_cpu_before = sum(cpu_seconds(c.process.pid) for c in clients)
             measuring = time.monotonic()
             commits: list[float] = []
@@ -181,6 +195,7 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
                         await _snapshot(pids[0], args.tracemalloc / "0.snapshot")
             await asyncio.sleep(3)
             cpu = _cpu(pids) - cpu_before
+            each = [cpu_seconds(p) - b for p, b in zip(pids, each_before, strict=True)]
             if args.tracemalloc:
                 await _snapshot(pids[0], args.tracemalloc / "1.snapshot")
             client_cpu = sum(cpu_seconds(c.process.pid) for c in clients) - client_cpu_before
@@ -231,6 +246,13 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
         f"{per_delivery:.0f} µs per delivery; idle with the subscribers (no change): "
         f"{idle * 1000:.0f} ms per second, so {net:.0f} µs per delivery above idle"
     )
+    if len(pids) > 1:
+        print(
+            "per worker: "
+            + ", ".join(
+                f"{n} sockets and {c:.1f} s of CPU" for n, c in zip(sockets, each, strict=True)
+            )
+        )
     print(
         f"client processes' CPU meanwhile: {client_cpu:.1f} s, "
         f"{client_cpu / deliveries * 1e6:.0f} µs per delivery received"
