@@ -94,9 +94,21 @@ class MissingSequence(RuntimeError):
     """The ChangeSequence node is absent: migrations have not been applied."""
 
 
+# A register starts declaring an entity that another register declares already: `before` is
+# the entity as it was, `after` as it is now (the same, unless this register's document changed
+# it). It is this register's creation of the entity, and nobody else's.
+DECLARED = "DECLARED"
+# A register stops declaring an entity that another register still declares: the entity stays,
+# unchanged (`before` and `after` alike). It is this register's deletion of it, and nobody else's.
+RELEASED = "RELEASED"
+# The ops that change only which registers declare an entity (with DECLARED, perhaps its values).
+MEMBERSHIP_OPS = frozenset({DECLARED, RELEASED})
+
+
 @dataclass(frozen=True)
 class PendingEvent:
-    """A change about to be recorded; `before`/`after` are None for creations/deletions."""
+    """A change about to be recorded; `before`/`after` are None for creations/deletions
+    (CREATED, UPDATED, DELETED; DECLARED and RELEASED, which carry both)."""
 
     entity_type: str
     entity_id: str

@@ -245,6 +245,26 @@ async def apply_in(
     return plan
 
 
+def _event(
+    change: Change, existing: dict[str, m.Entity], kept: dict[str, m.Entity]
+) -> changes.PendingEvent:
+    """The event recording `change`: DECLARED / RELEASED where the entity was there before
+    (`existing`) or stays after (`kept`) through another register."""
+    entity = change.entity
+    op, before, after = change.op, change.before, change.after
+    if op == "CREATED" and entity.key in existing:
+        op, before = changes.DECLARED, existing[entity.key]
+    elif op == "DELETED" and entity.key in kept:
+        op, after = changes.RELEASED, kept[entity.key]
+    return changes.PendingEvent(
+        entity.kind,
+        entity.id,
+        op,
+        before.snapshot() if before else None,
+        after.snapshot() if after else None,
+    )
+
+
 async def write_changes(
     tx: AsyncManagedTransaction,
     register: str,
@@ -257,6 +277,13 @@ async def write_changes(
     """Carry out `changes_` for `register` and record their events (after the change lock);
     the events belong to `registers` (default: `register` alone)."""
     ordered = _order(changes_)
+    # An entity this register starts declaring that another register holds already is not
+    # created: the event says so (DECLARED, with the state it had), as a letting go that leaves
+    # it to another register says it is not deleted (RELEASED), so that a move between
+    # registers is not told as a removal and an addition (graph.subprocessor_changes).
+    existing = await entities_in(
+        tx, [c.entity.key for c in ordered if c.op == "CREATED" and c.entity.kind != m.REGISTER]
+    )
     await tx.run(_ENSURE_REGISTER, key=m.entity_key(m.REGISTER, register), register=register)
     upserts = [c.entity for c in ordered if c.op != "DELETED"]
     for i, rows in enumerate(_chunks(upserts)):
@@ -280,16 +307,8 @@ async def write_changes(
     deleted = [c.entity.key for c in ordered if c.op == "DELETED"]
     for rows in _chunks(deleted):
         await tx.run(_REMOVE, register=register, keys=rows)
-    events = [
-        changes.PendingEvent(
-            c.entity.kind,
-            c.entity.id,
-            c.op,
-            c.before.snapshot() if c.before else None,
-            c.after.snapshot() if c.after else None,
-        )
-        for c in ordered
-    ]
+    kept = await entities_in(tx, deleted) if deleted else {}
+    events = [_event(c, existing, kept) for c in ordered]
     when = occurred_at or dt.datetime.now(dt.UTC)
     for rows in _chunks(events):
         await changes.append(

@@ -1,7 +1,10 @@
 """The sub-processor changes: the change log seen as `SubProcessorChange`s.
 
 Every change event about an `Engagement` is one sub-processor change: CREATED is ADDED, UPDATED
-is CHANGED and DELETED is REMOVED. An update that ends the engagement (gives it a last day,
+is CHANGED and DELETED is REMOVED. A register that starts (DECLARED) or stops (RELEASED)
+declaring an engagement another register declares too changes no list: the engagement moves
+between registers, and no one is told, unless the register takes it up with other values
+(CHANGED, as an update). An update that ends the engagement (gives it a last day,
 `until`, where it had none, as `endEngagement` does, or withdraws it) is REMOVED too, though
 the engagement stays in the register with its history: `after` is the ended engagement.
 
@@ -194,9 +197,20 @@ def _effective_from(
     return _date(after.get("props", {}).get("since")) or day
 
 
+def _kind(event: changes.ChangeEvent) -> str | None:
+    # A register taking up or letting go of an engagement another register declares does not
+    # change the processor's list; taking it up with other values changes it as an update does.
+    if event.op == changes.RELEASED:
+        return None
+    if event.op == changes.DECLARED:
+        return None if event.before == event.after else CHANGED
+    return _TYPES.get(event.op)
+
+
 def from_event(event: changes.ChangeEvent) -> SubProcessorChange | None:
-    """The sub-processor change an event records, or None for events about anything else."""
-    kind = _TYPES.get(event.op)
+    """The sub-processor change an event records, or None for events about anything else (and
+    for a register starting or stopping to declare an engagement, otherwise unchanged)."""
+    kind = _kind(event)
     if event.entity_type != m.ENGAGEMENT or kind is None:
         return None
     if kind == CHANGED and _ends(event.before or {}, event.after or {}):

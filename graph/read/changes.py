@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,17 +122,6 @@ async def last_before(tx: AsyncManagedTransaction, before: dt.datetime) -> int:
     """The sequence of the last change recorded before `before` (0: none)."""
     record = await (await tx.run(_LAST_BEFORE, before=before.isoformat())).single()
     return 0 if record is None or record["sequence"] is None else int(record["sequence"])
-
-
-async def _last_before_each(
-    tx: AsyncManagedTransaction, /, moments: list[dt.datetime]
-) -> tuple[int, ...]:
-    return tuple([await last_before(tx, moment) for moment in moments])
-
-
-async def last_before_many(db: Database, moments: Sequence[dt.datetime]) -> tuple[int, ...]:
-    """For each moment, the sequence of the last change recorded before it (one read)."""
-    return await db.read(_last_before_each, list(moments))
 
 
 async def newest_in(

@@ -30,7 +30,7 @@ from graph.read.catalogue import ReferenceData, reference_from_rows
 from graph.read.engagements import engagement_record
 from graph.read.organisations import organisation, system
 from graph.read.refs import Answer, resolve_recorded
-from graph.read.snapshots import Snapshot, register_snapshots
+from graph.read.snapshots import Snapshot, covered, register_snapshots
 from graph.to_document import document_from_snapshots
 from schema import document as d
 from schema.compliance.validity import applies_on, engagement_in_force
@@ -169,6 +169,7 @@ async def _rebuilt(
     lists: bool,
 ) -> Record:
     every = [r["id"] async for r in await tx.run(_REGISTERS)]
+    upto = await covered(tx, recorded_at)
     wanted = set(every if registers is None else registers)
     merged: dict[str, Snapshot] = {}
     declared: dict[str, set[str]] = defaultdict(set)
@@ -176,7 +177,7 @@ async def _rebuilt(
     for register in every:
         if register not in wanted and not lists:
             continue
-        state = await register_snapshots(tx, register, recorded_at)
+        state = await register_snapshots(tx, register, upto=upto)
         if m.entity_key(m.REGISTER, register) not in state:
             continue  # not yet recorded then
         states[register] = state

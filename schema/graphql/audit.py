@@ -41,6 +41,17 @@ class ChangeOp(enum.Enum):
     CREATED = "CREATED"
     UPDATED = "UPDATED"
     DELETED = "DELETED"
+    DECLARED = strawberry.enum_value(
+        "DECLARED",
+        description="The register starts declaring an entity another register declares "
+        "already: `before` is it as it was, `after` as it is now (alike unless this register "
+        "changed it)",
+    )
+    RELEASED = strawberry.enum_value(
+        "RELEASED",
+        description="The register stops declaring an entity another register still declares; "
+        "the entity stays, unchanged",
+    )
 
 
 @strawberry.enum(description="How the author of a change reached the register")

@@ -111,9 +111,9 @@ class Reader(Protocol):
         """A token of the change log's head: another after every change recorded."""
         ...
 
-    async def horizons(self, moments: Sequence[dt.datetime]) -> tuple[int, ...]:
-        """For each moment, the sequence of the last change recorded before it (0: none): all
-        that the record as recorded then depends on."""
+    async def horizons(self, moments: Sequence[dt.datetime]) -> tuple[str, ...]:
+        """For each moment, all that the record as recorded then depends on, as a token: the
+        part of the change log it is made of (graph.read.snapshots.Horizon)."""
         ...
 
     async def recipients(

@@ -80,7 +80,10 @@ class ChangeEntry:
     actor: str | None = strawberry.field(
         description="Who made it; null unless the caller may read the register's people"
     )
-    op: str = strawberry.field(description="CREATED, UPDATED or DELETED")
+    op: str = strawberry.field(
+        description="CREATED, UPDATED or DELETED; DECLARED or RELEASED where the register takes "
+        "up or lets go of an entity another register declares too"
+    )
     entity_kind: str
     entity_id: str
 

@@ -18,7 +18,16 @@ from strawberry.dataloader import DataLoader
 
 from graph import changes, objections
 from graph.database import Database
-from graph.read import activities, catalogue, engagements, lineage, organisations, recorded, refs
+from graph.read import (
+    activities,
+    catalogue,
+    engagements,
+    lineage,
+    organisations,
+    recorded,
+    refs,
+    snapshots,
+)
 from graph.read import changes as read_changes
 from graph.secret_box import SecretBox
 from graph.to_document import GraphDocumentLoader
@@ -218,8 +227,9 @@ class GraphReader:
     async def change_head(self) -> str:
         return await self._db.read(changes.head)
 
-    async def horizons(self, moments: Sequence[dt.datetime]) -> tuple[int, ...]:
-        return await read_changes.last_before_many(self._db, moments)
+    async def horizons(self, moments: Sequence[dt.datetime]) -> tuple[str, ...]:
+        found = await self._db.read(snapshots.covered_each, list(moments))
+        return tuple(h.token for h in found)
 
     async def recipients(
         self,

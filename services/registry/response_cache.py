@@ -182,9 +182,10 @@ class ResponseCache:
             if past is None:
                 head: Any = await context.reader.change_head()
             else:
-                # A past record is what the log held before its moment, and changes recorded
-                # since do not touch it: keyed by the last change before each moment (which a
-                # late commit of an earlier-stamped change would move), not by the head.
+                # A past record is a prefix of the log, and changes recorded since do not
+                # touch it: keyed by the part of the log each moment's record covers (which a
+                # commit stamped before the moment moves while it is the log's last), not by
+                # the head.
                 head = await context.reader.horizons(sorted(past))
         except DatabaseUnavailable:
             # Uncached, the execution meets the outage in a resolver, which reports it with its

@@ -9,6 +9,7 @@ import pytest
 
 from graph import from_document, register, register_set, to_document
 from graph import model as m
+from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read import lineage
 from schema.graphql.records import RecipientsQuestion
@@ -151,13 +152,16 @@ async def test_applying_both_moves_the_copies_without_deleting_a_sub_processor(
         "stl-school-development-support-agency",
     }
     # Each register records its own declaring: the school's first, then STL's register
-    # takes them on, and only then does the school's let them go, so at no moment did no
-    # register declare them (the nodes were never deleted).
+    # takes them on (DECLARED: they were there), and only then does the school's let them go
+    # (RELEASED: they stay), so at no moment did no register declare them (the nodes were never
+    # deleted), and no sub-processor change tells anyone of it.
     school_id, stl_id = "allestree-woodlands", "school-transition-limited"
     assert (
         ops
-        == [("CREATED", school_id)] * 3 + [("CREATED", stl_id)] * 3 + [("DELETED", school_id)] * 3
+        == [("CREATED", school_id)] * 3 + [("DECLARED", stl_id)] * 3 + [("RELEASED", school_id)] * 3
     )
+    told = await db.read(spc.changes_after, 0, None, 100)
+    assert [c.type for c in told] == [spc.ADDED] * 3
     found = await lineage.recipients(
         db,
         RecipientsQuestion(

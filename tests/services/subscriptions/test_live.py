@@ -15,6 +15,7 @@ from tests.services.subscriptions.conftest import (
     Registry,
     listening,
 )
+from tests.support.examples import apply_one, apply_the_move, stl_changed
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
@@ -144,3 +145,25 @@ async def test_an_unknown_event_id_is_an_error(registry: Registry) -> None:
 def test_the_registry_starts_without_warnings(registry: Registry) -> None:
     # uvicorn warns at every start when told its deprecated "websockets" implementation.
     assert "Warning" not in registry.tail(400)
+
+
+async def test_the_copies_moving_to_stls_register_are_not_told(
+    school: Register, registry: Registry
+) -> None:
+    """The old school file, STL's register, the new school file (each applied on its own),
+    then a real change: the three additions and the change, nothing between (DECLARED and
+    RELEASED events are no sub-processor change: graph.subprocessor_changes)."""
+    async with listening(Listener(registry.ws)) as (live,):
+        await apply_the_move(school.db)
+        await apply_one(school.db, stl_changed("stl-link-ict", "Hosting, and backups"))
+        events = await live.wait_for(4)
+    assert [(e["type"], e["subProcessor"]["id"]) for e in events][3:] == [("CHANGED", "link-ict")]
+    assert sorted((e["type"], e["subProcessor"]["id"]) for e in events[:3]) == [
+        ("ADDED", sub)
+        for sub in ("derby-city-council", "link-ict", "school-development-support-agency")
+    ]
+    # A subscriber replaying the log from its start is told the same.
+    first = events[0]["id"]
+    async with listening(Listener(registry.ws, after=first)) as (replay,):
+        replayed = await replay.wait_for(3)
+    assert replayed == events[1:]
