@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -44,9 +44,60 @@ class _Model(BaseModel):
     # (schema.node_properties); every other field is stored on the entity's node.
     LINKS: ClassVar[frozenset[str]] = frozenset()
 
+    @model_validator(mode="after")
+    def _assumptions_are_about_fields(self) -> _Model:
+        for item in getattr(self, "assumptions", ()):
+            if item.about is not None and item.about not in assumable(type(self)):
+                known = ", ".join(assumable(type(self)))
+                entity = type(self).__name__ + (f" {self.id!r}" if hasattr(self, "id") else "")
+                raise ValueError(
+                    f"assumptions: {entity} has no field {item.about!r} for an "
+                    f"assumption to be about (one of: {known}; or leave `about` out for an "
+                    "assumption about the whole entity)"
+                )
+        return self
+
 
 # Fields a placeholder can never be: what identifies an entity, and the lists about it.
 _NOT_PLACEHOLDERS = frozenset({"id", "placeholders", "assumptions"})
+
+
+def assumable(model: type[BaseModel]) -> list[str]:
+    """The fields of `model` an assumption held on it may be about, by their document names."""
+    return [name for name in model.model_fields if name not in _NOT_PLACEHOLDERS]
+
+
+class Assumption(_Model):
+    """Something the record assumes where its sources do not say, held on the entity it is
+    about: about one of its fields (`about`), or about the whole entity."""
+
+    text: Text = Field(description="What is assumed, and why")
+    about: str | None = Field(
+        default=None,
+        description="The entity's field the assumption concerns, by its document name (e.g. "
+        "legal_bases, retention, location); none: the whole entity",
+    )
+
+
+def _assumption_shorthand(value: object) -> object:
+    return {"text": value} if isinstance(value, str) else value
+
+
+# A plain string is an assumption about the whole entity (the form before `about`); it is
+# stored as one (schema.node_properties: Stored(columns=True)), so such entities are unchanged.
+AssumptionItem = Annotated[
+    Assumption,
+    BeforeValidator(_assumption_shorthand, json_schema_input_type=Text | Assumption),
+]
+Assumptions = Annotated[list[AssumptionItem], Stored(columns=True)]
+
+
+def _assumptions() -> Any:
+    return Field(
+        default_factory=list,
+        description="What the record assumes about this entity: a text (about the whole "
+        "entity), or {about: FIELD, text} for an assumption about one of its fields",
+    )
 
 
 class _Marked(_Model):
@@ -187,7 +238,7 @@ class Organisation(_Marked):
         description="The controller's appropriate policy document (DPA 2018 Schedule 1 Part 4), "
         "which most Schedule 1 conditions need",
     )
-    assumptions: list[Text] = Field(default_factory=list)
+    assumptions: Assumptions = _assumptions()
 
 
 class DataSubjectCategory(_Model):
@@ -197,7 +248,7 @@ class DataSubjectCategory(_Model):
     name: Text
     description: Text | None = None
     parent: Slug | None = None
-    assumptions: list[Text] = Field(default_factory=list)
+    assumptions: Assumptions = _assumptions()
 
 
 class DataCategory(_Model):
@@ -210,7 +261,7 @@ class DataCategory(_Model):
     parent: Slug | None = Field(default=None, description="The broader category (PART_OF)")
     special: bool = Field(default=False, description="Special category data (Article 9)")
     criminal_offence: bool = Field(default=False, description="Criminal offence data (Article 10)")
-    assumptions: list[Text] = Field(default_factory=list)
+    assumptions: Assumptions = _assumptions()
 
 
 class LegalBasisKind(StrEnum):
@@ -247,7 +298,7 @@ class LegalBasis(_Model):
         "policy document; by default, paragraph 1 and every Part 2 condition do (Sch 1 paras "
         "1(1)(b) and 5(1))",
     )
-    assumptions: list[Text] = Field(default_factory=list)
+    assumptions: Assumptions = _assumptions()
 
 
 # Kinds of legal basis that are law a basis rests on, rather than a basis themselves.
@@ -318,7 +369,7 @@ class System(_Model):
     description: Text | None = None
     operator: Slug | None = Field(default=None, description="Organisation that runs it")
     location: Text | None = Field(default=None, description="Where the data is hosted")
-    assumptions: list[Text] = Field(default_factory=list)
+    assumptions: Assumptions = _assumptions()
 
 
 class ThirdCountryTransfer(_Model):
@@ -405,7 +456,7 @@ class ProcessingActivity(_Dated):
     security_measures: list[Text] = Field(default_factory=list)
     third_country_transfers: list[ThirdCountryTransfer] = Field(default_factory=list)
     dpia: Dpia | None = None
-    assumptions: list[Text] = Field(default_factory=list)
+    assumptions: Assumptions = _assumptions()
 
 
 class FlowKind(StrEnum):
@@ -446,7 +497,7 @@ class Flow(_Dated):
         default=None, description="Processor contract or sharing agreement"
     )
     retention: Text | None = Field(default=None, description="How long the recipient keeps it")
-    assumptions: list[Text] = Field(default_factory=list)
+    assumptions: Assumptions = _assumptions()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -477,7 +528,7 @@ class Engagement(_Marked):
     notice_date: dt.date | None = Field(default=None, description="When controllers were told")
     activity: Slug | None = None
     contract: Url | None = Field(default=None, description="The sub-processing contract")
-    assumptions: list[Text] = Field(default_factory=list)
+    assumptions: Assumptions = _assumptions()
 
     @model_validator(mode="after")
     def _interval(self) -> Engagement:

@@ -11,7 +11,11 @@ How a field is stored follows from its type:
 - a list of plain values: one list property;
 - a sub-model (a contact, a DPIA, a recurrence): flattened, one property per sub-field,
   prefixed (`dpo.email` -> `dpoEmail`); `Stored(prefix=...)` picks another prefix;
-- a list of sub-models: one property holding JSON text (a list of maps is not a Neo4j type).
+- a list of sub-models: one property holding JSON text (a list of maps is not a Neo4j type);
+  or, marked `Stored(columns=True)`, column-wise: the first sub-field's values as a list under
+  the field's own key, each other sub-field's as a list beside it (`assumptions`,
+  `assumptionsAbout`), written only when some item has one ("" for an item without). A list of
+  plain values that gained sub-fields so stays stored as it was, and is read as it was.
 
 The fields that name other entities are links, not properties: each model lists them in its
 `LINKS` class variable, and the graph maps each to its relationship.
@@ -19,6 +23,7 @@ The fields that name other entities are links, not properties: each model lists 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import types
@@ -50,6 +55,8 @@ class Stored:
 
     # The prefix of a flattened sub-model's properties, instead of the field's own name.
     prefix: str | None = None
+    # A list of sub-models stored as one list property per sub-field (Shape.COLUMNS).
+    columns: bool = False
 
 
 class Shape(StrEnum):
@@ -60,6 +67,7 @@ class Shape(StrEnum):
     LIST = "list"  # a list of plain values
     FLAT = "flat"  # a sub-model, one prefixed property per sub-field
     JSON = "json"  # a list of sub-models, as JSON text
+    COLUMNS = "columns"  # a list of sub-models, one list property per sub-field
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,8 @@ class NodeProperty:
     type: type[Any]
     # What a document without it holds (None: nothing, or an empty list).
     default: Any = None
-    # The sub-model's own properties (FLAT), their keys already prefixed.
+    # The sub-model's own properties (FLAT, COLUMNS), their keys already prefixed (COLUMNS:
+    # the first is the field's own key).
     parts: tuple[NodeProperty, ...] = ()
     # Marked Public: what the GraphQL type says of it (None: not public).
     public: Public | None = None
@@ -81,7 +90,9 @@ class NodeProperty:
 
     def stored_keys(self) -> tuple[str, ...]:
         """The node properties this field is stored in."""
-        return tuple(p.key for p in self.parts) if self.shape is Shape.FLAT else (self.key,)
+        if self.shape in (Shape.FLAT, Shape.COLUMNS):
+            return tuple(p.key for p in self.parts)
+        return (self.key,)
 
 
 def camel(name: str) -> str:
@@ -140,10 +151,20 @@ def node_properties(model: type[BaseModel], prefix: str = "") -> tuple[NodePrope
         if shape is Shape.FLAT:
             key = stored.prefix or key
             parts = node_properties(core, key)
+        elif shape is Shape.JSON and stored.columns:
+            shape = Shape.COLUMNS
+            parts = _columns(core, key)
         public = next((m for m in info.metadata if isinstance(m, Public)), None)
         description = (public.description if public else None) or info.description
         out.append(NodeProperty(name, key, shape, core, default, parts, public, description))
     return tuple(out)
+
+
+def _columns(model: type[BaseModel], key: str) -> tuple[NodeProperty, ...]:
+    first, *rest = node_properties(model, key)
+    if first.shape is not Shape.VALUE or any(p.shape is not Shape.VALUE for p in rest):
+        raise TypeError(f"{model.__name__}: columns hold plain values only")
+    return (dataclasses.replace(first, key=key), *rest)
 
 
 def _stored(prop: NodeProperty, value: Any) -> dict[str, Any]:
@@ -164,6 +185,16 @@ def _stored(prop: NodeProperty, value: Any) -> dict[str, Any]:
             return {}
         rows = [item.model_dump(mode="json", exclude_none=True) for item in value]
         return {prop.key: json.dumps(rows, sort_keys=True)}
+    if prop.shape is Shape.COLUMNS:
+        if not value:
+            return {}
+        first, *rest = prop.parts
+        out = {first.key: [getattr(item, first.field) for item in value]}
+        for part in rest:
+            column = [getattr(item, part.field) for item in value]
+            if any(v is not None for v in column):
+                out[part.key] = ["" if v is None else v for v in column]
+        return out
     return {prop.key: value}
 
 
@@ -175,18 +206,39 @@ def to_props(entity: BaseModel) -> dict[str, Any]:
     return out
 
 
+def field_props(entity: BaseModel, field: str) -> dict[str, Any]:
+    """The node properties one field of a document entity is stored in (none when empty)."""
+    (prop,) = [p for p in node_properties(type(entity)) if p.field == field]
+    return _stored(prop, getattr(entity, field))
+
+
 def read(prop: NodeProperty, props: Mapping[str, Any]) -> Any:
     """The document value of one field from node properties (a flattened sub-model as a map,
-    a JSON one as a list of maps); None when none is stored."""
+    a JSON or COLUMNS one as a list of maps); None when none is stored."""
     if prop.shape is Shape.FLAT:
         found = {p.field: v for p in prop.parts if (v := read(p, props)) is not None}
         return found or None
+    if prop.shape is Shape.COLUMNS:
+        return _rows(prop, props)
     value = props.get(prop.key)
     if value is None:
         return None
     if prop.shape is Shape.JSON:
         return json.loads(value)
     return value
+
+
+def _rows(prop: NodeProperty, props: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    first, *rest = prop.parts
+    values = props.get(first.key)
+    if values is None:
+        return None
+    rows: list[dict[str, Any]] = [{first.field: v} for v in values]
+    for part in rest:
+        for row, v in zip(rows, props.get(part.key) or (), strict=False):
+            if v != "":
+                row[part.field] = v
+    return rows
 
 
 def from_props(model: type[BaseModel], props: Mapping[str, Any]) -> dict[str, Any]:
@@ -203,9 +255,10 @@ def from_props(model: type[BaseModel], props: Mapping[str, Any]) -> dict[str, An
 _T = TypeVar("_T")
 
 
-def _empty(prop: NodeProperty) -> Any:
-    # A record's default must be immutable: an empty tuple for a list.
-    return () if prop.shape in (Shape.LIST, Shape.JSON) else prop.default
+def empty_value(prop: NodeProperty) -> Any:
+    """What a record holds for a field with nothing stored: immutable, an empty tuple for a
+    list."""
+    return () if prop.shape in (Shape.LIST, Shape.JSON, Shape.COLUMNS) else prop.default
 
 
 def with_properties_of(model: type[BaseModel]) -> Callable[[type[_T]], type[_T]]:
@@ -222,7 +275,7 @@ def with_properties_of(model: type[BaseModel]) -> Callable[[type[_T]], type[_T]]
             if prop.field in declared or f"{prop.field}_id" in declared:
                 continue
             cls.__annotations__[prop.field] = Any
-            setattr(cls, prop.field, _empty(prop))
+            setattr(cls, prop.field, empty_value(prop))
         return cls
 
     return add

@@ -48,11 +48,14 @@ from graph.read.activities import (
 )
 from graph.read.engagements import ENGAGEMENT_MAP, ENGAGEMENT_PROPERTIES_MAP, engagement_record
 from graph.read.organisations import organisation
+from graph.read.properties import own_field
 from graph.read.validity import DATED_E, DATED_X, VALID_A, VALID_D, VALID_X
 from graph.read.values import citations
+from schema.document import Flow
 from schema.errors import ErrorCode, RopaError
 from schema.graphql.records import (
     ActivityRecord,
+    AssumptionRecord,
     EngagementRecord,
     HopKind,
     HopRecord,
@@ -68,6 +71,7 @@ _VALID_D = VALID_D
 _VALID_A = VALID_A
 _HOP = """{hop: d.id, source: source.id, target: target.id, activity: a.id,
           role: d.recipientRole, condition: d.condition, assumptions: d.assumptions,
+          assumptionsAbout: d.assumptionsAbout,
           categories: COLLECT { MATCH (d)-[:CARRIES]->(c:DataCategory)-[:PART_OF*0..8]->(asked)
                                 RETURN DISTINCT c.id AS id ORDER BY id },
           bases: COLLECT { MATCH (d)-[:UNDER]->(b:LegalBasis) RETURN b.id AS id ORDER BY id },
@@ -182,6 +186,7 @@ CALL (asked, first) {
     RETURN 'sub-processing' AS kind,
            {hop: e.id, source: source.id, target: target.id, activity: a.id,
             role: 'processor', condition: null, assumptions: e.assumptions,
+            assumptionsAbout: e.assumptionsAbout,
             categories: categories, bases: []} AS row
   }
   RETURN collect(row {.*, kind: kind}) AS onward
@@ -271,6 +276,12 @@ def _basis_of(row: Mapping[str, Any]) -> str | None:
     return str(row["controller"][0]) if row["controller"] else None
 
 
+def _assumptions(row: Mapping[str, Any]) -> tuple[AssumptionRecord, ...]:
+    # The row returns the disclosure's (or engagement's) assumption properties under their keys.
+    found: tuple[AssumptionRecord, ...] = own_field(HopRecord, Flow, "assumptions", row)
+    return found
+
+
 def _first_hop(row: Mapping[str, Any]) -> _Path | None:
     if row["source"] == row["target"]:
         return None
@@ -283,7 +294,7 @@ def _first_hop(row: Mapping[str, Any]) -> _Path | None:
         legal_basis_ids=tuple(row["bases"]),
         condition=row["condition"],
         disclosure_id=row["hop"],
-        assumptions=tuple(row.get("assumptions") or ()),
+        assumptions=_assumptions(row),
         citations=citations(row["bases"], row["laws"]),
         basis_of_id=_basis_of(row),
     )
@@ -306,7 +317,7 @@ def _extend(path: _Path, row: Mapping[str, Any]) -> _Path | None:
             # A sub-processor acts under the basis on which its processor got the data.
             legal_basis_ids=last.legal_basis_ids,
             engagement_id=row["hop"],
-            assumptions=tuple(row.get("assumptions") or ()),
+            assumptions=_assumptions(row),
             citations=last.citations,
         )
     else:
@@ -319,7 +330,7 @@ def _extend(path: _Path, row: Mapping[str, Any]) -> _Path | None:
             legal_basis_ids=tuple(row["bases"]),
             condition=row["condition"],
             disclosure_id=row["hop"],
-            assumptions=tuple(row.get("assumptions") or ()),
+            assumptions=_assumptions(row),
             citations=citations(row["bases"], row["laws"]),
             basis_of_id=_basis_of(row),
         )

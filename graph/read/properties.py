@@ -20,7 +20,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from pydantic import BaseModel
 
 from graph.read.values import native
-from schema.node_properties import NodeProperty, Shape, node_properties, read
+from schema.node_properties import NodeProperty, Shape, empty_value, node_properties, read
 
 _Convert = Callable[[Any], Any]
 
@@ -153,3 +153,23 @@ def own_fields(
         if value is not None:
             out[name] = convert(value)
     return out
+
+
+_ONE: dict[tuple[type[Any], type[BaseModel], str], tuple[NodeProperty, _Convert]] = {}
+
+
+def own_field(
+    record: type[Any], model: type[BaseModel], name: str, props: Mapping[str, Any]
+) -> Any:
+    """One field of `record` read from what holds `model`'s node properties under their keys
+    (a node, or a statement's row that returns them so): its default when nothing is stored."""
+    found = _ONE.get((record, model, name))
+    if found is None:
+        (prop,) = [p for p in node_properties(model) if p.field == name]
+        found = _ONE[(record, model, name)] = (
+            prop,
+            _converter(get_type_hints(record)[name], prop.type),
+        )
+    prop, convert = found
+    value = read(prop, props)
+    return empty_value(prop) if value is None else convert(value)

@@ -45,6 +45,7 @@ from schema.graphql.records import (
     RefKind,
     SystemRecord,
 )
+from schema.node_properties import field_props
 from schema.sub_processor_list import NoticeTerms
 
 _REGISTERS = "MATCH (reg:Register) RETURN reg.id AS id ORDER BY id"
@@ -251,7 +252,7 @@ def _hop(record: Record, flow: d.Flow, carried: list[str]) -> dict[str, Any]:
         "activity": flow.activity,
         "role": flow.recipient_role.value,
         "condition": flow.condition,
-        "assumptions": list(flow.assumptions),
+        **field_props(flow, "assumptions"),
         "categories": carried,
         "bases": sorted(d.basis_ids(flow.legal_bases)),
     }
@@ -291,7 +292,7 @@ def trace(record: Record, question: RecipientsQuestion) -> lineage.Lineage:
                 "activity": engagement.activity,
                 "role": "processor",
                 "condition": None,
-                "assumptions": list(engagement.assumptions),
+                **field_props(engagement, "assumptions"),
                 "categories": covered,
                 "bases": [],
                 "laws": [],

@@ -11,6 +11,7 @@ from schema import document
 from schema.compliance.index import bases_holder
 from schema.graphql import records as r
 from schema.graphql.access import Info, loaders, many, maybe, one, resolver
+from schema.graphql.assumption import Assumption
 from schema.graphql.derived import record_values, with_public_fields
 from schema.graphql.enums import DpiaStatus, EngagementStatus, FlowKind, RecipientRole
 from schema.graphql.recurrence import Recurrence
@@ -197,7 +198,7 @@ class ProcessingActivity:
     recurs: Recurrence | None = strawberry.field(
         description="How it repeats from validFrom (until validUntil), if it does"
     )
-    assumptions: list[str]
+    assumptions: list[Assumption]
     rec: strawberry.Private[r.ActivityRecord]
 
     @classmethod
@@ -276,7 +277,7 @@ class Disclosure:
     recurs: Recurrence | None = strawberry.field(
         description="How it repeats from validFrom (until validUntil), if it does"
     )
-    assumptions: list[str]
+    assumptions: list[Assumption]
     rec: strawberry.Private[r.DisclosureRecord]
 
     @classmethod
@@ -352,7 +353,7 @@ class Engagement:
     effective_from: dt.date | None = strawberry.field(
         description="The first day it applies: the same date as since"
     )
-    assumptions: list[str]
+    assumptions: list[Assumption]
     rec: strawberry.Private[r.EngagementRecord]
 
     @classmethod

@@ -10,8 +10,9 @@ the list, its order or the caller's scope, and a new list field gets its twin wi
 written for it. docs/api-connections.md describes the result; tests/unit/test_connections.py
 walks the schema for list fields without one.
 
-Not paged: lists of plain values (a record's `purposes`, `assumptions`: its own field, not a
-list of records), a mutation's `errors` (all of them, at once), and `NOT_PAGED`.
+Not paged: lists of plain values (a record's `purposes`: its own field, not a list of
+records), a mutation's `errors` (all of them, at once), an entity's `assumptions`, and
+`NOT_PAGED`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from strawberry.types.lazy_type import LazyType
 from strawberry.types.union import StrawberryUnion
 from strawberry.utils.str_converters import to_camel_case
 
+from schema.graphql.assumption import Assumption
 from schema.graphql.connections import (
     MAX_FIRST,
     PAGES_LIST,
@@ -56,6 +58,7 @@ NOT_PAGED: Mapping[str, str] = {
 # Item types whose lists are not paged, and why.
 NOT_PAGED_ITEMS: Mapping[type, str] = {
     InputError: "a mutation's input errors: every one of them, at once",
+    Assumption: "an entity's own few assumptions, part of its record like its purposes",
 }
 SUFFIX = "Connection"
 

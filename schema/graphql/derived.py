@@ -5,6 +5,10 @@ shows); `with_public_fields(model)` adds, after them, every node property of `mo
 `Public` (schema.node_properties) that the type does not declare, typed from the model and
 described by it. `public_values` gives their values from a record for `from_record`, so a
 plain field added to a model and marked `Public` is in the API with no other change.
+
+A type registered with `view_of(RecordClass)` is the view of such records: a type's field
+whose record field holds a tuple of them (an entity's `assumptions`) is filled with their
+views by `record_values`, with no code in each type.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ _T = TypeVar("_T")
 
 # Per type: the fields with_public_fields added to it.
 _DERIVED: dict[type[Any], tuple[str, ...]] = {}
+
+# Per record class: the GraphQL view of one such record (view_of).
+_VIEWS: dict[type[Any], Callable[[Any], Any]] = {}
 
 _SCALARS = (str, int, float, bool, dt.date)
 
@@ -63,6 +70,16 @@ def with_public_fields(model: type[BaseModel]) -> Callable[[type[_T]], type[_T]]
     return add
 
 
+def view_of(record: type[Any]) -> Callable[[type[_T]], type[_T]]:
+    """Register a strawberry type with a `from_record` classmethod as the view of `record`."""
+
+    def register(cls: type[_T]) -> type[_T]:
+        _VIEWS[record] = cls.from_record  # type: ignore[attr-defined]
+        return cls
+
+    return register
+
+
 def public_values(cls: type[Any], rec: Any) -> dict[str, Any]:
     """The values of the fields `with_public_fields` added to `cls` (and its bases), read
     from the record of the same names (lists for tuples)."""
@@ -82,8 +99,24 @@ def _plain(hint: Any) -> bool:
 
 
 # Per (type, record class): the plain fields (and a getter of them all), those of them lists
-# are made of, and the derived public fields.
-_Plan = tuple[tuple[str, ...], Callable[[Any], Any], tuple[str, ...], tuple[str, ...]]
+# are made of, the derived public fields, and the fields of records with a view (view_of).
+_Plan = tuple[
+    tuple[str, ...],
+    Callable[[Any], Any],
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[tuple[str, Callable[[Any], Any]], ...],
+]
+
+
+def _viewed(hint: Any) -> Callable[[Any], Any] | None:
+    """The view of the records a tuple-of-records annotation holds, if registered."""
+    args = get_args(hint)
+    if get_origin(hint) is tuple and args and isinstance(args[0], type):
+        return _VIEWS.get(args[0])
+    return None
+
+
 _PLAN: dict[tuple[type[Any], type[Any]], _Plan] = {}
 
 
@@ -92,30 +125,32 @@ def _plan(cls: type[Any], record: type[Any]) -> _Plan:
     if found is None:
         hints = get_type_hints(record)
         derived = tuple(name for klass in cls.__mro__ for name in _DERIVED.get(klass, ()))
-        names = tuple(
+        own = [
             f.python_name
             for f in get_object_definition(cls, strict=True).fields
-            if f.base_resolver is None
-            and f.python_name in hints
-            and f.python_name not in derived
-            and _plain(hints[f.python_name])
-        )
+            if f.base_resolver is None and f.python_name in hints and f.python_name not in derived
+        ]
+        names = tuple(n for n in own if _plain(hints[n]))
+        viewed = tuple((n, view) for n in own if (view := _viewed(hints[n])) is not None)
         listed = tuple(n for n in names if get_origin(hints[n]) is tuple)
         # attrgetter of several names gives a tuple; of one, the bare value.
         many = len(names) > 1
         getter = attrgetter(*names) if many else lambda rec: tuple(getattr(rec, n) for n in names)
-        found = _PLAN[(cls, record)] = (names, getter, listed, derived)
+        found = _PLAN[(cls, record)] = (names, getter, listed, derived, viewed)
     return found
 
 
 def record_values(cls: type[Any], rec: Any, /, **nested: Any) -> dict[str, Any]:
     """What `cls.from_record` builds `cls` from: every field of the type whose record field
-    of the same name holds plain values (lists for tuples), the derived public fields, and
-    `nested` (the views of nested records, and what the type keeps privately)."""
-    names, getter, listed, derived = _plan(cls, type(rec))
+    of the same name holds plain values (lists for tuples), the derived public fields, the
+    views of records with a view (view_of), and `nested` (the views of other nested records,
+    and what the type keeps privately)."""
+    names, getter, listed, derived, viewed = _plan(cls, type(rec))
     out = dict(zip(names, getter(rec), strict=True))
     for name in listed:
         out[name] = list(out[name])
+    for name, view in viewed:
+        out[name] = [view(item) for item in getattr(rec, name)]
     if derived:
         out.update(public_values(cls, rec))
     out.update(nested)

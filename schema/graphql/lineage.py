@@ -17,6 +17,7 @@ import strawberry
 from schema.graphql import records as r
 from schema.graphql.access import DanglingReference, Info, loaders, maybe, resolver
 from schema.graphql.activity import Disclosure, Engagement, ProcessingActivity
+from schema.graphql.assumption import Assumption
 from schema.graphql.enums import HopKind
 from schema.graphql.reference import (
     Citation,
@@ -61,9 +62,10 @@ class Hop:
     engagement: Engagement | None = strawberry.field(
         description="The engagement, for a SUB_PROCESSING hop"
     )
-    assumptions: list[str] = strawberry.field(
+    assumptions: list[Assumption] = strawberry.field(
         description="What the record assumes that this hop rests on: the assumptions of its "
-        "disclosure or engagement, then those of the organisation it reaches (empty when the "
+        "disclosure or engagement (`on`: disclosure or engagement), then those of the "
+        "organisation it reaches (`on`: to), each with the field it is `about` (empty when the "
         "hop rests on none)"
     )
     rec: strawberry.Private[r.HopRecord]
@@ -83,6 +85,14 @@ class LineagePath:
 class Recipient:
     paths: list[LineagePath] = strawberry.field(description="Every distinct path that reaches it")
     organisation: Organisation
+
+
+def _assumptions(rec: r.HopRecord, to: Organisation) -> list[Assumption]:
+    own = "engagement" if rec.kind is r.HopKind.SUB_PROCESSING else "disclosure"
+    return [
+        *(Assumption.from_record(a, on=own) for a in dict.fromkeys(rec.assumptions)),
+        *(Assumption(text=a.text, about=a.about, on="to") for a in to.assumptions),
+    ]
 
 
 @dataclass
@@ -109,7 +119,7 @@ class _Views:
             rec=rec,
             from_=self.organisation(rec.from_id),
             to=to,
-            assumptions=list(dict.fromkeys([*rec.assumptions, *to.assumptions])),
+            assumptions=_assumptions(rec, to),
             categories=[c for k in rec.category_ids if (c := self.categories.get(k))],
             legal_bases=[b for k in rec.legal_basis_ids if (b := self.legal_bases.get(k))],
             citations=citations(rec.citations, self.legal_bases),

@@ -43,6 +43,14 @@ class HopKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class AssumptionRecord:
+    """What the record assumes, about one field of its entity (`about`) or the whole of it."""
+
+    text: str
+    about: str | None = None
+
+
+@dataclass(frozen=True)
 class ContactRecord:
     name: str | None = None
     role: str | None = None
@@ -68,7 +76,7 @@ class OrganisationRecord:
     dpo: ContactRecord | None = None
     representative: ContactRecord | None = None
     group: bool = False
-    assumptions: tuple[str, ...] = ()
+    assumptions: tuple[AssumptionRecord, ...] = ()
     # The registers that declare it: who may read it (schema.access.policy).
     registers: tuple[str, ...] = ()
 
@@ -82,7 +90,7 @@ class CategoryRecord:
     examples: tuple[str, ...] = ()
     special: bool = False
     criminal_offence: bool = False
-    assumptions: tuple[str, ...] = ()
+    assumptions: tuple[AssumptionRecord, ...] = ()
     parent_id: str | None = None
     children_ids: tuple[str, ...] = ()
 
@@ -93,7 +101,7 @@ class SubjectRecord:
     id: str
     name: str
     description: str | None = None
-    assumptions: tuple[str, ...] = ()
+    assumptions: tuple[AssumptionRecord, ...] = ()
     parent_id: str | None = None
     children_ids: tuple[str, ...] = ()
 
@@ -200,7 +208,7 @@ class ActivityRecord:
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
     recurs: RecurrenceRecord | None = None
-    assumptions: tuple[str, ...] = ()
+    assumptions: tuple[AssumptionRecord, ...] = ()
     # The registers that declare it: who may read it (schema.access.policy).
     registers: tuple[str, ...] = ()
 
@@ -226,7 +234,7 @@ class DisclosureRecord:
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
     recurs: RecurrenceRecord | None = None
-    assumptions: tuple[str, ...] = ()
+    assumptions: tuple[AssumptionRecord, ...] = ()
     # The registers that declare it: who may read it (schema.access.policy).
     registers: tuple[str, ...] = ()
 
@@ -246,7 +254,7 @@ class EngagementRecord:
     notice_date: dt.date | None = None
     activity_id: str | None = None
     recurs: RecurrenceRecord | None = None
-    assumptions: tuple[str, ...] = ()
+    assumptions: tuple[AssumptionRecord, ...] = ()
     # The registers that declare it: who may read it (schema.access.policy).
     registers: tuple[str, ...] = ()
 
@@ -279,7 +287,7 @@ class HopRecord:
     disclosure_id: str | None = None
     engagement_id: str | None = None
     # The disclosure's or engagement's own assumptions.
-    assumptions: tuple[str, ...] = ()
+    assumptions: tuple[AssumptionRecord, ...] = ()
     citations: tuple[CitationRecord, ...] = ()
     # Whose lawful bases these are: the activity's controller, or the other controller that
     # discloses under its own (the DfE sharing from the NPD); None on an engagement.

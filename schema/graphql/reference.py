@@ -9,6 +9,7 @@ import strawberry
 from schema import document
 from schema.graphql import records as r
 from schema.graphql.access import Info, loaders, many, maybe, resolver
+from schema.graphql.assumption import Assumption
 from schema.graphql.derived import record_values, with_public_fields
 from schema.graphql.enums import LegalBasisKind, OrganisationKind
 
@@ -53,7 +54,7 @@ class Organisation:
     group: bool = strawberry.field(
         description="Stands for a class of recipients (e.g. 'approved third parties')"
     )
-    assumptions: list[str]
+    assumptions: list[Assumption]
 
     @classmethod
     def from_record(cls, rec: r.OrganisationRecord) -> Organisation:
@@ -78,7 +79,7 @@ class DataCategory:
     examples: list[str]
     special: bool = strawberry.field(description="Special category data (Article 9)")
     criminal_offence: bool = strawberry.field(description="Criminal offence data (Article 10)")
-    assumptions: list[str]
+    assumptions: list[Assumption]
     parent_id: strawberry.Private[str | None]
     children_ids: strawberry.Private[tuple[str, ...]]
 
@@ -115,7 +116,7 @@ class DataSubjectCategory:
     id: strawberry.ID
     name: str
     description: str | None
-    assumptions: list[str]
+    assumptions: list[Assumption]
     parent_id: strawberry.Private[str | None]
     children_ids: strawberry.Private[tuple[str, ...]]
 

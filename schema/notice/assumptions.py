@@ -66,22 +66,24 @@ def assumptions(
     activities = activities_for(index.doc, controller_id, audience)
     # The controller's own assumptions stand behind what the notice says of it: its opening.
     opening = f"{org.name}, " if org.address else f"{org.name} is responsible"
-    out = [Assumed("About this notice", org.name, a, (), opening) for a in org.assumptions]
+    out = [Assumed("About this notice", org.name, a.text, (), opening) for a in org.assumptions]
     why = "Why we collect and use this information"
     for activity in activities:
         said: tuple[str, ...] = (activity_statement(index, activity),)
-        out += [Assumed(why, activity.name, a, said) for a in activity.assumptions]
+        out += [Assumed(why, activity.name, a.text, said) for a in activity.assumptions]
         for system in index.doc.systems:
             if system.id in activity.systems:
                 label = f"{activity.name}, using {system.name}"
-                out += [Assumed(why, label, a, said) for a in system.assumptions]
+                out += [Assumed(why, label, a.text, said) for a in system.assumptions]
     categories = dict.fromkeys(c for a in activities for c in a.data_categories)
     for category_id in categories:
         category = index.categories.get(category_id)
         text = category_statement(index, category_id)
         if category is not None and text is not None:
             out += [
-                Assumed("The information we collect, hold and share", category.name, a, (text,))
+                Assumed(
+                    "The information we collect, hold and share", category.name, a.text, (text,)
+                )
                 for a in category.assumptions
             ]
     bases = dict.fromkeys(b for a in activities for b in cited_ids(a.legal_bases))
@@ -91,9 +93,9 @@ def assumptions(
             named = describe_basis(basis)
             # Its line in "Our lawful reasons" (or the pupils' legal details) opens with it.
             out += [
-                Assumed("Our lawful reasons", named, a, (), f"{named}, because")
+                Assumed("Our lawful reasons", named, a.text, (), f"{named}, because")
                 if basis.kind is LegalBasisKind.ARTICLE_6
-                else Assumed("Our lawful reasons", named, a, (), f"{named}: for")
+                else Assumed("Our lawful reasons", named, a.text, (), f"{named}: for")
                 for a in basis.assumptions
             ]
     hops = lineage(index, controller_id, activities)
@@ -102,7 +104,7 @@ def assumptions(
     for flow in [*hops.direct, *hops.onward]:
         label = f"{index.name(flow.source)} to {index.name(flow.recipient)} ({flow.id})"
         said = tuple(flow_statements(index, flow, plain))
-        out += [Assumed(sharing, label, a, said) for a in flow.assumptions]
+        out += [Assumed(sharing, label, a.text, said) for a in flow.assumptions]
         reached.append(flow.recipient)
     for engagement in hops.engagements:
         label = (
@@ -110,13 +112,13 @@ def assumptions(
             f"{index.name(engagement.processor)}"
         )
         said = tuple(engagement_statements(index, engagement))
-        out += [Assumed(sharing, label, a, said) for a in engagement.assumptions]
+        out += [Assumed(sharing, label, a.text, said) for a in engagement.assumptions]
         reached.append(engagement.sub_processor)
     for org_id in dict.fromkeys(reached):
         recipient = index.organisations.get(org_id)
         if recipient is not None:
             said = tuple(organisation_statements(index, org_id, plain))
-            out += [Assumed(sharing, recipient.name, a, said) for a in recipient.assumptions]
+            out += [Assumed(sharing, recipient.name, a.text, said) for a in recipient.assumptions]
     return list(dict.fromkeys(out))
 
 

@@ -7,7 +7,7 @@ processors), and the sub-processors those processors engage, who act for the con
 from __future__ import annotations
 
 from schema.compliance.index import DocumentIndex
-from schema.document import Engagement, Organisation, ProcessingActivity, RecipientRole
+from schema.document import Assumption, Engagement, Organisation, ProcessingActivity, RecipientRole
 from schema.ropa_export import values as v
 
 
@@ -21,7 +21,7 @@ def _org_cells(org: Organisation | None, fallback: str) -> list[str]:
     ]
 
 
-def _org_assumptions(index: DocumentIndex, org_id: str) -> list[str]:
+def _org_assumptions(index: DocumentIndex, org_id: str) -> list[Assumption]:
     org = index.organisations.get(org_id)
     return list(org.assumptions) if org is not None else []
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from schema.compliance.index import DocumentIndex, describe_basis
-from schema.document import Citation, Contact, Dpia, DpiaStatus, LegalBasisKind, Organisation
+from schema.document import (
+    Assumption,
+    Citation,
+    Contact,
+    Dpia,
+    DpiaStatus,
+    LegalBasisKind,
+    Organisation,
+)
 
 SEP = "; "
 
@@ -118,6 +126,24 @@ def contact_name(contact: Contact | None) -> str:
     return ", ".join(v for v in (name, role) if v)
 
 
-def assumptions_text(own: Iterable[str], about: Iterable[tuple[str, Iterable[str]]] = ()) -> str:
-    """A row's assumptions: its entity's own, then each related entity's, named ('x: ...')."""
-    return joined([*own, *(f"{label}: {text}" for label, texts in about for text in texts)])
+def assumption_text(item: Assumption | str, label: str = "") -> str:
+    """One assumption as a row says it: who holds it (`label`) and the field it concerns
+    ('disclosure 'x', about legal bases: ...'), then what is assumed."""
+    if isinstance(item, str):
+        return f"{label}: {item}" if label else item
+    field = f"about {item.about.replace('_', ' ')}" if item.about else ""
+    said = ", ".join(p for p in (label, field) if p)
+    return f"{said}: {item.text}" if said else item.text
+
+
+def assumptions_text(
+    own: Iterable[Assumption | str], about: Iterable[tuple[str, Iterable[Assumption]]] = ()
+) -> str:
+    """A row's assumptions: its entity's own, then each related entity's, named, each with the
+    field it concerns (assumption_text)."""
+    return joined(
+        [
+            *(assumption_text(a) for a in own),
+            *(assumption_text(a, label) for label, items in about for a in items),
+        ]
+    )

@@ -64,7 +64,7 @@ async def test_each_disclosure_shows_its_citations_whose_bases_and_assumptions(
 ) -> None:
     expected = await api(
         registry_url,
-        f'{{ disclosures(asOf: "{DAY}") {{ id basisOf {{ id }} assumptions '
+        f'{{ disclosures(asOf: "{DAY}") {{ id basisOf {{ id }} assumptions {{ text about }} '
         "activity { controller { id } } "
         "citations { basis { article } restsOn { law { title } provision } } } }",
     )
@@ -91,6 +91,11 @@ async def test_each_disclosure_shows_its_citations_whose_bases_and_assumptions(
         if flow["assumptions"]:
             await expect(marked.first).to_contain_text("Assumption, to confirm:")
     census_row = table.locator('tr[data-disclosure="census-to-dfe"]')
+    # An assumption about the disclosure's legal bases says which field it concerns.
+    assert any(a["about"] == "legal_bases" for a in census["assumptions"])
+    await expect(
+        census_row.locator('li.assumption[data-about="legal_bases"]').first
+    ).to_contain_text("(about its legal bases)")
     await expect(census_row.locator("td.whose")).to_have_text("Allestree Woodlands School's own")
     await expect(
         table.locator('tr[data-disclosure="npd-onward-disclosure"] td.whose')

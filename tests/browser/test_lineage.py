@@ -52,7 +52,7 @@ async def test_the_map_draws_the_safeguarding_recipients(visit: Visit, registry_
 HOPS = (
     '{ recipients(category: "ethnicity", controller: "allestree-woodlands", '
     f'asOf: "{DAY}") {{ organisation {{ id }} paths {{ hops {{ kind from {{ id name }} '
-    "to { id name } basisOf { id name } assumptions "
+    "to { id name } basisOf { id name } assumptions { text about on } "
     "citations { basis { article title } restsOn { law { title } provision } } } } } }"
 )
 
@@ -104,9 +104,32 @@ async def test_each_hop_shows_its_citations_whose_bases_and_assumptions(
     marked = details.locator("ul.assumptions li.assumption")
     await expect(marked).to_have_count(len(census["assumptions"]))
     for assumption in census["assumptions"]:
-        await expect(marked.filter(has_text=assumption[:60])).to_contain_text(
+        await expect(marked.filter(has_text=assumption["text"][:60])).to_contain_text(
             "Assumption, to confirm:"
         )
+    # An assumption about the disclosure's legal bases says so, and marks that row only.
+    about_bases = [a for a in census["assumptions"] if a["about"] == "legal_bases"]
+    assert about_bases
+    assert all(a["on"] == "disclosure" for a in about_bases)
+    await expect(details.locator('li.assumption[data-about="legal_bases"]').first).to_contain_text(
+        "(about the disclosure's legal bases)"
+    )
+    rows = {"Lawful bases"} | (
+        {"To"} if any(a["on"] == "to" for a in census["assumptions"]) else set()
+    )
+    await expect(details.locator("dt.assumed")).to_have_count(len(rows))
+    assert {
+        t.removesuffix(" †") for t in await details.locator("dt.assumed").all_inner_texts()
+    } == rows
+    # Each law a use rests on takes one line of the column, its full title on hover; opened,
+    # the whole title shows.
+    laws = details.locator("details.law > summary")
+    assert await laws.count() >= 2
+    lines = await laws.evaluate_all(
+        "els => els.map(e => [e.getBoundingClientRect().height,"
+        " parseFloat(getComputedStyle(e).fontSize), e.title === e.textContent])"
+    )
+    assert all(height < 2 * size and full for height, size, full in lines), lines
 
     # The DfE's onward sharing rests on the DfE's own bases, with their laws.
     await _select_edge(visit, "dfe", "approved-third-parties")
@@ -118,6 +141,9 @@ async def test_each_hop_shows_its_citations_whose_bases_and_assumptions(
             await expect(
                 details.locator("li.citation").filter(has_text=ref["law"]["title"])
             ).to_have_count(1)
+    longest = details.locator("details.law").filter(has_text="Prescribed Persons")
+    await longest.locator("summary").click()
+    await expect(longest).to_have_attribute("open", "")
     await visit.screenshot("lineage-citations")
 
     # The list under the map says the same in text.

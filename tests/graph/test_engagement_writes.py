@@ -17,6 +17,7 @@ from schema.access.policy import Forbidden
 from schema.access.principal import Principal, Role, Via, admin
 from schema.change_requests import EngagementUpdate, EngageRequest, FieldProblem, InvalidInput
 from schema.document import EngagementStatus
+from schema.graphql.records import AssumptionRecord
 from schema.validation import parse_document
 
 pytestmark = pytest.mark.neo4j
@@ -314,7 +315,7 @@ async def test_an_update_keeps_what_it_does_not_name(db: Database) -> None:
         EngagementStatus.WITHDRAWN,
         "Hosting",
         dt.date(2022, 1, 14),
-        ("The contract says so",),
+        (AssumptionRecord("The contract says so"),),
     )
     unchanged = await engagement_writes.update(db, "portal-hosting", EngagementUpdate(), A)
     assert unchanged.changes == ()

@@ -279,7 +279,9 @@ ASSUMED = """
 query ($asOf: Date) {
   recipients(category: "safeguarding", asOf: $asOf) {
     organisation { id }
-    paths { hops { kind to { id } assumptions disclosure { id } engagement { id } } }
+    paths {
+      hops { kind to { id } assumptions { text about on } disclosure { id } engagement { id } }
+    }
   }
 }
 """
@@ -287,18 +289,28 @@ query ($asOf: Date) {
 
 async def test_each_hop_says_what_it_assumes(example: Database, data: Post) -> None:
     found = (await data(ASSUMED, asOf=DURING))["recipients"]
-    hops = {
+    assumed = {
         (h["disclosure"] or h["engagement"])["id"]: h["assumptions"]
         for r in found
         for path in r["paths"]
         for h in path["hops"]
     }
+    hops = {k: [a["text"] for a in v] for k, v in assumed.items()}
     # An engagement's own assumptions, then those of the sub-processor it reaches.
     assert any("categories each sub-processor handles" in a for a in hops["stl-link-ict"])
     # A disclosure with none of its own carries the assumptions about its recipient.
     assert any('The notice says "the police"' in a for a in hops["safeguarding-to-police"])
     # The disclosure's own assumption comes first.
     assert hops["post16-to-provider"][0].startswith("The school is the controller disclosing")
+    # Each says which part of the hop holds it and which field it is about.
+    parts = {(a["on"], a["about"]) for a in assumed["stl-link-ict"]}
+    assert {("engagement", "data_categories"), ("engagement", "location")} <= parts
+    assert ("to", None) in parts
+    police = assumed["safeguarding-to-police"]
+    assert {a["on"] for a in police} == {"to"}
+    portal = {a["text"][:40]: (a["on"], a["about"]) for a in assumed["post16-to-provider"]}
+    assert portal["Retention in the portal - deleted once t"] == ("disclosure", "retention")
+    assert portal["The school is the controller disclosing "] == ("disclosure", None)
 
 
 async def test_a_disclosure_names_whose_bases_it_rests_on_as_its_hop_does(

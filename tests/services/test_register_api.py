@@ -19,7 +19,7 @@ query ($ref: String!) {
   activity(ref: $ref) {
     id name description purposes recipientCategories legitimateInterests consentRecord rights
     automatedDecisionMaking source location retention retentionSchedule securityMeasures
-    validFrom validUntil recurs { every lasts description } assumptions
+    validFrom validUntil recurs { every lasts description } assumptions { text about }
     controller { id }
     jointControllers { id }
     processors { organisation { id } contract noticePeriodDays objectionWindowDays }
@@ -40,7 +40,8 @@ async def test_organisations_by_name_with_every_field(example: Database, data: P
     found = (
         await data(
             "{ organisations { id name kind description address country registration "
-            "icoRegistration website group assumptions contact { name role email phone address } "
+            "icoRegistration website group assumptions { text about } "
+            "contact { name role email phone address } "
             "dpo { name role } representative { name } } }"
         )
     )["organisations"]

@@ -6,11 +6,11 @@ import datetime as dt
 from typing import Annotated, Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from graph import from_document
 from schema import document as d
-from schema.node_properties import Shape, Stored, from_props, node_properties, to_props
+from schema.node_properties import Shape, Stored, field_props, from_props, node_properties, to_props
 
 _ENTITIES = (
     d.Organisation,
@@ -61,6 +61,7 @@ def test_the_stored_keys_are_those_graphs_already_hold() -> None:
         "group",
         "appropriatePolicyDocument",
         "assumptions",
+        "assumptionsAbout",  # new with issue 14: written only when an assumption has `about`
     }
     assert {"recurEvery", "recurLasts", "recurNote", "validFrom", "thirdCountryTransfers"} <= _keys(
         d.ProcessingActivity
@@ -127,3 +128,53 @@ def test_new_fields_of_every_shape_are_stored_and_read_back_with_no_other_change
         {"id": "dfe", **from_props(_WithNewFields, snapshot["props"])}
     )
     assert back == org
+
+
+def test_assumptions_are_stored_as_before_unless_one_names_a_field() -> None:
+    whole = d.Flow.model_validate(
+        {
+            "id": "f",
+            "activity": "a",
+            "from": "s",
+            "to": "r",
+            "data_categories": ["c"],
+            "assumptions": ["About the whole flow"],
+        }
+    )
+    # A graph applied before assumptions could name a field holds exactly this: unchanged.
+    assert field_props(whole, "assumptions") == {"assumptions": ["About the whole flow"]}
+    about = whole.model_copy(
+        update={
+            "assumptions": [
+                d.Assumption(text="About the whole flow"),
+                d.Assumption(text="6(1)(e), not (c)", about="legal_bases"),
+            ]
+        }
+    )
+    props = to_props(about)
+    assert props["assumptions"] == ["About the whole flow", "6(1)(e), not (c)"]
+    assert props["assumptionsAbout"] == ["", "legal_bases"]
+    fields = from_props(d.Flow, props)
+    assert fields["assumptions"] == [
+        {"text": "About the whole flow"},
+        {"text": "6(1)(e), not (c)", "about": "legal_bases"},
+    ]
+    # What an older graph holds reads back as assumptions about the whole entity.
+    old = from_props(d.Flow, {"assumptions": ["About the whole flow"]})
+    assert old["assumptions"] == [{"text": "About the whole flow"}]
+
+
+def test_an_assumption_about_an_unknown_field_names_the_entity_and_the_allowed_fields() -> None:
+    with pytest.raises(ValidationError) as raised:
+        d.Engagement.model_validate(
+            {
+                "id": "hosting",
+                "processor": "p",
+                "sub_processor": "s",
+                "assumptions": [{"about": "basis", "text": "t"}],
+            }
+        )
+    message = str(raised.value)
+    assert "Engagement 'hosting' has no field 'basis'" in message
+    assert "location" in message
+    assert "since" in message

@@ -132,12 +132,48 @@
     return basisText(citation.basis) + (laws.length ? ", on " + andList(laws) : "");
   }
 
+  // One use's citation as an item of a list: the basis on its own line, then each law it rests
+  // on for that use on one line of its own, cut to the width with the full title on hover
+  // and when opened (long statute titles would otherwise fill a narrow column).
+  function citationItem(citation) {
+    const laws = citation.restsOn.map((r) => {
+      const law = r.law.kind === "STATUTE" || r.law.kind === "GUIDANCE" ? r.law.title : basisText(r.law);
+      const full = r.provision ? law + " " + r.provision : law;
+      return el("li", {}, el("details", { class: "law" }, el("summary", { title: full, text: full })));
+    });
+    return el("li", { class: "citation" }, [
+      el("span", { class: "basis", text: basisText(citation.basis) }),
+      laws.length ? el("span", { class: "on", text: ", on" }) : null,
+      laws.length ? el("ul", { class: "laws" }, laws) : null,
+    ]);
+  }
+
+  // The GraphQL fields an assumption needs for assumptionList (`on` only on a Hop).
+  const ASSUMPTION_FIELDS = "text about";
+  const HOP_ASSUMPTION_FIELDS = "text about on";
+  const HOLDERS = { disclosure: "the disclosure", engagement: "the engagement", to: "the recipient" };
+
+  // What an assumption is about, in words: "about the disclosure's legal bases", "about its
+  // retention", "about the recipient"; "" for one about the whole entity that holds it.
+  function assumptionAbout(a) {
+    const field = a.about ? a.about.replace(/_/g, " ") : "";
+    const holder = a.on ? HOLDERS[a.on] || a.on : "";
+    if (holder && field) return `about ${holder}'s ${field}`;
+    if (holder) return `about ${holder}`;
+    return field ? `about its ${field}` : "";
+  }
+
   // What the record assumes behind a statement, set apart as assumptions for the DPO to
-  // confirm (never presented as fact).
+  // confirm (never presented as fact), each saying which field it concerns.
   function assumptionList(assumptions) {
     return el("ul", { class: "assumptions", "aria-label": "Assumptions for the DPO to confirm" },
-      assumptions.map((a) => el("li", { class: "assumption" }, [
-        el("span", { class: "assumption-mark", text: "Assumption, to confirm: " }), a])));
+      assumptions.map((a) => {
+        const about = assumptionAbout(a);
+        return el("li", { class: "assumption", "data-about": a.about || "", "data-on": a.on || "" }, [
+          el("span", { class: "assumption-mark", text: "Assumption, to confirm: " }),
+          about ? el("span", { class: "assumption-about", text: `(${about}) ` }) : null,
+          a.text]);
+      }));
   }
 
   function today() {
@@ -183,7 +219,8 @@
 
   window.RopaConsole = {
     token, headers, consoleFetch, graphql, el, today, me,
-    CITATION_FIELDS, basisText, citationText, assumptionList,
+    CITATION_FIELDS, ASSUMPTION_FIELDS, HOP_ASSUMPTION_FIELDS, basisText, citationText, citationItem,
+    assumptionAbout, assumptionList,
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wireHeader);
   else wireHeader();

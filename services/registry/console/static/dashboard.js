@@ -41,7 +41,7 @@
     activity { id name controller { id } }
     citations { ${C.CITATION_FIELDS} }
     basisOf { id name }
-    assumptions
+    assumptions { ${C.ASSUMPTION_FIELDS} }
   }
 }`;
 

@@ -26,7 +26,7 @@
         categories { name }
         citations { ${C.CITATION_FIELDS} }
         basisOf { id name }
-        assumptions
+        assumptions { ${C.HOP_ASSUMPTION_FIELDS} }
         condition
         engagement { id purpose since until status }
         disclosure { id recipientRole }
@@ -91,6 +91,23 @@
     return `${hop.basisOf.name}'s own lawful basis, not ${controller.name}'s`;
   }
 
+  // The row of a hop's details each field an assumption can be about is shown in: that row is
+  // marked † (the list below the rows says what is assumed).
+  const OWN_ROWS = {
+    legal_bases: "Lawful bases", condition: "Condition", data_categories: "Categories",
+    activity: "Activity", source: "From", recipient: "To", recipient_role: "Receives as",
+    processor: "From", sub_processor: "To", purpose: "Engagement", since: "Engagement",
+    until: "Engagement", status: "Engagement", recurs: "Engagement", location: "Engagement",
+  };
+  function assumedRows(assumptions) {
+    const rows = new Set();
+    for (const a of assumptions) {
+      if (a.on === "to") rows.add("To");
+      else if (a.about && OWN_ROWS[a.about]) rows.add(OWN_ROWS[a.about]);
+    }
+    return rows;
+  }
+
   function showDetails(target) {
     const data = target.data();
     details.textContent = "";
@@ -110,7 +127,7 @@
         ["Categories", data.categories.join(", ") || "—"],
         ["Lawful bases of", data.whose],
         ["Lawful bases", data.citations.length
-          ? el("ul", { class: "citations" }, data.citations.map((c) => el("li", { class: "citation", text: c })))
+          ? el("ul", { class: "citations" }, data.citations.map(C.citationItem))
           : "—"],
         ["Condition", data.condition || "—"],
       ];
@@ -119,7 +136,11 @@
         rows.push(["Engagement", `${e.purpose || e.id}: ${e.since || "…"} to ${e.until || "…"} (${e.status})`]);
       }
       if (data.role) rows.push(["Receives as", data.role.toLowerCase()]);
-      details.append(el("dl", {}, rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", {}, v)])));
+      const assumed = assumedRows(data.assumptions);
+      details.append(el("dl", {}, rows.flatMap(([k, v]) => [
+        el("dt", assumed.has(k) ? { class: "assumed", title: "Rests on an assumption: see below" } : {},
+          assumed.has(k) ? [k, el("span", { class: "assumption-mark", text: " †" })] : k),
+        el("dd", {}, v)])));
       if (data.assumptions.length) {
         details.append(el("h3", { text: "What this hop assumes" }), C.assumptionList(data.assumptions));
       }
@@ -148,7 +169,7 @@
           edges.set(key, { data: {
             id: "e" + edges.size, source: hop.from.id, target: hop.to.id, kind: hop.kind, label,
             fromName: hop.from.name, toName: hop.to.name, activity: hop.activity && hop.activity.name,
-            categories: hop.categories.map((c) => c.name), citations: hop.citations.map(C.citationText),
+            categories: hop.categories.map((c) => c.name), citations: hop.citations,
             whose: whoseBases(hop, controller), assumptions: hop.assumptions, condition: hop.condition, engagement: hop.engagement, role: hop.disclosure && hop.disclosure.recipientRole,
           }, classes: hop.kind });
         });
