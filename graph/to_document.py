@@ -202,7 +202,7 @@ def for_controller(doc: d.RopaDocument, controller: str) -> d.RopaDocument:
     )
 
 
-def _sub_processors_of(
+def sub_processors_of(
     state: dict[str, Snapshot], record: dict[str, Snapshot]
 ) -> dict[str, Snapshot]:
     """From a processor's register, only the engagements for activities of `record`, with the
@@ -250,7 +250,7 @@ async def controller_document_in(
         infos.append(register_info(entities.pop(m.entity_key(m.REGISTER, register))))
         merged.update(entities)
     for state in found.kept:
-        merged.update(_sub_processors_of(state, merged))
+        merged.update(sub_processors_of(state, merged))
     if not infos:
         raise NotFound(f"register of this controller{_when(recorded_at)}", org)
     info = infos[0]

@@ -23,7 +23,7 @@ from neo4j import AsyncManagedTransaction
 
 from graph import model as m
 from graph.read import refs
-from graph.read.snapshots import Snapshot, register_snapshots
+from graph.read.snapshots import Horizon, Snapshot, covered, register_snapshots
 from schema.errors import ErrorCode, NotFound, RopaError
 from schema.graphql.records import RefKind
 
@@ -90,14 +90,15 @@ ORDER BY id
 
 _REGISTER_IDS = "MATCH (reg:Register) RETURN reg.id AS id ORDER BY id"
 
-# Of the given registers, those that may have been kept at the cutoff by one of `$owners`:
-# owned by one of them now, or whose own node has changed since (its owner may have).
+# Of the given registers, those that may have been kept in the record up to sequence `$upto`
+# by one of `$owners`: owned by one of them now, or whose own node has changed since (its
+# owner may have).
 _MAYBE_OWNED_THEN = """
 UNWIND $registers AS id
 MATCH (reg:Register {id: id})
 WHERE EXISTS { (reg)-[:OWNED_BY]->(o:Organisation) WHERE o.id IN $owners }
    OR EXISTS { MATCH (c:ChangeEvent {entityType: 'Register', entityId: id})
-               WHERE c.occurredAt >= datetime($cutoff) }
+               WHERE c.sequence > $upto }
 RETURN collect(reg.id) AS registers
 """
 
@@ -184,12 +185,12 @@ def _organisations(states: Iterable[dict[str, Snapshot]]) -> set[tuple[str, str]
 
 
 async def _rebuilt(
-    tx: AsyncManagedTransaction, registers: Iterable[str], at: dt.datetime
+    tx: AsyncManagedTransaction, registers: Iterable[str], upto: Horizon
 ) -> dict[str, dict[str, Snapshot]]:
-    """Each register's entities as recorded at `at`, for those recorded by then."""
+    """Each register's entities in the record `upto` names, for those recorded by then."""
     out: dict[str, dict[str, Snapshot]] = {}
     for register in registers:
-        state = await register_snapshots(tx, register, at)
+        state = await register_snapshots(tx, register, upto=upto)
         if m.entity_key(m.REGISTER, register) in state:
             out[register] = state
     return out
@@ -204,7 +205,8 @@ async def recorded(
     """The controller's registers in the record as recorded at `at` (see the module's
     docstring): NotRecorded for a name or id that named no organisation then."""
     every = [str(r["id"]) async for r in await tx.run(_REGISTER_IDS)]
-    states = await _rebuilt(tx, [r for r in every if scope is None or r in scope], at)
+    upto = await covered(tx, at)
+    states = await _rebuilt(tx, [r for r in every if scope is None or r in scope], upto)
     if controller is not None:
         answer = refs.resolve_recorded(
             RefKind.ORGANISATION, controller, _organisations(states.values()), at
@@ -224,7 +226,7 @@ async def recorded(
     others = [r for r in every if r not in own]
     known = {r: states[r] for r in others if r in states}
     outside = [r for r in others if r not in states]
-    kept = kept_by(known, processors) | await kept_then(tx, outside, processors, at)
+    kept = kept_by(known, processors) | await kept_then(tx, outside, processors, upto)
     return ControllerRegisters(org, own, list(kept.values()))
 
 
@@ -255,21 +257,19 @@ def kept_by(
 
 
 async def _maybe_owned(
-    tx: AsyncManagedTransaction, registers: list[str], owners: list[str], at: dt.datetime
+    tx: AsyncManagedTransaction, registers: list[str], owners: list[str], upto: Horizon
 ) -> list[str]:
     if not registers or not owners:
         return []
-    result = await tx.run(
-        _MAYBE_OWNED_THEN, registers=registers, owners=owners, cutoff=at.isoformat()
-    )
+    result = await tx.run(_MAYBE_OWNED_THEN, registers=registers, owners=owners, upto=upto.sequence)
     found = await result.single()
     return list(found["registers"]) if found is not None else []
 
 
 async def kept_then(
-    tx: AsyncManagedTransaction, registers: list[str], processors: list[str], at: dt.datetime
+    tx: AsyncManagedTransaction, registers: list[str], processors: list[str], upto: Horizon
 ) -> dict[str, dict[str, Snapshot]]:
-    """Those of `registers` that one of `processors` kept as recorded at `at`, each as
+    """Those of `registers` that one of `processors` kept in the record `upto` names, each as
     recorded then (only those that could have been are rebuilt)."""
-    candidates = await _maybe_owned(tx, registers, processors, at)
-    return kept_by(await _rebuilt(tx, candidates, at), processors)
+    candidates = await _maybe_owned(tx, registers, processors, upto)
+    return kept_by(await _rebuilt(tx, candidates, upto), processors)

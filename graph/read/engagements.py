@@ -23,7 +23,11 @@ ENGAGEMENT_MAP = """{
   subProcessor: head(COLLECT { MATCH (e)-[:SUB_PROCESSOR]->(s:Organisation) RETURN s.id }),
   categories: COLLECT { MATCH (e)-[:COVERS]->(c:DataCategory) RETURN c.id ORDER BY c.id },
   activity: COLLECT { MATCH (e)-[:FOR_ACTIVITY]->(a:ProcessingActivity) RETURN a.id },
-  registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(e) RETURN reg.id ORDER BY reg.id }
+  registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(e) RETURN reg.id ORDER BY reg.id },
+  activityRegisters: COLLECT {
+    MATCH (e)-[:FOR_ACTIVITY]->(:ProcessingActivity)<-[:DECLARES]-(reg:Register)
+    RETURN DISTINCT reg.id AS registerId ORDER BY registerId
+  }
 }"""
 # Only the node's own properties and its two organisations, for the lineage's hops whose
 # `engagement` selection asks no more: such records are incomplete (no categories, no
@@ -33,7 +37,11 @@ ENGAGEMENT_PROPERTIES_MAP = """{
   processor: head(COLLECT { MATCH (e)-[:ENGAGED_BY]->(p:Organisation) RETURN p.id }),
   subProcessor: head(COLLECT { MATCH (e)-[:SUB_PROCESSOR]->(s:Organisation) RETURN s.id }),
   categories: [], activity: [],
-  registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(e) RETURN reg.id ORDER BY reg.id }
+  registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(e) RETURN reg.id ORDER BY reg.id },
+  activityRegisters: COLLECT {
+    MATCH (e)-[:FOR_ACTIVITY]->(:ProcessingActivity)<-[:DECLARES]-(reg:Register)
+    RETURN DISTINCT reg.id AS registerId ORDER BY registerId
+  }
 }"""
 _ENGAGEMENT_FIELDS = (
     """
@@ -89,6 +97,7 @@ def engagement_record(record: Mapping[str, Any]) -> EngagementRecord:
         category_ids=tuple(record["categories"]),
         activity_id=first(record["activity"]),
         registers=tuple(record.get("registers") or ()),
+        activity_registers=tuple(record.get("activityRegisters") or ()),
     )
 
 

@@ -170,6 +170,8 @@ CALL (asked, first) {
     + """
       AND ($engagementRegisters IS NULL
            OR EXISTS { MATCH (reg:Register)-[:DECLARES]->(e)
+                       WHERE reg.id IN $engagementRegisters }
+           OR EXISTS { MATCH (e)-[:FOR_ACTIVITY]->(:ProcessingActivity)<-[:DECLARES]-(reg:Register)
                        WHERE reg.id IN $engagementRegisters })
     MATCH (e)-[:SUB_PROCESSOR]->(target:Organisation)
     OPTIONAL MATCH (e)-[:FOR_ACTIVITY]->(a:ProcessingActivity)
@@ -367,7 +369,8 @@ async def trace(
         "transitive": question.transitive,
         "withActivities": activities,
         "withEngagements": engagements,
-        # Only flows declared by registers in scope; engagements too, unless lists are public.
+        # Only flows declared by registers in scope; engagements too, unless lists are public,
+        # and those for activities in scope (ReadScope.reads_engagement), wherever declared.
         "registers": registers,
         "engagementRegisters": None if scope is None or scope.lists else registers,
     }

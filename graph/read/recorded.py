@@ -24,14 +24,14 @@ from neo4j import AsyncManagedTransaction
 from graph import from_document
 from graph import model as m
 from graph.database import Database
-from graph.read import lineage
+from graph.read import controller_registers, lineage
 from graph.read.activities import activity_record, disclosure_record
 from graph.read.catalogue import ReferenceData, reference_from_rows
 from graph.read.engagements import engagement_record
 from graph.read.organisations import organisation, system
 from graph.read.refs import Answer, resolve_recorded
 from graph.read.snapshots import Snapshot, covered, register_snapshots
-from graph.to_document import document_from_snapshots
+from graph.to_document import document_from_snapshots, sub_processors_of
 from schema import document as d
 from schema.compliance.validity import applies_on, engagement_in_force
 from schema.graphql.records import (
@@ -151,6 +151,13 @@ def _records(doc: d.RopaDocument, declared: dict[str, set[str]]) -> Record:
                     "categories": _targets(entity, "COVERS"),
                     "activity": _targets(entity, "FOR_ACTIVITY"),
                     "registers": registers,
+                    "activityRegisters": sorted(
+                        {
+                            r
+                            for a in _targets(entity, "FOR_ACTIVITY")
+                            for r in declared.get(m.entity_key(m.ACTIVITY, a), ())
+                        }
+                    ),
                 }
             )
     reference = reference_from_rows(
@@ -189,6 +196,16 @@ async def _rebuilt(
             if register in wanted:
                 merged[key] = snap
             declared[key].add(register)
+    if not lists:
+        # Lists are not public, but the sub-processing of the processing read is (its
+        # controller's: ReadScope.reads_engagement), from the registers its processors kept.
+        processors = controller_registers.processors_of(states.values())
+        outside = [r for r in every if r not in states]
+        kept = await controller_registers.kept_then(tx, outside, processors, upto)
+        for register, state in kept.items():
+            for key in sub_processors_of(state, merged):
+                merged[key] = state[key]
+                declared[key].add(register)
     for register in states:
         merged.pop(m.entity_key(m.REGISTER, register), None)
     info = d.RegisterInfo(id="recorded", name="as recorded", owner="recorded")

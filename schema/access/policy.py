@@ -16,6 +16,14 @@ Personal data of people (an organisation's contacts, the actor of a change, who 
 webhook) goes only to principals whose scope holds a register declaring it, whatever the
 public reads.
 
+A controller reads the sub-processing of its own processing, whatever the public reads: an
+engagement for an activity that a register in its scope declares (the controller's), even
+when it is declared only by the register its processor keeps (Article 30(2), School
+Transition Limited's for the school's post-16 transfer). The controller must know, and have
+authorised, who processes its data on its processor's behalf (Article 28(2) and 28(4)), and
+its record (lineage, exports, checks, the notice) names them; another controller of the same
+processor does not read them.
+
 A webhook endpoint keeps the scope of the principal that registered it: it is sent only the
 changes of those registers, and only a principal whose scope holds all of them administers it.
 
@@ -83,6 +91,12 @@ class ReadScope:
     def reads_list(self, declaring: Iterable[str]) -> bool:
         """Whether a sub-processor engagement (or change) declared by `declaring` may be read."""
         return self.lists or self.reads(declaring)
+
+    def reads_engagement(self, declaring: Iterable[str], controllers: Iterable[str]) -> bool:
+        """Whether an engagement declared by `declaring`, for an activity declared by
+        `controllers` (its controller's registers), may be read: a published list, one in
+        scope, or the sub-processing of the scope's own processing (see the module)."""
+        return self.reads_list(declaring) or self.reads(controllers)
 
     @property
     def everything(self) -> bool:

@@ -257,6 +257,8 @@ class EngagementRecord:
     assumptions: tuple[AssumptionRecord, ...] = ()
     # The registers that declare it: who may read it (schema.access.policy).
     registers: tuple[str, ...] = ()
+    # The registers that declare the activity it serves (its controller's): they read it too.
+    activity_registers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

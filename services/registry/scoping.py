@@ -45,8 +45,9 @@ def readable(scope: ReadScope, found: ActivityRecord | DisclosureRecord | System
 
 
 def readable_engagement(scope: ReadScope, found: EngagementRecord) -> bool:
-    """Whether an engagement may be read: in scope, or a published sub-processor list."""
-    return scope.reads_list(found.registers)
+    """Whether an engagement may be read: in scope, a published sub-processor list, or the
+    sub-processing of the scope's own processing."""
+    return scope.reads_engagement(found.registers, found.activity_registers)
 
 
 def readable_objection(scope: ReadScope, found: ObjectionRecord) -> bool:

@@ -52,6 +52,20 @@ def test_public_reads() -> None:
     assert read_scope(ADMIN, PublicReads.NONE).reads_people(["school-b"])
 
 
+def test_a_controller_reads_the_sub_processing_of_its_own_processing() -> None:
+    # Declared only by the processor's own register, for an activity of school A's.
+    scope = read_scope(READER, PublicReads.NONE)
+    assert scope.reads_engagement(["processor-p"], ["school-a", "processor-p"])
+    assert not scope.reads_list(["processor-p"])
+    # Another controller of the same processor does not read it; nor does anyone without
+    # a principal, unless lists are public.
+    assert not read_scope(
+        Principal("b", Role.READER, frozenset({"school-b"})), PublicReads.NONE
+    ).reads_engagement(["processor-p"], ["school-a", "processor-p"])
+    assert not read_scope(None, PublicReads.NONE).reads_engagement(["processor-p"], ["school-a"])
+    assert read_scope(None, PublicReads.SUBPROCESSORS).reads_engagement(["processor-p"], [])
+
+
 def test_shared_entities_are_read_by_each_declaring_register() -> None:
     scope = read_scope(READER, PublicReads.NONE)
     assert scope.reads(["school-a", "school-b"])
