@@ -87,7 +87,14 @@ async def _systems(tx: AsyncManagedTransaction, /, ids: list[str] | None) -> lis
 
 async def organisations_by_id(db: Database, ids: list[str]) -> dict[str, OrganisationRecord]:
     """The organisations with these ids (one read transaction)."""
-    return {o.id: o for o in await db.read(_organisations, ids)}
+    return await db.read(organisations_in, ids)
+
+
+async def organisations_in(
+    tx: AsyncManagedTransaction, ids: list[str]
+) -> dict[str, OrganisationRecord]:
+    """The organisations with these ids, by id (in a read transaction)."""
+    return {o.id: o for o in await _organisations(tx, ids)}
 
 
 async def all_organisations(db: Database) -> list[OrganisationRecord]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read.changes import sequence_of
+from graph.read.followed import changes_and_organisations
 from graph.read.organisations import organisations_by_id
 from schema.errors import DatabaseUnavailable
 from schema.graphql.context import ChangeReplay
@@ -187,18 +188,6 @@ class ChangeFollower:
         page = await self._db.read(spc.changes_page, after, processor_id, limit)
         return ChangeReplay(page.changes, page.scanned_through)
 
-    async def _read_organisations(self, page: spc.ChangePage[spc.SubProcessorChange]) -> None:
-        # One read per page serves every subscriber's `processor { name }`; else each
-        # subscriber's connection would read the same organisations for itself.
-        named: set[str] = set()
-        for change in page.changes:
-            named.update((change.processor, change.sub_processor))
-            for view in (change.before or {}, change.after or {}):
-                named.update(v for k in ("processor", "subProcessor") if (v := view.get(k)))
-        if not named:
-            return
-        self.organisations.remember(await organisations_by_id(self._db, sorted(named)))
-
     def _dispatch(self, page: spc.ChangePage[spc.SubProcessorChange]) -> None:
         # Synchronous: a subscriber registers either before a page (and gets all of it) or
         # after (and its position already covers it).
@@ -228,8 +217,13 @@ class ChangeFollower:
             # sequence order, so a head no higher than the position means nothing new).
             self._last_read = time.monotonic()
             return False
-        page = await self._db.read(spc.changes_page, self._position, None, self._config.page_size)
-        await self._read_organisations(page)
+        # With the organisations the page names: one read per page serves every subscriber's
+        # `processor { name }`, where each subscriber's connection would read them for itself.
+        page, named = await self._db.read(
+            changes_and_organisations, self._position, self._config.page_size
+        )
+        if named:
+            self.organisations.remember(named)
         self._dispatch(page)
         self._last_read = time.monotonic()
         return len(page.changes) >= self._config.page_size
