@@ -6,8 +6,10 @@ Over the synthetic register (bench.synthetic, as bench.lineage loads it), execut
 `recipients` operation on the registry's own schema and loaders, in this process, as a DPO of
 one random school: today's record (answered by the lineage statement) and the record as
 recorded at a moment after the load (rebuilt from the change log: graph.read.recorded, the
-school's register and the public lists), interleaved, each executed (no response cache here).
-Then the same past question for an admin, whose scope rebuilds every register. Not a test: it
+school's register and the public lists), interleaved, each executed (no response cache here):
+the past record rebuilt (the record cache emptied first: graph.read.record_cache), then a new
+question (another `asOf`) of the same record, which the record cache holds. Then the same past
+question for an admin, whose scope rebuilds every register. Not a test: it
 prints numbers, it asserts nothing.
 """
 
@@ -21,6 +23,7 @@ import time
 from bench.common import Registry, Result, percentiles
 from bench.lineage import run_on_synthetic
 from graph.database import Database, open_database
+from graph.read import record_cache
 from graph.settings import Neo4jSettings
 from schema.access.principal import Principal, Role, admin
 from schema.graphql.schema import build_schema
@@ -56,21 +59,30 @@ async def measure(
     moment = dt.datetime.now(dt.UTC).isoformat()
     today_s: list[float] = []
     past_s: list[float] = []
+    kept_s: list[float] = []
     every_s: list[float] = []
     async with open_database(settings) as db:
+        cache = record_cache.of(db)
         for i in range(args.warmup + args.requests):
             school = f"school-{rng.randrange(args.schools)}"
             dpo = Principal(name="bench", role=Role.DPO, registers=frozenset({school}))
             asked = {"category": args.category, "asOf": args.as_of, "controller": school}
             today = await _once(db, dpo, {**asked, "recordedAt": None})
+            cache.clear()
             past = await _once(db, dpo, {**asked, "recordedAt": moment})
+            # Another question of the same record: the day after, from the kept record.
+            later = (dt.date.fromisoformat(args.as_of) + dt.timedelta(days=1 + i)).isoformat()
+            kept = await _once(db, dpo, {**asked, "asOf": later, "recordedAt": moment})
             if i >= args.warmup:
                 today_s.append(today)
                 past_s.append(past)
+                kept_s.append(kept)
         for _ in range(args.admin_requests):
             asked = {"category": args.category, "asOf": args.as_of, "controller": "school-0"}
+            cache.clear()
             every_s.append(await _once(db, admin("bench"), {**asked, "recordedAt": moment}))
     today_ms, past_ms, every_ms = percentiles(today_s), percentiles(past_s), percentiles(every_s)
+    kept_ms = percentiles(kept_s)
     print(
         f"recipients(category: {args.category!r}, asOf: {args.as_of}, controller: one school) "
         f"on {args.schools} schools, {args.requests} requests each, interleaved, in-process:"
@@ -79,6 +91,7 @@ async def measure(
     for name, row in (
         ("today's record (a DPO of the school)", today_ms),
         ("recordedAt (its register rebuilt)", past_ms),
+        ("recordedAt (the record cache's)", kept_ms),
         (f"recordedAt, admin ({args.schools} rebuilt)", every_ms),
     ):
         print(f"{name:36}" + "".join(f"{row[k]:>8.1f}ms" for k in ("p50", "p95", "p99")))
@@ -88,6 +101,12 @@ async def measure(
         Result(
             "recipients, one school: recordedAt p50 / today's p50",
             past_ms["p50"] / today_ms["p50"],
+            "x",
+        ),
+        Result("recipients, one school, recordedAt (record cached): p50", kept_ms["p50"], "ms"),
+        Result(
+            "recipients, one school: recordedAt cached p50 / today's p50",
+            kept_ms["p50"] / today_ms["p50"],
             "x",
         ),
         Result(

@@ -24,13 +24,14 @@ from neo4j import AsyncManagedTransaction
 from graph import from_document
 from graph import model as m
 from graph.database import Database
-from graph.read import controller_registers, lineage
+from graph.read import controller_registers, lineage, record_cache
 from graph.read.activities import activity_record, disclosure_record
 from graph.read.catalogue import ReferenceData, reference_from_rows
 from graph.read.engagements import engagement_record
 from graph.read.organisations import organisation, system
+from graph.read.record_cache import RecordCache
 from graph.read.refs import Answer, resolve_recorded
-from graph.read.snapshots import Snapshot, covered, register_snapshots
+from graph.read.snapshots import Horizon, Snapshot, covered, register_snapshots
 from graph.to_document import document_from_snapshots, sub_processors_of
 from schema import document as d
 from schema.compliance.validity import applies_on, engagement_in_force
@@ -47,8 +48,6 @@ from schema.graphql.records import (
 )
 from schema.node_properties import field_props
 from schema.sub_processor_list import NoticeTerms
-
-_REGISTERS = "MATCH (reg:Register) RETURN reg.id AS id ORDER BY id"
 
 
 @dataclass(frozen=True)
@@ -175,9 +174,28 @@ async def _rebuilt(
     registers: list[str] | None,
     recorded_at: dt.datetime,
     lists: bool,
+    cache: RecordCache[object],
 ) -> Record:
-    every = [r["id"] async for r in await tx.run(_REGISTERS)]
     upto = await covered(tx, recorded_at)
+    # The horizon names the record exactly (graph.read.record_cache): kept, it is never stale.
+    key = (None if registers is None else tuple(registers), lists, upto)
+    found = cache.get(key)
+    if isinstance(found, Record):
+        return found
+    built = await _rebuild(tx, registers, upto, recorded_at, lists)
+    cache.put(key, built)
+    return built
+
+
+async def _rebuild(
+    tx: AsyncManagedTransaction,
+    registers: list[str] | None,
+    upto: Horizon,
+    recorded_at: dt.datetime,
+    lists: bool,
+) -> Record:
+    # The registers the horizon names, so that the record is the one its key says.
+    every = list(upto.registers)
     wanted = set(every if registers is None else registers)
     merged: dict[str, Snapshot] = {}
     declared: dict[str, set[str]] = defaultdict(set)
@@ -222,9 +240,9 @@ async def record_at(
 ) -> Record:
     """The registers (None: every register) as recorded at `recorded_at`, in one read
     transaction; with `lists`, the engagements of every other register too (the public
-    sub-processor lists)."""
+    sub-processor lists). Rebuilt once per horizon and kept (graph.read.record_cache)."""
     chosen = None if registers is None else sorted(registers)
-    return await db.read(_rebuilt, chosen, recorded_at, lists)
+    return await db.read(_rebuilt, chosen, recorded_at, lists, record_cache.of(db))
 
 
 def _below(doc: d.RopaDocument, asked: str) -> set[str]:

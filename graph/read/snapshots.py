@@ -66,7 +66,7 @@ OPTIONAL MATCH (c:ChangeEvent) WHERE c.occurredAt >= datetime($at)
 WITH min(c.sequence) AS first
 MATCH (s:ChangeSequence {name: 'change'})
 WITH CASE WHEN first IS NULL THEN s.value ELSE first - 1 END AS upto
-OPTIONAL MATCH (e:ChangeEvent {sequence: upto})
+OPTIONAL MATCH (e:ChangeEvent {sequence: CASE WHEN upto = 0 THEN 1 ELSE upto END})
 WITH upto, e.hash AS hash
 OPTIONAL MATCH (reg:Register)
 RETURN upto, hash, collect(reg.id) AS registers
@@ -76,9 +76,10 @@ RETURN upto, hash, collect(reg.id) AS registers
 @dataclass(frozen=True)
 class Horizon:
     """What a past record is made of: every change up to `sequence`, whose `hash` (which
-    chains all before it; None when there are none) tells one log's sequence N from another's,
-    and the registers in the graph, each of which a moment before its first apply reads in its
-    first state (`register_snapshots`). The same horizon always gives the same record."""
+    chains all before it; of the first change when it covers none, and None when there is
+    none) tells one log's sequence N from another's, and the registers in the graph, each of
+    which a moment before its first apply reads in its first state (`register_snapshots`). The
+    same horizon always gives the same record."""
 
     sequence: int
     hash: str | None

@@ -26,6 +26,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from graph import migrate
 from graph.database import Database, open_database
+from graph.read import record_cache
 from schema.errors import DatabaseUnavailable
 from schema.graphql.schema import build_schema, register_questions
 from schema.keyring import secret_keys
@@ -154,6 +155,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
         observer = CypherObserver("registry")
         async with open_database(neo4j, observer) as database:
             app.state.database = database
+            record_cache.of(database).resize(settings.record_cache_entries)
             app.state.subscriptions = subscriptions(database, settings)
             # Its own wrapper on the same driver: its reads are not counted with requests'.
             follower = ChangeFollower(

@@ -58,6 +58,13 @@ class RegistrySettings(LimitSettings):
         "while the change log's head stays where it was (services/registry/response_cache.py); "
         "0 turns the cache off",
     )
+    record_cache_entries: int = Field(
+        default=32,
+        ge=0,
+        description="ROPA_RECORD_CACHE_ENTRIES: past records (recordedAt) kept per process once "
+        "rebuilt from the change log, by the registers read and the part of the log they cover "
+        "(graph/read/record_cache.py); 0 turns the cache off",
+    )
     subscriber_queue_size: int = Field(
         default=1000,
         ge=1,

@@ -12,7 +12,7 @@ import pytest
 
 from graph import from_document, register
 from graph.database import Database
-from graph.read import recorded, snapshots
+from graph.read import record_cache, recorded, snapshots
 from schema.validation import parse_document
 
 pytestmark = pytest.mark.neo4j
@@ -100,3 +100,26 @@ async def test_a_change_stamped_before_a_moment_extends_its_record_while_it_is_l
     assert after.sequence > before.sequence
     assert after.hash != before.hash
     assert await _engagements(db, _at(15)) == {"hosting": "Hosting", "mail": "Hosting"}
+
+
+async def test_a_past_record_is_rebuilt_once_per_horizon(db: Database) -> None:
+    cache = record_cache.of(db)
+    await _apply(db, _doc("Hosting"), _at(10))
+    misses, hits = cache.misses, cache.hits
+    first = await recorded.record_at(db, ["school"], _at(15))
+    assert (cache.misses - misses, cache.hits - hits) == (1, 0)
+    # The same record asked of another moment it covers, and again after a later write.
+    assert await recorded.record_at(db, ["school"], _at(16)) is first
+    await _apply(db, _doc("Hosting, and backups"), _at(20))
+    assert await recorded.record_at(db, ["school"], _at(15)) is first
+    assert (cache.misses - misses, cache.hits - hits) == (1, 2)
+    # Another scope is another record.
+    assert await recorded.record_at(db, None, _at(15)) is not first
+    # The part of the log the 21st covers grows with a change stamped before it while that
+    # change is the log's last: rebuilt, it holds the change.
+    late = await recorded.record_at(db, ["school"], _at(21))
+    await _apply(db, _doc("Hosting, and backups", "mail"), _at(20))
+    again = await recorded.record_at(db, ["school"], _at(21))
+    assert again is not late
+    assert set(again.engagements) == {"hosting", "mail"}
+    assert set(late.engagements) == {"hosting"}
