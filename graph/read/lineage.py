@@ -10,7 +10,9 @@ One Cypher statement answers a question, whatever its depth:
 3. from each of these, its onward disclosures that carry the data and its engagements of
    sub-processors that cover it, each once, whatever the number of paths through it;
 4. the organisations on all of these, once each, and (when asked for) the activities and
-   engagements on them, so that the GraphQL fields of a path need no further read.
+   engagements on them, so that the GraphQL fields of a path need no further read;
+5. (when asked for) the reference data (graph.read.catalogue), which the categories and legal
+   bases of the hops name, in the same read.
 
 Paths are then extended here, hop level by hop level, from those rows: an engagement only
 from an organisation that received the data as a processor, never revisiting an organisation.
@@ -34,7 +36,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -46,13 +48,14 @@ from graph.read.activities import (
     activity_record,
     property_keys,
 )
+from graph.read.catalogue import REFERENCE_CALLS, ReferenceData, reference_from_rows
 from graph.read.engagements import ENGAGEMENT_MAP, ENGAGEMENT_PROPERTIES_MAP, engagement_record
 from graph.read.organisations import organisation
 from graph.read.properties import own_field
 from graph.read.validity import DATED_E, DATED_X, VALID_A, VALID_D, VALID_X
 from graph.read.values import citations
 from schema.document import Flow
-from schema.errors import ErrorCode, RopaError
+from schema.errors import ErrorCode, NotFound, RopaError
 from schema.graphql.records import (
     ActivityRecord,
     AssumptionRecord,
@@ -193,10 +196,15 @@ CALL (asked, first) {
   }
   RETURN collect(row {.*, kind: kind}) AS onward
 }
-WITH first, onward, [h IN first | h.source] + [h IN first + onward | h.target] AS orgs,
+"""
+    + REFERENCE_CALLS
+    + """
+WITH first, onward, categories, subjects, bases,
+     [h IN first | h.source] + [h IN first + onward | h.target] AS orgs,
      [h IN first + onward WHERE h.activity IS NOT NULL | h.activity] AS activities,
      [h IN onward WHERE h.kind = 'sub-processing' | h.hop] AS engagements
-RETURN first, onward,
+RETURN first, onward, categories, subjects, bases,
+  $controller IS NULL OR EXISTS { (:Organisation {id: $controller}) } AS controllerFound,
   COLLECT { UNWIND orgs AS id WITH DISTINCT id
             MATCH (n:Organisation {id: id})
             RETURN n {.*, registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(n)
@@ -246,6 +254,8 @@ class Lineage:
     activities: dict[str, ActivityRecord] = field(default_factory=dict)
     engagements: dict[str, EngagementRecord] = field(default_factory=dict)
     complete: bool = True
+    # Every data category, data subject and legal basis, when asked for with the paths.
+    reference: ReferenceData | None = None
 
 
 class TooManyPaths(RopaError):
@@ -265,9 +275,13 @@ class _Path:
         return self.hops[-1].to_id, self.processor
 
 
-async def _answer(tx: AsyncManagedTransaction, /, query: str, **params: Any) -> dict[str, Any]:
-    record = await (await tx.run(query, **params)).single(strict=True)
-    return record.data()
+async def _answer(
+    tx: AsyncManagedTransaction, /, query: str, **params: Any
+) -> dict[str, Any] | None:
+    record = await (await tx.run(query, **params)).single()
+    # The values as the driver made them: the statement returns no nodes, so `Record.data()`'s
+    # walk over every value (a fifth of an every-controller answer's CPU) would change nothing.
+    return None if record is None else dict(zip(record.keys(), record, strict=True))
 
 
 def _basis_of(row: Mapping[str, Any]) -> str | None:
@@ -354,21 +368,26 @@ async def trace(
     activities: bool = False,
     engagements: bool = False,
     properties: Collection[str] | None = None,
+    reference: bool = False,
 ) -> Lineage:
     """Every recipient of the data with its paths, by name, and the organisations on them (one
     read transaction of one statement; no writes). With `activities` or `engagements`, the
     records of those on the paths come with it: whole, or with `properties` (fields of
     ActivityRecord, all in PROPERTY_KEYS) only those of an activity (and its id, name and
-    controller) and only an engagement's own properties and organisations. Only the
-    disclosures (and engagements) that the question's scope may read are followed."""
+    controller) and only an engagement's own properties and organisations; with `reference`,
+    every category, data subject and legal basis. Only the disclosures (and engagements) that
+    the question's scope may read are followed. NotFound when the question's category or
+    controller is no id in the graph."""
     scope = question.scope
     registers = None if scope is None else scope.register_list()
     params: dict[str, Any] = {
         "category": question.category_id,
+        "controller": question.controller_id,
         "asOf": question.as_of,
         "transitive": question.transitive,
         "withActivities": activities,
         "withEngagements": engagements,
+        "withReference": reference,
         # Only flows declared by registers in scope; engagements too, unless lists are public,
         # and those for activities in scope (ReadScope.reads_engagement), wherever declared.
         "registers": registers,
@@ -378,15 +397,17 @@ async def trace(
     if properties is not None:
         every, of_controller = FROM_EVERY_CONTROLLER_PROPERTIES, FROM_CONTROLLER_PROPERTIES
         params["keys"] = property_keys(properties)
-    if question.controller_id is None:
-        answer = await db.read(_answer, every, **params)
-    else:
-        answer = await db.read(_answer, of_controller, controller=question.controller_id, **params)
+    statement = every if question.controller_id is None else of_controller
+    answer = await db.read(_answer, statement, **params)
+    if answer is None:
+        raise NotFound("data category", question.category_id)
+    if not answer["controllerFound"]:
+        raise NotFound("organisation", question.controller_id or "")
     # Each organisation comes with the registers declaring it (who may read its contacts).
     records = {
         props["id"]: organisation(props, props["registers"]) for props in answer["organisations"]
     }
-    return from_rows(
+    lineage = from_rows(
         answer["first"],
         answer["onward"],
         records,
@@ -394,6 +415,10 @@ async def trace(
         {e.id: e for e in map(engagement_record, answer["engagements"])},
         complete=properties is None,
     )
+    if not reference:
+        return lineage
+    found = reference_from_rows(answer["categories"], answer["subjects"], answer["bases"])
+    return replace(lineage, reference=found)
 
 
 def from_rows(
@@ -458,12 +483,13 @@ def statements(question: RecipientsQuestion) -> list[tuple[str, dict[str, Any]]]
         "transitive": question.transitive,
         "withActivities": True,
         "withEngagements": True,
+        "withReference": True,
     }
     light = {**params, "keys": property_keys(())}
     controller = question.controller_id or ""
     return [
         (FROM_CONTROLLER, {**params, "controller": controller}),
-        (FROM_EVERY_CONTROLLER, params),
+        (FROM_EVERY_CONTROLLER, {**params, "controller": None}),
         (FROM_CONTROLLER_PROPERTIES, {**light, "controller": controller}),
-        (FROM_EVERY_CONTROLLER_PROPERTIES, light),
+        (FROM_EVERY_CONTROLLER_PROPERTIES, {**light, "controller": None}),
     ]

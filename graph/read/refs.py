@@ -118,6 +118,11 @@ async def resolve_in(
     return _answers(wanted, exact, named)
 
 
+def may_be_id(ref: str) -> bool:
+    """Whether `ref` could be an id (a slug, in any case), not only a name."""
+    return _SLUG.fullmatch(ref.lower()) is not None
+
+
 def _slugs(wanted: list[tuple[RefKind, str]]) -> list[tuple[RefKind, str]]:
     return sorted({(k, r.lower()) for k, r in wanted if _SLUG.fullmatch(r.lower())})
 

@@ -120,14 +120,19 @@ class Reader(Protocol):
         self,
         question: RecipientsQuestion,
         *,
+        named: bool = False,
         activities: bool = False,
         engagements: bool = False,
         properties: Collection[str] | None = None,
+        reference: bool = False,
     ) -> LineageAnswer:
-        """Who receives the data, with every path that reaches each recipient; with
-        `activities` or `engagements`, those on the paths come with it (and prime the loaders),
-        or with `properties` (of ActivityRecord) only those of an activity and an engagement's
-        own (for a selection of no more: such records prime nothing)."""
+        """Who receives the data, with every path that reaches each recipient; with `named`,
+        the question's category and controller are as the client gave them (an id or a name,
+        any case; NotFound if one names nothing); with `activities` or `engagements`, those
+        on the paths come with it (and prime the loaders), or with `properties` (of
+        ActivityRecord) only those of an activity and an engagement's own (for a selection of
+        no more: such records prime nothing); with `reference`, the reference data comes with
+        it (and primes its loaders)."""
         ...
 
     async def sub_processors(

@@ -135,6 +135,12 @@ async def _organisations(info: Info, keys: Iterable[str]) -> dict[str, Organisat
     return {k: Organisation.from_record(o) for k, o in zip(ids, found, strict=True) if o}
 
 
+def reads_reference(info: Info) -> bool:
+    """Whether the selection shows what the reference data holds (categories, legal bases)."""
+    hop = ("paths", "hops")
+    return any(selects(info, *hop, name) for name in ("categories", "legalBases", "citations"))
+
+
 async def recipients(info: Info, answer: r.LineageAnswer) -> list[Recipient]:
     """The views of a lineage answer, for the field being resolved: the reference data is read
     only when the selection shows categories or legal bases, activities and engagements only

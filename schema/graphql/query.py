@@ -22,7 +22,7 @@ from schema.graphql.activity import (
 )
 from schema.graphql.arguments import given as _given
 from schema.graphql.enums import OrganisationKind, OrganisationRole
-from schema.graphql.lineage import Recipient
+from schema.graphql.lineage import Recipient, reads_reference
 from schema.graphql.lineage import recipients as lineage_views
 from schema.graphql.records import (
     ActivityFilter,
@@ -159,17 +159,14 @@ class Query:
         transitive: bool | None = True,
         recorded_at: RecordedAt = strawberry.UNSET,
     ) -> list[Recipient]:
-        at = recorded(info, recorded_at)
-        category_id, controller_id = await asyncio.gather(
-            info.context.reader.resolve(RefKind.DATA_CATEGORY, category, at),
-            resolve(info, RefKind.ORGANISATION, controller, at),
-        )
+        # The category and controller as given (an id or a name): the reader resolves them,
+        # where it can in the traversal's own read.
         question = RecipientsQuestion(
-            category_id=category_id,
+            category_id=category,
             as_of=_given(as_of) or info.context.today,
-            controller_id=controller_id,
+            controller_id=_given(controller),
             transitive=transitive is not False,
-            recorded_at=at,
+            recorded_at=recorded(info, recorded_at),
         )
         hop = ("paths", "hops")
         properties = activity_fields(selected_names(info, *hop, "activity"))
@@ -177,9 +174,11 @@ class Query:
             properties = None
         found = await info.context.reader.recipients(
             question,
+            named=True,
             activities=selects(info, *hop, "activity"),
             engagements=selects(info, *hop, "engagement"),
             properties=properties,
+            reference=reads_reference(info),
         )
         return await lineage_views(info, found)
 

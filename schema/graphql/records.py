@@ -362,7 +362,8 @@ class ActivityFilter:
 
 @dataclass(frozen=True)
 class RecipientsQuestion:
-    """The `recipients` question, with every reference already resolved to an id."""
+    """The `recipients` question, with every reference resolved to an id (or, asked of the
+    reader `named`, as the client gave it)."""
 
     category_id: str
     as_of: dt.date

@@ -8,6 +8,7 @@ read whole, once, on first use. Nothing outlives the request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
@@ -32,6 +33,7 @@ from graph.read import changes as read_changes
 from graph.secret_box import SecretBox
 from graph.to_document import GraphDocumentLoader
 from schema.access.policy import PublicReads
+from schema.errors import NotFound
 from schema.graphql.context import Loaders, RegistryContext
 from schema.graphql.records import (
     ActivityFilter,
@@ -88,6 +90,12 @@ class _Once(Generic[V]):
         if self._task is None:
             self._task = asyncio.ensure_future(self._fetch())
         return self._task
+
+    def prime(self, value: V) -> None:
+        """Take `value`, read with another answer, as the fetch's, unless it has begun."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_future()
+            self._task.set_result(value)
 
 
 class _Catalogue(Generic[V]):
@@ -146,6 +154,7 @@ class GraphReader:
         self._systems = _by_id(organisations.systems_by_id, db)
         self._disclosures = _by_id(activities.disclosures_by_id, db)
         data = _Once(lambda: catalogue.reference_data(db))
+        self._reference = data
         raw = Loaders(
             organisations=self._organisations,
             activities=self._activities,
@@ -235,26 +244,33 @@ class GraphReader:
         self,
         question: RecipientsQuestion,
         *,
+        named: bool = False,
         activities: bool = False,
         engagements: bool = False,
         properties: Collection[str] | None = None,
+        reference: bool = False,
     ) -> LineageAnswer:
         scope = self._scope()
-        if question.recorded_at is not None:
+        at = question.recorded_at
+        found: lineage.Lineage | None = None
+        if at is not None:
+            if named:
+                question = await self._resolved(question)
             # Its records are already those of the past record's own loaders.
-            found = recorded.trace(await self._record(question.recorded_at), question)
+            found = recorded.trace(await self._record(at), question)
         else:
-            found = await lineage.trace(
-                self._db,
-                replace(question, scope=scope),
-                activities=activities,
-                engagements=engagements,
-                properties=properties,
-            )
-            self._organisations.prime_many(found.organisations)
-            if found.complete:  # incomplete records must not answer other fields' loads
-                self._activities.prime_many(found.activities)
-                self._engagements.prime_many(found.engagements)
+            question = replace(question, scope=scope)
+            if named and _may_be_ids(question):
+                # Refs are mostly ids: tried as such in the traversal's own read, which says
+                # when one is no id; only then are they resolved (names), in a read before it.
+                with contextlib.suppress(NotFound):
+                    found = await self._trace(
+                        _as_ids(question), activities, engagements, properties, reference
+                    )
+            if found is None:
+                if named:
+                    question = await self._resolved(question)
+                found = await self._trace(question, activities, engagements, properties, reference)
         return LineageAnswer(
             found.recipients,
             {k: a for k, a in found.activities.items() if readable(scope, a)}
@@ -264,6 +280,39 @@ class GraphReader:
             if engagements
             else None,
         )
+
+    async def _resolved(self, question: RecipientsQuestion) -> RecipientsQuestion:
+        """`question` with its category and controller, as the client named them, resolved."""
+        at = question.recorded_at
+        category_id, controller_id = await asyncio.gather(
+            self.resolve(RefKind.DATA_CATEGORY, question.category_id, at),
+            _maybe_resolved(self, RefKind.ORGANISATION, question.controller_id, at),
+        )
+        return replace(question, category_id=category_id, controller_id=controller_id)
+
+    async def _trace(
+        self,
+        question: RecipientsQuestion,
+        activities: bool,
+        engagements: bool,
+        properties: Collection[str] | None,
+        reference: bool,
+    ) -> lineage.Lineage:
+        found = await lineage.trace(
+            self._db,
+            question,
+            activities=activities,
+            engagements=engagements,
+            properties=properties,
+            reference=reference,
+        )
+        self._organisations.prime_many(found.organisations)
+        if found.complete:  # incomplete records must not answer other fields' loads
+            self._activities.prime_many(found.activities)
+            self._engagements.prime_many(found.engagements)
+        if found.reference is not None:
+            self._reference.prime(found.reference)
+        return found
 
     async def sub_processors(
         self, processor_id: str, as_of: dt.date, recorded_at: dt.datetime | None = None
@@ -304,6 +353,27 @@ class GraphReader:
     ) -> list[ObjectionRecord]:
         # An objection is never changed once made: those made before the moment were its.
         return await objections.of_register(self._db, register_id, before=recorded_at)
+
+
+def _may_be_ids(question: RecipientsQuestion) -> bool:
+    refs_given = (question.category_id, question.controller_id or "")
+    return all(refs.may_be_id(ref) for ref in refs_given if ref)
+
+
+def _as_ids(question: RecipientsQuestion) -> RecipientsQuestion:
+    """The question with its refs read as ids (which match in any case)."""
+    controller = question.controller_id
+    return replace(
+        question,
+        category_id=question.category_id.lower(),
+        controller_id=None if controller is None else controller.lower(),
+    )
+
+
+async def _maybe_resolved(
+    reader: GraphReader, kind: RefKind, ref: str | None, at: dt.datetime | None
+) -> str | None:
+    return None if ref is None else await reader.resolve(kind, ref, at)
 
 
 def _app_state(request: Any, name: str) -> Any:

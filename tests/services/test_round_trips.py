@@ -131,9 +131,10 @@ async def test_one_controllers_recipients_cost_at_most_three_round_trips(
             for p in r["paths"]
             for h in p["hops"]
         )
-        # The refs (one read for every kind; a name that is no id costs one more), the
-        # lineage with its organisations, activities and engagements, the reference data.
-        assert cost <= (4 if controller == "Allestree Woodlands School" else 3), (controller, cost)
+        # The lineage, which tries the refs as ids and brings the organisations, activities,
+        # engagements and reference data; a name that is no id is resolved first (its
+        # category by id, its controller by name).
+        assert cost == (3 if controller == "Allestree Woodlands School" else 1), (controller, cost)
 
 
 async def test_long_lists_cost_no_more_than_short_ones(
@@ -153,5 +154,5 @@ async def test_direct_recipients_need_one_lineage_round_trip(
         data,
         '{ recipients(category: "safeguarding", transitive: false) { organisation { id } } }',
     )
-    # Resolving the category by its id, and the lineage, which brings the organisations.
-    assert cost == 2
+    # The lineage, which finds the category by its id and brings the organisations.
+    assert cost == 1
