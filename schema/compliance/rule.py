@@ -1,8 +1,10 @@
-"""The shape of a rule: a stable id, a severity, its legal footing, and a pure check."""
+"""The shape of a rule: a stable id, a severity, its legal footing, whose duty it checks, and
+a pure check."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -21,6 +23,18 @@ class Finding:
     reference: str | None = None
 
 
+class Duty(enum.Enum):
+    """Whose record a rule checks: a controller's (Article 30(1)) or a processor's own record of
+    the processing it carries out for its controllers (Article 30(2))."""
+
+    CONTROLLER = "controller"
+    PROCESSOR = "processor"
+
+
+CONTROLLER_ONLY = frozenset({Duty.CONTROLLER})
+BOTH = frozenset({Duty.CONTROLLER, Duty.PROCESSOR})
+
+
 @dataclass(frozen=True)
 class Context:
     """What every check sees.
@@ -33,6 +47,8 @@ class Context:
     full: RopaDocument
     as_of: dt.date
     index: DocumentIndex
+    # In a processor's own record (Article 30(2)), that processor; None in a controller's.
+    processor: str | None = None
 
     def flow_label(self, flow: Flow) -> str:
         """ "disclosure 'x' (School to DfE)"."""
@@ -54,3 +70,5 @@ class Rule:
     title: str
     reference: str
     check: Check
+    # Whose records it checks: a controller's duty (the default) is not a processor's gap.
+    duties: frozenset[Duty] = CONTROLLER_ONLY

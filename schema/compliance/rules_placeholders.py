@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from schema.compliance.issues import Severity
-from schema.compliance.placeholders import placeholders
-from schema.compliance.rule import Context, Finding, Rule
+from schema.compliance.issues import EntityKind, Severity
+from schema.compliance.placeholders import Placeholder, placeholders
+from schema.compliance.rule import BOTH, Context, Finding, Rule
 
 # What each commonly marked field is missing, and the law that asks for it.
 _NEEDED_BY = {
@@ -15,8 +15,22 @@ _NEEDED_BY = {
 }
 
 
+def _processors_own(ctx: Context, found: Placeholder) -> bool:
+    """In a processor's own record, whether a placeholder is the processor's to fill: in its
+    own details, its engagements or its sub-processors' details (a controller's details and
+    activities are its copies of the controller's record, whose gaps they are)."""
+    if found.entity_kind is EntityKind.ENGAGEMENT:
+        return True
+    subs = {e.sub_processor for e in ctx.doc.engagements}
+    return found.entity_kind is EntityKind.ORGANISATION and (
+        found.entity_id == ctx.processor or found.entity_id in subs
+    )
+
+
 def _placeholder_in_record(ctx: Context) -> Iterator[Finding]:
     for found in placeholders(ctx.doc):
+        if ctx.processor is not None and not _processors_own(ctx, found):
+            continue
         value = "; ".join(found.texts)
         field = found.field.rpartition(".")[2]
         yield Finding(
@@ -34,5 +48,6 @@ RULES: tuple[Rule, ...] = (
         "A value marked as a placeholder (a DPO not named, a contract not found, ...)",
         "UK GDPR Article 5(1)(d) and Article 30(1)",
         _placeholder_in_record,
+        BOTH,
     ),
 )

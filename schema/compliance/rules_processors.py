@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schema.compliance.issues import EntityKind, Severity
-from schema.compliance.rule import Context, Finding, Rule
+from schema.compliance.rule import BOTH, Context, Finding, Rule
 from schema.document import Engagement, ProcessingActivity, ProcessorAppointment, RecipientRole
 
 
@@ -125,5 +125,6 @@ RULES: tuple[Rule, ...] = (
         "A sub-processor engagement effective sooner than the contract's notice period",
         "UK GDPR Article 28(2) and 28(4); the processor contract's notice terms",
         _sub_processor_notice_too_short,
+        BOTH,
     ),
 )

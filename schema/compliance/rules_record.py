@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schema.compliance.issues import EntityKind, Severity
-from schema.compliance.rule import Context, Finding, Rule
+from schema.compliance.rule import BOTH, Context, Finding, Rule
 from schema.document import Contact, DpiaStatus, Organisation, OrganisationKind, RecipientRole
 
 # (field, what the DPO calls it, the point of Article 30(1) that asks for it)
@@ -149,6 +149,7 @@ RULES: tuple[Rule, ...] = (
         "A controller with no contact details",
         "UK GDPR Article 30(1)(a)",
         _controller_missing_contact,
+        BOTH,
     ),
     Rule(
         "controller-without-dpo",
@@ -177,6 +178,7 @@ RULES: tuple[Rule, ...] = (
         "A third-country transfer with no safeguard",
         "UK GDPR Articles 44-46 and 49; Article 30(1)(e)",
         _transfer_without_safeguard,
+        BOTH,
     ),
     Rule(
         "dpia-required-not-done",

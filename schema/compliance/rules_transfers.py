@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from schema.compliance.countries import named_in, structured
 from schema.compliance.issues import EntityKind, Severity
-from schema.compliance.rule import Context, Finding, Rule
+from schema.compliance.rule import BOTH, Context, Finding, Rule
 
 
 def _declared(ctx: Context) -> set[str]:
@@ -80,5 +80,6 @@ RULES: tuple[Rule, ...] = (
         "regulation or safeguard",
         "UK GDPR Articles 44 to 46; DPA 2018 section 17A",
         _outside_uk_without_safeguard,
+        BOTH,
     ),
 )

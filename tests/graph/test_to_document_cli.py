@@ -15,7 +15,7 @@ from graph.database import Database
 from graph.settings import Neo4jSettings
 from schema.validation import load_document, parse_document
 from services.cli.main import cli
-from tests.support.examples import STL
+from tests.support.examples import STL, apply_school_record
 
 pytestmark = pytest.mark.neo4j
 
@@ -125,3 +125,19 @@ async def test_an_unknown_controller_exits_4(db: Database, neo4j_settings: Neo4j
     result = await _ropa(neo4j_settings, "check", "--graph", "--controller", "nobody")
     assert result.exit_code == 4
     assert "no controller with id or name 'nobody'" in result.stderr
+
+
+async def test_each_registers_check_in_the_graph_reports_its_own_processing(
+    db: Database, neo4j_settings: Neo4jSettings
+) -> None:
+    await apply_school_record(db)
+    check = ("check", "--graph", "--as-of", "2024-06-01", "--controller")
+    stl = await _ropa(neo4j_settings, *check, "School Transition Limited")
+    assert stl.exit_code == 1, stl.stderr
+    # STL's record as processor: its own gap only, none of the school's.
+    assert stl.stdout.splitlines()[-1].endswith(": 1 error(s), 0 warning(s) on 2024-06-01")
+    assert "processor-missing-contact-details" in stl.stdout
+    assert "allestree-woodlands" not in stl.stdout
+    school = await _ropa(neo4j_settings, *check, "Allestree Woodlands School")
+    assert school.stdout.splitlines()[-1].endswith(": 15 error(s), 1 warning(s) on 2024-06-01")
+    assert "processor-missing-contact-details" not in school.stdout

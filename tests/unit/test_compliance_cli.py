@@ -226,6 +226,34 @@ def test_the_schools_record_reads_its_sub_processors_from_the_processors_registe
     assert "it was not read, so they are not in this result; give it with another --file" in err
 
 
+def test_each_registers_check_reports_the_gaps_of_its_own_processing() -> None:
+    """STL's register is its record as processor (Article 30(2)): its check reports STL's
+    gaps (here: no contact details of its own), none of the school's, which the school's
+    register reports (its DPIA, its Schedule 1 policy document, its DPO and the contract)."""
+    code, out, _ = _run("check", str(STL), "--as-of", "2024-06-01")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[-1] == f"{STL}: 1 error(s), 0 warning(s) on 2024-06-01"
+    assert any(
+        "processor-missing-contact-details  organisation:school-transition-limited" in line
+        for line in lines
+    )
+    assert not any("allestree-woodlands" in line for line in lines)
+    code, out, _ = _run("check", str(EXAMPLE), "--as-of", "2024-06-01")
+    school = out.splitlines()
+    assert code == 1
+    for gap in (
+        "dpia-required-not-done  activity:post16-transfer",
+        "schedule-1-condition-without-policy-document  organisation:allestree-woodlands",
+        "placeholder-in-record  organisation:allestree-woodlands: dpo",
+        "placeholder-in-record  activity:post16-transfer: processors[school-transition-limited]",
+    ):
+        assert any(gap in line for line in school), gap
+    assert not any(
+        "processor-" in line and "organisation:school-transition" in line for line in school
+    )
+
+
 def test_a_folder_is_every_document_in_it(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(STL.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "b.yaml").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")

@@ -329,8 +329,74 @@ def test_a_document_that_breaks_a_rule_shows_that_gap_only(
     assert found == expected
 
 
+def _as_portal_cos_record(data: Data) -> None:
+    """The clean register as Portal Co's own record as processor (Article 30(2)): the same
+    entities, the register owned by the processor of the transfer portal."""
+    data["register"]["owner"] = "portal-co"
+
+
+def _portal_co(data: Data) -> Data:
+    return _find(data["organisations"], "portal-co")
+
+
+# The processor's record: its own gaps show; the controller's (its copies of the school's
+# details and activities) do not, though a check of the school's register reports them.
+PROCESSOR_BREAKS: list[tuple[str, Callable[[Data], None], set[tuple[str, str, str]]]] = [
+    ("the clean record", lambda d: None, set()),
+    (
+        "no contact details of the processor",
+        _set(_portal_co, "contact", None),
+        {("processor-missing-contact-details", "organisation", "portal-co")},
+    ),
+    (
+        "processing with no security measures",
+        _set(lambda d: _activity(d, "portal"), "security_measures", []),
+        {("processor-record-missing-field", "activity", "portal")},
+    ),
+    (
+        "a placeholder in the processor's details",
+        _set(_portal_co, "placeholders", ["contact"]),
+        {("placeholder-in-record", "organisation", "portal-co")},
+    ),
+    (
+        "the controller's gaps: its DPO a placeholder, the processing with no lawful basis "
+        "nor retention, a DPIA not done",
+        _all(
+            _set(_school, "placeholders", ["dpo"]),
+            _set(lambda d: _activity(d, "portal"), "legal_bases", []),
+            _set(lambda d: _activity(d, "portal"), "retention", None),
+            _set(lambda d: _activity(d, "portal"), "dpia", {"status": "required"}),
+        ),
+        set(),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "expected"),
+    [pytest.param(m, e, id=name) for name, m, e in PROCESSOR_BREAKS],
+)
+def test_a_processors_record_shows_the_gaps_of_its_duties_only(
+    clean_data: Data, mutation: Callable[[Data], None], expected: set[tuple[str, str, str]]
+) -> None:
+    data = copy.deepcopy(clean_data)
+    mutation(data)
+    as_controller = {(i.rule_id, i.entity_kind.value, i.entity_id) for i in _issues(data)}
+    _as_portal_cos_record(data)
+    found = {(i.rule_id, i.entity_kind.value, i.entity_id) for i in _issues(data)}
+    assert found == expected
+    # The school's own record reports the controller's gaps (not the processor-only ones).
+    assert not {r for r, _, _ in as_controller} & {
+        "processor-missing-contact-details",
+        "processor-record-missing-field",
+    }
+    if not expected and as_controller:
+        assert ("placeholder-in-record", "organisation", "clean-school") in as_controller
+
+
 def test_every_rule_is_broken_by_some_test_document() -> None:
     broken = {rule_id for _, _, expected in BREAKS for rule_id, _, _ in expected}
+    broken |= {rule_id for _, _, expected in PROCESSOR_BREAKS for rule_id, _, _ in expected}
     broken |= {"disclosure-without-lawful-basis", "activity-missing-article-30-field"}
     assert broken == {r.id for r in RULES}
 
