@@ -180,10 +180,14 @@ def test_the_dpo_gets_the_assumptions_behind_the_notice_apart(tmp_path: Path) ->
     whole_list = "these three are recorded as the whole list"
     assert "- School Transition Limited: The notice names the sub-processors" in text
     assert whole_list in text
-    assert "Link ICT Services Limited, sub-processor of School Transition Limited:" in text
+    # An assumption about one field of the engagement says which.
+    assert (
+        "Link ICT Services Limited, sub-processor of School Transition Limited (data categories):"
+        in text
+    )
     # The public text carries none of it, but marks each statement that rests on one.
     assert whole_list not in out
-    marked = [line for line in out.splitlines() if line.endswith(" \u2020")]
+    marked = [line for line in out.splitlines() if " \u2020" in line]
     assert any(line.startswith("### School Transition Limited") for line in marked)
     assert any("Link ICT Services Limited" in line for line in marked)
     assert "## About the marks in this notice" in out

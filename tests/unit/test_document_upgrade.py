@@ -191,3 +191,21 @@ def test_ropa_document_upgrade_refuses_a_document_it_cannot_read(tmp_path: Path)
     assert "unknown organisation 'nowhere'" in result.stderr
     assert "nothing was written" in result.stderr
     assert path.read_text(encoding="utf-8") == before
+
+
+def test_upgrade_keeps_assumptions_in_either_form() -> None:
+    assumed = V1.replace(
+        "    legal_bases: [art6-1-c]  # the census keeps what its basis rested on\n",
+        "    legal_bases: [art6-1-c]  # the census keeps what its basis rested on\n"
+        "    assumptions:\n"
+        "      - The whole census is assumed annual\n"
+        "      - {about: legal_bases, text: 6(1)(c) rather than public task}\n",
+    )
+    text = upgrade_text(assumed)
+    assert text is not None
+    assert "{about: legal_bases, text: 6(1)(c) rather than public task}" in text
+    census = next(a for a in parse_document(text).activities if a.id == "census")
+    assert [(a.about, a.text) for a in census.assumptions] == [
+        (None, "The whole census is assumed annual"),
+        ("legal_bases", "6(1)(c) rather than public task"),
+    ]

@@ -188,3 +188,16 @@ def test_each_row_says_what_it_assumes(export: RopaExport) -> None:
     subs = [dict(zip(PROCESSOR_COLUMNS, r, strict=True)) for r in export.processor_rows]
     link = next(r for r in subs if r[PROCESSOR_COLUMNS[0]].startswith("Link ICT"))
     assert "which categories each sub-processor handles" in link["Assumptions"]
+
+
+def test_each_assumption_in_a_row_says_which_field_it_concerns(export: RopaExport) -> None:
+    rows = {r[0]: dict(zip(CONTROLLER_COLUMNS, r, strict=True)) for r in export.controller_rows}
+    post16 = rows["Post-16 transition (Transition Portal)"]["Assumptions"]
+    # The activity's own, about one field; a disclosure's, named and about its field.
+    assert "about legal bases: Public task is assumed as the Article 6 basis" in post16
+    assert "disclosure 'post16-to-provider', about retention: Retention in the portal" in post16
+    # One about the whole entity names no field.
+    assert "; Safeguarding information in the portal is limited" in post16
+    subs = [dict(zip(PROCESSOR_COLUMNS, r, strict=True)) for r in export.processor_rows]
+    link = next(r for r in subs if r[PROCESSOR_COLUMNS[0]].startswith("Link ICT"))
+    assert "about location: Location United Kingdom is assumed" in link["Assumptions"]
