@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from schema.compliance.issues import EntityKind, Severity
 from schema.compliance.rule import Context, Duty, Finding, Rule
+from schema.compliance.rules_record import reachable
 
 _PROCESSOR = frozenset({Duty.PROCESSOR})
 
@@ -24,8 +25,7 @@ def _processor_missing_contact(ctx: Context) -> Iterator[Finding]:
     org = ctx.index.organisations.get(ctx.processor or "")
     if org is None:
         return
-    contact = org.contact
-    if org.address or (contact is not None and (contact.email or contact.phone or contact.address)):
+    if org.address or reachable(org.contact):
         return
     yield Finding(
         EntityKind.ORGANISATION,

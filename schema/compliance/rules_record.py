@@ -50,13 +50,14 @@ def _controllers(ctx: Context) -> list[Organisation]:
     return [ctx.index.organisations[i] for i in sorted(ids) if i in ctx.index.organisations]
 
 
-def _reachable(contact: Contact | None) -> bool:
+def reachable(contact: Contact | None) -> bool:
+    """Whether a contact gives a way to reach it (e-mail, telephone or address)."""
     return contact is not None and bool(contact.email or contact.phone or contact.address)
 
 
 def _controller_missing_contact(ctx: Context) -> Iterator[Finding]:
     for org in _controllers(ctx):
-        if not (org.address or _reachable(org.contact)):
+        if not (org.address or reachable(org.contact)):
             yield Finding(
                 EntityKind.ORGANISATION,
                 org.id,
