@@ -18,6 +18,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,6 +29,7 @@ from bench.common import (
     cpu_seconds,
     fresh,
     header,
+    listening_pid,
     load_average,
     machine_busy_seconds,
     neo4j,
@@ -44,6 +46,7 @@ async def requests_per_second(
     schools: int,
     args: argparse.Namespace,
     pid: int,
+    neo4j_pid: int | None = None,
 ) -> float:
     """Answers per second from `concurrency` clients asking for `seconds`."""
     rng = random.Random(concurrency)
@@ -70,27 +73,42 @@ async def requests_per_second(
         await asyncio.gather(*(client(time.monotonic() + 1.0) for _ in range(concurrency)))
         done = 0
         workers = children(pid) or [pid]
-        before = _cpu(workers)
+        before = _cpu(workers, neo4j_pid)
         started = time.monotonic()
         await asyncio.gather(*(client(started + seconds) for _ in range(concurrency)))
         elapsed = time.monotonic() - started
-        used = [(b - a) / elapsed for a, b in zip(before, _cpu(workers), strict=True)]
-        # Where the two cores went: the workers (are they balanced?), this client, and the
-        # rest (Neo4j, and whatever else runs on the machine).
-        *per_worker, client_share, machine = used
-        rest = machine - sum(per_worker) - client_share
+        used = [(b - a) / elapsed for a, b in zip(before, _cpu(workers, neo4j_pid), strict=True)]
+        # Where the two cores went: the workers (are they balanced?), this client, Neo4j, and
+        # the rest (whatever else runs on the machine).
+        *per_worker, client_share, database, machine = used
+        rest = machine - sum(per_worker) - client_share - database
         shares = " + ".join(f"{w:.2f}" for w in per_worker)
+        rate = done / elapsed
+        # CPU per answer, which the load of others on the machine disturbs less than rates.
+        per_answer = f"workers {sum(per_worker) / max(rate, 1e-9) * 1000:.1f} ms"
+        if neo4j_pid:
+            parts = f", Neo4j {database:.2f}, the rest (others) {rest:.2f}"
+            per_answer += f", Neo4j {database / max(rate, 1e-9) * 1000:.1f} ms"
+        else:
+            parts = f", the rest (Neo4j, others) {rest:.2f}"
         print(
-            f"  concurrency {concurrency}: {done / elapsed:.1f} req/s; cores busy {machine:.2f} "
-            f"of {os.cpu_count()}: workers {shares}, this client {client_share:.2f}, "
-            f"the rest (Neo4j, others) {rest:.2f}"
+            f"  concurrency {concurrency}: {rate:.1f} req/s; cores busy {machine:.2f} "
+            f"of {os.cpu_count()}: workers {shares}, this client {client_share:.2f}{parts}; "
+            f"CPU per answer: {per_answer}"
         )
-        return done / elapsed
+        return rate
 
 
-def _cpu(workers: list[int]) -> list[float]:
-    # Each worker's CPU seconds, then this process's, then the whole machine's.
-    return [*(cpu_seconds(w) for w in workers), time.process_time(), machine_busy_seconds()]
+def _cpu(workers: list[int], neo4j_pid: int | None) -> list[float]:
+    # Each worker's CPU seconds, then this process's, Neo4j's (0 when it cannot be seen), and
+    # the whole machine's.
+    database = cpu_seconds(neo4j_pid) if neo4j_pid else 0.0
+    return [
+        *(cpu_seconds(w) for w in workers),
+        time.process_time(),
+        database,
+        machine_busy_seconds(),
+    ]
 
 
 async def measure(
@@ -98,10 +116,11 @@ async def measure(
 ) -> list[Result]:
     """Requests per second at concurrency 1 and 16, interleaved over `--rounds`."""
     rates: dict[int, list[float]] = {1: [], 16: []}
+    neo4j_pid = listening_pid(urlsplit(settings.uri).port or 7687)
     for _ in range(args.rounds):
         for concurrency in rates:
             rate = await requests_per_second(
-                server.url, concurrency, args.seconds, args.schools, args, server.pid
+                server.url, concurrency, args.seconds, args.schools, args, server.pid, neo4j_pid
             )
             rates[concurrency].append(rate)
     one, sixteen = (sum(r) / len(r) for r in rates.values())
