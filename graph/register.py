@@ -95,6 +95,12 @@ RETURN reg.id AS register
 ORDER BY register
 """
 
+_DECLARED_BY = """
+UNWIND $keys AS key
+MATCH (reg:Register)-[:DECLARES]->(:Entity {key: key})
+RETURN key, collect(reg.id) AS registers
+"""
+
 _DECLARE = """
 UNWIND $keys AS key
 MATCH (n:Entity {key: key})
@@ -113,6 +119,9 @@ class Change:
     op: str  # CREATED, UPDATED, DELETED
     before: m.Entity | None
     after: m.Entity | None
+    # Another register declares it too: before this one does (CREATED, written as DECLARED) or
+    # after this one lets go (DELETED, written as RELEASED); graph.register_set plans it.
+    shared: bool = False
 
     @property
     def entity(self) -> m.Entity:
@@ -325,6 +334,12 @@ async def entities_in(tx: AsyncManagedTransaction, keys: list[str]) -> dict[str,
         entity = _from_graph(record["key"], record["props"], record["links"])
         found[entity.key] = entity
     return found
+
+
+async def declared_by(tx: AsyncManagedTransaction, keys: list[str]) -> dict[str, set[str]]:
+    """The registers that declare each of the entities `keys` (those none declares: absent)."""
+    result = await tx.run(_DECLARED_BY, keys=keys)
+    return {record["key"]: set(record["registers"]) async for record in result}
 
 
 async def declaring_registers(tx: AsyncManagedTransaction, key: str) -> list[str]:

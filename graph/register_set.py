@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 
 from neo4j import AsyncManagedTransaction
 
 from graph import changes
 from graph import model as m
 from graph.database import Database
-from graph.register import Plan, current_state, diff, write_changes
+from graph.register import Plan, current_state, declared_by, diff, write_changes
 from schema.audit import Author
 
 Desired = tuple[str, list[m.Entity]]
@@ -37,6 +38,31 @@ async def plan_all_in(tx: AsyncManagedTransaction, documents: list[Desired]) -> 
         plan = diff(register, current, desired)
         written.update({c.after.key: c.after for c in plan.changes if c.after is not None})
         plans.append(plan)
+    return await _shared(tx, plans)
+
+
+async def _shared(tx: AsyncManagedTransaction, plans: list[Plan]) -> list[Plan]:
+    """The plans with each creation of an entity another register holds already, and each
+    removal of one another register still holds, marked `shared`, in the order `apply_all_in`
+    writes them: creations register by register, then removals."""
+    keys = sorted({c.entity.key for p in plans for c in p.changes if c.op != "UPDATED"})
+    declaring = await declared_by(tx, keys) if keys else {}
+    marked: dict[tuple[str, str], bool] = {}
+    for plan in plans:
+        for change in plan.by_op("CREATED"):
+            holders = declaring.setdefault(change.entity.key, set())
+            marked[(plan.register, change.entity.key)] = bool(holders)
+            holders.add(plan.register)
+    for plan in plans:
+        for change in plan.by_op("DELETED"):
+            holders = declaring.setdefault(change.entity.key, set())
+            holders.discard(plan.register)
+            marked[(plan.register, change.entity.key)] = bool(holders)
+    for plan in plans:
+        plan.changes = [
+            replace(c, shared=marked.get((plan.register, c.entity.key), False))
+            for c in plan.changes
+        ]
     return plans
 
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from graph import audit
+from graph import audit, from_document, register, register_set
 from graph import subprocessor_changes as spc
 from graph.database import Database
 from graph.read import recorded, snapshots
 from schema.validation import load_document
+from services.cli.plan_lines import describe
 from tests.support.examples import (
     SCHOOL,
     STL,
@@ -110,3 +111,32 @@ async def test_taking_one_up_with_other_values_is_a_change(db: Database) -> None
     assert school_view.engagements["stl-link-ict"].purpose == "Hosting, and backups"
     before = await recorded.record_at(db, [SCHOOL_ID], T1 + dt.timedelta(days=1))
     assert before.engagements["stl-link-ict"].purpose != "Hosting, and backups"
+
+
+async def test_the_plan_says_which_changes_only_move_between_registers(db: Database) -> None:
+    """`ropa plan` shows a take-up or a letting go as such, and an engagement's last removal
+    as one that subscribers are told of, as the writer then records them."""
+    await apply_one(db, school_record(), at=T1)
+    stl, school = load_document(STL), load_document(SCHOOL)
+
+    def lines(plan: register.Plan) -> list[str]:
+        return sorted(describe(c) for c in plan.changes if c.entity.kind == "Engagement")
+
+    (letting_go,) = await register_set.plan_all(db, [(SCHOOL_ID, from_document.entities(school))])
+    assert lines(letting_go) == [
+        f"- remove Engagement {e} (no other register declares it: subscribers are told it is "
+        "removed)"
+        for e in sorted(ENGAGEMENTS)
+    ]
+    # Both at once, or STL's first: a take-up, then a letting go.
+    both = [(d.register_info.id, from_document.entities(d)) for d in (school, stl)]
+    school_plan, stl_plan = await register_set.plan_all(db, both)
+    assert lines(school_plan) == [
+        f"- let go Engagement {e} (another register still declares it)" for e in sorted(ENGAGEMENTS)
+    ]
+    assert lines(stl_plan) == [
+        f"+ declare Engagement {e} (another register declares it already)"
+        for e in sorted(ENGAGEMENTS)
+    ]
+    (taking_up,) = await register_set.plan_all(db, [(STL_ID, from_document.entities(stl))])
+    assert lines(taking_up) == lines(stl_plan)
