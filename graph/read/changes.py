@@ -15,6 +15,7 @@ from graph import changes
 from graph import model as m
 from graph import subprocessor_changes as spc
 from graph.database import Database
+from graph.read import snapshots
 from graph.read.organisations import organisation
 from schema.change_requests import UnknownChangeEvent
 from schema.graphql.records import ChangeEntryRecord, OrganisationRecord
@@ -49,12 +50,6 @@ RETURN id, snapshot
 """
 
 _MIN_SCAN = 500
-
-# The last change recorded before a moment (by the occurredAt index).
-_LAST_BEFORE = """
-MATCH (c:ChangeEvent) WHERE c.occurredAt < datetime($before)
-RETURN max(c.sequence) AS sequence
-"""
 
 # The first change recorded on or after a moment.
 _FIRST_SINCE = """
@@ -118,12 +113,6 @@ async def history(
     return await db.read(history_in, processor_id, after, first, since, registers)
 
 
-async def last_before(tx: AsyncManagedTransaction, before: dt.datetime) -> int:
-    """The sequence of the last change recorded before `before` (0: none)."""
-    record = await (await tx.run(_LAST_BEFORE, before=before.isoformat())).single()
-    return 0 if record is None or record["sequence"] is None else int(record["sequence"])
-
-
 async def newest_in(
     tx: AsyncManagedTransaction, processor_id: str, limit: int, before: dt.datetime | None = None
 ) -> list[spc.SubProcessorChange]:
@@ -131,7 +120,12 @@ async def newest_in(
     first (read transaction)."""
     needle = json.dumps(m.entity_key(m.ORGANISATION, processor_id))
     scan = max(limit, _MIN_SCAN)
-    last = await changes.last_sequence(tx) if before is None else await last_before(tx, before)
+    # As recorded before a moment: the part of the log a reader could have been served then.
+    last = (
+        await changes.last_sequence(tx)
+        if before is None
+        else (await snapshots.covered(tx, before)).sequence
+    )
     position = last + 1
     found: list[spc.SubProcessorChange] = []
     while len(found) < limit:

@@ -11,6 +11,7 @@ import pytest
 from graph import audit, from_document, register, register_set
 from graph import subprocessor_changes as spc
 from graph.database import Database
+from graph.read import changes as read_changes
 from graph.read import recorded, snapshots
 from schema.validation import load_document
 from services.cli.plan_lines import describe
@@ -64,6 +65,10 @@ async def test_the_copies_moving_to_stls_register_tell_no_one(db: Database) -> N
         (spc.ADDED, sub, T1)
         for sub in ("derby-city-council", "link-ict", "school-development-support-agency")
     ]
+
+    # STL's Atom feed reads the same changes, newest first.
+    feed = await read_changes.feed(db, STL_ID, 100)
+    assert sorted(c.id for c in feed.changes) == sorted(c.id for c in told)
 
     # The past record says which register declared them when.
     day = dt.timedelta(days=14)
