@@ -226,8 +226,9 @@ def registry(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        # A traced registry starts several times slower.
-        deadline = time.monotonic() + (600 if under else 90)
+        # A traced registry starts several times slower; workers each import everything, and
+        # on a loaded machine (load 14 here) two took longer than 90 s.
+        deadline = time.monotonic() + (600 if under else 180)
         while not _answers(f"{url}/readyz"):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the registry did not become ready")
