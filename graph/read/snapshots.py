@@ -19,6 +19,7 @@ dates as ISO text, links as `{type, to, props}`), the form the events record.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -87,8 +88,10 @@ class Horizon:
 
     @property
     def token(self) -> str:
-        """The horizon as one string, for a cache key."""
-        return f"{self.sequence}:{self.hash}:{','.join(self.registers)}"
+        """The horizon as one short string, for a cache key (the registers digested: a graph
+        may hold a thousand)."""
+        registers = hashlib.sha256("\n".join(self.registers).encode()).hexdigest()[:32]
+        return f"{self.sequence}:{self.hash}:{registers}"
 
 
 async def covered(tx: AsyncManagedTransaction, at: dt.datetime) -> Horizon:
