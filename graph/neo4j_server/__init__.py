@@ -234,6 +234,9 @@ class LocalNeo4j:
                     _ADMIN_TOOL,
                     "dbms",
                     "set-initial-password",
+                    # A password may begin with "-" (token_urlsafe does one time in 64), which
+                    # the admin tool would read as an option and then report no password.
+                    "--",
                     password,
                 ],
                 env=env,
