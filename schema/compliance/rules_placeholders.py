@@ -13,6 +13,12 @@ _NEEDED_BY = {
     "dpo": "UK GDPR Article 37(7), 13(1)(b) and 30(1)(a)",
     "contract": "UK GDPR Article 28(3) and 28(9)",
 }
+# The same in a processor's own record, which Article 30(2) asks for.
+_PROCESSOR_NEEDED_BY = {
+    "dpo": "UK GDPR Article 37(7) and 30(2)(a)",
+    "contract": "UK GDPR Article 28(3), 28(4) and 28(9)",
+}
+_PROCESSOR_RECORD = "UK GDPR Article 5(1)(d) and Article 30(2)"
 
 
 def _processors_own(ctx: Context, found: Placeholder) -> bool:
@@ -37,7 +43,9 @@ def _placeholder_in_record(ctx: Context) -> Iterator[Finding]:
             found.entity_kind,
             found.entity_id,
             f"{found.field} is a placeholder ({value}), to be replaced with the real value",
-            _NEEDED_BY.get(field),
+            _NEEDED_BY.get(field)
+            if ctx.processor is None
+            else _PROCESSOR_NEEDED_BY.get(field, _PROCESSOR_RECORD),
         )
 
 

@@ -62,6 +62,8 @@ def _controller_missing_contact(ctx: Context) -> Iterator[Finding]:
                 EntityKind.ORGANISATION,
                 org.id,
                 f"controller {org.name} has no contact details (address, e-mail or telephone)",
+                # A processor's record names each controller it acts for (Article 30(2)(a)).
+                None if ctx.processor is None else "UK GDPR Article 30(2)(a)",
             )
 
 
@@ -110,6 +112,9 @@ def _transfer_without_safeguard(ctx: Context) -> Iterator[Finding]:
                     activity.id,
                     f"activity '{activity.name}' transfers personal data{to} in "
                     f"{transfer.country} with no safeguard recorded",
+                    None
+                    if ctx.processor is None
+                    else "UK GDPR Articles 44-46 and 49; Article 30(2)(c)",
                 )
 
 

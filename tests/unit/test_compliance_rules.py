@@ -354,6 +354,13 @@ PROCESSOR_BREAKS: list[tuple[str, Callable[[Data], None], set[tuple[str, str, st
         {("processor-record-missing-field", "activity", "portal")},
     ),
     (
+        "a transfer with no safeguard in the processing",
+        lambda d: _activity(d, "portal").__setitem__(
+            "third_country_transfers", [{"country": "United States", "recipient": "hosting-co"}]
+        ),
+        {("transfer-without-safeguard", "activity", "portal")},
+    ),
+    (
         "a placeholder in the processor's details",
         _set(_portal_co, "placeholders", ["contact"]),
         {("placeholder-in-record", "organisation", "portal-co")},
@@ -383,8 +390,11 @@ def test_a_processors_record_shows_the_gaps_of_its_duties_only(
     mutation(data)
     as_controller = {(i.rule_id, i.entity_kind.value, i.entity_id) for i in _issues(data)}
     _as_portal_cos_record(data)
-    found = {(i.rule_id, i.entity_kind.value, i.entity_id) for i in _issues(data)}
+    issues = _issues(data)
+    found = {(i.rule_id, i.entity_kind.value, i.entity_id) for i in issues}
     assert found == expected
+    # Each cites the point of Article 30(2) (or the article) that asks it of a processor.
+    assert all("30(1)" not in i.reference for i in issues), issues
     # The school's own record reports the controller's gaps (not the processor-only ones).
     assert not {r for r, _, _ in as_controller} & {
         "processor-missing-contact-details",
