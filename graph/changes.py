@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
+from neo4j import AsyncManagedTransaction, AsyncSession
 
 from schema import audit
 from schema.audit import Author, actor_properties
@@ -83,9 +83,10 @@ _LAST = "MATCH (s:ChangeSequence {name: 'change'}) RETURN s.value AS value"
 _HEAD = "MATCH (s:ChangeSequence {name: 'change'}) RETURN s.value AS value, s.head AS head"
 
 
-async def head(tx: AsyncManagedTransaction) -> str:
+async def head(tx: AsyncManagedTransaction | AsyncSession) -> str:
     """The log's head as one token: the last sequence number and its hash, which chains every
-    event before it, so any change recorded anywhere gives another (read transaction)."""
+    event before it, so any change recorded anywhere gives another (a read transaction, or an
+    auto-commit read: one query)."""
     record = await (await tx.run(_HEAD)).single()
     return "none" if record is None else f"{record['value']}:{record['head']}"
 

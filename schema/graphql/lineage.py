@@ -182,9 +182,14 @@ async def recipients(info: Info, answer: r.LineageAnswer) -> list[Recipient]:
             given = {e.id: e for e in await loaders(info).engagements.load_many(ids) if e}
         engagements = {k: Engagement.from_record(e) for k, e in given.items()}
     views = _Views(orgs, categories, bases, activities, engagements)
+    # Paths through one organisation share the records of their first hops: one view each.
+    hop_views: dict[int, Hop] = {}
+    for hop in hops:
+        if id(hop) not in hop_views:
+            hop_views[id(hop)] = views.hop(hop)
     return [
         Recipient(
-            paths=[LineagePath(hops=[views.hop(h) for h in path]) for path in rec.paths],
+            paths=[LineagePath(hops=[hop_views[id(h)] for h in path]) for path in rec.paths],
             organisation=views.organisation(rec.organisation_id),
         )
         for rec in found
