@@ -51,6 +51,9 @@ _IDENTITY: Mapping[object, type] = {
     GraphQLBoolean: bool,
 }
 
+# What a completed value that is already settled (no awaitable) is: a map, a list, a leaf.
+_SETTLED: frozenset[type] = frozenset({dict, list, str, int, float, bool, type(None)})
+
 # A completed object's map of fields or a completed list, with awaitables still in some slots.
 _Slots = TypeVar("_Slots", dict[str, Any], list[Any])
 
@@ -80,8 +83,12 @@ class Step:
     return_type: GraphQLOutputType = GraphQLString
     read: Reader = getattr
     attribute: str = ""
-    # The class of value the field's scalar returns unchanged (a non-null String, ID, Boolean).
+    # The class of value the field's scalar returns unchanged (a String, ID, Boolean).
     identity: type | None = None
+    # Whether null is the field's answer for a null value, and its leaf type (scalar or enum,
+    # for a leaf field): a null or a leaf is completed without a Path, which only errors need.
+    nullable: bool = False
+    leaf: GraphQLScalarType | GraphQLEnumType | None = None
 
 
 def _plain(field: GraphQLField, details: FieldDetailsList) -> StrawberryField | None:
@@ -122,9 +129,9 @@ def plan(
             steps.append(Step(*base, StepKind.NORMAL, parent_type, field_name, field))
             continue
         return_type = field.type
-        identity = None
-        if isinstance(return_type, GraphQLNonNull):
-            identity = _IDENTITY.get(return_type.of_type)
+        nullable = not isinstance(return_type, GraphQLNonNull)
+        named = return_type if nullable else return_type.of_type  # type: ignore[union-attr]
+        leaf = named if isinstance(named, GraphQLScalarType | GraphQLEnumType) else None
         steps.append(
             Step(
                 *base,
@@ -135,7 +142,9 @@ def plan(
                 return_type,
                 made_from.default_resolver,
                 made_from.python_name,
-                identity,
+                _IDENTITY.get(named),
+                nullable,
+                leaf,
             )
         )
     return steps
@@ -203,6 +212,19 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                     if identity is not None and value.__class__ is identity:
                         results[name] = value
                         continue
+                    if value is None:
+                        if step.nullable:
+                            results[name] = None
+                            continue
+                    elif (
+                        step.leaf is not None
+                        and value is not Undefined
+                        and not isinstance(value, Exception)
+                        and not is_awaitable(value)
+                    ):
+                        # What `_complete` does for a leaf's value (its errors are caught below).
+                        results[name] = self.complete_leaf_value(step.leaf, value)
+                        continue
                     field_path = Path(path, name, parent_type.name)
                     completed = self._complete(
                         step, step.return_type, field_path, field_path, value
@@ -215,7 +237,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                         Path(path, name, parent_type.name),
                     )
                     completed = None
-                if is_awaitable(completed):
+                if completed.__class__ not in _SETTLED and is_awaitable(completed):
                     completed = self._guarded(
                         step, step.return_type, Path(path, name, parent_type.name), completed
                     )
@@ -307,7 +329,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             item_path = Path(path, index, None)
             try:
                 completed = self._complete(step, item_type, field_path, item_path, item)
-                if is_awaitable(completed):
+                if completed.__class__ not in _SETTLED and is_awaitable(completed):
                     completed = self._guarded(step, item_type, item_path, completed)
                     awaitable_indices.append(index)
             except Exception as raw_error:

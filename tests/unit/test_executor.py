@@ -48,6 +48,7 @@ class Leaf:
     tags: list[str]
     maybe_tags: list[str | None] | None
     broken: str  # non-null, and None on some leaves
+    count: int | None  # nullable: None, an Int, or (on leaf 7) no Int
     secret: str | None = strawberry.field(permission_classes=[Never], default="hidden")
 
     @strawberry.field
@@ -94,6 +95,7 @@ def _leaf(i: int, broken: str | None = "ok") -> Leaf:
         tags=[f"t{i}", "x"],
         maybe_tags=None if i == 2 else ["a", None],
         broken=broken,  # type: ignore[arg-type]
+        count=None if i % 2 == 0 else (2**40 if i == 7 else i),
     )
 
 
@@ -131,6 +133,9 @@ DOCUMENTS = {
     "non-null list item null": "{ branches { label strictLeaves { id } } }",
     "non-null object null": "{ branches { label must { id } } }",
     "int coercion error": "{ plainList { id size } }",
+    "nullable leaves: null, coerced and a coercion error": (
+        "{ plainList { id count ratio on } branches { leaves { count colour } } }"
+    ),
     "nullable items": "{ plainList { id name broken } }",
     "resolvers among plain fields": "{ branches { leaves { id shout later fails } } }",
     "arguments on a resolver": "{ branches { first { a: shout(loud: false) b: shout } } }",
@@ -194,10 +199,14 @@ async def test_the_documents_cover_errors_and_nulls() -> None:
     # The comparison is worth something only if the answers hold what it is meant to compare.
     default, _ = _schemas()
     messages = []
+    paths = []
     for name, document in DOCUMENTS.items():
         result = await default.execute(document, variable_values=VARIABLES.get(name))
         messages += [e.message for e in result.errors or ()]
+        paths += [e.path for e in result.errors or ()]
     text = "\n".join(messages)
+    # A nullable leaf that cannot be coerced (completed without a Path until it fails).
+    assert ["plainList", 2, "count"] in paths
     assert "Cannot return null for non-nullable field Leaf.broken" in text
     assert "Cannot return null for non-nullable field Branch.must" in text
     assert "Int cannot represent non 32-bit signed integer value" in text
