@@ -10,7 +10,7 @@ disclosure goes through its loader.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import strawberry
 
@@ -87,12 +87,9 @@ class Recipient:
     organisation: Organisation
 
 
-def _assumptions(rec: r.HopRecord, to: Organisation) -> list[Assumption]:
+def _own(rec: r.HopRecord) -> list[Assumption]:
     own = "engagement" if rec.kind is r.HopKind.SUB_PROCESSING else "disclosure"
-    return [
-        *(Assumption.from_record(a, on=own) for a in dict.fromkeys(rec.assumptions)),
-        *(Assumption(text=a.text, about=a.about, on="to") for a in to.assumptions),
-    ]
+    return [Assumption.from_record(a, on=own) for a in dict.fromkeys(rec.assumptions)]
 
 
 @dataclass
@@ -104,6 +101,17 @@ class _Views:
     legal_bases: Mapping[str, LegalBasis]
     activities: Mapping[str, ProcessingActivity]
     engagements: Mapping[str, Engagement]
+    # Per organisation reached: its assumptions as a hop's (`on: to`), built once.
+    reached: dict[str, list[Assumption]] = field(default_factory=dict)
+
+    def assumptions(self, rec: r.HopRecord, to: Organisation) -> list[Assumption]:
+        """The hop's own assumptions, then those of the organisation it reaches."""
+        theirs = self.reached.get(rec.to_id)
+        if theirs is None:
+            theirs = self.reached[rec.to_id] = [
+                Assumption(text=a.text, about=a.about, on="to") for a in to.assumptions
+            ]
+        return [*_own(rec), *theirs] if rec.assumptions else theirs
 
     def organisation(self, key: str) -> Organisation:
         found = self.organisations.get(key)
@@ -119,7 +127,7 @@ class _Views:
             rec=rec,
             from_=self.organisation(rec.from_id),
             to=to,
-            assumptions=_assumptions(rec, to),
+            assumptions=self.assumptions(rec, to),
             categories=[c for k in rec.category_ids if (c := self.categories.get(k))],
             legal_bases=[b for k in rec.legal_basis_ids if (b := self.legal_bases.get(k))],
             citations=citations(rec.citations, self.legal_bases),
