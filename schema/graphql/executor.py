@@ -34,6 +34,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
@@ -108,6 +109,19 @@ def _plain(field: GraphQLField, details: FieldDetailsList) -> StrawberryField | 
         if node.arguments or node.directives or detail.fragment_variable_values is not None:
             return None
     return made_from
+
+
+def _objects_list(return_type: GraphQLOutputType) -> bool:
+    """Whether `return_type` is a list (nullable or not) of object types without `is_type_of`
+    (their items, nullable or not, complete by executing their fields)."""
+    if isinstance(return_type, GraphQLNonNull):
+        return_type = return_type.of_type
+    if not isinstance(return_type, GraphQLList):
+        return False
+    item = return_type.of_type
+    if isinstance(item, GraphQLNonNull):
+        item = item.of_type
+    return isinstance(item, GraphQLObjectType) and item.is_type_of is None
 
 
 def plan(
@@ -251,6 +265,37 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             return results
         return self._gathered(results, awaitable_fields)
 
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's `complete_value`, with a resolver's list of objects completed here
+        item by item as a plain field's list is (a root list of hundreds of records)."""
+        if (
+            position_context is None
+            and isinstance(result, list | tuple)
+            and _objects_list(return_type)
+            and not any(detail.node.directives for detail in field_details_list)
+        ):
+            step = Step(
+                path.key if isinstance(path.key, str) else info.field_name,
+                field_details_list,
+                StepKind.NORMAL,
+                info.parent_type,
+                info.field_name,
+                self.schema.get_field(info.parent_type, info.field_name),
+                return_type,
+            )
+            return self._complete(step, return_type, path, path, result)
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
     async def _gathered(self, results: _Slots, keys: list[Any]) -> _Slots:
         # As graphql-core's execute_fields and complete_iterable_value do: the awaitables at
         # `keys` (field names of a map, or indices of a list) in parallel, then the results.
@@ -325,17 +370,24 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
         is_awaitable = self.is_awaitable
-        for index, item in enumerate(items):
-            item_path = Path(path, index, None)
-            try:
-                completed = self._complete(step, item_type, field_path, item_path, item)
-                if completed.__class__ not in _SETTLED and is_awaitable(completed):
-                    completed = self._guarded(step, item_type, item_path, completed)
-                    awaitable_indices.append(index)
-            except Exception as raw_error:
-                self.handle_field_error(raw_error, item_type, step.field_details, item_path)
-                completed = None
-            completed_results.append(completed)
+        try:
+            for index, item in enumerate(items):
+                item_path = Path(path, index, None)
+                try:
+                    completed = self._complete(step, item_type, field_path, item_path, item)
+                    if completed.__class__ not in _SETTLED and is_awaitable(completed):
+                        completed = self._guarded(step, item_type, item_path, completed)
+                        awaitable_indices.append(index)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, step.field_details, item_path)
+                    completed = None
+                completed_results.append(completed)
+        except Exception:
+            # A null in a non-null item ends the list: what earlier items still await is
+            # settled in the background, as graphql-core's complete_iterable_value does.
+            if awaitable_indices:
+                self.settle_in_background([completed_results[i] for i in awaitable_indices])
+            raise
         if not awaitable_indices:
             return completed_results
         return self._gathered(completed_results, awaitable_indices)

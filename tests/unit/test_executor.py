@@ -126,6 +126,36 @@ class Query:
     def plain_list(self) -> list[Leaf | None]:
         return [_leaf(1), None, _leaf(7), _leaf(3, broken=None)]
 
+    # Resolvers' lists of objects, completed item by item by the executor's own loop.
+    @strawberry.field
+    def strict_list(self) -> list[Leaf] | None:
+        return [_leaf(1), None, _leaf(2)]  # type: ignore[list-item]
+
+    @strawberry.field
+    def must_list(self) -> list[Leaf]:
+        return [_leaf(1), None]  # type: ignore[list-item]
+
+    @strawberry.field
+    async def later_list(self) -> list[Leaf]:
+        await asyncio.sleep(0)
+        return [_leaf(i, broken=None if i == 2 else "ok") for i in range(4)]
+
+    @strawberry.field
+    def tuple_list(self) -> list[Branch]:
+        return (_branch("a"), _branch("c"))  # type: ignore[return-value]
+
+    @strawberry.field
+    def grid(self) -> list[list[Leaf | None]]:
+        return [[_leaf(1), None], [], [_leaf(3, broken=None)]]
+
+    @strawberry.field
+    def generated(self) -> list[Leaf]:
+        return (_leaf(i) for i in range(3))  # type: ignore[return-value]
+
+    @strawberry.field
+    def mixed(self) -> list[LeafOrOther]:
+        return [_leaf(1), Other(code=2)]
+
 
 DOCUMENTS = {
     "leaves": "{ branches { label leaves { id name size ratio on colour tags maybeTags } } }",
@@ -166,8 +196,27 @@ DOCUMENTS = {
                      many { __typename ... on Leaf { name size } ... on Other { code } } } }
     """,
     "an async root": '{ branch(label: "z") { label leaves { id broken } first { later } } }',
+    "a resolver's list with a null item": "{ strictList { id name } plainList { id } }",
+    "a resolver's non-null list with a null item": "{ mustList { id } }",
+    "an async resolver's list": "{ laterList { id broken later fails } }",
+    "a resolver's tuple and lists of lists": (
+        "{ tupleList { label must { id } leaves { id broken } } grid { id broken } }"
+    ),
+    "a resolver's generator and union list": """
+        { generated { id } mixed { __typename ... on Leaf { id } ... on Other { code } } }
+    """,
+    "a resolver's list with skip and fragments": """
+        query ($yes: Boolean!) {
+          laterList @include(if: $yes) { ...L id @skip(if: $yes) }
+          strictList { ... on Leaf { name } }
+        }
+        fragment L on Leaf { name tags }
+    """,
 }
-VARIABLES = {"skip and include": {"yes": True, "no": False}}
+VARIABLES = {
+    "skip and include": {"yes": True, "no": False},
+    "a resolver's list with skip and fragments": {"yes": True},
+}
 
 
 def _answer(result: Any) -> tuple[Any, list[tuple[str, Any, Any]]]:
@@ -212,6 +261,8 @@ async def test_the_documents_cover_errors_and_nulls() -> None:
     assert "Int cannot represent non 32-bit signed integer value" in text
     assert "fails on l0" in text
     assert "not for you" in text
+    assert "Cannot return null for non-nullable field Query.strictList" in text
+    assert "Cannot return null for non-nullable field Query.mustList" in text
 
 
 async def test_plain_fields_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -242,3 +293,27 @@ async def test_the_registry_schema_uses_it() -> None:
     from schema.graphql.schema import build_schema
 
     assert build_schema().execution_context_class is PlainFieldsExecutor
+
+
+async def test_a_resolvers_list_of_objects_takes_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # graphql-core completes each item of a list through complete_list_item_value; ours does
+    # not, for a resolver's list of objects as for a plain field's.
+    items: list[Any] = []
+    original = StrawberryGraphQLCoreExecutionContext.complete_list_item_value
+
+    def counted(self: Any, item: Any, *args: Any) -> bool:
+        items.append(item)
+        return original(self, item, *args)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "complete_list_item_value", counted)
+    default, fast = _schemas()
+    document = "{ laterList { id } tupleList { label } strictList { id } }"
+    await default.execute(document)
+    assert len(items) == 4 + 2 + 2  # strictList stops at its null (non-null) item
+    items.clear()
+    await fast.execute(document)
+    assert items == []
+    await fast.execute(DOCUMENTS["a resolver's generator and union list"])
+    assert len(items) == 3 + 2  # a generator and a union list are graphql-core's
