@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
-from graph.read.properties import own_fields
+from graph.read.properties import light_fields, own_fields
 from graph.read.validity import VALID_A, VALID_ACT, VALID_D
 from graph.read.values import citations, first, integer, text
 from schema import document as d
@@ -190,17 +190,14 @@ async def _activities(
     return [activity_record(record["activity"]) async for record in result]
 
 
-def _property_row(keys: list[str], record: Mapping[str, Any]) -> ActivityRecord:
-    # A _PROPERTY_ROW row as the map activity_record reads, with nothing but what it holds.
-    values = zip(keys, record["values"], strict=True)
-    return activity_record(
-        {
-            "props": {key: value for key, value in values if value is not None},
-            "controller": record["controller"],
-            "registers": record["registers"],
-            **dict.fromkeys(("joint", "processors", "subjects", "categories"), ()),
-            **dict.fromkeys(("bases", "laws", "systems"), ()),
-        }
+def _property_row(keys: list[str], record: Sequence[Any]) -> ActivityRecord:
+    # A _PROPERTY_ROW row: what activity_record makes of a map holding nothing but it.
+    values, controller, registers = record
+    props = {key: value for key, value in zip(keys, values, strict=True) if value is not None}
+    return ActivityRecord(
+        **light_fields(ActivityRecord, d.ProcessingActivity, keys)(props),
+        controller_id=first(controller),
+        registers=tuple(registers),
     )
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
 from graph.database import Database
-from graph.read.properties import own_fields
+from graph.read.properties import light_fields, own_fields
 from graph.read.values import first
 from schema import document as d
 from schema.graphql.records import (
@@ -16,6 +16,7 @@ from schema.graphql.records import (
     OrganisationRole,
     SystemRecord,
 )
+from schema.node_properties import node_properties
 
 # The registers declaring a node `n`: who may read it (schema.access.policy).
 _REGISTERS_OF_N = "COLLECT { MATCH (reg:Register)-[:DECLARES]->(n) RETURN reg.id } AS registers"
@@ -27,6 +28,16 @@ RETURN n {.*} AS props, """
     + _REGISTERS_OF_N
 )
 _ALL_ORGANISATIONS = "MATCH (n:Organisation) RETURN n {.*} AS props, " + _REGISTERS_OF_N
+# Only the values of `$keys`, in their order, for a list whose selection asks no more: each
+# value the driver decodes costs the registry's CPU, which a list of hundreds multiplies.
+_ALL_ORGANISATION_PROPERTIES = (
+    "MATCH (n:Organisation) RETURN [key IN $keys | n[key]] AS values, " + _REGISTERS_OF_N
+)
+# The node properties behind each field of OrganisationRecord.
+PROPERTY_KEYS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    **{prop.field: prop.stored_keys() for prop in node_properties(d.Organisation)},
+}
 
 # The roles each organisation plays: they live on the relationships around it.
 _ROLES = """
@@ -77,6 +88,23 @@ async def _organisations(
     return [organisation(record["props"], record["registers"]) async for record in result]
 
 
+def _property_row(keys: list[str], record: Sequence[Any]) -> OrganisationRecord:
+    # An _ALL_ORGANISATION_PROPERTIES row: what `organisation` makes of the same properties.
+    values, registers = record
+    props = {key: value for key, value in zip(keys, values, strict=True) if value is not None}
+    return OrganisationRecord(
+        **light_fields(OrganisationRecord, d.Organisation, keys)(props),
+        registers=tuple(sorted(registers)),
+    )
+
+
+async def _property_rows(
+    tx: AsyncManagedTransaction, /, keys: list[str]
+) -> list[OrganisationRecord]:
+    result = await tx.run(_ALL_ORGANISATION_PROPERTIES, keys=keys)
+    return [_property_row(keys, record) async for record in result]
+
+
 async def _systems(tx: AsyncManagedTransaction, /, ids: list[str] | None) -> list[SystemRecord]:
     if ids is None:
         result = await tx.run(_ALL_SYSTEMS)
@@ -97,9 +125,17 @@ async def organisations_in(
     return {o.id: o for o in await _organisations(tx, ids)}
 
 
-async def all_organisations(db: Database) -> list[OrganisationRecord]:
-    """Every organisation, by name (one read transaction)."""
-    found = await db.read(_organisations, None)
+async def all_organisations(
+    db: Database, *, fields: Collection[str] | None = None
+) -> list[OrganisationRecord]:
+    """Every organisation, by name (one read transaction). With `fields` (of
+    OrganisationRecord), the records hold only those (and the id, name, kind and registers),
+    for a caller that needs no more; the rest is left empty."""
+    if fields is None:
+        found = await db.read(_organisations, None)
+    else:
+        keys = sorted({"id", "name", "kind"}.union(*(PROPERTY_KEYS[f] for f in fields)))
+        found = await db.read(_property_rows, keys)
     return sorted(found, key=lambda o: (o.name.lower(), o.id))
 
 

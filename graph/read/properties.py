@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from functools import partial
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -77,8 +77,9 @@ def _record_converter(record: type[Any], model: type[BaseModel]) -> _Convert:
 
 
 # Per record field: its name, its node property's key (None: read by the function instead),
-# what it holds when absent, and how its value becomes the record's.
-_Reader = tuple[str, str | None, Callable[[Mapping[str, Any]], Any], Any, _Convert]
+# what it holds when absent, how its value becomes the record's, and the node properties it is
+# read from.
+_Reader = tuple[str, str | None, Callable[[Mapping[str, Any]], Any], Any, _Convert, frozenset[str]]
 _READERS: dict[tuple[type[Any], type[BaseModel]], tuple[_Reader, ...]] = {}
 _PLAIN = frozenset({Shape.VALUE, Shape.ENUM, Shape.LIST})
 
@@ -130,13 +131,25 @@ def _make_readers(record: type[Any], model: type[BaseModel]) -> tuple[_Reader, .
         hint = hints[prop.field]
         flat = _flat(hint, prop) if prop.shape is Shape.FLAT else None
         convert = _converter(hint, prop.type)
+        stored = frozenset(prop.stored_keys())
         if prop.shape in _PLAIN:
-            out.append((prop.field, prop.key, partial(read, prop), prop.default, convert))
+            out.append((prop.field, prop.key, partial(read, prop), prop.default, convert, stored))
         elif flat is not None:
-            out.append((prop.field, None, flat, None, _same_props))
+            out.append((prop.field, None, flat, None, _same_props, stored))
         else:
-            out.append((prop.field, None, partial(read, prop), prop.default, convert))
+            out.append((prop.field, None, partial(read, prop), prop.default, convert, stored))
     return tuple(out)
+
+
+def _fields(readers: tuple[_Reader, ...], props: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": props["id"]}
+    for name, key, reader, default, convert, _ in readers:
+        value = props.get(key) if key is not None else reader(props)
+        if value is None:
+            value = default
+        if value is not None:
+            out[name] = convert(value)
+    return out
 
 
 def own_fields(
@@ -145,14 +158,7 @@ def own_fields(
     """The fields of `record` (a dataclass) that are node properties of `model`
     (schema.node_properties), with its id, read from a node's properties: what the record
     readers build every record from, adding what its links give."""
-    out: dict[str, Any] = {"id": props["id"]}
-    for name, key, reader, default, convert in _readers(record, model):
-        value = props.get(key) if key is not None else reader(props)
-        if value is None:
-            value = default
-        if value is not None:
-            out[name] = convert(value)
-    return out
+    return _fields(_readers(record, model), props)
 
 
 _ONE: dict[tuple[type[Any], type[BaseModel], str], tuple[NodeProperty, _Convert]] = {}
@@ -173,3 +179,27 @@ def own_field(
     prop, convert = found
     value = read(prop, props)
     return empty_value(prop) if value is None else convert(value)
+
+
+_Light = Callable[[Mapping[str, Any]], dict[str, Any]]
+_LIGHT: dict[tuple[type[Any], type[BaseModel], frozenset[str]], _Light] = {}
+
+
+def light_fields(record: type[Any], model: type[BaseModel], keys: Iterable[str]) -> _Light:
+    """`own_fields` for nodes of which only the properties `keys` were read (a list's light
+    read): the fields stored in other properties are what they are when absent, found once."""
+    key = (record, model, frozenset(keys))
+    found = _LIGHT.get(key)
+    if found is None:
+        readers = _readers(record, model)
+        asked = tuple(r for r in readers if r[5] & key[2])
+        absent = _fields(tuple(r for r in readers if not r[5] & key[2]), {"id": None})
+        del absent["id"]
+
+        def found(props: Mapping[str, Any]) -> dict[str, Any]:
+            out = _fields(asked, props)
+            out.update(absent)
+            return out
+
+        _LIGHT[key] = found
+    return found

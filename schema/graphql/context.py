@@ -92,8 +92,11 @@ class Reader(Protocol):
         request, apart from the current record's, so that records never share a cache."""
         ...
 
-    async def organisations(self) -> list[OrganisationRecord]:
-        """Every organisation, by name."""
+    async def organisations(
+        self, *, fields: Collection[str] | None = None
+    ) -> list[OrganisationRecord]:
+        """Every organisation, by name; with `fields` (of OrganisationRecord), records that
+        hold only those, the id, name and kind (for a selection of no more)."""
         ...
 
     async def systems(self) -> list[SystemRecord]:

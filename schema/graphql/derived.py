@@ -146,7 +146,11 @@ def record_values(cls: type[Any], rec: Any, /, **nested: Any) -> dict[str, Any]:
     views of records with a view (view_of), and `nested` (the views of other nested records,
     and what the type keeps privately)."""
     names, getter, listed, derived, viewed = _plan(cls, type(rec))
-    out = dict(zip(names, getter(rec), strict=True))
+    state = getattr(rec, "__dict__", None)
+    if state is not None:  # a record's fields are its attributes: read them where they are
+        out = {name: state[name] for name in names}
+    else:
+        out = dict(zip(names, getter(rec), strict=True))
     for name in listed:
         out[name] = list(out[name])
     for name, view in viewed:

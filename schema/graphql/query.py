@@ -38,6 +38,7 @@ from schema.graphql.reference import (
     System,
     categories,
     legal_bases,
+    organisation_fields,
 )
 from schema.graphql.selection import selected_names, selects
 from schema.graphql.time_arguments import AsOf, RecordedAt, recorded, resolve
@@ -66,7 +67,8 @@ class Query:
         kind: OrganisationKind | None = strawberry.UNSET,
         role: OrganisationRole | None = strawberry.UNSET,
     ) -> list[Organisation]:
-        found = await info.context.reader.organisations()
+        fields = organisation_fields(selected_names(info))
+        found = await info.context.reader.organisations(fields=fields)
         wanted_kind, wanted_role = _given(kind), _given(role)
         if wanted_kind is not None:
             found = [o for o in found if o.kind == wanted_kind]

@@ -22,6 +22,7 @@ from schema.document import (
     OrganisationKind,
     RecipientRole,
 )
+from schema.graphql.record_init import quick_init
 from schema.node_properties import with_properties_of
 
 
@@ -42,6 +43,7 @@ class HopKind(StrEnum):
     ONWARD_DISCLOSURE = "onward-disclosure"
 
 
+@quick_init
 @dataclass(frozen=True)
 class AssumptionRecord:
     """What the record assumes, about one field of its entity (`about`) or the whole of it."""
@@ -59,6 +61,7 @@ class ContactRecord:
     address: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 @with_properties_of(d.Organisation)
 class OrganisationRecord:
@@ -81,6 +84,7 @@ class OrganisationRecord:
     registers: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 @with_properties_of(d.DataCategory)
 class CategoryRecord:
@@ -95,6 +99,7 @@ class CategoryRecord:
     children_ids: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 @with_properties_of(d.DataSubjectCategory)
 class SubjectRecord:
@@ -106,6 +111,7 @@ class SubjectRecord:
     children_ids: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class LawRefRecord:
     """A law one use of a basis rests on, with the provision for that use."""
@@ -114,6 +120,7 @@ class LawRefRecord:
     provision: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class CitationRecord:
     """A basis as one activity or disclosure cites it, with the law it rests on there."""
@@ -122,6 +129,7 @@ class CitationRecord:
     laws: tuple[LawRefRecord, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 @with_properties_of(d.LegalBasis)
 class LegalBasisRecord:
@@ -135,6 +143,7 @@ class LegalBasisRecord:
     legislation: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 @with_properties_of(d.System)
 class SystemRecord:
@@ -147,6 +156,7 @@ class SystemRecord:
     registers: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class ProcessorAppointmentRecord:
     organisation_id: str
@@ -155,6 +165,7 @@ class ProcessorAppointmentRecord:
     objection_window_days: int | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class TransferRecord:
     country: str
@@ -163,6 +174,7 @@ class TransferRecord:
     documentation: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class DpiaRecord:
     status: DpiaStatus
@@ -170,6 +182,7 @@ class DpiaRecord:
     completed_on: dt.date | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class RecurrenceRecord:
     every: str
@@ -177,6 +190,7 @@ class RecurrenceRecord:
     note: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 @with_properties_of(d.ProcessingActivity)
 class ActivityRecord:
@@ -213,6 +227,7 @@ class ActivityRecord:
     registers: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 @with_properties_of(d.Flow)
 class DisclosureRecord:
@@ -239,6 +254,7 @@ class DisclosureRecord:
     registers: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 @with_properties_of(d.Engagement)
 class EngagementRecord:
@@ -261,6 +277,7 @@ class EngagementRecord:
     activity_registers: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class ObjectionRecord:
     """A controller's objection to an announced engagement, made through its register."""
@@ -275,6 +292,7 @@ class ObjectionRecord:
     registers: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class HopRecord:
     """One step of a lineage path; `category_ids` are the hop's categories the question is about."""
@@ -296,6 +314,7 @@ class HopRecord:
     basis_of_id: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class RecipientRecord:
     """An organisation that receives the data, with every distinct path that reaches it."""
@@ -304,6 +323,7 @@ class RecipientRecord:
     paths: tuple[tuple[HopRecord, ...], ...]
 
 
+@quick_init
 @dataclass(frozen=True)
 class LineageAnswer:
     """A lineage answer for the views: the recipients, and (when asked for with it) the
@@ -324,6 +344,7 @@ class OrganisationRole(StrEnum):
     RECIPIENT = "recipient"
 
 
+@quick_init
 @dataclass(frozen=True)
 class ChangeEntryRecord:
     """One recorded change to the register, as the dashboard lists it."""
@@ -336,6 +357,7 @@ class ChangeEntryRecord:
     entity_id: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class DisclosureFilter:
     """The `disclosures` question, with every reference already resolved to an id."""
@@ -348,6 +370,7 @@ class DisclosureFilter:
     recorded_at: dt.datetime | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class ActivityFilter:
     """The `activities` question, with every reference already resolved to an id."""
@@ -360,6 +383,7 @@ class ActivityFilter:
     recorded_at: dt.datetime | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class RecipientsQuestion:
     """The `recipients` question, with every reference resolved to an id (or, asked of the

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import strawberry
+from strawberry.types.base import get_object_definition
 
 from schema import document
 from schema.graphql import records as r
@@ -12,6 +13,7 @@ from schema.graphql.access import Info, loaders, many, maybe, resolver
 from schema.graphql.assumption import Assumption
 from schema.graphql.derived import record_values, with_public_fields
 from schema.graphql.enums import LegalBasisKind, OrganisationKind
+from schema.node_properties import camel, node_properties
 
 
 @strawberry.type(description="A person or post to contact")
@@ -68,6 +70,28 @@ class Organisation:
                 representative=Contact.from_record(rec.representative),
             )
         )
+
+
+def organisation_fields(selected: Iterable[str]) -> set[str] | None:
+    """The OrganisationRecord fields behind a selection of Organisation's fields, when each is
+    one of the node's own properties (a list selecting only these reads only those); None when
+    it asks anything else."""
+    own = _own_properties()
+    names = set(selected) - {"__typename"}
+    if not names <= own.keys():
+        return None
+    return {own[name] for name in names}
+
+
+def _own_properties() -> dict[str, str]:
+    # GraphQL name -> record field, for Organisation's fields that are its node's properties.
+    stored = {prop.field for prop in node_properties(document.Organisation)} | {"id"}
+    fields = get_object_definition(Organisation, strict=True).fields
+    return {
+        camel(f.python_name): f.python_name
+        for f in fields
+        if f.base_resolver is None and f.python_name in stored
+    }
 
 
 @strawberry.type(description="A category of personal data, in a hierarchy (PART_OF)")

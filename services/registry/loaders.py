@@ -208,9 +208,12 @@ class GraphReader:
             raise found
         return found
 
-    async def organisations(self) -> list[OrganisationRecord]:
-        found = await organisations.all_organisations(self._db)
-        self._organisations.prime_many({o.id: o for o in found})
+    async def organisations(
+        self, *, fields: Collection[str] | None = None
+    ) -> list[OrganisationRecord]:
+        found = await organisations.all_organisations(self._db, fields=fields)
+        if fields is None:  # incomplete records must not answer other fields' loads
+            self._organisations.prime_many({o.id: o for o in found})
         scope = self._scope()
         return [organisation_view(scope, o) for o in found if scope.reads(o.registers)]
 

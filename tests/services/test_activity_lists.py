@@ -1,5 +1,5 @@
-"""A list of activities that selects only their own properties reads only those, and answers
-the same; the incomplete records it reads answer no other field."""
+"""A list of activities (or organisations) that selects only their own properties reads only those,
+and answers the same; the incomplete records it reads answer no other field."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 
 from graph.database import Database
 from graph.read.activities import PROPERTY_KEYS
+from schema.access.principal import admin
 from schema.graphql.activity import ACTIVITY_PROPERTIES
+from services.registry.loaders import build_context
 
 pytestmark = pytest.mark.neo4j
 
@@ -46,3 +48,47 @@ async def test_the_light_records_answer_no_other_field(example: Database, data: 
     assert both["activity"]["id"] == first
     assert both["activity"]["categories"]
     assert both["activity"]["legalBases"]
+
+
+ORGANISATION_FIELDS = "id name kind description website group contact { name email } dpo { name }"
+
+
+async def test_a_list_of_organisations_answers_as_each_one_read_in_full(
+    example: Database, data: Post
+) -> None:
+    listed = (await data(f"{{ organisations {{ {ORGANISATION_FIELDS} }} }}"))["organisations"]
+    assert len(listed) > 5
+    one_by_one: list[dict[str, Any]] = []
+    for start in range(0, len(listed), 10):  # within the operation's limit of aliases
+        batch = listed[start : start + 10]
+        each = " ".join(
+            f'o{i}: organisation(ref: "{o["id"]}") {{ {ORGANISATION_FIELDS} }}'
+            for i, o in enumerate(batch)
+        )
+        found = await data(f"{{ {each} }}")
+        one_by_one += [found[f"o{i}"] for i in range(len(batch))]
+    assert one_by_one == listed
+    assert any(o["contact"] for o in listed)
+    assert any(o["description"] for o in listed)
+
+
+async def test_the_light_organisation_records_answer_no_other_field(
+    example: Database, data: Post
+) -> None:
+    full = (await data(f"{{ organisations {{ {ORGANISATION_FIELDS} }} }}"))["organisations"]
+    known = next(o for o in full if o["contact"] and o["description"])
+    both = await data(
+        f"query ($ref: String!) {{ organisations {{ id }} organisation(ref: $ref) "
+        f"{{ {ORGANISATION_FIELDS} }} }}",
+        ref=known["id"],
+    )
+    assert both["organisation"] == known
+    # In that order for certain: the light list read first, then the load of one of them.
+    context = build_context(example)
+    context.principal = admin("tests")
+    listed = await context.reader.organisations(fields={"name"})
+    assert all(o.contact is None for o in listed)
+    loaded = await context.loaders.organisations.load(known["id"])
+    assert loaded is not None
+    assert loaded.contact is not None
+    assert loaded.description == known["description"]
