@@ -52,6 +52,7 @@ class AssumptionRecord:
     about: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class ContactRecord:
     name: str | None = None
