@@ -1,4 +1,5 @@
-"""The operation cost model sizes every `...Connection` twin's page by its `first`."""
+"""The operation cost model sizes every `...Connection` twin's page, and the audit log's, by
+its `first`."""
 
 from __future__ import annotations
 
@@ -74,3 +75,15 @@ def test_every_connection_twin_is_sized_by_its_first() -> None:
             )
         assert costs == [1 + 1 + 3, 1 + 1 + 30], f"{type_name}.{name}"
         assert DEFAULT_LIST_SIZE not in (3, 30)
+
+
+def test_the_audit_log_is_sized_by_its_first_or_its_default() -> None:
+    # 1 (the connection) + 1 (edges) + first x (1 node + its sequence and entity type)
+    page = "{ edges { node { sequence entityType } } }"
+    assert _cost(f'{{ auditLog(register: "r", first: 3) {page} }}') == 1 + 1 + 3 * 3
+    assert _cost(f'{{ auditLog(register: "r", first: 400) {page} }}') == 1 + 1 + 400 * 3
+    default = SCHEMA.query_type.fields["auditLog"].args["first"].default_value  # type: ignore[union-attr]
+    assert default == 50
+    assert _cost(f'{{ auditLog(register: "r") {page} }}') == 1 + 1 + default * 3
+    variable = f'query ($n: Int) {{ auditLog(register: "r", first: $n) {page} }}'
+    assert _cost(variable) == 1 + 1 + MAX_FIRST * 3

@@ -7,7 +7,8 @@ result is expected to hold, in the spirit of GitHub's node limit. A field is one
 field multiplies what it selects by the size it is expected to have (`EXPECTED_SIZES`, else
 `DEFAULT_LIST_SIZE`), or by its slicing argument (`first`). A `...Connection` twin
 (schema.graphql.connection_fields) multiplies its `edges` and `nodes` by its `first`, or by the
-size of the list it pages when `first` is not given: the twin says which list that is. So
+size of the list it pages when `first` is not given: the twin says which list that is. A
+connection of its own (`auditLog`) is sized by its `first`, or by that argument's default. So
 `dataCategories { parent { children { parent { children { name } } } } }` costs some 50 x 10 x
 10 values, and 300 aliases of `recipients` cost 300 times its paths.
 
@@ -201,10 +202,18 @@ class OperationMeter:
         if node.selection_set is None:
             return Measure(depth=1, aliases=alias, cost=1 + (size if is_list else 0))
         paged = _paged_list(definition)
+        first = None if is_list else definition.args.get("first")
         if paged is not None:  # a connection twin: its page is as long as `first` says
             listed = EXPECTED_SIZES.get(f"{parent.name}.{paged}", DEFAULT_LIST_SIZE)
             inner = self._selections(
                 node.selection_set, named, _sliced(node, "first", listed, MAX_FIRST)
+            )
+        elif first is not None:  # a connection of its own (auditLog): `first`, or its default
+            default = first.default_value if isinstance(first.default_value, int) else None
+            inner = self._selections(
+                node.selection_set,
+                named,
+                _sliced(node, "first", default or DEFAULT_LIST_SIZE, MAX_FIRST),
             )
         else:
             inner = self._selections(node.selection_set, named)
