@@ -150,9 +150,10 @@ async def measure(
             controller = school()
             http_s.append(await _timed(lambda c=controller: over_http(c)))  # type: ignore[misc]
             bare_s.append(await _timed(lambda c=controller: bare(c)))  # type: ignore[misc]
-        # Repeated questions (ten schools, each asked once before), answered from the cache.
+        # Repeated questions (ten schools, each asked twice before: the cache keeps a
+        # question's answer from its second asking), answered from the cache.
         repeated = [school() for _ in range(10)]
-        for controller in repeated:
+        for controller in repeated * 2:
             await over_http(controller, cached=True)
         hit_s: list[float] = []
         hit_bare_s: list[float] = []
@@ -169,6 +170,7 @@ async def measure(
         for _ in range(args.all_requests):
             every_http.append(await _timed(lambda: over_http(None)))
             every_bare.append(await _timed(lambda: bare(None)))
+        await over_http(None, cached=True)
         await over_http(None, cached=True)
         every_hit: list[float] = []
         every_hit_bare: list[float] = []

@@ -6,9 +6,14 @@ is recorded in the change log in the same transaction, and the log's head (the l
 number with its hash, which chains every event before it) changes with each one, in every
 process that reads it. So the cache keys an answer by all of these and reads the head once per
 operation: an answer is served only while the log is exactly where it was when the answer was
-computed. An operation whose every root field reads a past record (`recordedAt`) is keyed
-instead by the last change recorded before each moment: what is recorded after a moment never
-changes the record as recorded then, so such answers outlive later writes, while a change
+computed. A question asked for the first time (by this scope) is executed without that read,
+and not kept: most questions a client makes up are asked once, and the head's round trip was
+the price of every one of them; asked a second time, the answer is kept (bounded: the last
+4 x entries questions are remembered).
+
+An operation whose every root field reads a past record (`recordedAt`) is keyed instead by the
+last change recorded before each moment: what is recorded after a moment never changes the
+record as recorded then, so such answers outlive later writes, while a change
 stamped before the moment but committed after the answer (a slow writer) moves that sequence
 and so the key. Writes of this process that the log does not record (e.g. webhook endpoints)
 move a local generation, which is in the key too; fields that read such data (`webhooks`) are not
@@ -135,6 +140,8 @@ class ResponseCache:
         self._entries: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
         self._values = 0
         self._generation = 0
+        # The questions asked before (the key without the head), least recently asked first.
+        self._asked: OrderedDict[tuple[Any, ...], None] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -178,6 +185,22 @@ class ResponseCache:
             execution.variables,
             dt.datetime.now(dt.UTC),
         )
+        question = (
+            execution.query,
+            execution.operation_name,
+            json.dumps(execution.variables or {}, sort_keys=True, default=str),
+            context.today,
+            None if principal is None else (principal.role, principal.registers),
+            (scope.registers, scope.people, scope.lists),
+        )
+        if question not in self._asked:
+            # Asked for the first time: nothing can be kept for it, so it is executed without
+            # the head's round trip, and not kept; asked again, it is.
+            self._asked[question] = None
+            while len(self._asked) > 4 * self._max_entries:
+                self._asked.popitem(last=False)
+            return None
+        self._asked.move_to_end(question)
         try:
             if past is None:
                 head: Any = await context.reader.change_head()
@@ -191,16 +214,7 @@ class ResponseCache:
             # Uncached, the execution meets the outage in a resolver, which reports it with its
             # code (DATABASE_UNAVAILABLE); raised here, it would reach the client without one.
             return None
-        return (
-            execution.query,
-            execution.operation_name,
-            json.dumps(execution.variables or {}, sort_keys=True, default=str),
-            context.today,
-            None if principal is None else (principal.role, principal.registers),
-            (scope.registers, scope.people, scope.lists),
-            head,
-            generation,
-        )
+        return (*question, head, generation)
 
     def extension(self) -> Callable[[], SchemaExtension]:
         """The schema extension (a factory: one per operation) that answers from this cache."""
