@@ -183,6 +183,7 @@ def serve(service: str, host: str, port: int | None, workers: int) -> None:
                 ws="websockets-sansio",
                 ws_ping_interval=settings.ropa_ws_ping_interval,
                 ws_ping_timeout=settings.ropa_ws_ping_timeout,
+                timeout_worker_healthcheck=settings.ropa_worker_healthcheck_timeout,
                 # Frames are small JSON: compressing each per subscriber costs more CPU than
                 # it saves.
                 ws_per_message_deflate=False,

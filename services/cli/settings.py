@@ -65,6 +65,11 @@ class CliSettings(BaseSettings):
     # (often 60 s). See docs/subscriptions.md#keepalive-pings.
     ropa_ws_ping_interval: float = Field(default=30.0, gt=0)
     ropa_ws_ping_timeout: float = Field(default=20.0, gt=0)
+    # `ropa serve --workers N`: seconds a worker may take to answer uvicorn's health check
+    # before it is killed and replaced. The answer comes from a thread that needs the GIL, so a
+    # worker holding thousands of subscribers can miss uvicorn's 5 s during one full garbage
+    # collection or fan-out on a busy machine, and lose every subscriber with it.
+    ropa_worker_healthcheck_timeout: int = Field(default=30, gt=0)
 
     @property
     def neo4j_uri(self) -> str | None:
