@@ -36,6 +36,8 @@ def organisation_view(scope: ReadScope, found: OrganisationRecord) -> Organisati
     processor), so they are never hidden here; the root fields cut them to scope."""
     if scope.reads_people(found.registers):
         return found
+    if found.contact is None and found.dpo is None and found.representative is None:
+        return found  # nothing to take out (a list that did not read them): no copy per item
     return dataclasses.replace(found, contact=None, dpo=None, representative=None)
 
 
