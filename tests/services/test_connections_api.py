@@ -89,6 +89,34 @@ async def test_nested_lists_have_their_connections_too(example: Database, data: 
     assert summary["upcomingConnection"]["nodes"] == summary["upcoming"][:2]
 
 
+async def test_hop_details_reached_only_through_the_twins(example: Database, data: GraphQL) -> None:
+    # The lineage read fetches a hop's categories, bases, activity and engagement only when the
+    # operation asks for them; asked through pathsConnection/hopsConnection, they are asked too.
+    hop = "kind categories { id } legalBases { id } activity { id } engagement { id }"
+    counted = "categoriesConnection { totalCount } legalBasesConnection { totalCount }"
+    asked = f'category: "safeguarding", asOf: "{DAY}"'
+    listed = await data(f"{{ recipients({asked}) {{ paths {{ hops {{ {hop} }} }} }} }}")
+    paged = await data(
+        f"{{ recipients({asked}) {{ pathsConnection {{ edges {{ node {{ "
+        f"hopsConnection {{ nodes {{ {hop} }} }} }} }} }} }} }}"
+    )
+    totals = await data(f"{{ recipients({asked}) {{ paths {{ hops {{ {counted} }} }} }} }}")
+    hops = [h for r in listed["recipients"] for p in r["paths"] for h in p["hops"]]
+    for asked_too in ("categories", "legalBases", "activity", "engagement"):
+        assert any(h[asked_too] for h in hops), asked_too
+    assert [
+        h
+        for r in paged["recipients"]
+        for e in r["pathsConnection"]["edges"]
+        for h in e["node"]["hopsConnection"]["nodes"]
+    ] == hops
+    counts = [h for r in totals["recipients"] for p in r["paths"] for h in p["hops"]]
+    assert [
+        (c["categoriesConnection"]["totalCount"], c["legalBasesConnection"]["totalCount"])
+        for c in counts
+    ] == [(len(h["categories"]), len(h["legalBases"])) for h in hops]
+
+
 async def test_a_cursor_must_be_one_the_list_gave(example: Database, graphql: GraphQL) -> None:
     body = await graphql('{ systemsConnection(after: "not-a-cursor") { totalCount } }')
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
