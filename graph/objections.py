@@ -207,6 +207,11 @@ class ObjectionNotice:
     reason: str
     registers: tuple[str, ...]
 
+    @property
+    def readers(self) -> tuple[str, ...]:
+        """The registers whose principals hear of it: those it belongs to."""
+        return self.registers
+
     def concerns(self, processor: str | None) -> bool:
         """Whether a reader of `processor`'s changes (None: every processor's) gets it."""
         return processor is None or processor == self.processor

@@ -18,9 +18,10 @@ changed. A follower keeps the last sequence it saw and asks for the changes afte
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, LiteralString, Protocol, TypeVar
 
@@ -90,6 +91,14 @@ class SubProcessorChange:
     actor: str
     # The registers the change belongs to: who may read it (schema.access.policy).
     registers: tuple[str, ...] = ()
+    # The registers declaring the activity it serves, before or after (its controllers'), as
+    # they are: a controller hears of its processors' sub-processing (ReadScope.reads_engagement).
+    activity_registers: tuple[str, ...] = ()
+
+    @property
+    def readers(self) -> tuple[str, ...]:
+        """The registers whose principals hear of it (`registers` and `activity_registers`)."""
+        return self.registers + self.activity_registers
 
     def concerns(self, processor: str | None) -> bool:
         """Whether a reader of `processor`'s changes (None: every processor's) gets this one;
@@ -248,6 +257,9 @@ class Notice(Protocol):
     @property
     def registers(self) -> tuple[str, ...]: ...
 
+    @property
+    def readers(self) -> tuple[str, ...]: ...
+
     def concerns(self, processor: str | None) -> bool: ...
 
 
@@ -255,7 +267,40 @@ N = TypeVar("N", bound=Notice)
 
 
 def _belongs(change: Notice, registers: frozenset[str] | None) -> bool:
-    return registers is None or not registers.isdisjoint(change.registers)
+    return registers is None or not registers.isdisjoint(change.readers)
+
+
+# The registers declaring each of these activities (ids), as they are now.
+_ACTIVITY_REGISTERS = """
+UNWIND $ids AS id
+MATCH (:ProcessingActivity {id: id})<-[:DECLARES]-(reg:Register)
+RETURN id, collect(DISTINCT reg.id) AS registers
+"""
+
+
+async def with_activity_registers(
+    tx: AsyncManagedTransaction, found: list[SubProcessorChange]
+) -> list[SubProcessorChange]:
+    """These changes with `activity_registers` read (one query; none when nothing to read)."""
+    served = {
+        change.id: {v["activity"] for v in (change.before, change.after) if v and v.get("activity")}
+        for change in found
+    }
+    wanted = sorted(set().union(*served.values()))
+    if not wanted:
+        return found
+    declaring: dict[str, list[str]] = {}
+    async for record in await tx.run(_ACTIVITY_REGISTERS, ids=wanted):
+        declaring[record["id"]] = list(record["registers"])
+    return [
+        dataclasses.replace(
+            change,
+            activity_registers=tuple(
+                sorted({r for a in served[change.id] for r in declaring.get(a, ())})
+            ),
+        )
+        for change in found
+    ]
 
 
 async def scan_page(
@@ -267,10 +312,12 @@ async def scan_page(
     processor: str | None,
     limit: int,
     registers: frozenset[str] | None = None,
+    enrich: Callable[[AsyncManagedTransaction, list[N]], Awaitable[list[N]]] | None = None,
 ) -> ChangePage[N]:
     """Up to `limit` notices `convert` makes of the events `query` pages through (a query
     shaped as `_PAGE`: `events`, `scanned`, `last`, from `$after`, `$scan` and `$needle`), of
-    `processor` if given, belonging to one of `registers` if given, oldest first (read tx)."""
+    `processor` if given, belonging to one of `registers` if given (`Notice.readers`, after
+    `enrich` completes each page's notices), oldest first (read tx)."""
     if limit < 1:
         raise ValueError(f"limit must be at least 1, not {limit}")
     needle = None if processor is None else json.dumps(m.entity_key(m.ORGANISATION, processor))
@@ -284,10 +331,15 @@ async def scan_page(
         ).single()
         if record is None or record["last"] is None:
             break
-        for data in record["events"]:
-            change = convert(changes.ChangeEvent.from_record(data))
-            if change is None or not change.concerns(processor):
-                continue
+        candidates = [
+            change
+            for data in record["events"]
+            if (change := convert(changes.ChangeEvent.from_record(data))) is not None
+            and change.concerns(processor)
+        ]
+        if enrich is not None and candidates:
+            candidates = await enrich(tx, candidates)
+        for change in candidates:
             if not _belongs(change, registers):
                 continue
             found.append(change)
@@ -312,7 +364,9 @@ async def changes_page(
     Read transaction; may run several queries in it when a processor filter skips many events.
     """
     params = {"entityType": m.ENGAGEMENT}
-    return await scan_page(tx, _PAGE, params, from_event, after, processor, limit, registers)
+    return await scan_page(
+        tx, _PAGE, params, from_event, after, processor, limit, registers, with_activity_registers
+    )
 
 
 async def changes_after(

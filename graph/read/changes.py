@@ -174,7 +174,7 @@ async def feed_in(
 ) -> FeedChanges:
     """What a processor's feed shows: its newest changes (recorded before `before`, if given)
     and the organisations they name."""
-    found = await newest_in(tx, processor_id, limit, before)
+    found = await spc.with_activity_registers(tx, await newest_in(tx, processor_id, limit, before))
     ids = {processor_id}
     for change in found:
         ids |= {change.processor, change.sub_processor}

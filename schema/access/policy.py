@@ -21,8 +21,9 @@ engagement for an activity that a register in its scope declares (the controller
 when it is declared only by the register its processor keeps (Article 30(2), School
 Transition Limited's for the school's post-16 transfer). The controller must know, and have
 authorised, who processes its data on its processor's behalf (Article 28(2) and 28(4)), and
-its record (lineage, exports, checks, the notice) names them; another controller of the same
-processor does not read them.
+its record (lineage, exports, checks, the notice) names them, and it hears of changes to them
+(the change log, the subscription, the feeds); another controller of the same processor does
+not read them.
 
 A webhook endpoint keeps the scope of the principal that registered it: it is sent only the
 changes of those registers, and only a principal whose scope holds all of them administers it.

@@ -141,7 +141,7 @@ class Subscription:
                 async for change in changes:
                     # The principal was settled at connection_init; it holds for the socket.
                     scope = info.context.scope
-                    if scope.reads_list(change.registers):
+                    if scope.reads_engagement(change.registers, change.activity_registers):
                         yield SubProcessorChange.from_record(change, scope)
         except RopaError:
             raise

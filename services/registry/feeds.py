@@ -120,11 +120,12 @@ def atom_feed(
 
 def _as_seen(found: read_changes.FeedChanges, scope: ReadScope) -> read_changes.FeedChanges:
     # Public while processors' lists are (ROPA_PUBLIC_READS), else the caller's registers'
-    # changes only; the actor (a person) only to those whose scope holds the change's register.
+    # changes and those to its own processing's sub-processors (ReadScope.reads_engagement);
+    # the actor (a person) only to those whose scope holds the change's register.
     changes = [
         c if scope.reads_people(c.registers) else dataclasses.replace(c, actor=WITHHELD)
         for c in found.changes
-        if scope.reads_list(c.registers)
+        if scope.reads_engagement(c.registers, c.activity_registers)
     ]
     return dataclasses.replace(found, changes=changes)
 

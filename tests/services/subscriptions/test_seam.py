@@ -31,6 +31,7 @@ class Change:
     after: dict[str, Any] | None = None
     actor: str = "tests"
     registers: tuple[str, ...] = ("school",)
+    activity_registers: tuple[str, ...] = ()
 
 
 class Live:
