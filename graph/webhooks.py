@@ -4,7 +4,11 @@ far it got.
 What an endpoint is sent (`notices_page`): the change log's `Engagement` events (as
 `SubProcessorChange`s) and `Objection` events (as `ObjectionNotice`s), one stream in sequence
 order, cut to the endpoint's processor and to its registers (an objection belongs to the
-objecting register and the processor's own: schema.access.policy.objection_registers).
+objecting register and the processor's own: schema.access.policy.objection_registers). A
+sub-processor change reaches an endpoint as it reaches its registerer's reads
+(ReadScope.reads_engagement, with no published lists: the endpoint's scope is its registers):
+its own registers', and those declaring the activity the engagement serves (`activity_registers`),
+so a school's endpoint hears of its processor's change to an engagement for the school.
 
 A `WebhookEndpoint` node keeps the endpoint's URL, optional processor filter, signing secret
 and its delivery state. `cursor` is the last change sequence the endpoint has been served up to
@@ -489,6 +493,15 @@ def _notice(event: changes.ChangeEvent) -> Notice | None:
     return spc.from_event(event) or notice_from_event(event)
 
 
+async def _with_activity_registers(
+    tx: AsyncManagedTransaction, notices: list[Notice]
+) -> list[Notice]:
+    """The page's sub-processor changes with `activity_registers` read, in the same order."""
+    found = [n for n in notices if isinstance(n, spc.SubProcessorChange)]
+    read = iter(await spc.with_activity_registers(tx, found))
+    return [next(read) if isinstance(n, spc.SubProcessorChange) else n for n in notices]
+
+
 async def notices_page(
     tx: AsyncManagedTransaction,
     after: int,
@@ -497,8 +510,17 @@ async def notices_page(
     registers: frozenset[str] | None = None,
 ) -> spc.ChangePage[Notice]:
     """Up to `limit` notices (sub-processor changes and objections) after sequence `after`, of
-    `processor` if given, belonging to one of `registers` if given, oldest first (read tx)."""
+    `processor` if given, read by one of `registers` if given (`Notice.readers`: a change's
+    registers and its activity's), oldest first (read tx)."""
     params = {"entityTypes": list(NOTICE_TYPES)}
     return await spc.scan_page(
-        tx, _NOTICES_PAGE, params, _notice, after, processor, limit, registers
+        tx,
+        _NOTICES_PAGE,
+        params,
+        _notice,
+        after,
+        processor,
+        limit,
+        registers,
+        _with_activity_registers,
     )

@@ -139,7 +139,7 @@ class EndpointRun:
                 self.connection = await self.sender.connect(self.endpoint.url)
             except InvalidWebhookUrl as exc:
                 return Outcome(False, error=str(exc))
-        body = payload.body(change)
+        body = payload.body(change, self.endpoint.registers)
         headers = self.signer.headers(change.id, _now(), body)
         return await self.sender.post(self.connection, headers, body)
 

@@ -23,7 +23,7 @@ CHANGE = SubProcessorChange(
 
 
 def test_the_body_follows_the_standard_webhooks_shape() -> None:
-    message = json.loads(body(CHANGE))
+    message = json.loads(body(CHANGE, None))
     assert message == {
         "type": "subprocessor.removed",
         "timestamp": "2024-03-01T09:30:00+00:00",
@@ -43,7 +43,16 @@ def test_the_body_follows_the_standard_webhooks_shape() -> None:
 
 
 def test_the_body_is_compact_utf8_and_the_same_bytes_every_time() -> None:
-    raw = body(CHANGE)
-    assert raw == body(CHANGE)
+    raw = body(CHANGE, None)
+    assert raw == body(CHANGE, None)
     assert "hôte-cloud".encode() in raw
     assert b": " not in raw
+
+
+def test_an_endpoint_outside_the_changes_registers_is_not_told_who_made_it() -> None:
+    """A processor's change sent to its controller's endpoint: no person of the processor."""
+    theirs = SubProcessorChange(**{**CHANGE.__dict__, "registers": ("school-transition-ltd",)})
+    assert json.loads(body(theirs, frozenset({"allestree"})))["data"]["actor"] is None
+    own = json.loads(body(theirs, frozenset({"school-transition-ltd"})))
+    assert own["data"]["actor"] == "dpo@allestree"
+    assert json.loads(body(theirs, None))["data"]["actor"] == "dpo@allestree"
