@@ -214,6 +214,9 @@ def registry(
         # One client address plays every user: the per-address limits would measure themselves.
         "ROPA_RATE_LIMIT": "",
         "ROPA_WEBSOCKETS_PER_ADDRESS": "100000",
+        # Every controller's recipients over 1,000 schools holds ~265,000 values, past the
+        # default result limit (100,000): a DPO service of that size raises it, as here.
+        "ROPA_MAX_RESULT_VALUES": "10000000",
         **(env or {}),
     }
     wrapper = ["-m", *under] if under else []
