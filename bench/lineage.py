@@ -12,6 +12,12 @@ in-process on the same schema and loaders), and the registry's memory around the
 answers. Each request is executed (a fresh variable keeps it out of the response cache),
 except in the rows "answered from the cache", which ask repeated questions. Not a test: it
 prints numbers, it asserts nothing.
+
+Both sides run in this process. The HTTP rows are sent by a lean keep-alive HTTP/1.1 client
+(bench.rawhttp: about 0.5 ms of this process's CPU per request, orjson included), as the
+driver side has no client layer of its own to pay for; the row "HTTP through httpx" asks the
+same questions through httpx (about 2.5 ms more per request, inside its timing) for
+comparison with earlier runs, which used it for every HTTP row.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from bench.common import (
     registry,
     say,
 )
+from bench.rawhttp import RawClient
 from graph import from_document, maintenance, migrate, register
 from graph.database import Database, open_database
 from graph.read import lineage
@@ -118,18 +125,25 @@ async def measure(
 
     async with (
         open_database(settings) as db,
+        RawClient(server.url) as raw,
         httpx.AsyncClient(base_url=server.url, timeout=300) as http,
     ):
 
-        async def over_http(controller: str | None, cached: bool = False) -> None:
+        def payload(controller: str | None, cached: bool) -> dict[str, object]:
             variables: dict[str, object] = {
                 "category": args.category,
                 "asOf": args.as_of,
                 "controller": controller,
             }
-            if not cached:
-                variables = fresh(variables)
-            response = await http.post("/graphql", json={"query": QUERY, "variables": variables})
+            return {"query": QUERY, "variables": variables if cached else fresh(variables)}
+
+        async def over_http(controller: str | None, cached: bool = False) -> None:
+            status, body = await raw.post_json("/graphql", payload(controller, cached))
+            if status != 200 or not isinstance(body, dict) or "errors" in body:
+                raise RuntimeError(f"registry answered {status}: {body}")
+
+        async def over_httpx(controller: str | None) -> None:
+            response = await http.post("/graphql", json=payload(controller, False))
             body = response.json()
             if response.status_code != 200 or "errors" in body:
                 raise RuntimeError(f"registry answered {response.status_code}: {body}")
@@ -144,12 +158,20 @@ async def measure(
             controller = school()
             await over_http(controller)
             await bare(controller)
+            await over_httpx(controller)
         http_s: list[float] = []
         bare_s: list[float] = []
+        httpx_s: list[float] = []
+        client_cpu = {"raw": 0.0, "httpx": 0.0}
         for _ in range(args.requests):
             controller = school()
+            cpu = time.process_time()
             http_s.append(await _timed(lambda c=controller: over_http(c)))  # type: ignore[misc]
+            client_cpu["raw"] += time.process_time() - cpu
             bare_s.append(await _timed(lambda c=controller: bare(c)))  # type: ignore[misc]
+            cpu = time.process_time()
+            httpx_s.append(await _timed(lambda c=controller: over_httpx(c)))  # type: ignore[misc]
+            client_cpu["httpx"] += time.process_time() - cpu
         # Repeated questions (ten schools, each asked twice before: the cache keeps a
         # question's answer from its second asking), answered from the cache.
         repeated = [school() for _ in range(10)]
@@ -182,7 +204,7 @@ async def measure(
         await over_http(school())
         rss_settled = memory_kib(server.pid)["VmRSS"]
         found = await lineage.recipients(db, RecipientsQuestion(args.category, as_of))
-    http_ms, bare_ms = percentiles(http_s), percentiles(bare_s)
+    http_ms, bare_ms, httpx_ms = percentiles(http_s), percentiles(bare_s), percentiles(httpx_s)
     hit_ms, hit_bare_ms = percentiles(hit_s), percentiles(hit_bare_s)
     paths = sum(len(r.paths) for r in found)
     print(
@@ -195,6 +217,16 @@ async def measure(
     print(
         f"{'ratio HTTP / driver':28}"
         + "".join(f"{http_ms[k] / bare_ms[k]:>10.2f}" for k in ("p50", "p95", "p99"))
+    )
+    print(
+        f"{'HTTP through httpx':28}"
+        + "".join(f"{httpx_ms[k]:>8.1f}ms" for k in ("p50", "p95", "p99"))
+        + f"  (ratio {httpx_ms['p50'] / bare_ms['p50']:.2f} at p50)"
+    )
+    print(
+        "client CPU per request, inside the HTTP timing: lean client "
+        f"{client_cpu['raw'] / args.requests * 1000:.2f} ms, httpx "
+        f"{client_cpu['httpx'] / args.requests * 1000:.2f} ms"
     )
     print(
         f"{'answered from the cache':28}"
