@@ -146,6 +146,7 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
     neo4j = settings.neo4j
     follower_config = FollowerConfig(
         poll_interval=settings.follower_poll_interval,
+        idle_interval=settings.follower_idle_interval,
         queue_size=settings.subscriber_queue_size,
         ready_timeout=settings.readiness_timeout,
     )

@@ -8,6 +8,9 @@ never waits: a subscriber whose queue is full is dropped (its `next` then answer
 resumes by subscribing again from the last change it received, so one slow client stalls no
 one. Each registry process runs its own follower; there is no broker. A write this process
 commits wakes its follower at once; changes other processes commit are read at the next poll.
+With no subscriber the follower reads the log only every `idle_interval` (its polls were most
+of an idle registry's CPU, and Neo4j's, on every worker) and catches up when one registers, so
+a subscription from now starts at the log's head as read then.
 
 The follower starts at the latest sub-processor change when it first reaches Neo4j, and rides
 out outages: it logs, backs off, and carries on from where it was.
@@ -42,10 +45,12 @@ MAX_BACKOFF = 5.0
 
 @dataclass(frozen=True)
 class FollowerConfig:
-    """How often to poll, how much each subscriber may have waiting, how long to wait for
-    the follower's first read of the log before a subscription gives up."""
+    """How often to poll (with subscribers, and without), how much each subscriber may have
+    waiting, how long to wait for the follower's first read of the log before a subscription
+    gives up."""
 
     poll_interval: float = 0.2
+    idle_interval: float = 5.0
     queue_size: int = 1000
     ready_timeout: float = 3.0
     page_size: int = PAGE_SIZE
@@ -104,6 +109,8 @@ class ChangeFollower:
         self._position: int | None = None
         self._ready = asyncio.Event()
         self._wake = asyncio.Event()
+        # One read of the log at a time: the polling task's, or a registering subscriber's.
+        self._reading = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         # What subscribers render changes with: the organisations read with the changes.
         self.organisations = SharedOrganisations(lambda ids: organisations_by_id(db, ids))
@@ -152,10 +159,22 @@ class ChangeFollower:
         self._wake.set()
 
     async def _pause(self) -> None:
+        interval = self._config.poll_interval
+        if not self._subscribers:
+            interval = max(interval, self._config.idle_interval)
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._config.poll_interval):
+            async with asyncio.timeout(interval):
                 await self._wake.wait()
         self._wake.clear()
+
+    async def _catch_up(self) -> None:
+        """Read the log up to its head now, unless a poll has just done so."""
+        if self.seconds_since_read() <= self._config.poll_interval:
+            return
+        # An outage leaves the position where it was, as a missed poll does.
+        with contextlib.suppress(DatabaseUnavailable):
+            while await self._poll():
+                pass
 
     async def wait_ready(self, within: float) -> bool:
         """Whether the follower has read the log within `within` seconds."""
@@ -171,9 +190,15 @@ class ChangeFollower:
         """A subscriber for the block: every change read after it registered, in order."""
         if not await self.wait_ready(self._config.ready_timeout):
             raise DatabaseUnavailable("the change log cannot be read right now")
+        idle = not self._subscribers
+        if idle:
+            # The log was read seldom: a subscription from now starts at its head.
+            await self._catch_up()
         assert self._position is not None
         subscriber = Subscriber(processor_id, self._position, self._config.queue_size)
         self._subscribers.add(subscriber)
+        if idle:
+            self._wake.set()  # back to polling at the subscribed pace
         try:
             yield subscriber
         finally:
@@ -207,6 +232,10 @@ class ChangeFollower:
 
     async def _poll(self) -> bool:
         """Read and dispatch one page; whether there may be more right away."""
+        async with self._reading:
+            return await self._read_page()
+
+    async def _read_page(self) -> bool:
         if self._position is None:
             self._position = await self._db.read(spc.head_sequence)
             self._ready.set()

@@ -51,6 +51,12 @@ class RegistrySettings(LimitSettings):
     follower_poll_interval: float = Field(
         default=0.2, gt=0, description="Seconds between the change follower's reads of the log"
     )
+    follower_idle_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between its reads while no one subscribes (it catches up when "
+        "someone does)",
+    )
     response_cache_entries: int = Field(
         default=256,
         ge=0,

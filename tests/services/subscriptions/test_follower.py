@@ -72,6 +72,32 @@ async def test_a_full_queue_drops_only_that_subscriber(
         assert await idle.next() is None
 
 
+async def test_without_subscribers_it_reads_seldom_and_catches_up_when_one_comes(
+    school: Register,
+) -> None:
+    idle_db = Database(school.db.driver, school.db.name)
+    idle = ChangeFollower(idle_db, FollowerConfig(poll_interval=0.05, idle_interval=600))
+    busy_db = Database(school.db.driver, school.db.name)
+    busy = ChangeFollower(busy_db, FollowerConfig(poll_interval=0.05, idle_interval=0.05))
+    async with idle.running(), busy.running():
+        assert await idle.wait_ready(10)
+        assert await busy.wait_ready(10)
+        start = idle.position
+        reads = idle_db.round_trips
+        await school.change()
+        change = (await school.changes())[-1]
+        # The subscribed pace would have read the log ten times meanwhile.
+        await eventually(lambda: busy_db.round_trips >= 10, 30, "ten polls of the busy one")
+        assert idle_db.round_trips == reads
+        assert idle.position == start != change.sequence
+        async with idle.live(None) as subscriber:
+            # From now: the change committed before it registered is behind it.
+            assert subscriber.position == change.sequence == idle.position
+            await school.change()
+            later = (await school.changes(after=change.sequence))[-1]
+            assert await taken(subscriber, 1) == [later.id]
+
+
 # How long Neo4j takes to answer on an idle machine; a slower start scales every wait below.
 IDLE_START = 15.0
 
