@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import resource
@@ -31,13 +32,16 @@ import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit
 
 from bench import subscribers
 from bench.common import (
     Result,
     children,
     cpu_seconds,
+    cpu_split,
     header,
+    listening_pid,
     memory_kib,
     neo4j,
     open_sockets,
@@ -112,11 +116,11 @@ class Client:
         return self.process.stdout
 
 
-def _start_clients(url: str, subscribers: int, processes: int) -> list[Client]:
+def _start_clients(url: str, subscribers: int, processes: int, loop: str) -> list[Client]:
     clients = []
     for p in range(processes):
         count = subscribers // processes + (1 if p < subscribers % processes else 0)
-        command = [sys.executable, "-m", "bench.subscriptions"]
+        command = [sys.executable, "-m", "bench.subscriptions", "--client-loop", loop]
         process = subprocess.Popen(
             [*command, "--client", url, "--subscribers", str(count)],
             stdin=subprocess.PIPE,
@@ -141,6 +145,10 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
         await migrate.migrate(db, report=say)
         await maintenance.wipe(db)
         await _apply(db, 0)
+        # A local Neo4j's process, to tell what the follower's polls cost it.
+        port = urlsplit(settings.uri).port
+        neo4j_pid = listening_pid(port) if port else None
+        neo4j_pids = [neo4j_pid] if neo4j_pid is not None else []
         env = {"ROPA_FOLLOWER_POLL_INTERVAL": str(args.poll_interval)}
         under = ("bench.traced", str(args.tracemalloc)) if args.tracemalloc else ()
         served = registry(
@@ -157,7 +165,11 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
             )
             started = time.monotonic()
             clients = await asyncio.to_thread(
-                _start_clients, server.ws_url, args.subscribers, args.client_processes
+                _start_clients,
+                server.ws_url,
+                args.subscribers,
+                args.client_processes,
+                args.client_loop,
             )
             say(f"{args.subscribers} subscribers in {time.monotonic() - started:.1f} s")
             await asyncio.sleep(2)  # subscriptions register after the subscribe message
@@ -173,12 +185,18 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
             # What the registry spends with nothing to deliver (its follower's polls, the
             # keepalive pings and pongs of every socket), to tell it from what deliveries cost.
             idle_before = _cpu(pids)
+            neo4j_idle_before = _cpu(neo4j_pids)
             await asyncio.sleep(args.idle)
             idle = (_cpu(pids) - idle_before) / args.idle if args.idle else 0.0
+            neo4j_idle = (_cpu(neo4j_pids) - neo4j_idle_before) / args.idle if args.idle else 0.0
             start = await db.read(spc.head_sequence)
             cpu_before = _cpu(pids)
+            split_before = _split(pids)
+            neo4j_before = _cpu(neo4j_pids)
             each_before = [cpu_seconds(p) for p in pids]
-            client_cpu_before = sum(cpu_seconds(c.process.pid) for c in clients)
+            client_pids = [c.process.pid for c in clients]
+            client_cpu_before = _cpu(client_pids)
+            client_split_before = _split(client_pids)
             measuring = time.monotonic()
             commits: list[float] = []
             after_ten = with_subscribers
@@ -195,10 +213,13 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
                         await _snapshot(pids[0], args.tracemalloc / "0.snapshot")
             await asyncio.sleep(3)
             cpu = _cpu(pids) - cpu_before
+            split = _minus(_split(pids), split_before)
+            neo4j_cpu = _cpu(neo4j_pids) - neo4j_before
             each = [cpu_seconds(p) - b for p, b in zip(pids, each_before, strict=True)]
             if args.tracemalloc:
                 await _snapshot(pids[0], args.tracemalloc / "1.snapshot")
-            client_cpu = sum(cpu_seconds(c.process.pid) for c in clients) - client_cpu_before
+            client_cpu = _cpu(client_pids) - client_cpu_before
+            client_split = _minus(_split(client_pids), client_split_before)
             measured = time.monotonic() - measuring
             after = _memory(pids)
             recorded = await db.read(spc.changes_after, start, None, args.changes + 10)
@@ -213,11 +234,15 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
     latencies: list[float] = []
     missing = 0
     failures = [f for r in results for f in r["failures"]]
+    # Per change, its first and last arrival after the commit.
+    arrivals: dict[int, list[float]] = {seq: [] for seq in committed_at}
     for result in results:
         for received in result["received"]:
             got = {seq: at for seq, at in received if seq in committed_at}
             missing += len(committed_at) - len(got)
-            latencies.extend(got[seq] - committed_at[seq] for seq in got)
+            for seq, at in got.items():
+                latencies.append(at - committed_at[seq])
+                arrivals[seq].append(at - committed_at[seq])
     ms = sorted(x * 1000 for x in latencies) or [float("nan")]
     p50, p99 = (_percentile(ms, q) if len(ms) > 1 else ms[0] for q in (50, 99))
     print(
@@ -254,9 +279,24 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
             )
         )
     print(
-        f"client processes' CPU meanwhile: {client_cpu:.1f} s, "
-        f"{client_cpu / deliveries * 1e6:.0f} µs per delivery received"
+        f"registry CPU user/system: {split[0]:.1f}/{split[1]:.1f} s; client processes' "
+        f"user/system: {client_split[0]:.1f}/{client_split[1]:.1f} s"
     )
+    print(
+        f"client processes' CPU meanwhile: {client_cpu:.1f} s, "
+        f"{client_cpu / deliveries * 1e6:.0f} µs per delivery received "
+        f"(event loop: {args.client_loop})"
+    )
+    if neo4j_pids:
+        print(
+            f"Neo4j CPU: {neo4j_cpu / measured * 1000:.0f} ms per second while measuring, "
+            f"{neo4j_idle * 1000:.0f} ms per second idle (the followers' polls)"
+        )
+    spans = [
+        f"{min(a) * 1000:.0f}/{max(a) * 1000:.0f}" if a else "-"
+        for _, a in sorted(arrivals.items())
+    ]
+    print("per change, first/last arrival after the commit (ms): " + " ".join(spans))
     if failures:
         print(f"first failure: {failures[0]}")
     if args.tracemalloc:
@@ -277,6 +317,15 @@ async def measure(settings: Neo4jSettings, args: argparse.Namespace) -> list[Res
 
 def _cpu(pids: list[int]) -> float:
     return sum(cpu_seconds(p) for p in pids)
+
+
+def _split(pids: list[int]) -> tuple[float, float]:
+    found = [cpu_split(p) for p in pids]
+    return sum(u for u, _ in found), sum(s for _, s in found)
+
+
+def _minus(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    return a[0] - b[0], a[1] - b[1]
 
 
 def _memory(pids: list[int]) -> dict[str, int]:
@@ -327,6 +376,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument(
+        "--client-loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop" if _has_uvloop() else "asyncio",
+        help="the client processes' event loop (uvloop, when installed: it costs the "
+        "clients less CPU, which they take from the registry on a shared machine)",
+    )
+    parser.add_argument(
         "--workers", type=int, default=1, help="registry processes (`ropa serve --workers`)"
     )
     parser.add_argument("--registry-log", type=Path, help="where the registry's log goes")
@@ -339,6 +395,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _has_uvloop() -> bool:
+    # uvicorn[standard] brings it where it builds (not on Windows or PyPy).
+    return importlib.util.find_spec("uvloop") is not None
+
+
 def main() -> None:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -347,7 +408,13 @@ def main() -> None:
     args = parser.parse_args()
     _raise_file_limit()
     if args.client:
-        asyncio.run(subscribers.run(args.client, args.subscribers, SUBSCRIPTION))
+        work = subscribers.run(args.client, args.subscribers, SUBSCRIPTION)
+        if args.client_loop == "uvloop":
+            import uvloop
+
+            uvloop.run(work)
+        else:
+            asyncio.run(work)
         return
     header("bench.subscriptions", sys.argv[1:])
     with neo4j(heap="1g", page_cache="512m") as settings:

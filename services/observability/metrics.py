@@ -70,6 +70,11 @@ SUBSCRIBERS_DROPPED = Counter(
     "ropa_subscribers_dropped_total",
     "Subscribers dropped for falling too far behind (they resume from their last change)",
 )
+SUBSCRIPTION_FRAMES_DIRECT = Counter(
+    "ropa_subscription_frames_direct_total",
+    "Subscription messages written straight to a socket's transport, framed once for every "
+    "subscriber of a group with the same operation id (the rest go through the ASGI send)",
+)
 FOLLOWER_LAG = Gauge(
     "ropa_follower_lag_seconds",
     "Seconds since the change follower last read the change log (the most of the live workers)",

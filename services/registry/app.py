@@ -47,6 +47,7 @@ from services.registry.explorer import RegistryGraphQL
 from services.registry.exports import EXPORT_ROUTE
 from services.registry.feeds import FEED_ROUTE
 from services.registry.follower import ChangeFollower, FollowerConfig
+from services.registry.frames import DirectFrames
 from services.registry.observe import OperationMetrics
 from services.registry.portal import pages as portal_pages
 from services.registry.portal import subscription_pages
@@ -196,6 +197,8 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
             *subscription_pages.ROUTES,
         ],
         middleware=[
+            # Outermost: it needs uvicorn's own `send` (services/registry/frames.py).
+            Middleware(DirectFrames),
             Middleware(RequestIdMiddleware),
             *_middleware(settings, [] if signin is None else [sessions.middleware(signin)]),
         ],

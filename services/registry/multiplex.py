@@ -5,7 +5,9 @@ live view). Executing the selection once per subscriber costs a graphql-core exe
 JSON encoding each; here, subscribers of the same (document, variables, operation name,
 principal's scope) form a group with one execution, one follower subscriber, and one encoded
 payload per event, framed with each subscriber's own operation id and written to its socket
-there and then (see `_Member`: no task or queue per subscriber and delivery).
+there and then (see `_Member`: no task or queue per subscriber and delivery). Subscribers
+using the same operation id are sent the same bytes: the WebSocket frame is built once per
+id and written straight to each connection (services/registry/frames.py) where it can be.
 
 Only live subscriptions group: one with `after` replays recorded changes from where that
 client stopped, which is its own (it runs as strawberry runs any operation). A subscriber that
@@ -36,7 +38,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from schema.graphql.subscription import SubscriberFellBehind
-from services.observability.metrics import SUBSCRIBERS_DROPPED
+from services.observability.metrics import SUBSCRIBERS_DROPPED, SUBSCRIPTION_FRAMES_DIRECT
+from services.registry.frames import DirectSocket, direct_socket, text_frame
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +48,12 @@ GroupKey = tuple[str, str, str | None, Hashable]
 
 @dataclass(frozen=True)
 class _Frame:
-    """A `next` message, framed for one subscriber, and the id of the change it carries."""
+    """A `next` message for one operation id, and the id of the change it carries; `wire`,
+    its WebSocket frame, when it may be written straight to sockets."""
 
     text: str
     event_id: str | None
+    wire: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -92,10 +97,12 @@ class _Member:
         operation: Operation[Any, Any],
         send: Callable[[str], Coroutine[Any, Any, None]],
         limit: int,
+        direct: DirectSocket | None = None,
     ) -> None:
         self.operation = operation
         self._send = send
         self._limit = limit
+        self._direct = direct
         # The start of each `next` message for this subscriber, up to its payload.
         self.prefix = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":'
         self.backlog: deque[_Frame] = deque()
@@ -104,16 +111,23 @@ class _Member:
         self._ending: _End | None = None
         self._reason: Callable[[str | None], _Frame] | None = None
         self.last_id: str | None = None
+        # Whether the last frame offered went straight to the socket (for the counter).
+        self.direct = False
 
     def offer(self, frame: _Frame) -> bool:
         """Write `frame`, or keep it until the socket takes more; False when `limit` frames
         are waiting already (the group then drops this subscriber)."""
+        self.direct = False
         if self.done.done() or self._ending is not None or self.operation.completed:
             return True
         if self.writing is not None:
             if len(self.backlog) >= self._limit:
                 return False
             self.backlog.append(frame)
+            return True
+        if frame.wire is not None and self._direct is not None and self._direct.write(frame.wire):
+            self.last_id = frame.event_id or self.last_id
+            self.direct = True
             return True
         sending = self._send(frame.text)
         try:
@@ -261,12 +275,23 @@ class _Group:
             payload["extensions"] = result.extensions
         if isinstance(result.data, dict) and len(result.data) == 1:
             self.root_field = next(iter(result.data))
-        # Encoded once for the group; each member's frame differs only by its operation id.
+        # Encoded once for the group; each member's frame differs only by its operation id,
+        # so it is framed once per id (most clients use the same one).
         ending = json.dumps(payload) + "}"
         event_id = _event_id(result.data)
+        frames: dict[str, _Frame] = {}
+        direct = 0
         for member in list(self.members):
-            if not member.offer(_Frame(member.prefix + ending, event_id)):
+            frame = frames.get(member.prefix)
+            if frame is None:
+                text = member.prefix + ending
+                frame = frames[member.prefix] = _Frame(text, event_id, text_frame(text))
+            if not member.offer(frame):
                 self._drop(member)
+            elif member.direct:
+                direct += 1
+        if direct:
+            SUBSCRIPTION_FRAMES_DIRECT.inc(direct)
 
     def _drop(self, member: _Member) -> None:
         log.warning(
@@ -316,8 +341,8 @@ class SubscriptionGroups:
         key: GroupKey,
     ) -> None:
         """Deliver the group's frames to `operation` until it or the group ends."""
-        send = handler.websocket.ws.send_text  # type: ignore[attr-defined]
-        member = _Member(operation, send, self._queue_size)
+        socket = handler.websocket.ws  # type: ignore[attr-defined]
+        member = _Member(operation, socket.send_text, self._queue_size, direct_socket(socket.scope))
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = _Group(self, key, handler.schema)
