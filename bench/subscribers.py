@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import time
+from typing import cast
 from urllib.parse import urlsplit
 
 # Where a `next` message's change carries its sequence (the benchmark's selection asks it).
@@ -66,9 +67,9 @@ class Subscriber(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Send the upgrade request."""
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        transport.write(self._request)
+        # uvloop's transports are not asyncio.Transport instances, but they write the same.
+        self._transport = cast(asyncio.Transport, transport)
+        self._transport.write(self._request)
 
     def connection_lost(self, exc: Exception | None) -> None:
         """A socket closed before the benchmark stopped is a failure."""
