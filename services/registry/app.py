@@ -48,6 +48,7 @@ from services.registry.exports import EXPORT_ROUTE
 from services.registry.feeds import FEED_ROUTE
 from services.registry.follower import ChangeFollower, FollowerConfig
 from services.registry.frames import DirectFrames
+from services.registry.heap import tune_collector
 from services.registry.observe import OperationMetrics
 from services.registry.portal import pages as portal_pages
 from services.registry.portal import subscription_pages
@@ -154,6 +155,8 @@ def create_app(settings: RegistrySettings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # In each process that serves (every worker runs its own lifespan).
+        tune_collector()
         observer = CypherObserver("registry")
         async with open_database(neo4j, observer) as database:
             app.state.database = database
