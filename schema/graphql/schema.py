@@ -60,7 +60,8 @@ def build_schema(
     """The schema; unexpected errors are masked unless `show_unexpected_errors`; introspection
     and "did you mean" suggestions as asked; every operation held to `limits`. `observers` are
     the service's extensions that watch operations (metrics, traces) without changing them;
-    `cache` the one that may answer a query without executing it (after the limits' checks)."""
+    `cache` the one that may answer a query without executing it (its key is read after the
+    limits' checks of the document, which come before execution)."""
     documents = DocumentCache()
     schema = RegistrySchema(
         query=RootQuery,
@@ -73,8 +74,10 @@ def build_schema(
             *observers,
             documents.extension(),
             *([] if introspection else [DisableIntrospection]),
-            *limit_extensions(limits or OperationLimits()),
+            # The cache before the limits: extensions leave execution in reverse order, so the
+            # result size is checked before an answer is kept (kept as JSON, it is not walked).
             *([] if cache is None else [cache]),
+            *limit_extensions(limits or OperationLimits()),
             partial(
                 ErrorCodes, show_unexpected=show_unexpected_errors, show_suggestions=suggestions
             ),

@@ -21,8 +21,10 @@ cached, nor is anything but a query of the register's questions (`cacheable` roo
 
 What the caller may read is in the key as the role, the principal's registers and the read
 scope (registers, people, published lists) rather than the caller's name: two tokens with the
-same scope share answers, different scopes never do. Only answers without errors are kept.
-Memory is bounded by entries and by the values they hold (least recently used goes first).
+same scope share answers, different scopes never do. Only answers without errors are kept,
+each root field's value as its JSON (orjson.Fragment, which the response's encoding copies as
+it is): a 3.4 MB answer held as Python values took 12 MiB, and every full collection walked it.
+Memory is bounded by entries and by the bytes they hold (least recently used goes first).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.language import (
     DocumentNode,
@@ -51,7 +54,6 @@ from strawberry.extensions import SchemaExtension
 
 from schema.errors import DatabaseUnavailable
 from schema.graphql.context import RegistryContext
-from schema.graphql.limits.extension import count_values
 from schema.graphql.scalars import parse_moment
 from schema.recorded_at import BadRecordedAt, checked
 from services.observability.metrics import RESPONSE_CACHE
@@ -59,8 +61,8 @@ from services.observability.metrics import RESPONSE_CACHE
 
 @dataclass(frozen=True)
 class _Entry:
-    data: dict[str, Any]
-    values: int
+    data: dict[str, orjson.Fragment]
+    size: int
 
 
 def _root_fields(document: DocumentNode, operation_name: str | None) -> frozenset[str] | None:
@@ -132,13 +134,13 @@ class ResponseCache:
     """The process's cache of answers (see the module); `extension()` for the schema."""
 
     def __init__(
-        self, cacheable: frozenset[str], *, max_entries: int = 256, max_values: int = 2_000_000
+        self, cacheable: frozenset[str], *, max_entries: int = 256, max_bytes: int = 32 << 20
     ) -> None:
         self._cacheable = cacheable | {"__typename"}
         self._max_entries = max_entries
-        self._max_values = max_values
+        self._max_bytes = max_bytes
         self._entries: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
-        self._values = 0
+        self._bytes = 0
         self._generation = 0
         # The questions asked before (the key without the head), least recently asked first.
         self._asked: OrderedDict[tuple[Any, ...], None] = OrderedDict()
@@ -150,24 +152,29 @@ class ResponseCache:
         """This process committed a write: no answer computed before it is served after it."""
         self._generation += 1
 
-    def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
-        """The answer kept under `key`, if any (now the most recently used)."""
+    def get(self, key: tuple[Any, ...]) -> dict[str, orjson.Fragment] | None:
+        """The answer kept under `key`, if any (now the most recently used): each root field's
+        value as its JSON."""
         entry = self._entries.get(key)
         if entry is None:
             return None
         self._entries.move_to_end(key)
         return entry.data
 
-    def put(self, key: tuple[Any, ...], data: dict[str, Any]) -> None:
-        """Keep `data` under `key`, dropping the least recently used past the bounds."""
-        values = count_values(data)
-        if values > self._max_values or key in self._entries:
-            return
-        self._entries[key] = _Entry(data, values)
-        self._values += values
-        while len(self._entries) > self._max_entries or self._values > self._max_values:
+    def put(self, key: tuple[Any, ...], data: dict[str, Any]) -> dict[str, orjson.Fragment]:
+        """Keep `data` under `key` as JSON, dropping the least recently used past the bounds;
+        the answer so encoded (kept or, past the bounds, not)."""
+        encoded = {name: orjson.dumps(value) for name, value in data.items()}
+        kept = {name: orjson.Fragment(value) for name, value in encoded.items()}
+        size = sum(map(len, encoded.values()))
+        if size > self._max_bytes or key in self._entries:
+            return kept
+        self._entries[key] = _Entry(kept, size)
+        self._bytes += size
+        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
             _, dropped = self._entries.popitem(last=False)
-            self._values -= dropped.values
+            self._bytes -= dropped.size
+        return kept
 
     async def key(self, context: RegistryContext, execution: Any) -> tuple[Any, ...] | None:
         """The key of this operation's answer, or None when it is not to be cached."""
@@ -248,4 +255,5 @@ class _Cached(SchemaExtension):
         yield
         result = execution.result
         if isinstance(result, GraphQLExecutionResult) and not result.errors and result.data:
-            self._cache.put(key, result.data)
+            # The answer sent is the one kept, so that it is encoded once.
+            result.data = self._cache.put(key, result.data)
