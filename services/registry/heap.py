@@ -19,9 +19,9 @@ from collections.abc import Callable
 # objects) is still collected within seconds.
 COLLECTOR_THRESHOLDS = (700, 10, 100)
 
-# A response at least this large is followed by malloc_trim: the lists and dict tables behind
-# a large answer come from malloc, which keeps the freed pages (about 15 MiB after a 3.4 MB
-# answer) unless asked to return them; trimming costs about a millisecond.
+# A response at least this large is followed by a full collection and malloc_trim: the lists
+# and dict tables behind a large answer come from malloc, which keeps the freed pages unless
+# asked to return them (a trim takes about a millisecond).
 LARGE_RESPONSE_BYTES = 1_000_000
 
 
@@ -47,9 +47,14 @@ def tune_collector() -> None:
 
 
 def sent(size: int) -> bool:
-    """After a response of `size` bytes was sent: give freed memory back to the system if it
-    was large (and the C library can); whether it did."""
-    if size < LARGE_RESPONSE_BYTES or _TRIM is None:
+    """After a response of `size` bytes was sent: if it was large, collect and give freed
+    memory back to the system (where the C library can); whether it was."""
+    if size < LARGE_RESPONSE_BYTES:
         return False
-    _TRIM(0)
+    # A request's context and its loaders hold a cycle, so the records they read for a large
+    # answer (thousands) are freed by a full collection only, which COLLECTOR_THRESHOLDS makes
+    # rare; one here costs a few per cent of what the answer took.
+    gc.collect()
+    if _TRIM is not None:
+        _TRIM(0)
     return True

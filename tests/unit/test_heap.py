@@ -70,9 +70,26 @@ async def test_the_answer_is_orjson_s_bytes_as_json(trims: list[int]) -> None:
     assert response.content == orjson.dumps({"data": {"text": "xxx"}})
 
 
+def test_a_large_answer_is_followed_by_a_full_collection(
+    trims: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    collections: list[int] = []
+
+    def collect(generation: int = 2) -> int:
+        collections.append(generation)
+        return 0
+
+    monkeypatch.setattr(gc, "collect", collect)
+    assert heap.sent(heap.LARGE_RESPONSE_BYTES - 1) is False
+    assert collections == []
+    assert heap.sent(heap.LARGE_RESPONSE_BYTES) is True
+    assert collections == [2]
+    assert trims == [0]
+
+
 def test_nothing_is_trimmed_without_a_malloc_trim(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(heap, "_TRIM", None)
-    assert heap.sent(10 * heap.LARGE_RESPONSE_BYTES) is False
+    assert heap.sent(10 * heap.LARGE_RESPONSE_BYTES) is True  # collected all the same
 
 
 @pytest.fixture

@@ -100,17 +100,32 @@ class LimitedOperation(SchemaExtension):
         yield
 
 
+# Values that hold no others: skipped without an isinstance check (most values are these).
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def count_values(data: Any) -> int:
     """The values in a result: each field's, and each list item's."""
-    total = 0
-    pending = [data]
+    if not isinstance(data, dict | list):
+        return 1
+    # Each map or list adds its length, and only those are walked into: the leaves (most of
+    # the 265,000 values of every controller's recipients over 1,000 schools) are not popped
+    # one by one, which halves the walk.
+    total = 1
+    pending: list[Any] = [data]
+    push = pending.append
     while pending:
         value = pending.pop()
-        total += 1
-        if isinstance(value, dict):
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
+        items = value.values() if isinstance(value, dict) else value
+        total += len(items)
+        for item in items:
+            kind = item.__class__
+            if (
+                kind is dict
+                or kind is list
+                or (kind not in _LEAVES and isinstance(item, dict | list))
+            ):
+                push(item)
     return total
 
 
