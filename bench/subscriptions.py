@@ -370,7 +370,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--changes", type=int, default=100, help="changes measured")
     parser.add_argument("--warmup", type=int, default=3, help="changes before measuring")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between commits")
-    parser.add_argument("--poll-interval", type=float, default=0.2, help="the follower's")
+    parser.add_argument(
+        "--poll-interval", type=float, default=0.1, help="the follower's (the registry's default)"
+    )
     parser.add_argument(
         "--idle", type=float, default=6.0, help="seconds of registry CPU measured with no change"
     )

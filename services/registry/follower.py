@@ -49,7 +49,7 @@ class FollowerConfig:
     waiting, how long to wait for the follower's first read of the log before a subscription
     gives up."""
 
-    poll_interval: float = 0.2
+    poll_interval: float = 0.1
     idle_interval: float = 5.0
     queue_size: int = 1000
     ready_timeout: float = 3.0

@@ -49,7 +49,10 @@ class RegistrySettings(LimitSettings):
         description="Seconds a WebSocket may wait before `connection_init` (then closed 4408)",
     )
     follower_poll_interval: float = Field(
-        default=0.2, gt=0, description="Seconds between the change follower's reads of the log"
+        default=0.1,
+        gt=0,
+        description="Seconds between the change follower's reads of the log while anyone "
+        "subscribes",
     )
     follower_idle_interval: float = Field(
         default=5.0,
