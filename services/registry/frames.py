@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 # Where `DirectFrames` leaves a WebSocket's uvicorn connection in the ASGI scope.
@@ -25,16 +26,9 @@ SCOPE_KEY = "ropa.websocket_protocol"
 
 
 def text_frame(text: str) -> bytes:
-    """`text` as one final, unmasked WebSocket text frame (RFC 6455 section 5.2)."""
-    data = text.encode()
-    size = len(data)
-    if size < 126:
-        head = bytes((0x81, size))
-    elif size < 1 << 16:
-        head = b"\x81\x7e" + size.to_bytes(2, "big")
-    else:
-        head = b"\x81\x7f" + size.to_bytes(8, "big")
-    return head + data
+    """`text` as one final, unmasked WebSocket text frame (RFC 6455 section 5.2), framed by
+    websockets, the library uvicorn's own implementation frames it with."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
 class DirectSocket:
