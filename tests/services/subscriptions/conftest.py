@@ -29,6 +29,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from graph import from_document, maintenance, register
 from graph import subprocessor_changes as spc
@@ -342,15 +343,20 @@ def _metrics_url(ws_url: str) -> str:
     return ws_url.replace("ws://", "http://", 1).removesuffix("/graphql") + "/metrics"
 
 
-async def live_subscribers(ws_url: str) -> int:
-    """How many live subscriptions the registry serving `ws_url` counts (its /metrics)."""
+async def metric_samples(ws_url: str, family: str) -> list[Sample]:
+    """The samples of the metric `family` on the /metrics of the registry serving `ws_url`."""
     async with httpx.AsyncClient(timeout=10) as http:
         response = await http.get(_metrics_url(ws_url))
     response.raise_for_status()
-    for family in text_string_to_metric_families(response.text):
-        if family.name == "ropa_subscribers":
-            return int(family.samples[0].value)
-    raise AssertionError("the registry's /metrics has no ropa_subscribers")
+    for found in text_string_to_metric_families(response.text):
+        if found.name == family:
+            return list(found.samples)
+    raise AssertionError(f"the registry's /metrics has no {family}")
+
+
+async def live_subscribers(ws_url: str) -> int:
+    """How many live subscriptions the registry serving `ws_url` counts (its /metrics)."""
+    return int((await metric_samples(ws_url, "ropa_subscribers"))[0].value)
 
 
 async def wait_subscribers(

@@ -1,6 +1,7 @@
 """Multiplexed subscriptions (services/registry/multiplex.py), through a real registry and real
 graphql-transport-ws sockets: subscribers whose scopes differ never receive each other's
-frames; every subscriber of one group gets each change once, under its own operation id; and
+frames; every subscriber of one group gets each change once, under its own operation id, the
+frame built once per id and written straight to each socket (services/registry/frames.py); and
 none misses a change while others come and go."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.services.subscriptions.conftest import (
     MakeRegistry,
     Registry,
     live_subscribers,
+    metric_samples,
     wait_subscribers,
 )
 from tests.waiting import eventually
@@ -256,3 +258,38 @@ async def test_nothing_is_missed_while_other_subscribers_come_and_go(
         await received_exactly(members, head, recorded)
         for sequences in (passing.sequences(f"p{n}") for n in range(12)):
             assert sequences == sorted(set(sequences))
+
+
+async def frames_direct(registry: Registry) -> float:
+    """The registry's ropa_subscription_frames_direct_total."""
+    samples = await metric_samples(registry.ws, "ropa_subscription_frames_direct")
+    return sum(s.value for s in samples if s.name.endswith("_total"))
+
+
+async def test_a_message_framed_once_reaches_every_socket_under_its_own_id(
+    schools: Schools, registry: Registry
+) -> None:
+    opening = (opened(registry, "school-a") for _ in range(3))
+    async with next(opening) as one, next(opening) as two, next(opening) as three:
+        # Three sockets under "1" (one frame for them all), one under "7" (a frame of its own).
+        members = [(one, "1"), (two, "1"), (three, "1"), (three, "7")]
+        for socket, operation_id in members:
+            await socket.subscribe(operation_id)
+        await wait_subscribers(registry.ws, lambda n: n >= 1, "to register the group")
+        await settled(schools, "school-a", members)
+        before = await frames_direct(registry)
+        await schools.change("school-a")
+        head = (await schools.sequences())[-1]
+        await eventually(
+            lambda: all(head in s.received(o) for s, o in members),
+            message="every subscriber to receive the change",
+        )
+        payloads = [s.frames[o][-1] for s, o in members]
+        assert all(p == payloads[0] for p in payloads), payloads
+        assert payloads[0]["data"]["subProcessorChanges"]["sequence"] == head
+        for socket, _ in members:
+            assert not socket.other, socket.other
+        assert set(one.frames) == set(two.frames) == {"1"}
+        assert set(three.frames) == {"1", "7"}
+        # Every one of the four went straight to its socket.
+        assert await frames_direct(registry) - before >= len(members)
