@@ -7,9 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
-
-from graph.database import Database
+from graph.database import Database, Runner
 from graph.read.properties import light_fields, own_fields
 from graph.read.validity import VALID_A, VALID_ACT, VALID_D
 from graph.read.values import citations, first, integer, text
@@ -183,9 +181,7 @@ def disclosure_record(record: Mapping[str, Any]) -> DisclosureRecord:
     )
 
 
-async def _activities(
-    tx: AsyncManagedTransaction, /, query: str, **params: Any
-) -> list[ActivityRecord]:
+async def _activities(tx: Runner, /, query: str, **params: Any) -> list[ActivityRecord]:
     result = await tx.run(query, **params)
     return [activity_record(record["activity"]) async for record in result]
 
@@ -202,22 +198,20 @@ def _property_row(keys: list[str], record: Sequence[Any]) -> ActivityRecord:
 
 
 async def _property_rows(
-    tx: AsyncManagedTransaction, /, query: str, keys: list[str], **params: Any
+    tx: Runner, /, query: str, keys: list[str], **params: Any
 ) -> list[ActivityRecord]:
     result = await tx.run(query, keys=keys, **params)
     return [_property_row(keys, record) async for record in result]
 
 
-async def _disclosures(
-    tx: AsyncManagedTransaction, /, query: str, ids: list[str]
-) -> list[DisclosureRecord]:
+async def _disclosures(tx: Runner, /, query: str, ids: list[str]) -> list[DisclosureRecord]:
     result = await tx.run(query, ids=ids)
     return [disclosure_record(record) async for record in result]
 
 
 async def activities_by_id(db: Database, ids: list[str]) -> dict[str, ActivityRecord]:
     """The activities with these ids, whatever their validity (one read transaction)."""
-    return {a.id: a for a in await db.read(_activities, _ACTIVITIES_BY_ID, ids=ids)}
+    return {a.id: a for a in await db.read_one(_activities, _ACTIVITIES_BY_ID, ids=ids)}
 
 
 async def find_activities(
@@ -240,11 +234,11 @@ async def find_activities(
     every = question.controller_id is None
     if fields is None:
         query = _ALL_ACTIVITIES if every else _ACTIVITIES_OF_CONTROLLER
-        found = await db.read(_activities, query, **params)
+        found = await db.read_one(_activities, query, **params)
     else:
         query = _ALL_ACTIVITY_PROPERTIES if every else _ACTIVITY_PROPERTIES_OF_CONTROLLER
         wanted = "controller_id" in fields
-        found = await db.read(
+        found = await db.read_one(
             _property_rows, query, property_keys(fields), withController=wanted, **params
         )
     return sorted(found, key=lambda a: (a.name.lower(), a.id))
@@ -252,7 +246,7 @@ async def find_activities(
 
 async def disclosures_by_id(db: Database, ids: list[str]) -> dict[str, DisclosureRecord]:
     """The disclosures with these ids (one read transaction)."""
-    return {d.id: d for d in await db.read(_disclosures, _DISCLOSURES_BY_ID, ids)}
+    return {d.id: d for d in await db.read_one(_disclosures, _DISCLOSURES_BY_ID, ids)}
 
 
 async def disclosures_of_activities(
@@ -260,7 +254,7 @@ async def disclosures_of_activities(
 ) -> dict[str, list[DisclosureRecord]]:
     """Each activity's disclosures, by id (one read transaction)."""
     out: dict[str, list[DisclosureRecord]] = defaultdict(list)
-    for found in sorted(await db.read(_disclosures, _DISCLOSURES_OF_ACTIVITIES, ids), key=_key):
+    for found in sorted(await db.read_one(_disclosures, _DISCLOSURES_OF_ACTIVITIES, ids), key=_key):
         out[found.activity_id].append(found)
     return out
 
@@ -277,11 +271,9 @@ async def find_disclosures(db: Database, question: DisclosureFilter) -> list[Dis
         "to": question.to_id,
         "category": question.category_id,
     }
-    return await db.read(_matching_disclosures, _FIND_DISCLOSURES, **params)
+    return await db.read_one(_matching_disclosures, _FIND_DISCLOSURES, **params)
 
 
-async def _matching_disclosures(
-    tx: AsyncManagedTransaction, /, query: str, **params: Any
-) -> list[DisclosureRecord]:
+async def _matching_disclosures(tx: Runner, /, query: str, **params: Any) -> list[DisclosureRecord]:
     result = await tx.run(query, **params)
     return [disclosure_record(record) async for record in result]

@@ -11,9 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
-
-from graph.database import Database
+from graph.database import Database, Runner
 from graph.read.properties import own_fields
 from graph.read.values import first
 from schema import document as d
@@ -137,11 +135,11 @@ def reference_from_rows(
     )
 
 
-async def _read(tx: AsyncManagedTransaction) -> ReferenceData:
+async def _read(tx: Runner) -> ReferenceData:
     record = await (await tx.run(_REFERENCE, withReference=True)).single(strict=True)
     return reference_from_rows(record["categories"], record["subjects"], record["bases"])
 
 
 async def reference_data(db: Database) -> ReferenceData:
     """Every category, data subject category and legal basis (one read transaction)."""
-    return await db.read(_read)
+    return await db.read_one(_read)

@@ -6,9 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
-
-from graph.database import Database
+from graph.database import Database, Runner
 from graph.read.properties import own_fields
 from graph.read.validity import DATED_E
 from graph.read.values import first
@@ -102,7 +100,7 @@ def engagement_record(record: Mapping[str, Any]) -> EngagementRecord:
 
 
 async def _engagements(
-    tx: AsyncManagedTransaction, /, query: str, **params: Any
+    tx: Runner, /, query: str, **params: Any
 ) -> list[tuple[str, EngagementRecord]]:
     result = await tx.run(query, **params)
     return [(record["subName"], engagement_record(record["engagement"])) async for record in result]
@@ -110,35 +108,33 @@ async def _engagements(
 
 async def engagements_by_id(db: Database, ids: list[str]) -> dict[str, EngagementRecord]:
     """The engagements with these ids (one read transaction)."""
-    return {e.id: e for _, e in await db.read(_engagements, _ENGAGEMENTS_BY_ID, ids=ids)}
+    return {e.id: e for _, e in await db.read_one(_engagements, _ENGAGEMENTS_BY_ID, ids=ids)}
 
 
 async def in_force(db: Database, processor_id: str, as_of: dt.date) -> list[EngagementRecord]:
     """The processor's engagements in force on `as_of`, by sub-processor name (one read
     transaction)."""
-    found = await db.read(_engagements, _IN_FORCE, processor=processor_id, asOf=as_of)
+    found = await db.read_one(_engagements, _IN_FORCE, processor=processor_id, asOf=as_of)
     return [e for _, e in sorted(found, key=lambda pair: (pair[0].lower(), pair[1].id))]
 
 
 async def of_processor(db: Database, processor_id: str) -> list[EngagementRecord]:
     """Every engagement of the processor, by sub-processor name (one read transaction)."""
-    found = await db.read(_engagements, _OF_PROCESSOR, processor=processor_id)
+    found = await db.read_one(_engagements, _OF_PROCESSOR, processor=processor_id)
     return [e for _, e in sorted(found, key=lambda pair: (pair[0].lower(), pair[1].id))]
 
 
-async def _processors(tx: AsyncManagedTransaction) -> list[str]:
+async def _processors(tx: Runner) -> list[str]:
     result = await tx.run(_PROCESSORS)
     return [record["id"] async for record in result]
 
 
 async def processors(db: Database) -> list[str]:
     """The ids of the organisations that engage sub-processors, by name (one read)."""
-    return await db.read(_processors)
+    return await db.read_one(_processors)
 
 
-async def notice_terms_in(
-    tx: AsyncManagedTransaction, processor_ids: list[str]
-) -> list[NoticeTerms]:
+async def notice_terms_in(tx: Runner, processor_ids: list[str]) -> list[NoticeTerms]:
     """The contract terms of every appointment of these processors (in a transaction)."""
     result = await tx.run(_NOTICE_TERMS, processors=processor_ids)
     return [
@@ -155,10 +151,10 @@ async def notice_terms_in(
 
 async def notice_terms(db: Database, processor_ids: list[str]) -> list[NoticeTerms]:
     """The contract terms of every appointment of these processors (one read)."""
-    return await db.read(notice_terms_in, processor_ids)
+    return await db.read_one(notice_terms_in, processor_ids)
 
 
-async def engagement_in(tx: AsyncManagedTransaction, engagement_id: str) -> EngagementRecord | None:
+async def engagement_in(tx: Runner, engagement_id: str) -> EngagementRecord | None:
     """The engagement with this id, read in the caller's transaction; None if there is none."""
     found = await _engagements(tx, _ENGAGEMENTS_BY_ID, ids=[engagement_id])
     return found[0][1] if found else None

@@ -39,9 +39,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
-
-from graph.database import Database
+from graph.database import Database, Runner
 from graph.read.activities import (
     ACTIVITY_MAP,
     ACTIVITY_PROPERTIES_MAP,
@@ -275,9 +273,7 @@ class _Path:
         return self.hops[-1].to_id, self.processor
 
 
-async def _answer(
-    tx: AsyncManagedTransaction, /, query: str, **params: Any
-) -> dict[str, Any] | None:
+async def _answer(tx: Runner, /, query: str, **params: Any) -> dict[str, Any] | None:
     record = await (await tx.run(query, **params)).single()
     # The values as the driver made them: the statement returns no nodes, so `Record.data()`'s
     # walk over every value (a fifth of an every-controller answer's CPU) would change nothing.
@@ -398,7 +394,7 @@ async def trace(
         every, of_controller = FROM_EVERY_CONTROLLER_PROPERTIES, FROM_CONTROLLER_PROPERTIES
         params["keys"] = property_keys(properties)
     statement = every if question.controller_id is None else of_controller
-    answer = await db.read(_answer, statement, **params)
+    answer = await db.read_one(_answer, statement, **params)
     if answer is None:
         raise NotFound("data category", question.category_id)
     if not answer["controllerFound"]:

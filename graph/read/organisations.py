@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
-
-from graph.database import Database
+from graph.database import Database, Runner
 from graph.read.properties import light_fields, own_fields
 from graph.read.values import first
 from schema import document as d
@@ -78,9 +76,7 @@ def system(record: Mapping[str, Any]) -> SystemRecord:
     )
 
 
-async def _organisations(
-    tx: AsyncManagedTransaction, /, ids: list[str] | None
-) -> list[OrganisationRecord]:
+async def _organisations(tx: Runner, /, ids: list[str] | None) -> list[OrganisationRecord]:
     if ids is None:
         result = await tx.run(_ALL_ORGANISATIONS)
     else:
@@ -98,14 +94,12 @@ def _property_row(keys: list[str], record: Sequence[Any]) -> OrganisationRecord:
     )
 
 
-async def _property_rows(
-    tx: AsyncManagedTransaction, /, keys: list[str]
-) -> list[OrganisationRecord]:
+async def _property_rows(tx: Runner, /, keys: list[str]) -> list[OrganisationRecord]:
     result = await tx.run(_ALL_ORGANISATION_PROPERTIES, keys=keys)
     return [_property_row(keys, record) async for record in result]
 
 
-async def _systems(tx: AsyncManagedTransaction, /, ids: list[str] | None) -> list[SystemRecord]:
+async def _systems(tx: Runner, /, ids: list[str] | None) -> list[SystemRecord]:
     if ids is None:
         result = await tx.run(_ALL_SYSTEMS)
     else:
@@ -115,12 +109,10 @@ async def _systems(tx: AsyncManagedTransaction, /, ids: list[str] | None) -> lis
 
 async def organisations_by_id(db: Database, ids: list[str]) -> dict[str, OrganisationRecord]:
     """The organisations with these ids (one read transaction)."""
-    return await db.read(organisations_in, ids)
+    return await db.read_one(organisations_in, ids)
 
 
-async def organisations_in(
-    tx: AsyncManagedTransaction, ids: list[str]
-) -> dict[str, OrganisationRecord]:
+async def organisations_in(tx: Runner, ids: list[str]) -> dict[str, OrganisationRecord]:
     """The organisations with these ids, by id (in a read transaction)."""
     return {o.id: o for o in await _organisations(tx, ids)}
 
@@ -132,24 +124,24 @@ async def all_organisations(
     OrganisationRecord), the records hold only those (and the id, name, kind and registers),
     for a caller that needs no more; the rest is left empty."""
     if fields is None:
-        found = await db.read(_organisations, None)
+        found = await db.read_one(_organisations, None)
     else:
         keys = sorted({"id", "name", "kind"}.union(*(PROPERTY_KEYS[f] for f in fields)))
-        found = await db.read(_property_rows, keys)
+        found = await db.read_one(_property_rows, keys)
     return sorted(found, key=lambda o: (o.name.lower(), o.id))
 
 
 async def systems_by_id(db: Database, ids: list[str]) -> dict[str, SystemRecord]:
     """The systems with these ids (one read transaction)."""
-    return {s.id: s for s in await db.read(_systems, ids)}
+    return {s.id: s for s in await db.read_one(_systems, ids)}
 
 
 async def all_systems(db: Database) -> list[SystemRecord]:
     """Every system, by name (one read transaction)."""
-    return sorted(await db.read(_systems, None), key=lambda s: (s.name.lower(), s.id))
+    return sorted(await db.read_one(_systems, None), key=lambda s: (s.name.lower(), s.id))
 
 
-async def _roles(tx: AsyncManagedTransaction, /) -> dict[str, frozenset[OrganisationRole]]:
+async def _roles(tx: Runner, /) -> dict[str, frozenset[OrganisationRole]]:
     result = await tx.run(_ROLES)
     return {
         record["id"]: frozenset(OrganisationRole(r) for r in record["roles"])
@@ -159,4 +151,4 @@ async def _roles(tx: AsyncManagedTransaction, /) -> dict[str, frozenset[Organisa
 
 async def organisation_roles(db: Database) -> dict[str, frozenset[OrganisationRole]]:
     """The roles each organisation plays anywhere in the graph (one read transaction)."""
-    return await db.read(_roles)
+    return await db.read_one(_roles)

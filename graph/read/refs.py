@@ -7,9 +7,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
-from neo4j import AsyncManagedTransaction
-
-from graph.database import Database
+from graph.database import Database, Runner
 from schema.errors import ErrorCode, NotFound, RopaError
 from schema.graphql.records import RefKind
 
@@ -64,15 +62,13 @@ class AmbiguousReference(RopaError):
         super().__init__(f"'{ref}' names several of kind {kind}: use one of the ids {ids}")
 
 
-async def _ids(
-    tx: AsyncManagedTransaction, /, wanted: list[tuple[RefKind, str]]
-) -> set[tuple[RefKind, str]]:
+async def _ids(tx: Runner, /, wanted: list[tuple[RefKind, str]]) -> set[tuple[RefKind, str]]:
     result = await tx.run(_IDS, refs=[{"kind": k.value, "id": i} for k, i in wanted])
     return {(RefKind(record["kind"]), record["id"]) async for record in result}
 
 
 async def _names(
-    tx: AsyncManagedTransaction, /, wanted: list[tuple[RefKind, str]]
+    tx: Runner, /, wanted: list[tuple[RefKind, str]]
 ) -> dict[tuple[RefKind, str], list[str]]:
     result = await tx.run(_NAMES, refs=[{"kind": k.value, "ref": r} for k, r in wanted])
     found: dict[tuple[RefKind, str], list[str]] = defaultdict(list)
@@ -100,15 +96,13 @@ async def resolve_many(db: Database, wanted: list[tuple[RefKind, str]]) -> list[
     matched no id.
     """
     slugs = _slugs(wanted)
-    exact = await db.read(_ids, slugs) if slugs else set()
+    exact = await db.read_one(_ids, slugs) if slugs else set()
     misses = _misses(wanted, exact)
-    named = await db.read(_names, misses) if misses else {}
+    named = await db.read_one(_names, misses) if misses else {}
     return _answers(wanted, exact, named)
 
 
-async def resolve_in(
-    tx: AsyncManagedTransaction, wanted: list[tuple[RefKind, str]]
-) -> list[Answer]:
+async def resolve_in(tx: Runner, wanted: list[tuple[RefKind, str]]) -> list[Answer]:
     """`resolve_many` inside a transaction the caller goes on reading in, so that resolving a
     ref costs no round trip of its own."""
     slugs = _slugs(wanted)
