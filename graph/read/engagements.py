@@ -29,15 +29,23 @@ ENGAGEMENT_MAP = """{
 }"""
 # Only the node's own properties and its two organisations, for the lineage's hops whose
 # `engagement` selection asks no more: such records are incomplete (no categories, no
-# activity) and are never cached for other fields.
+# activity) and are never cached for other fields. Their registers are only those of the
+# scope's `$registers` (none when every register may be read): all the scope check asks is
+# whether the two lists meet the scope, and an engagement of a shared processor is declared by
+# every school that uses it (100 registers each over 1,000 schools, 0.6 ms of one controller's
+# read).
 ENGAGEMENT_PROPERTIES_MAP = """{
   props: e {.*},
   processor: head(COLLECT { MATCH (e)-[:ENGAGED_BY]->(p:Organisation) RETURN p.id }),
   subProcessor: head(COLLECT { MATCH (e)-[:SUB_PROCESSOR]->(s:Organisation) RETURN s.id }),
   categories: [], activity: [],
-  registers: COLLECT { MATCH (reg:Register)-[:DECLARES]->(e) RETURN reg.id ORDER BY reg.id },
+  registers: COLLECT {
+    MATCH (reg:Register)-[:DECLARES]->(e) WHERE reg.id IN $registers
+    RETURN reg.id ORDER BY reg.id
+  },
   activityRegisters: COLLECT {
     MATCH (e)-[:FOR_ACTIVITY]->(:ProcessingActivity)<-[:DECLARES]-(reg:Register)
+    WHERE reg.id IN $registers
     RETURN DISTINCT reg.id AS registerId ORDER BY registerId
   }
 }"""

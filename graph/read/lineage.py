@@ -370,7 +370,8 @@ async def trace(
     read transaction of one statement; no writes). With `activities` or `engagements`, the
     records of those on the paths come with it: whole, or with `properties` (fields of
     ActivityRecord, all in PROPERTY_KEYS) only those of an activity (and its id, name and
-    controller) and only an engagement's own properties and organisations; with `reference`,
+    controller) and only an engagement's own properties and organisations (and those of its
+    registers in the scope's, all its scope check needs); with `reference`,
     every category, data subject and legal basis. Only the disclosures (and engagements) that
     the question's scope may read are followed. NotFound when the question's category or
     controller is no id in the graph."""

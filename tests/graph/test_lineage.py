@@ -9,6 +9,7 @@ import pytest
 from graph import from_document, register
 from graph.database import Database
 from graph.read import lineage
+from schema.access.policy import ReadScope
 from schema.graphql.records import (
     CitationRecord,
     HopKind,
@@ -120,6 +121,53 @@ async def test_follows_disclosures_sub_processors_and_their_sub_processors(db: D
     assert to_host.activity_id == "transfer"
     assert to_host.engagement_id == "portal-host"
     assert to_host.disclosure_id is None
+
+
+# A second register declaring the portal's engagement of its host, as every school using a
+# shared processor declares that processor's engagements.
+SECOND = """
+version: ropa/v1
+register: {id: lineage-b, name: Second register, owner: school-b}
+organisations:
+  - {id: school-b, name: School B, kind: school}
+  - {id: portal, name: Portal Ltd, kind: company}
+  - {id: host, name: Host Ltd, kind: company}
+data_categories:
+  - {id: pupil-data, name: Pupil data}
+engagements:
+  - {id: portal-host, processor: portal, sub_processor: host, data_categories: [pupil-data],
+     since: 2022-01-01, until: 2023-12-31, status: active}
+"""
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        ReadScope(registers=None, people=None, lists=True),
+        ReadScope(registers=frozenset({"lineage"}), people=frozenset({"lineage"}), lists=False),
+        ReadScope(registers=frozenset({"lineage"}), people=frozenset(), lists=True),
+        ReadScope(registers=frozenset({"lineage", "lineage-b"}), people=frozenset(), lists=False),
+    ],
+    ids=["everything", "own", "own-with-public-lists", "both"],
+)
+async def test_light_engagements_keep_of_their_registers_what_the_scope_check_needs(
+    db: Database, scope: ReadScope
+) -> None:
+    await _apply(db, REGISTER)
+    await _apply(db, SECOND)
+    question = RecipientsQuestion("safeguarding", DURING, "school-a", scope=scope)
+    whole = await lineage.trace(db, question, engagements=True)
+    light = await lineage.trace(db, question, engagements=True, properties=["id"])
+    assert set(light.engagements) == set(whole.engagements) >= {"portal-host", "host-backup"}
+    assert whole.engagements["portal-host"].registers == ("lineage", "lineage-b")
+    for key, full in whole.engagements.items():
+        kept = light.engagements[key]
+        in_scope = scope.registers or frozenset()
+        assert kept.registers == tuple(r for r in full.registers if r in in_scope)
+        assert kept.activity_registers == tuple(r for r in full.activity_registers if r in in_scope)
+        assert scope.reads_engagement(
+            kept.registers, kept.activity_registers
+        ) == scope.reads_engagement(full.registers, full.activity_registers)
 
 
 async def test_asof_drops_ended_activity_and_engagements(db: Database) -> None:
