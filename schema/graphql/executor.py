@@ -14,6 +14,12 @@ aside, which is its parent type's name) goes through graphql-core's own `execute
 `@stream`, middleware. Errors are graphql-core's: located with their path, nulled at the
 nearest nullable field, raised through non-null ones (`handle_field_error`).
 
+An object whose selection is only leaves (`from { id }`, `categories { id name }`) and which
+stands at several places of the answer (an organisation on many hops, a category on most) is
+completed once per selection: the same map stands at each place, as the same value would be
+completed there again (its fields are read with `getattr`, with nothing awaited). Only a
+completion that raised no error is reused, so an error is reported at every path it has.
+
 Access rules are not touched: scope is applied by the resolvers and loaders that produce the
 records (schema.access.policy), and a field with a resolver or extension is never plain.
 tests/unit/test_executor.py compares every answer with graphql-core's own executor.
@@ -164,14 +170,22 @@ def plan(
     return steps
 
 
+def _leaf_step(step: Step) -> bool:
+    """Whether `step` answers with its parent type's name or a plain scalar or enum field."""
+    return step.kind is StepKind.TYPENAME or (step.kind is StepKind.PLAIN and step.leaf is not None)
+
+
 class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
     """strawberry's executor, with plain fields completed without graphql-core's per-field
     machinery (see the module's docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # id(grouped field set) -> (the set, kept alive so that its id stays its own; its steps)
-        self._plans: dict[int, tuple[object, list[Step]]] = {}
+        # id(grouped field set) -> (the set, kept alive so that its id stays its own; its
+        # steps; whether they are all leaves, so that a completion may be reused)
+        self._plans: dict[int, tuple[object, list[Step], bool]] = {}
+        # (id(grouped field set), id(object)) -> (the object, kept alive likewise; its map)
+        self._completed: dict[tuple[int, int], tuple[object, dict[str, Any]]] = {}
 
     def execute_fields(
         self,
@@ -194,9 +208,16 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             )
         planned = self._plans.get(id(grouped_field_set))
         if planned is None:
-            planned = (grouped_field_set, plan(self.schema, parent_type, grouped_field_set))
+            steps = plan(self.schema, parent_type, grouped_field_set)
+            planned = (grouped_field_set, steps, all(map(_leaf_step, steps)))
             self._plans[id(grouped_field_set)] = planned
-        steps = planned[1]
+        _, steps, leaves_only = planned
+        if leaves_only:
+            memo = (id(grouped_field_set), id(source_value))
+            done = self._completed.get(memo)
+            if done is not None and done[0] is source_value:
+                return done[1]
+        failed = False
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
@@ -244,6 +265,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                         step, step.return_type, field_path, field_path, value
                     )
                 except Exception as raw_error:
+                    failed = True
                     self.handle_field_error(
                         raw_error,
                         step.return_type,
@@ -262,6 +284,8 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                 self.settle_in_background([results[field] for field in awaitable_fields])
             raise
         if not awaitable_fields:
+            if leaves_only and not failed:
+                self._completed[memo] = (source_value, results)
             return results
         return self._gathered(results, awaitable_fields)
 

@@ -11,6 +11,7 @@ fast path and across its edges with graphql-core's own.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import enum
 from typing import Annotated, Any
@@ -156,6 +157,13 @@ class Query:
     def mixed(self) -> list[LeafOrOther]:
         return [_leaf(1), Other(code=2)]
 
+    @strawberry.field
+    def repeated(self) -> list[Leaf]:
+        # One object at several places, as an organisation is on many hops; leaf 7's `count`
+        # is no Int (a nullable field's error) and its `size` neither (a non-null one's).
+        shared, failing = _leaf(1), _leaf(7)
+        return [shared, failing, shared, failing, shared]
+
 
 DOCUMENTS = {
     "leaves": "{ branches { label leaves { id name size ratio on colour tags maybeTags } } }",
@@ -212,6 +220,10 @@ DOCUMENTS = {
         }
         fragment L on Leaf { name tags }
     """,
+    "one object at several places": (
+        "{ repeated { id name colour count } again: repeated { __typename id } }"
+    ),
+    "one object at several places, a non-null error": "{ repeated { id size } }",
 }
 VARIABLES = {
     "skip and include": {"yes": True, "no": False},
@@ -317,3 +329,33 @@ async def test_a_resolvers_list_of_objects_takes_the_fast_path(
     assert items == []
     await fast.execute(DOCUMENTS["a resolver's generator and union list"])
     assert len(items) == 3 + 2  # a generator and a union list are graphql-core's
+
+
+async def test_an_object_at_several_places_is_completed_once_per_selection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads: list[tuple[str, str]] = []
+    plan = executor.plan
+
+    def read(source: Any, attribute: str) -> Any:
+        reads.append((str(getattr(source, "id", "?")), attribute))
+        return getattr(source, attribute)
+
+    def counted(*args: Any) -> list[executor.Step]:
+        return [dataclasses.replace(step, read=read) for step in plan(*args)]
+
+    monkeypatch.setattr(executor, "plan", counted)
+    _, fast = _schemas()
+    result = await fast.execute(DOCUMENTS["one object at several places"])
+    assert result.data is not None
+    assert result.data["repeated"][0] == result.data["repeated"][2] == result.data["repeated"][4]
+    # Leaf 1's fields are read once for each selection that asks for them, not at each place;
+    # leaf 7's completion failed (its count), so it is completed, and its error reported, at
+    # each of its places.
+    assert reads.count(("l1", "name")) == 1
+    assert reads.count(("l1", "id")) == 2  # `repeated` and `again` are two selections
+    assert reads.count(("l7", "count")) == 2
+    assert [e.path for e in result.errors or ()] == [
+        ["repeated", 1, "count"],
+        ["repeated", 3, "count"],
+    ]
