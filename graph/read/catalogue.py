@@ -123,16 +123,30 @@ def _legal_bases(rows: list[dict[str, Any]]) -> dict[str, LegalBasisRecord]:
     return out
 
 
+_Rows = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
+# The last reference sets built, with the rows they were built from. Every lineage question
+# whose selection shows categories or legal bases reads the same few dozen rows, and building
+# their records took 0.58 ms a request over the 1,000-school register; comparing the rows takes
+# 7 µs. Equal rows give equal (frozen) records, so the answer is the same.
+_last: list[tuple[_Rows, ReferenceData]] = []
+
+
 def reference_from_rows(
     categories: list[dict[str, Any]], subjects: list[dict[str, Any]], bases: list[dict[str, Any]]
 ) -> ReferenceData:
     """The reference sets from rows shaped as _REFERENCE returns them ({props, parent} and
-    {props, restsOn}): the graph's, or a past record's (graph.read.recorded)."""
-    return ReferenceData(
+    {props, restsOn}): the graph's, or a past record's (graph.read.recorded). The rows are
+    kept until other rows are given, to be compared: they must not be changed afterwards."""
+    rows = (categories, subjects, bases)
+    if _last and _last[0][0] == rows:
+        return _last[0][1]
+    found = ReferenceData(
         categories=_categories(categories),
         subjects=_subjects(subjects),
         legal_bases=_legal_bases(bases),
     )
+    _last[:] = [(rows, found)]
+    return found
 
 
 async def _read(tx: Runner) -> ReferenceData:
