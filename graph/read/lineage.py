@@ -370,11 +370,11 @@ async def trace(
     read transaction of one statement; no writes). With `activities` or `engagements`, the
     records of those on the paths come with it: whole, or with `properties` (fields of
     ActivityRecord, all in PROPERTY_KEYS) only those of an activity (and its id, name and
-    controller) and only an engagement's own properties and organisations (and those of its
-    registers in the scope's, all its scope check needs); with `reference`,
-    every category, data subject and legal basis. Only the disclosures (and engagements) that
-    the question's scope may read are followed. NotFound when the question's category or
-    controller is no id in the graph."""
+    controller) and only an engagement's own properties and organisations (and, of the
+    registers declaring it and its activity, only those in the scope: all its scope check
+    needs); with `reference`, every category, data subject and legal basis. Only the
+    disclosures (and engagements) that the question's scope may read are followed. NotFound
+    when the question's category or controller is no id in the graph."""
     scope = question.scope
     registers = None if scope is None else scope.register_list()
     params: dict[str, Any] = {
