@@ -38,9 +38,14 @@ RUN uv sync --locked --no-install-project --python /usr/local/bin/python3
 
 # Node and npm (Debian's) to build the console's front-end files from its package-lock.json;
 # they stay in this stage: the runtime gets only the copied files inside the package.
+# jemalloc (Debian's) goes into the virtualenv's lib/, where `ropa serve` finds it and runs on
+# it (services/cli/allocator.py): the runtime stage installs nothing. It needs only libc,
+# libgcc and libstdc++, which the slim base has.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends nodejs npm \
+    && apt-get install -y --no-install-recommends nodejs npm libjemalloc2 \
+    && mkdir -p /opt/ropa/lib \
+    && cp /usr/lib/*-linux-gnu/libjemalloc.so.2 /opt/ropa/lib/ \
     && rm -rf /var/lib/apt/lists/*
 
 COPY schema ./schema

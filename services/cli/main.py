@@ -6,9 +6,11 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from graph import from_document, migrate, register, register_set
 from graph.database import Database
+from graph.settings import setting_problems
 from schema.errors import RopaError
 from services.cli import documents
 from services.cli.database import run_db
@@ -160,12 +162,20 @@ def dev(examples: tuple[Path, ...], fresh: bool, yes: bool) -> None:
 @click.option("--workers", type=int, default=1, show_default=True)
 def serve(service: str, host: str, port: int | None, workers: int) -> None:
     """Serve the registry (GraphQL, feeds) or the notifier (webhook delivery) with uvicorn."""
+    from services.cli.allocator import run_on_chosen_allocator
+
+    settings = CliSettings()
+    try:
+        # Before uvicorn is imported: this may start the command again on jemalloc.
+        run_on_chosen_allocator(settings.ropa_allocator)
+    except RopaError as exc:
+        _err(f"ropa serve {service}: {exc}")
+        sys.exit(Exit.INVALID)
+
     import uvicorn
 
     from services.observability.logs import LogSettings, dict_config
     from services.observability.workers import shared_by_workers
-
-    settings = CliSettings()
 
     # By import string, so that the CLI never imports another service's code.
     try:
@@ -199,7 +209,16 @@ def serve(service: str, host: str, port: int | None, workers: int) -> None:
 
 def main() -> None:
     """Console entry point."""
-    cli()
+    try:
+        cli()
+    except ValidationError as exc:
+        # A setting from the environment that cannot be used: what and why, not a traceback.
+        problems = setting_problems(exc)
+        if problems is None:
+            raise
+        for problem in problems:
+            _err(f"ropa: setting {problem}")
+        sys.exit(Exit.INVALID)
 
 
 # Compliance commands live in their own module; registered here so `ropa` lists them.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,6 +71,9 @@ class CliSettings(BaseSettings):
     # worker holding thousands of subscribers can miss uvicorn's 5 s during one full garbage
     # collection or fan-out on a busy machine, and lose every subscriber with it.
     ropa_worker_healthcheck_timeout: int = Field(default=30, gt=0)
+    # `ropa serve`: the memory allocator (services/cli/allocator.py says why jemalloc): "auto" uses
+    # jemalloc when it is installed, "jemalloc" requires it, "python" keeps CPython's own.
+    ropa_allocator: Literal["auto", "jemalloc", "python"] = "auto"
 
     @property
     def neo4j_uri(self) -> str | None:

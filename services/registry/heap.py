@@ -19,10 +19,33 @@ from collections.abc import Callable
 # objects) is still collected within seconds.
 COLLECTOR_THRESHOLDS = (700, 10, 100)
 
-# A response at least this large is followed by a full collection and malloc_trim: the lists
-# and dict tables behind a large answer come from malloc, which keeps the freed pages unless
-# asked to return them (a trim takes about a millisecond).
+# A response at least this large is followed by a full collection and freed memory given
+# back: the objects behind a large answer come from malloc (all of them on jemalloc, which
+# `ropa serve` runs on when installed; lists and dict tables on CPython's own allocator), and
+# malloc keeps freed pages unless asked to return them (about a millisecond).
 LARGE_RESPONSE_BYTES = 1_000_000
+
+# jemalloc's mallctl index for every arena at once (MALLCTL_ARENAS_ALL).
+_ALL_ARENAS = 4096
+
+
+def _jemalloc_purge() -> Callable[[int], int] | None:
+    # Present only when jemalloc is the process's malloc (services/cli/allocator.py). Its
+    # freed pages would go back within dirty_decay_ms anyway; a purge returns them now.
+    mallctl = getattr(ctypes.CDLL(None), "mallctl", None)
+    if mallctl is None:
+        return None
+    mallctl.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    mallctl.argtypes += [ctypes.c_size_t]
+    mallctl.restype = ctypes.c_int
+    name = f"arena.{_ALL_ARENAS}.purge".encode()
+
+    def purge(_pad: int) -> int:
+        # 0 when done; an errno otherwise.
+        code: int = mallctl(name, None, None, None, 0)
+        return code
+
+    return purge
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -38,7 +61,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return found
 
 
-_TRIM = _malloc_trim()
+_RELEASE = _jemalloc_purge() or _malloc_trim()
 
 
 def tune_collector() -> None:
@@ -55,6 +78,6 @@ def sent(size: int) -> bool:
     # answer (thousands) are freed by a full collection only, which COLLECTOR_THRESHOLDS makes
     # rare; one here costs a few per cent of what the answer took.
     gc.collect()
-    if _TRIM is not None:
-        _TRIM(0)
+    if _RELEASE is not None:
+        _RELEASE(0)
     return True

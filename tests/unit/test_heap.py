@@ -42,7 +42,7 @@ def trims(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(pad)
         return 1
 
-    monkeypatch.setattr(heap, "_TRIM", record)
+    monkeypatch.setattr(heap, "_RELEASE", record)
     return calls
 
 
@@ -88,7 +88,7 @@ def test_a_large_answer_is_followed_by_a_full_collection(
 
 
 def test_nothing_is_trimmed_without_a_malloc_trim(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(heap, "_TRIM", None)
+    monkeypatch.setattr(heap, "_RELEASE", None)
     assert heap.sent(10 * heap.LARGE_RESPONSE_BYTES) is True  # collected all the same
 
 
