@@ -8,18 +8,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
-from graph.neo4j_server import free_port
+from graph.database import Database
 from graph.settings import Neo4jSettings
 from services.cli.allocator import find_jemalloc
-from tests.support.registry_server import STARTUP_SECONDS, TEST_ENV
+from tests.support.registry_server import serve_registry_to_exit, served_registry
 
 
 @pytest.fixture(scope="module")
@@ -30,55 +26,27 @@ def jemalloc() -> str:
     return found
 
 
-@contextmanager
-def _served(neo4j: Neo4jSettings, env: Mapping[str, str]) -> Iterator[int]:
-    """`ropa serve registry` until the block ends; yields the PID it was started as, ready."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)],
-        env={**os.environ, **neo4j.environment(), **TEST_ENV, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"the registry exited with {process.returncode}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("the registry did not become ready")
-            time.sleep(0.2)
-        yield process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def _libraries(pid: int) -> str:
     return Path(f"/proc/{pid}/maps").read_text()
 
 
 def test_served_on_jemalloc_by_default_in_the_same_process(
-    neo4j_settings: Neo4jSettings, jemalloc: str
+    db: Database, neo4j_settings: Neo4jSettings, jemalloc: str
 ) -> None:
+    # `db`: the graph migrated and clean, so that the registry is ready.
     # The PID the registry was started as answers: the restart replaced the process in place,
     # so supervisors and `kill` still reach it.
-    with _served(neo4j_settings, {}) as pid:
-        assert "libjemalloc" in _libraries(pid)
-        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    with served_registry(neo4j_settings) as served:
+        assert "libjemalloc" in _libraries(served.pid)
+        environ = Path(f"/proc/{served.pid}/environ").read_bytes().split(b"\0")
         assert b"PYTHONMALLOC=malloc" in environ
 
 
 def test_served_on_pythons_own_allocator_when_chosen(
-    neo4j_settings: Neo4jSettings, jemalloc: str
+    db: Database, neo4j_settings: Neo4jSettings, jemalloc: str
 ) -> None:
-    with _served(neo4j_settings, {"ROPA_ALLOCATOR": "python"}) as pid:
-        assert "libjemalloc" not in _libraries(pid)
+    with served_registry(neo4j_settings, {"ROPA_ALLOCATOR": "python"}) as served:
+        assert "libjemalloc" not in _libraries(served.pid)
 
 
 def test_a_large_answer_purges_jemalloc_arenas(jemalloc: str) -> None:
@@ -96,15 +64,7 @@ def test_a_large_answer_purges_jemalloc_arenas(jemalloc: str) -> None:
 
 
 def test_a_setting_that_cannot_be_used_stops_the_start_in_one_line() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(free_port())],
-        env={**os.environ, "ROPA_ALLOCATOR": "tcmalloc"},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = serve_registry_to_exit({"ROPA_ALLOCATOR": "tcmalloc"})
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "ropa: setting ROPA_ALLOCATOR='tcmalloc': Input should be 'auto', 'jemalloc' or 'python'"

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -43,6 +44,18 @@ def tail(log: Path, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+@dataclass(frozen=True)
+class ServedRegistry:
+    """A registry being served: its base URL, and the PID it was started as."""
+
+    url: str
+    pid: int
+
+
+def _command(port: int) -> list[str]:
+    return [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)]
+
+
 @contextmanager
 def serve_registry(
     neo4j: Neo4jEnvironment,
@@ -50,7 +63,34 @@ def serve_registry(
     log: Path | None = None,
     ready: str = "/readyz",
 ) -> Iterator[str]:
-    """Serve the registry until the block ends; yields its base URL once `ready` answers 200.
+    """Serve the registry until the block ends; yields its base URL once `ready` answers 200
+    (`served_registry` says the rest)."""
+    with served_registry(neo4j, extra_env, log, ready) as served:
+        yield served.url
+
+
+def serve_registry_to_exit(extra_env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """`ropa serve registry` in the test's environment plus `extra_env`, for a start that is
+    meant to stop (a setting it cannot use): its exit code and output."""
+    return subprocess.run(
+        _command(free_port()),
+        env={**os.environ, **extra_env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@contextmanager
+def served_registry(
+    neo4j: Neo4jEnvironment,
+    extra_env: Mapping[str, str | None] | None = None,
+    log: Path | None = None,
+    ready: str = "/readyz",
+) -> Iterator[ServedRegistry]:
+    """Serve the registry until the block ends; yields it once `ready` answers 200.
 
     `extra_env` adds variables to the test environment, or removes those given as None; `log`
     is the file its stderr goes to (a temporary file, removed afterwards, when None).
@@ -67,7 +107,7 @@ def serve_registry(
     log_path = log or Path(tempfile.mkstemp(prefix="registry-", suffix=".log")[1])
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(port)],
+            _command(port),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log_file,
@@ -87,7 +127,7 @@ def serve_registry(
                     f"{ready} did not answer 200 within {STARTUP_SECONDS} s:\n{tail(log_path)}"
                 )
             time.sleep(0.2)
-        yield url
+        yield ServedRegistry(url, process.pid)
     finally:
         process.terminate()
         try:

@@ -4,9 +4,6 @@ which provider it could not use and why."""
 from __future__ import annotations
 
 import html
-import os
-import subprocess
-import sys
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,6 +13,7 @@ from graph.neo4j_server import free_port
 from services.cli.oidc_provider import DevProvider
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
+from tests.support.registry_server import serve_registry_to_exit
 
 
 async def login_page(settings: RegistrySettings) -> httpx.Response:
@@ -56,15 +54,8 @@ async def test_without_sign_in_configured(registry_settings: RegistrySettings, p
 
 
 def test_a_bad_setting_stops_ropa_serve_in_one_line() -> None:
-    env = {**os.environ, "ROPA_OIDC_ISSUER": "login.example.org", "ROPA_OIDC_CLIENT_ID": "ropa"}
-    done = subprocess.run(
-        [sys.executable, "-m", "services.cli", "serve", "registry", "--port", str(free_port())],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = serve_registry_to_exit(
+        {"ROPA_OIDC_ISSUER": "login.example.org", "ROPA_OIDC_CLIENT_ID": "ropa"}
     )
     assert done.returncode == 1
     lines = [line for line in done.stderr.splitlines() if line.startswith("ropa")]
