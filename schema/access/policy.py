@@ -104,6 +104,12 @@ class ReadScope:
         """Whether nothing is cut (an admin, or public reads `all` for the record)."""
         return self.registers is None
 
+    def deciding_registers(self) -> frozenset[str]:
+        """The registers whose declaring an entity can change what this scope reads of it (the
+        rest are never looked at): those in `registers` and `people`; none when both are every
+        register."""
+        return (self.registers or frozenset()) | (self.people or frozenset())
+
     def register_list(self) -> list[str] | None:
         """`registers` as a sorted list for a query parameter (None: every register)."""
         return None if self.registers is None else sorted(self.registers)

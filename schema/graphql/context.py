@@ -128,6 +128,7 @@ class Reader(Protocol):
         engagements: bool = False,
         properties: Collection[str] | None = None,
         reference: bool = False,
+        cited: bool = True,
     ) -> LineageAnswer:
         """Who receives the data, with every path that reaches each recipient; with `named`,
         the question's category and controller are as the client gave them (an id or a name,
@@ -135,7 +136,7 @@ class Reader(Protocol):
         on the paths come with it (and prime the loaders), or with `properties` (of
         ActivityRecord) only those of an activity and an engagement's own (for a selection of
         no more: such records prime nothing); with `reference`, the reference data comes with
-        it (and primes its loaders)."""
+        it (and primes its loaders); without `cited`, the hops come without their citations."""
         ...
 
     async def sub_processors(

@@ -181,6 +181,7 @@ class Query:
             engagements=selects(info, *hop, "engagement"),
             properties=properties,
             reference=reads_reference(info),
+            cited=selects(info, *hop, "citations"),
         )
         return await lineage_views(info, found)
 

@@ -254,6 +254,7 @@ class GraphReader:
         engagements: bool = False,
         properties: Collection[str] | None = None,
         reference: bool = False,
+        cited: bool = True,
     ) -> LineageAnswer:
         scope = self._scope()
         at = question.recorded_at
@@ -270,12 +271,14 @@ class GraphReader:
                 # when one is no id; only then are they resolved (names), in a read before it.
                 with contextlib.suppress(NotFound):
                     found = await self._trace(
-                        _as_ids(question), activities, engagements, properties, reference
+                        _as_ids(question), activities, engagements, properties, reference, cited
                     )
             if found is None:
                 if named:
                     question = await self._resolved(question)
-                found = await self._trace(question, activities, engagements, properties, reference)
+                found = await self._trace(
+                    question, activities, engagements, properties, reference, cited
+                )
         return LineageAnswer(
             found.recipients,
             {k: a for k, a in found.activities.items() if readable(scope, a)}
@@ -302,6 +305,7 @@ class GraphReader:
         engagements: bool,
         properties: Collection[str] | None,
         reference: bool,
+        cited: bool,
     ) -> lineage.Lineage:
         found = await lineage.trace(
             self._db,
@@ -310,6 +314,7 @@ class GraphReader:
             engagements=engagements,
             properties=properties,
             reference=reference,
+            cited=cited,
         )
         self._organisations.prime_many(found.organisations)
         if found.complete:  # incomplete records must not answer other fields' loads

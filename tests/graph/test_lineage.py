@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -168,6 +169,58 @@ async def test_light_engagements_keep_of_their_registers_what_the_scope_check_ne
         assert scope.reads_engagement(
             kept.registers, kept.activity_registers
         ) == scope.reads_engagement(full.registers, full.activity_registers)
+
+
+SCOPES = [
+    ReadScope(registers=None, people=None, lists=True),
+    ReadScope(registers=None, people=frozenset(), lists=True),
+    ReadScope(registers=None, people=frozenset({"lineage-b"}), lists=True),
+    ReadScope(registers=frozenset({"lineage"}), people=frozenset({"lineage"}), lists=False),
+    ReadScope(registers=frozenset({"lineage"}), people=frozenset(), lists=True),
+    ReadScope(registers=frozenset({"lineage", "lineage-b"}), people=frozenset(), lists=False),
+    # Past the short list sought by id: the same registers, filtered instead.
+    ReadScope(
+        registers=frozenset({"lineage", *(f"other-{i}" for i in range(40))}),
+        people=frozenset({"lineage-b"}),
+        lists=False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    SCOPES,
+    ids=["admin", "public", "public-people-b", "own", "own-public-lists", "both", "long"],
+)
+async def test_organisations_keep_of_their_registers_what_the_scope_checks_look_at(
+    db: Database, scope: ReadScope
+) -> None:
+    await _apply(db, REGISTER)
+    await _apply(db, SECOND)
+    question = RecipientsQuestion("safeguarding", DURING, "school-a")
+    whole = await lineage.trace(db, question)
+    cut = await lineage.trace(db, dataclasses.replace(question, scope=scope))
+    assert whole.organisations["portal"].registers == ("lineage", "lineage-b")
+    assert set(cut.organisations) == set(whole.organisations)
+    deciding = scope.deciding_registers()
+    for key, full in whole.organisations.items():
+        kept = cut.organisations[key]
+        assert kept.registers == tuple(r for r in full.registers if r in deciding)
+        assert dataclasses.replace(kept, registers=full.registers) == full
+        assert scope.reads(kept.registers) == scope.reads(full.registers)
+        assert scope.reads_people(kept.registers) == scope.reads_people(full.registers)
+
+
+async def test_hops_without_citations_when_not_asked_for(db: Database) -> None:
+    await _apply(db, REGISTER)
+    question = RecipientsQuestion("attendance", DURING, "school-a")
+    cited = await lineage.trace(db, question)
+    bare = await lineage.trace(db, question, cited=False)
+    hops = [h for r in cited.recipients for p in r.paths for h in p]
+    assert any(h.citations for h in hops)
+    assert [dataclasses.replace(h, citations=()) for h in hops] == [
+        h for r in bare.recipients for p in r.paths for h in p
+    ]
 
 
 async def test_asof_drops_ended_activity_and_engagements(db: Database) -> None:

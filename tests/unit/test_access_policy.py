@@ -109,3 +109,21 @@ def test_a_scope_matches_the_role() -> None:
         Principal("x", Role.DPO, None)
     with pytest.raises(ValueError, match="has every register"):
         Principal("x", Role.ADMIN, A)
+
+
+@pytest.mark.parametrize("public", list(PublicReads))
+@pytest.mark.parametrize("principal", [None, READER, DPO, ADMIN])
+def test_a_scope_decides_by_its_deciding_registers_alone(
+    principal: Principal | None, public: PublicReads
+) -> None:
+    scope = read_scope(principal, public)
+    deciding = scope.deciding_registers()
+    for declaring in ((), ("school-a",), ("school-b",), ("school-a", "school-b")):
+        cut = tuple(r for r in declaring if r in deciding)
+        assert scope.reads(cut) == scope.reads(declaring)
+        assert scope.reads_people(cut) == scope.reads_people(declaring)
+        assert scope.reads_list(cut) == scope.reads_list(declaring)
+        assert scope.reads_engagement(cut, cut) == scope.reads_engagement(declaring, declaring)
+    # Reading every register, people's details included, looks at no register at all.
+    if principal is ADMIN:
+        assert deciding == frozenset()
